@@ -1,0 +1,221 @@
+// Package account describes a Palaver account and stores its settings.
+//
+// Settings live in a JSON file (accounts.json) in the profile directory,
+// which defaults to os.UserConfigDir()/palaver.
+// Secrets never go into that file: passwords are kept in the OS keychain
+// (see Keychain).
+package account
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"mellium.im/xmpp/jid"
+)
+
+// FileName is the name of the settings file inside the profile directory.
+const FileName = "accounts.json"
+
+// currentVersion is the settings file format written by this version.
+const currentVersion = 1
+
+// Account is one XMPP account.
+type Account struct {
+	// JID is the bare address the user signs in with, e.g. alice@example.org.
+	JID string `json:"jid"`
+	// Resource is the resource to request; empty lets the server choose.
+	Resource string `json:"resource,omitempty"`
+	// Host and Port override the server found by DNS SRV lookup.
+	Host string `json:"host,omitempty"`
+	Port int    `json:"port,omitempty"`
+	// DirectTLS makes a Host/Port override speak TLS from the first byte
+	// (XEP-0368) instead of STARTTLS.
+	DirectTLS bool `json:"direct_tls,omitempty"`
+	// RememberPassword keeps the password in the OS keychain.
+	RememberPassword bool `json:"remember_password"`
+	// PinnedCerts holds SHA-256 fingerprints (hex, lower case) of server
+	// certificates the user has chosen to trust for this account.
+	PinnedCerts []string `json:"pinned_certs,omitempty"`
+	// CAFile names a PEM file with extra certificate authorities to trust.
+	CAFile string `json:"ca_file,omitempty"`
+	// Priority is sent with available presence (RFC 6121 §4.7.2.3).
+	Priority int8 `json:"priority,omitempty"`
+}
+
+// Address parses the account's JID and checks that it is a bare user address.
+func (a Account) Address() (jid.JID, error) {
+	return ParseJID(a.JID)
+}
+
+// ParseJID parses s as a bare user address (local@domain) and says clearly
+// what is wrong with it when it is not one.
+func ParseJID(s string) (jid.JID, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return jid.JID{}, errors.New("the address is empty")
+	}
+	j, err := jid.Parse(s)
+	if err != nil {
+		return jid.JID{}, fmt.Errorf("%q is not a valid address: %w", s, err)
+	}
+	if j.Localpart() == "" {
+		return jid.JID{}, fmt.Errorf("%q has no user name: write it as name@%s", s, j.Domainpart())
+	}
+	return j.Bare(), nil
+}
+
+// ServerAddr returns the host:port override, or "" when DNS decides.
+func (a Account) ServerAddr() string {
+	if a.Host == "" {
+		return ""
+	}
+	port := a.Port
+	if port == 0 {
+		port = 5222
+		if a.DirectTLS {
+			port = 5223
+		}
+	}
+	return netJoin(a.Host, port)
+}
+
+func netJoin(host string, port int) string {
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+		host = "[" + host + "]"
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+// Validate reports the first problem with the account's settings.
+func (a Account) Validate() error {
+	if _, err := a.Address(); err != nil {
+		return err
+	}
+	if a.Port < 0 || a.Port > 65535 {
+		return fmt.Errorf("port %d is out of range (1-65535)", a.Port)
+	}
+	if a.Port != 0 && a.Host == "" {
+		return errors.New("a port needs a host")
+	}
+	return nil
+}
+
+// IsPinned reports whether the certificate fingerprint fp is trusted for a.
+func (a Account) IsPinned(fp string) bool {
+	for _, p := range a.PinnedCerts {
+		if strings.EqualFold(p, fp) {
+			return true
+		}
+	}
+	return false
+}
+
+// Pin adds fp to the trusted certificate fingerprints.
+func (a *Account) Pin(fp string) {
+	if !a.IsPinned(fp) {
+		a.PinnedCerts = append(a.PinnedCerts, strings.ToLower(fp))
+	}
+}
+
+// Config is the content of the settings file.
+type Config struct {
+	Version  int       `json:"version"`
+	Accounts []Account `json:"accounts"`
+}
+
+// DefaultDir returns the default profile directory, os.UserConfigDir()/palaver.
+func DefaultDir() (string, error) {
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the user config directory: %w", err)
+	}
+	return filepath.Join(d, "palaver"), nil
+}
+
+// Load reads the settings from dir.
+// A missing file gives an empty Config and no error.
+func Load(dir string) (*Config, error) {
+	b, err := os.ReadFile(filepath.Join(dir, FileName))
+	if errors.Is(err, os.ErrNotExist) {
+		return &Config{Version: currentVersion}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading settings: %w", err)
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("settings file %s is damaged: %w", filepath.Join(dir, FileName), err)
+	}
+	if c.Version > currentVersion {
+		return nil, fmt.Errorf("settings file %s was written by a newer Palaver (format %d)", filepath.Join(dir, FileName), c.Version)
+	}
+	c.Version = currentVersion
+	return &c, nil
+}
+
+// Save writes the settings to dir atomically, readable by the user only.
+func (c *Config) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating profile directory: %w", err)
+	}
+	c.Version = currentVersion
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, FileName+".*")
+	if err != nil {
+		return fmt.Errorf("saving settings: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving settings: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving settings: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving settings: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, FileName)); err != nil {
+		return fmt.Errorf("saving settings: %w", err)
+	}
+	return nil
+}
+
+// Find returns the account with the given bare JID, or nil.
+func (c *Config) Find(bare string) *Account {
+	for i := range c.Accounts {
+		if strings.EqualFold(c.Accounts[i].JID, bare) {
+			return &c.Accounts[i]
+		}
+	}
+	return nil
+}
+
+// Put adds a or replaces the account with the same JID.
+func (c *Config) Put(a Account) {
+	if old := c.Find(a.JID); old != nil {
+		*old = a
+		return
+	}
+	c.Accounts = append(c.Accounts, a)
+}
+
+// Remove deletes the account with the given bare JID.
+func (c *Config) Remove(bare string) {
+	out := c.Accounts[:0]
+	for _, a := range c.Accounts {
+		if !strings.EqualFold(a.JID, bare) {
+			out = append(out, a)
+		}
+	}
+	c.Accounts = out
+}

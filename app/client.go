@@ -1,0 +1,192 @@
+// Package app is Palaver's messenger core: one goroutine per account owns
+// the XMPP session and talks to the UI through commands in and events out.
+//
+// Nothing in this package imports Fyne. Every method of Client returns at
+// once; work happens on the client's goroutine, and results come back as
+// events.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"sync"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/app/internal/queue"
+)
+
+// PasswordFunc returns the password to sign in with. It is called afresh
+// for every connection attempt.
+type PasswordFunc func(ctx context.Context) (string, error)
+
+// Client runs one account.
+type Client struct {
+	acct     string // bare JID, fixed for the client's life
+	events   *queue.Queue[Event]
+	out      chan []Event
+	cmds     *queue.Queue[command]
+	password PasswordFunc
+
+	mu      sync.Mutex
+	account account.Account
+}
+
+// New returns a client for a. Call Run to start it.
+func New(a account.Account, password PasswordFunc) *Client {
+	return &Client{
+		acct:     a.JID,
+		events:   queue.New[Event](),
+		out:      make(chan []Event),
+		cmds:     queue.New[command](),
+		password: password,
+		account:  a,
+	}
+}
+
+// Account returns the bare JID of the client's account.
+func (c *Client) Account() string { return c.acct }
+
+// Events returns the channel on which batches of events arrive, oldest
+// first. The core never waits for the reader: while the reader is busy,
+// events accumulate into the next batch.
+// The channel is closed when Run returns.
+func (c *Client) Events() <-chan []Event { return c.out }
+
+// SetAccount replaces the account settings used from the next connection
+// attempt on (for example after pinning a certificate). The JID must not change.
+func (c *Client) SetAccount(a account.Account) {
+	c.mu.Lock()
+	a.JID = c.acct
+	c.account = a
+	c.mu.Unlock()
+}
+
+func (c *Client) settings() account.Account {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.account
+}
+
+// Connect signs in, or tries again at once after a failure.
+func (c *Client) Connect() { c.cmds.Push(cmdConnect{}) }
+
+// Disconnect signs out: it sends unavailable presence, closes the stream,
+// and stays offline until Connect.
+func (c *Client) Disconnect() { c.cmds.Push(cmdDisconnect{}) }
+
+// SetPresence sets the account's own presence. Offline signs out
+// (invisible, as unavailable presence); any other show signs in if needed.
+func (c *Client) SetPresence(show im.Show, status string) {
+	c.cmds.Push(cmdPresence{show: show, status: status})
+}
+
+// SendMessage sends a chat message to the address to and returns the
+// message's id, with which a later MessageFailed refers to it.
+func (c *Client) SendMessage(to, body string) string {
+	id := NewID()
+	c.cmds.Push(cmdMessage{id: id, to: to, body: body})
+	return id
+}
+
+// AddContact adds a contact to the roster and asks to see their presence.
+func (c *Client) AddContact(jid, name string, groups []string) {
+	c.cmds.Push(cmdRoster{op: opAdd, jid: jid, name: name, groups: groups})
+}
+
+// UpdateContact renames a contact or changes its groups.
+func (c *Client) UpdateContact(jid, name string, groups []string) {
+	c.cmds.Push(cmdRoster{op: opUpdate, jid: jid, name: name, groups: groups})
+}
+
+// RemoveContact removes a contact from the roster (which also cancels the
+// subscriptions both ways, RFC 6121 §2.5).
+func (c *Client) RemoveContact(jid string) {
+	c.cmds.Push(cmdRoster{op: opRemove, jid: jid})
+}
+
+// Approve accepts a subscription request from jid, and asks for theirs in
+// return when we do not see their presence yet.
+func (c *Client) Approve(jid string) { c.cmds.Push(cmdSubscription{jid: jid, approve: true}) }
+
+// Deny refuses a subscription request from jid.
+func (c *Client) Deny(jid string) { c.cmds.Push(cmdSubscription{jid: jid}) }
+
+// NewID returns a random stanza id.
+func NewID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type command interface{}
+
+type cmdConnect struct{}
+type cmdDisconnect struct{}
+type cmdPresence struct {
+	show   im.Show
+	status string
+}
+type cmdMessage struct{ id, to, body string }
+
+type rosterOp int
+
+const (
+	opAdd rosterOp = iota
+	opUpdate
+	opRemove
+)
+
+func (o rosterOp) String() string {
+	switch o {
+	case opAdd:
+		return "add"
+	case opUpdate:
+		return "change"
+	default:
+		return "remove"
+	}
+}
+
+type cmdRoster struct {
+	op     rosterOp
+	jid    string
+	name   string
+	groups []string
+}
+type cmdSubscription struct {
+	jid     string
+	approve bool
+}
+
+// emit queues an event for the UI; it never blocks.
+func (c *Client) emit(e Event) { c.events.Push(e) }
+
+// pump moves queued events to the Events channel in batches until ctx ends.
+func (c *Client) pump(ctx context.Context, done <-chan struct{}) {
+	defer close(c.out)
+	for {
+		select {
+		case <-c.events.Ready():
+		case <-done:
+			// Deliver what is left, unless nobody listens any more.
+			if batch := c.events.Take(); len(batch) > 0 {
+				select {
+				case c.out <- batch:
+				case <-ctx.Done():
+				}
+			}
+			return
+		}
+		batch := c.events.Take()
+		if len(batch) == 0 {
+			continue
+		}
+		select {
+		case c.out <- batch:
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,207 @@
+package app
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/palaver-im/palaver/app/certs"
+	"github.com/palaver-im/palaver/app/im"
+)
+
+// Event is something the core tells the UI.
+// Events arrive in batches on Client.Events, in the order they happened.
+type Event interface {
+	// Account is the bare JID of the account the event belongs to.
+	Account() string
+}
+
+// base carries the account of every event.
+type base struct{ Acct string }
+
+// Account implements Event.
+func (b base) Account() string { return b.Acct }
+
+// ConnState is the state of an account's connection.
+type ConnState int
+
+// Connection states.
+const (
+	// Offline: not connected and not trying (signed out, or waiting for the
+	// user after an authentication or certificate failure).
+	Offline ConnState = iota
+	// Connecting: dialing, negotiating TLS and signing in.
+	Connecting
+	// Online: signed in; the roster has been fetched.
+	Online
+	// Waiting: the connection failed or dropped; a retry is scheduled.
+	Waiting
+)
+
+// String returns words a user reads for s.
+func (s ConnState) String() string {
+	switch s {
+	case Connecting:
+		return "Connecting…"
+	case Online:
+		return "Online"
+	case Waiting:
+		return "Disconnected"
+	default:
+		return "Offline"
+	}
+}
+
+// StateChanged is sent whenever the connection state changes.
+type StateChanged struct {
+	base
+	State ConnState
+	// Bound is the full JID bound when State is Online.
+	Bound string
+	// Err says why the connection is Waiting or Offline, if it failed.
+	Err error
+	// RetryAt is when the next attempt starts, for Waiting.
+	RetryAt time.Time
+}
+
+// AuthFailed is sent when the server rejects the credentials.
+// The core does not retry; it waits for Client.Connect.
+type AuthFailed struct {
+	base
+	// Condition is the SASL failure condition, e.g. "not-authorized".
+	Condition string
+	// Text is the server's explanation, if it gave one.
+	Text string
+}
+
+// Message returns a sentence for the user.
+func (e AuthFailed) Message() string {
+	var msg string
+	switch e.Condition {
+	case "not-authorized", "":
+		msg = "The server rejected the user name or password."
+	case "account-disabled":
+		msg = "This account is disabled on the server."
+	case "credentials-expired":
+		msg = "The password has expired; change it with your provider."
+	case "encryption-required", "mechanism-too-weak":
+		msg = "The server refused the sign-in method (" + e.Condition + ")."
+	case "temporary-auth-failure":
+		msg = "The server could not check the password right now; try again later."
+	default:
+		msg = "Sign-in failed (" + e.Condition + ")."
+	}
+	if e.Text != "" {
+		msg += " The server said: " + e.Text
+	}
+	return msg
+}
+
+// CertUntrusted is sent when the server's certificate cannot be verified.
+// The core stops and waits: the user may pin the certificate with
+// account.Account.Pin(Cert.SHA256), pass the account to Client.SetAccount
+// and call Client.Connect.
+type CertUntrusted struct {
+	base
+	Cert certs.Info
+}
+
+// Contact is a roster item.
+type Contact struct {
+	// JID is the contact's bare address.
+	JID string
+	// Name is the name the user gave the contact; may be empty.
+	Name   string
+	Groups []string
+	// Subscription is "none", "to", "from" or "both" (RFC 6121 §2.1.2.5).
+	Subscription string
+	// Pending is true while our subscription request awaits an answer.
+	Pending bool
+}
+
+// DisplayName returns the name, or the address when there is none.
+func (c Contact) DisplayName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.JID
+}
+
+// RosterReset replaces the whole contact list (sent after each sign-in).
+type RosterReset struct {
+	base
+	Contacts []Contact
+}
+
+// ContactUpdated adds or changes one contact (a roster push).
+type ContactUpdated struct {
+	base
+	Contact Contact
+}
+
+// ContactRemoved removes one contact (a roster push).
+type ContactRemoved struct {
+	base
+	JID string
+}
+
+// PresenceChanged is sent when a contact's (or another own resource's)
+// presence changes.
+type PresenceChanged struct {
+	base
+	// JID is the bare address of the contact.
+	JID string
+	// Best is the presence that represents the contact now: its most
+	// available resource, or an Offline presence.
+	Best im.Presence
+	// Resources is how many resources are available.
+	Resources int
+}
+
+// MessageReceived is sent for each incoming chat or normal message with a
+// body.
+type MessageReceived struct {
+	base
+	Msg im.Message
+	// Peer is the bare address of the other party.
+	Peer string
+	// Time is when the message was sent: the delay stamp if there is one,
+	// else the time it arrived.
+	Time time.Time
+}
+
+// MessageFailed is sent when a sent message bounced with an error reply,
+// or could not be written to the network.
+type MessageFailed struct {
+	base
+	// ID is the id of the message that failed.
+	ID   string
+	Peer string
+	Err  error
+}
+
+// SubscriptionRequest is sent when someone asks to see our presence.
+type SubscriptionRequest struct {
+	base
+	From   string
+	Nick   string
+	Status string
+}
+
+// CommandFailed is sent when a command could not be carried out, for
+// example when the server refuses a roster change.
+type CommandFailed struct {
+	base
+	// Op names the command, e.g. "remove contact".
+	Op string
+	// JID is the contact it was about, if any.
+	JID string
+	Err error
+}
+
+// Message returns a sentence for the user.
+func (e CommandFailed) Message() string {
+	if e.JID != "" {
+		return fmt.Sprintf("Could not %s %s: %v", e.Op, e.JID, e.Err)
+	}
+	return fmt.Sprintf("Could not %s: %v", e.Op, e.Err)
+}

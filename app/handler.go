@@ -1,0 +1,176 @@
+package app
+
+import (
+	"encoding/xml"
+	"sync"
+	"time"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/mux"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/palaver-im/palaver/app/im"
+)
+
+// handler decodes incoming stanzas into events. As Serve holds the stream
+// while it runs, it only decodes, updates state and emits; it never waits
+// on the network.
+type handler struct {
+	c      *Client
+	own    string // our bare JID
+	roster *rosterState
+	iqs    *mux.ServeMux
+
+	mu sync.Mutex
+	// presence caches the last presence of every full JID seen, per bare
+	// JID: some services (the Messenger service) answer no presence probe,
+	// so what was seen is all there is.
+	presence map[string]map[string]im.Presence
+}
+
+func newHandler(c *Client, sess *xmpp.Session, roster *rosterState) *handler {
+	h := &handler{
+		c:        c,
+		own:      sess.LocalAddr().Bare().String(),
+		roster:   roster,
+		presence: map[string]map[string]im.Presence{},
+	}
+	h.iqs = mux.New(stanza.NSClient,
+		mux.IQFunc(stanza.SetIQ, xml.Name{Space: im.NSRoster, Local: "query"}, h.handleRosterPush),
+	)
+	return h
+}
+
+// HandleXMPP implements xmpp.Handler.
+func (h *handler) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	switch start.Name.Local {
+	case "message":
+		return h.handleMessage(t, start)
+	case "presence":
+		return h.handlePresence(t, start)
+	default:
+		return h.iqs.HandleXMPP(t, start)
+	}
+}
+
+func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	m, err := im.DecodeMessage(t, start)
+	if err != nil {
+		// A malformed stanza is dropped, not fatal for the session.
+		return nil
+	}
+	peer := m.From.Bare().String()
+	switch {
+	case m.Type == stanza.ErrorMessage:
+		var err error = stanza.Error{Condition: stanza.UndefinedCondition}
+		if m.Err != nil {
+			err = *m.Err
+		}
+		h.c.emit(MessageFailed{base: h.c.b(), ID: m.ID, Peer: peer, Err: explainStanzaError(err)})
+	case m.Type == stanza.GroupChatMessage, m.Body == "":
+		// Group chat is not supported yet; body-less messages carry only
+		// extensions handled elsewhere.
+	default:
+		when := m.Delay
+		if when.IsZero() {
+			when = time.Now()
+		}
+		h.c.emit(MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: when})
+	}
+	return nil
+}
+
+func (h *handler) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	p, err := im.DecodePresence(t, start)
+	if err != nil {
+		return nil
+	}
+	if p.From.String() == "" {
+		return nil // nothing to attribute it to
+	}
+	bare := p.From.Bare().String()
+	switch p.Type {
+	case stanza.SubscribePresence:
+		h.c.emit(SubscriptionRequest{base: h.c.b(), From: bare, Nick: p.Nick, Status: p.Status})
+	case stanza.AvailablePresence, stanza.UnavailablePresence, stanza.ErrorPresence:
+		if p.Type == stanza.ErrorPresence {
+			p.Show = im.Offline
+		}
+		h.updatePresence(bare, p)
+	}
+	return nil
+}
+
+func (h *handler) updatePresence(bare string, p im.Presence) {
+	h.mu.Lock()
+	res := h.presence[bare]
+	if res == nil {
+		res = map[string]im.Presence{}
+		h.presence[bare] = res
+	}
+	resource := p.From.Resourcepart()
+	if p.IsAvailable() {
+		res[resource] = p
+	} else if p.Type == stanza.ErrorPresence || resource == "" {
+		// An error or a bare unavailable means every resource is gone.
+		clear(res)
+	} else {
+		delete(res, resource)
+	}
+	ev := h.summary(bare, res, p)
+	h.mu.Unlock()
+	h.c.emit(ev)
+}
+
+// summary returns the PresenceChanged that describes bare; last is the
+// presence that caused it, used for the status of an offline contact.
+func (h *handler) summary(bare string, res map[string]im.Presence, last im.Presence) PresenceChanged {
+	best, ok := im.Best(res)
+	if !ok {
+		best = im.Presence{Show: im.Offline, Status: last.Status}
+		best.From = last.From.Bare()
+		best.Type = stanza.UnavailablePresence
+	}
+	return PresenceChanged{base: h.c.b(), JID: bare, Best: best, Resources: len(res)}
+}
+
+// allOffline marks every contact offline when the session ends.
+func (h *handler) allOffline() {
+	h.mu.Lock()
+	var evs []PresenceChanged
+	for bare, res := range h.presence {
+		if len(res) == 0 {
+			continue
+		}
+		clear(res)
+		off := im.Presence{Show: im.Offline}
+		evs = append(evs, PresenceChanged{base: h.c.b(), JID: bare, Best: off})
+	}
+	h.mu.Unlock()
+	for _, ev := range evs {
+		h.c.emit(ev)
+	}
+}
+
+func (h *handler) handleRosterPush(iq stanza.IQ, t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	// RFC 6121 §2.1.6: only pushes from our own account are legitimate.
+	if iq.From.String() != "" && iq.From.Bare().String() != h.own {
+		_, err := xmlstream.Copy(t, iq.Error(stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable}))
+		return err
+	}
+	q, _, err := im.DecodeRosterQuery(xml.NewTokenDecoder(t), start)
+	if err != nil || len(q.Items) != 1 {
+		_, err := xmlstream.Copy(t, iq.Error(stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest}))
+		return err
+	}
+	updated, removed := h.roster.push(q)
+	for _, c := range updated {
+		h.c.emit(ContactUpdated{base: h.c.b(), Contact: c})
+	}
+	for _, j := range removed {
+		h.c.emit(ContactRemoved{base: h.c.b(), JID: j})
+	}
+	_, err = xmlstream.Copy(t, iq.Result(nil))
+	return err
+}

@@ -1,0 +1,259 @@
+package im_test
+
+import (
+	"bytes"
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/palaver-im/palaver/app/im"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func encode(t *testing.T, r xml.TokenReader) string {
+	t.Helper()
+	var buf bytes.Buffer
+	e := xml.NewEncoder(&buf)
+	if _, err := xmlstream.Copy(e, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden.xml")
+	if *update {
+		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("missing golden file (run with -update): %v", err)
+	}
+	if strings.TrimSpace(string(want)) != got {
+		t.Errorf("%s:\n got: %s\nwant: %s", name, got, want)
+	}
+}
+
+func TestEncodePresence(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    im.Presence
+	}{
+		0: {"presence-available", im.Presence{Show: im.Available}},
+		1: {"presence-away-status-priority", im.Presence{Show: im.Away, Status: "at lunch <back at 2>", Priority: 5}},
+		2: {"presence-dnd", im.Presence{Show: im.DND, Status: "focus"}},
+		3: {"presence-unavailable", im.Presence{Presence: stanza.Presence{Type: stanza.UnavailablePresence}, Show: im.Offline, Status: "bye", Priority: 9}},
+		4: {"presence-subscribe-nick", im.Presence{Presence: stanza.Presence{To: jid.MustParse("bob@example.org"), Type: stanza.SubscribePresence}, Nick: "Alice"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			golden(t, tc.name, encode(t, tc.p.TokenReader()))
+		})
+	}
+}
+
+func TestEncodeMessage(t *testing.T) {
+	m := im.Message{
+		Message: stanza.Message{ID: "m1", To: jid.MustParse("bob@example.org"), Type: stanza.ChatMessage},
+		Body:    "hi & <bye>\nsecond line",
+		Thread:  "t1",
+	}
+	golden(t, "message-chat", encode(t, m.TokenReader()))
+}
+
+func decodePresence(t *testing.T, s string) (im.Presence, error) {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(s))
+	tok, err := d.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := tok.(xml.StartElement)
+	return im.DecodePresence(d, &start)
+}
+
+func TestDecodePresence(t *testing.T) {
+	for i, tc := range []struct {
+		in       string
+		show     im.Show
+		status   string
+		priority int8
+		nick     string
+		err      bool
+	}{
+		0: {in: `<presence from="a@b/r"/>`, show: im.Available},
+		1: {in: `<presence from="a@b/r"><show>away</show><status>out</status><priority>3</priority></presence>`, show: im.Away, status: "out", priority: 3},
+		2: {in: `<presence from="a@b/r"><show>xa</show></presence>`, show: im.XA},
+		3: {in: `<presence from="a@b/r"><show>dnd</show></presence>`, show: im.DND},
+		4: {in: `<presence from="a@b/r"><show>chat</show></presence>`, show: im.Chat},
+		5: {in: `<presence from="a@b/r"><show>bogus</show></presence>`, show: im.Available},
+		6: {in: `<presence from="a@b/r" type="unavailable"><status>gone</status></presence>`, show: im.Offline, status: "gone"},
+		7: {in: `<presence from="a@b/r"><priority>9999</priority></presence>`, show: im.Available, priority: 127},
+		8: {in: `<presence from="a@b/r"><priority>-9999</priority></presence>`, show: im.Available, priority: -128},
+		9: {in: `<presence from="a@b/r"><priority>x</priority></presence>`, show: im.Available},
+		10: {in: `<presence from="a@b/r" xml:lang="de"><status>hello</status><status xml:lang="de">hallo</status></presence>`,
+			show: im.Available, status: "hallo"},
+		11: {in: `<presence from="a@b" type="subscribe"><nick xmlns="http://jabber.org/protocol/nick">Al</nick></presence>`, show: im.Available, nick: "Al"},
+		12: {in: `<presence from="a@b/r"><unknown xmlns="urn:x"><deep><deeper/></deep></unknown><show>away</show></presence>`, show: im.Away},
+		13: {in: `<presence from="@@@"/>`, err: true},
+		14: {in: `<presence from="a@b/r"><show>away</presence>`, err: true},
+	} {
+		p, err := decodePresence(t, tc.in)
+		if (err != nil) != tc.err {
+			t.Errorf("%d: err = %v, want error %v", i, err, tc.err)
+			continue
+		}
+		if tc.err {
+			continue
+		}
+		if p.Show != tc.show || p.Status != tc.status || p.Priority != tc.priority || p.Nick != tc.nick {
+			t.Errorf("%d: got show=%v status=%q prio=%d nick=%q, want %v %q %d %q", i, p.Show, p.Status, p.Priority, p.Nick, tc.show, tc.status, tc.priority, tc.nick)
+		}
+	}
+}
+
+func TestDecodePresenceClipsStatus(t *testing.T) {
+	long := strings.Repeat("é", im.MaxStatus)
+	p, err := decodePresence(t, `<presence from="a@b/r"><status>`+long+`</status></presence>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Status) > im.MaxStatus || !strings.HasPrefix(long, p.Status) {
+		t.Fatalf("status not clipped on a rune boundary: %d bytes", len(p.Status))
+	}
+}
+
+func decodeMessage(t *testing.T, s string) (im.Message, error) {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(s))
+	tok, err := d.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := tok.(xml.StartElement)
+	return im.DecodeMessage(d, &start)
+}
+
+func TestDecodeMessage(t *testing.T) {
+	stamp := time.Date(2026, 11, 20, 22, 14, 0, 0, time.UTC)
+	for i, tc := range []struct {
+		in     string
+		body   string
+		delay  time.Time
+		from   string
+		errCon stanza.Condition
+		err    bool
+	}{
+		0: {in: `<message from="a@b/r" type="chat"><body>hi</body></message>`, body: "hi"},
+		1: {in: `<message from="a@b/r" type="chat"><body>hi</body><delay xmlns="urn:xmpp:delay" from="b" stamp="2026-11-20T22:14:00Z">Offline Storage</delay></message>`,
+			body: "hi", delay: stamp, from: "b"},
+		2: {in: `<message from="a@b/r"><body>old</body><x xmlns="jabber:x:delay" stamp="20261120T22:14:00"/></message>`, body: "old", delay: stamp},
+		3: {in: `<message from="a@b/r"><body>both</body><delay xmlns="urn:xmpp:delay" stamp="2026-11-20T23:14:00+01:00"/><x xmlns="jabber:x:delay" stamp="20000101T00:00:00"/></message>`,
+			body: "both", delay: stamp},
+		4: {in: `<message from="a@b/r"><body>bad stamp</body><delay xmlns="urn:xmpp:delay" stamp="yesterday"/></message>`, body: "bad stamp"},
+		5: {in: `<message from="a@b/r" type="error" id="m1"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
+			errCon: stanza.ItemNotFound},
+		6: {in: `<message from="a@b/r"><body>x</body></mess>`, err: true},
+		7: {in: `<message from="a@b/r"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`},
+		8: {in: `<message from="a@b/r" xml:lang="fr"><body>hi</body><body xml:lang="fr">salut</body></message>`, body: "salut"},
+	} {
+		m, err := decodeMessage(t, tc.in)
+		if (err != nil) != tc.err {
+			t.Errorf("%d: err = %v, want error %v", i, err, tc.err)
+			continue
+		}
+		if tc.err {
+			continue
+		}
+		if m.Body != tc.body || !m.Delay.Equal(tc.delay) || m.DelayFrom != tc.from {
+			t.Errorf("%d: got body=%q delay=%v from=%q", i, m.Body, m.Delay, m.DelayFrom)
+		}
+		if tc.errCon != "" && (m.Err == nil || m.Err.Condition != tc.errCon) {
+			t.Errorf("%d: error condition = %v, want %v", i, m.Err, tc.errCon)
+		}
+	}
+}
+
+func TestDecodeHugeBody(t *testing.T) {
+	body := strings.Repeat("a", im.MaxBody+10)
+	m, err := decodeMessage(t, `<message from="a@b/r"><body>`+body+`</body></message>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Truncated || len(m.Body) != im.MaxBody {
+		t.Fatalf("truncated=%v len=%d", m.Truncated, len(m.Body))
+	}
+	m, err = decodeMessage(t, `<message from="a@b/r"><body>`+body[:1<<20-1]+`</body></message>`)
+	if err != nil || m.Truncated || len(m.Body) != 1<<20-1 {
+		t.Fatalf("a 1 MB body must be kept whole: err=%v truncated=%v len=%d", err, m.Truncated, len(m.Body))
+	}
+}
+
+func TestBest(t *testing.T) {
+	p := func(res string, show im.Show, prio int8) im.Presence {
+		return im.Presence{Presence: stanza.Presence{From: jid.MustParse("a@b/" + res)}, Show: show, Priority: prio}
+	}
+	for i, tc := range []struct {
+		in   []im.Presence
+		want string
+		ok   bool
+	}{
+		0: {in: nil},
+		1: {in: []im.Presence{p("x", im.Offline, 0)}},
+		2: {in: []im.Presence{p("phone", im.Away, 0), p("desk", im.Available, 0)}, want: "desk", ok: true},
+		3: {in: []im.Presence{p("phone", im.Away, 10), p("desk", im.Available, 0)}, want: "phone", ok: true},
+		4: {in: []im.Presence{p("phone", im.DND, 1), p("desk", im.XA, 1)}, want: "phone", ok: true},
+	} {
+		m := map[string]im.Presence{}
+		for _, x := range tc.in {
+			m[x.From.Resourcepart()] = x
+		}
+		got, ok := im.Best(m)
+		if ok != tc.ok || (ok && got.From.Resourcepart() != tc.want) {
+			t.Errorf("%d: got %v %v, want %q %v", i, got.From, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestDecodeRosterQuery(t *testing.T) {
+	in := `<query xmlns="jabber:iq:roster" ver="v7">
+	  <item jid="bob@example.org" name="Bob" subscription="both"><group>Friends</group><group>Work</group><group>Friends</group></item>
+	  <item jid="carol@example.org" ask="subscribe"/>
+	  <item jid="@@bad"/>
+	  <item jid="dave@example.org/res" subscription="remove"/>
+	</query>`
+	d := xml.NewDecoder(strings.NewReader(in))
+	tok, _ := d.Token()
+	start := tok.(xml.StartElement)
+	q, skipped, err := im.DecodeRosterQuery(d, &start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !q.Present || q.Ver != "v7" || skipped != 1 || len(q.Items) != 3 {
+		t.Fatalf("got %+v skipped %d", q, skipped)
+	}
+	bob := q.Items[0]
+	if bob.Name != "Bob" || bob.Subscription != "both" || len(bob.Groups) != 2 || bob.Ask {
+		t.Errorf("bob = %+v", bob)
+	}
+	if c := q.Items[1]; !c.Ask || c.Subscription != "none" {
+		t.Errorf("carol = %+v", c)
+	}
+	if d := q.Items[2]; d.JID.String() != "dave@example.org" || d.Subscription != "remove" {
+		t.Errorf("dave = %+v", d)
+	}
+}

@@ -1,0 +1,222 @@
+// Package im implements the parts of RFC 6121 (XMPP Instant Messaging and
+// Presence) that mellium.im/xmpp leaves to the client: presence with show,
+// status and priority, and chat messages with body, thread, delay and errors.
+//
+// Decoders take a token stream positioned just after a stanza's start element,
+// limit what they keep, and never panic on hostile input.
+package im
+
+import (
+	"encoding/xml"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+)
+
+// MaxStatus is the longest status text kept, in bytes; longer ones are cut.
+const MaxStatus = 4096
+
+// Show is the availability sub-state of available presence (RFC 6121 §4.7.2.1).
+type Show int
+
+// Availability, ordered from most to least reachable; Offline is last.
+const (
+	Chat Show = iota
+	Available
+	Away
+	DND
+	XA
+	Offline
+)
+
+var showNames = [...]string{"chat", "", "away", "dnd", "xa", "offline"}
+
+// String returns the wire form of s ("" for Available, "offline" for Offline).
+func (s Show) String() string {
+	if s < 0 || int(s) >= len(showNames) {
+		return "Show(" + strconv.Itoa(int(s)) + ")"
+	}
+	return showNames[s]
+}
+
+// Label returns words a user reads for s.
+func (s Show) Label() string {
+	switch s {
+	case Chat:
+		return "Free to chat"
+	case Available:
+		return "Available"
+	case Away:
+		return "Away"
+	case XA:
+		return "Extended away"
+	case DND:
+		return "Do not disturb"
+	default:
+		return "Offline"
+	}
+}
+
+// ParseShow parses the content of a <show/> element.
+// Unknown values count as Available, as RFC 6121 §4.7.2.1 suggests.
+func ParseShow(s string) Show {
+	switch strings.TrimSpace(s) {
+	case "chat":
+		return Chat
+	case "away":
+		return Away
+	case "xa":
+		return XA
+	case "dnd":
+		return DND
+	}
+	return Available
+}
+
+// Presence is a presence stanza with its RFC 6121 children.
+type Presence struct {
+	stanza.Presence
+	Show     Show
+	Status   string
+	Priority int8
+	// Nick is a XEP-0172 nickname, sent with subscription requests.
+	Nick string
+	// Err is set for presence of type error.
+	Err *stanza.Error
+}
+
+// IsAvailable reports whether p announces an available resource.
+func (p Presence) IsAvailable() bool {
+	return p.Type == stanza.AvailablePresence && p.Show != Offline
+}
+
+type wirePresence struct {
+	Show     string        `xml:"show"`
+	Status   []wireText    `xml:"status"`
+	Priority string        `xml:"priority"`
+	Nick     string        `xml:"http://jabber.org/protocol/nick nick"`
+	Err      *stanza.Error `xml:"error"`
+}
+
+type wireText struct {
+	Lang string `xml:"http://www.w3.org/XML/1998/namespace lang,attr"`
+	Text string `xml:",chardata"`
+}
+
+// DecodePresence decodes the presence stanza that start opens from r.
+func DecodePresence(r xml.TokenReader, start *xml.StartElement) (Presence, error) {
+	var p Presence
+	hdr, err := stanza.NewPresence(*start)
+	if err != nil {
+		return p, fmt.Errorf("malformed presence: %w", err)
+	}
+	p.Presence = hdr
+	var w wirePresence
+	if err := xml.NewTokenDecoder(r).DecodeElement(&w, start); err != nil {
+		return p, fmt.Errorf("malformed presence from %s: %w", hdr.From, err)
+	}
+	p.Show = ParseShow(w.Show)
+	if p.Type == stanza.UnavailablePresence {
+		p.Show = Offline
+	}
+	p.Status = clip(pickLang(w.Status, hdr.Lang), MaxStatus)
+	if w.Priority != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(w.Priority))
+		switch {
+		case err != nil:
+		case n > 127:
+			p.Priority = 127
+		case n < -128:
+			p.Priority = -128
+		default:
+			p.Priority = int8(n)
+		}
+	}
+	p.Nick = clip(strings.TrimSpace(w.Nick), 256)
+	p.Err = w.Err
+	return p, nil
+}
+
+// TokenReader encodes p as a presence stanza.
+func (p Presence) TokenReader() xml.TokenReader {
+	var inner []xml.TokenReader
+	if p.Type == stanza.AvailablePresence && p.Show != Available && p.Show != Offline {
+		inner = append(inner, textElement("show", p.Show.String()))
+	}
+	if p.Status != "" {
+		inner = append(inner, textElement("status", p.Status))
+	}
+	if p.Type == stanza.AvailablePresence && p.Priority != 0 {
+		inner = append(inner, textElement("priority", strconv.Itoa(int(p.Priority))))
+	}
+	if p.Nick != "" {
+		inner = append(inner, xmlstream.Wrap(xmlstream.Token(xml.CharData(p.Nick)),
+			xml.StartElement{Name: xml.Name{Space: "http://jabber.org/protocol/nick", Local: "nick"}}))
+	}
+	return p.Presence.Wrap(xmlstream.MultiReader(inner...))
+}
+
+// WriteXML writes p to w.
+func (p Presence) WriteXML(w xmlstream.TokenWriter) (int, error) {
+	return xmlstream.Copy(w, p.TokenReader())
+}
+
+func textElement(name, text string) xml.TokenReader {
+	return xmlstream.Wrap(xmlstream.Token(xml.CharData(text)), xml.StartElement{Name: xml.Name{Local: name}})
+}
+
+// pickLang returns the text in lang, else the one without a language, else the first.
+func pickLang(texts []wireText, lang string) string {
+	if len(texts) == 0 {
+		return ""
+	}
+	for _, t := range texts {
+		if t.Lang == lang {
+			return t.Text
+		}
+	}
+	for _, t := range texts {
+		if t.Lang == "" {
+			return t.Text
+		}
+	}
+	return texts[0].Text
+}
+
+// clip cuts s to at most n bytes without splitting a UTF-8 sequence.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8Start(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// Best returns the presence that represents a contact with several
+// resources: highest priority first, then the most reachable show.
+// It returns false when none is available.
+func Best(ps map[string]Presence) (Presence, bool) {
+	var best Presence
+	found := false
+	for _, p := range ps {
+		if !p.IsAvailable() {
+			continue
+		}
+		if !found || p.Priority > best.Priority || (p.Priority == best.Priority && p.Show < best.Show) ||
+			(p.Priority == best.Priority && p.Show == best.Show && p.From.String() < best.From.String()) {
+			best, found = p, true
+		}
+	}
+	return best, found
+}
+
+// Bare returns the bare form of j as a string, the key Palaver uses for contacts.
+func Bare(j jid.JID) string { return j.Bare().String() }

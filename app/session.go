@@ -1,0 +1,543 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	"mellium.im/sasl"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/dial"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/palaver-im/palaver/app/certs"
+	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/app/saslauth"
+)
+
+// Timeouts of the session goroutine.
+const (
+	connectTimeout = 30 * time.Second
+	requestTimeout = 20 * time.Second
+	sendTimeout    = 10 * time.Second
+	closeTimeout   = 3 * time.Second
+	maxBackoff     = 2 * time.Minute
+)
+
+// errNotConnected is given for commands that need a connection.
+var errNotConnected = errors.New("not connected")
+
+// fatalError marks a failure that waits for the user instead of being
+// retried (wrong password, untrusted certificate, no usable mechanism).
+type fatalError struct{ error }
+
+func (e fatalError) Unwrap() error { return e.error }
+
+func (c *Client) b() base { return base{Acct: c.acct} }
+
+// Run runs the client until ctx ends: it signs in at once, reconnects with
+// backoff after network failures, and carries out commands. It returns
+// ctx's error; the Events channel is closed when it returns.
+func (c *Client) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	pumped := make(chan struct{})
+	go func() {
+		c.pump(ctx, done)
+		close(pumped)
+	}()
+	defer func() {
+		close(done)
+		<-pumped
+	}()
+
+	r := &runner{Client: c, want: true, own: im.Presence{Show: im.Available}}
+	return r.loop(ctx)
+}
+
+// runner is the state of Run's goroutine.
+type runner struct {
+	*Client
+	// want is true while the user wants to be online.
+	want bool
+	// own is the presence to send after signing in.
+	own      im.Presence
+	failures int
+	roster   *rosterState
+}
+
+func (r *runner) loop(ctx context.Context) error {
+	r.roster = newRosterState()
+	for {
+		if err := ctx.Err(); err != nil {
+			r.emit(StateChanged{base: r.b(), State: Offline})
+			return err
+		}
+		if !r.want {
+			r.emit(StateChanged{base: r.b(), State: Offline})
+			if err := r.waitOffline(ctx, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		r.emit(StateChanged{base: r.b(), State: Connecting})
+		sess, err := r.connect(ctx)
+		if err == nil {
+			r.failures = 0
+			err = r.online(ctx, sess)
+			if err == nil { // signed out on purpose
+				continue
+			}
+		}
+		if ctx.Err() != nil {
+			continue
+		}
+		var fatal fatalError
+		if errors.As(err, &fatal) {
+			r.want = false
+			r.reportFatal(err)
+			r.emit(StateChanged{base: r.b(), State: Offline, Err: err})
+			if err := r.waitOffline(ctx, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		r.failures++
+		delay := backoff(r.failures)
+		timer := time.NewTimer(delay)
+		r.emit(StateChanged{base: r.b(), State: Waiting, Err: err, RetryAt: time.Now().Add(delay)})
+		err = r.waitOffline(ctx, timer.C)
+		timer.Stop()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// backoff returns the wait before attempt n+1: exponential from 1 s,
+// capped, with ±20% jitter so that many clients do not retry in step.
+func backoff(n int) time.Duration {
+	d := time.Second << min(n-1, 7)
+	if d > maxBackoff {
+		d = maxBackoff
+	}
+	jitter := time.Duration(rand.Int64N(int64(d)/5*2+1)) - d/5
+	return d + jitter
+}
+
+func (r *runner) reportFatal(err error) {
+	var (
+		fail      *saslauth.Failure
+		untrusted *certs.UntrustedError
+		nopw      *passwordError
+	)
+	switch {
+	case errors.As(err, &untrusted):
+		r.emit(CertUntrusted{base: r.b(), Cert: untrusted.Info})
+	case errors.As(err, &fail):
+		r.emit(AuthFailed{base: r.b(), Condition: fail.Condition, Text: fail.Text})
+	case errors.As(err, &nopw):
+		r.emit(AuthFailed{base: r.b(), Condition: ConditionNoPassword, Text: nopw.Error()})
+	}
+}
+
+// waitOffline handles commands while there is no connection, until retry
+// fires or a command asks to connect.
+func (r *runner) waitOffline(ctx context.Context, retry <-chan time.Time) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-retry:
+			return nil
+		case <-r.cmds.Ready():
+		}
+		for _, cmd := range r.cmds.Take() {
+			switch cmd := cmd.(type) {
+			case cmdConnect:
+				r.want = true
+			case cmdDisconnect:
+				r.want = false
+			case cmdPresence:
+				r.own.Show, r.own.Status = cmd.show, cmd.status
+				r.want = cmd.show != im.Offline
+			case cmdMessage:
+				r.emit(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: errNotConnected})
+			case cmdRoster:
+				r.emit(CommandFailed{base: r.b(), Op: cmd.op.String() + " contact", JID: cmd.jid, Err: errNotConnected})
+			case cmdSubscription:
+				r.emit(CommandFailed{base: r.b(), Op: "answer the request of", JID: cmd.jid, Err: errNotConnected})
+			}
+		}
+		if r.want {
+			return nil
+		}
+		// Still offline on purpose: say so again only if asked to sign out.
+		if retry != nil {
+			r.emit(StateChanged{base: r.b(), State: Offline})
+			retry = nil
+		}
+	}
+}
+
+// ConditionNoPassword is the AuthFailed condition when no password is known.
+const ConditionNoPassword = "no-password"
+
+type passwordError struct{ err error }
+
+func (e *passwordError) Error() string { return "no password: " + e.err.Error() }
+func (e *passwordError) Unwrap() error { return e.err }
+
+// connect dials, secures, authenticates and binds a session.
+func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+
+	a := r.settings()
+	addr, err := a.Address()
+	if err != nil {
+		return nil, fatalError{err}
+	}
+	if a.Resource != "" {
+		if full, err := addr.WithResource(a.Resource); err == nil {
+			addr = full
+		}
+	}
+	verifier := &certs.Verifier{ServerName: addr.Domainpart(), Pinned: a.IsPinned, CAFile: a.CAFile}
+	tlsCfg, err := verifier.Config()
+	if err != nil {
+		return nil, fatalError{err}
+	}
+	password, err := r.password(ctx)
+	if err != nil {
+		return nil, fatalError{&passwordError{err}}
+	}
+
+	conn, err := r.dial(ctx, addr, a.ServerAddr(), a.DirectTLS, tlsCfg)
+	if err != nil {
+		if ue := verifier.Rejected(); ue != nil {
+			return nil, fatalError{ue}
+		}
+		return nil, fmt.Errorf("cannot reach the server: %w", err)
+	}
+	features := []xmpp.StreamFeature{}
+	if _, ok := conn.(*tls.Conn); !ok {
+		features = append(features, xmpp.StartTLS(tlsCfg))
+	}
+	creds := func() ([]byte, []byte, []byte) {
+		return []byte(addr.Localpart()), []byte(password), nil
+	}
+	features = append(features,
+		// PLAIN is safe here: the SASL feature is only offered inside TLS.
+		saslauth.Feature(creds, sasl.ScramSha256, sasl.ScramSha1, sasl.Plain),
+		xmpp.BindResource(),
+	)
+	sess, err := xmpp.NewClientSession(ctx, addr, conn, features...)
+	if err != nil {
+		conn.Close()
+		var (
+			fail *saslauth.Failure
+			nom  *saslauth.NoMechanismError
+		)
+		if ue := verifier.Rejected(); ue != nil {
+			return nil, fatalError{ue}
+		}
+		switch {
+		case errors.As(err, &fail):
+			if fail.Condition == "temporary-auth-failure" {
+				return nil, err
+			}
+			return nil, fatalError{err}
+		case errors.As(err, &nom):
+			return nil, fatalError{err}
+		}
+		return nil, fmt.Errorf("signing in failed: %w", err)
+	}
+	return sess, nil
+}
+
+// dial opens the TCP (or direct TLS) connection: to the override address
+// when there is one, else by DNS SRV lookup (XEP-0368 direct TLS first).
+func (r *runner) dial(ctx context.Context, addr jid.JID, override string, directTLS bool, cfg *tls.Config) (net.Conn, error) {
+	if override == "" {
+		d := dial.Dialer{TLSConfig: cfg}
+		return d.Dial(ctx, "tcp", addr)
+	}
+	var nd net.Dialer
+	if directTLS {
+		td := tls.Dialer{NetDialer: &nd, Config: cfg}
+		return td.DialContext(ctx, "tcp", override)
+	}
+	return nd.DialContext(ctx, "tcp", override)
+}
+
+// online serves a signed-in session until it ends. It returns nil when the
+// user signed out, else why the session ended.
+func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
+	h := newHandler(r.Client, sess, r.roster)
+	served := make(chan error, 1)
+	go func() { served <- sess.Serve(h) }()
+	defer func() {
+		sess.Conn().Close()
+		h.allOffline()
+	}()
+
+	fetchCtx, cancel := context.WithTimeout(ctx, requestTimeout)
+	contacts, err := r.roster.fetch(fetchCtx, sess)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("fetching the contact list: %w", err)
+	}
+	r.emit(RosterReset{base: r.b(), Contacts: contacts})
+	if err := r.sendOwnPresence(ctx, sess); err != nil {
+		return err
+	}
+	r.emit(StateChanged{base: r.b(), State: Online, Bound: sess.LocalAddr().String()})
+
+	for {
+		select {
+		case <-ctx.Done():
+			r.signOff(sess, served)
+			return nil
+		case err := <-served:
+			if err == nil {
+				err = errors.New("the server closed the connection")
+			}
+			return err
+		case <-r.cmds.Ready():
+		}
+		for _, cmd := range r.cmds.Take() {
+			if stop := r.do(ctx, sess, cmd); stop {
+				r.signOff(sess, served)
+				return nil
+			}
+		}
+	}
+}
+
+// signOff sends unavailable presence and closes the stream politely.
+func (r *runner) signOff(sess *xmpp.Session, served <-chan error) {
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	p := im.Presence{Presence: stanza.Presence{Type: stanza.UnavailablePresence}, Status: r.own.Status}
+	_ = sess.Send(ctx, p.TokenReader())
+	_ = sess.SetCloseDeadline(time.Now().Add(closeTimeout))
+	_ = sess.Close()
+	select {
+	case <-served:
+	case <-ctx.Done():
+	}
+}
+
+func (r *runner) sendOwnPresence(ctx context.Context, sess *xmpp.Session) error {
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	p := r.own
+	p.Presence = stanza.Presence{Type: stanza.AvailablePresence}
+	p.Priority = r.settings().Priority
+	if err := sess.Send(ctx, p.TokenReader()); err != nil {
+		return fmt.Errorf("sending presence: %w", err)
+	}
+	return nil
+}
+
+// do carries out one command while online; it reports whether the session
+// should end.
+func (r *runner) do(ctx context.Context, sess *xmpp.Session, cmd command) (stop bool) {
+	switch cmd := cmd.(type) {
+	case cmdConnect:
+	case cmdDisconnect:
+		r.want = false
+		return true
+	case cmdPresence:
+		r.own.Show, r.own.Status = cmd.show, cmd.status
+		if cmd.show == im.Offline {
+			r.want = false
+			return true
+		}
+		if err := r.sendOwnPresence(ctx, sess); err != nil {
+			r.emit(CommandFailed{base: r.b(), Op: "set your status", Err: err})
+		}
+	case cmdMessage:
+		r.sendMessage(ctx, sess, cmd)
+	case cmdRoster:
+		// A roster change is an IQ round trip: run it aside so the session
+		// goroutine keeps taking commands.
+		go r.changeRoster(ctx, sess, cmd)
+	case cmdSubscription:
+		r.answerSubscription(ctx, sess, cmd)
+	}
+	return false
+}
+
+func (r *runner) sendMessage(ctx context.Context, sess *xmpp.Session, cmd cmdMessage) {
+	to, err := jid.Parse(cmd.to)
+	if err != nil {
+		r.emit(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: fmt.Errorf("invalid address: %w", err)})
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	m := im.Message{Message: stanza.Message{ID: cmd.id, To: to, Type: stanza.ChatMessage}, Body: cmd.body}
+	if err := sess.Send(ctx, m.TokenReader()); err != nil {
+		r.emit(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: err})
+	}
+}
+
+func (r *runner) sendPresence(ctx context.Context, sess *xmpp.Session, to jid.JID, typ stanza.PresenceType) error {
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	p := im.Presence{Presence: stanza.Presence{To: to, Type: typ}}
+	return sess.Send(ctx, p.TokenReader())
+}
+
+func (r *runner) answerSubscription(ctx context.Context, sess *xmpp.Session, cmd cmdSubscription) {
+	op := "deny the request of"
+	if cmd.approve {
+		op = "approve the request of"
+	}
+	to, err := jid.Parse(cmd.jid)
+	if err != nil {
+		r.emit(CommandFailed{base: r.b(), Op: op, JID: cmd.jid, Err: err})
+		return
+	}
+	to = to.Bare()
+	if !cmd.approve {
+		if err := r.sendPresence(ctx, sess, to, stanza.UnsubscribedPresence); err != nil {
+			r.emit(CommandFailed{base: r.b(), Op: op, JID: cmd.jid, Err: err})
+		}
+		return
+	}
+	if err := r.sendPresence(ctx, sess, to, stanza.SubscribedPresence); err != nil {
+		r.emit(CommandFailed{base: r.b(), Op: op, JID: cmd.jid, Err: err})
+		return
+	}
+	// Ask for theirs in return unless we already see it or asked.
+	if c, ok := r.roster.get(to.String()); !ok || (!c.Pending && c.Subscription != "to" && c.Subscription != "both") {
+		if err := r.sendPresence(ctx, sess, to, stanza.SubscribePresence); err != nil {
+			r.emit(CommandFailed{base: r.b(), Op: op, JID: cmd.jid, Err: err})
+		}
+	}
+}
+
+func (r *runner) changeRoster(ctx context.Context, sess *xmpp.Session, cmd cmdRoster) {
+	op := cmd.op.String() + " contact"
+	to, err := jid.Parse(cmd.jid)
+	if err != nil {
+		r.emit(CommandFailed{base: r.b(), Op: op, JID: cmd.jid, Err: fmt.Errorf("invalid address: %w", err)})
+		return
+	}
+	to = to.Bare()
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	if cmd.op == opRemove {
+		err = r.roster.remove(ctx, sess, to)
+	} else {
+		err = r.roster.set(ctx, sess, im.RosterItem{JID: to, Name: cmd.name, Groups: cmd.groups})
+	}
+	if err != nil {
+		r.emit(CommandFailed{base: r.b(), Op: op, JID: to.String(), Err: explainStanzaError(err)})
+		return
+	}
+	if cmd.op == opAdd {
+		if err := r.sendPresence(ctx, sess, to, stanza.SubscribePresence); err != nil {
+			r.emit(CommandFailed{base: r.b(), Op: "ask for the presence of", JID: to.String(), Err: err})
+		}
+	}
+}
+
+// explainStanzaError turns refusals into words; a network like the
+// Messenger service refuses roster changes other than adding.
+func explainStanzaError(err error) error {
+	var se stanza.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	text := se.Text[""]
+	if text == "" {
+		for _, t := range se.Text {
+			text = t
+			break
+		}
+	}
+	var msg string
+	switch se.Condition {
+	case stanza.NotAllowed, stanza.Forbidden, stanza.FeatureNotImplemented, stanza.ServiceUnavailable:
+		msg = "this server does not allow that change (" + string(se.Condition) + ")"
+	case stanza.ItemNotFound:
+		msg = "the server does not know this contact"
+	case stanza.BadRequest, stanza.NotAcceptable, stanza.JIDMalformed:
+		msg = "the server refused the request as invalid (" + string(se.Condition) + ")"
+	default:
+		msg = "the server refused (" + string(se.Condition) + ")"
+	}
+	if text != "" {
+		msg += ": " + text
+	}
+	return errors.New(msg)
+}
+
+// writeIQ sends an IQ with payload and decodes an error reply into a
+// stanza.Error; ok answers pass the response to read (which may be nil).
+func writeIQ(ctx context.Context, sess *xmpp.Session, iq stanza.IQ, payload xml.TokenReader, read func(*xml.Decoder, *xml.StartElement) error) error {
+	resp, err := sess.SendIQ(ctx, iq.Wrap(payload))
+	if err != nil {
+		return err
+	}
+	defer resp.Close()
+	d := xml.NewTokenDecoder(resp)
+	tok, err := d.Token()
+	if err != nil {
+		return err
+	}
+	start, ok := tok.(xml.StartElement)
+	if !ok {
+		return errors.New("malformed IQ response")
+	}
+	var typ string
+	for _, a := range start.Attr {
+		if a.Name.Local == "type" {
+			typ = a.Value
+		}
+	}
+	if typ == string(stanza.ErrorIQ) {
+		var se stanza.Error
+		for {
+			tok, err := d.Token()
+			if err != nil {
+				return errors.New("the server answered with an error it did not explain")
+			}
+			if s, ok := tok.(xml.StartElement); ok && s.Name.Local == "error" {
+				if err := d.DecodeElement(&se, &s); err != nil {
+					return err
+				}
+				return se
+			} else if ok {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if read == nil {
+		return nil
+	}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			// A result without payload.
+			return read(d, nil)
+		}
+		if s, ok := tok.(xml.StartElement); ok {
+			return read(d, &s)
+		}
+		if _, ok := tok.(xml.EndElement); ok {
+			return read(d, nil)
+		}
+	}
+}
