@@ -159,7 +159,7 @@ func (h *handler) handleRosterPush(iq stanza.IQ, t xmlstream.TokenReadEncoder, s
 		_, err := xmlstream.Copy(t, iq.Error(stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable}))
 		return err
 	}
-	q, _, err := im.DecodeRosterQuery(xml.NewTokenDecoder(t), start)
+	q, _, err := im.DecodeRosterQuery(t, start)
 	if err != nil || len(q.Items) != 1 {
 		_, err := xmlstream.Copy(t, iq.Error(stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest}))
 		return err

@@ -55,7 +55,7 @@ func (s *rosterState) fetch(ctx context.Context, sess *xmpp.Session) ([]Contact,
 				return nil // versioned roster unchanged
 			}
 			var err error
-			q, _, err = im.DecodeRosterQuery(d, start)
+			q, _, err = im.DecodeRosterQuery(d, start) // d yields the rest of the query
 			return err
 		})
 	if err != nil {

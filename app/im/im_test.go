@@ -75,15 +75,29 @@ func TestEncodeMessage(t *testing.T) {
 	golden(t, "message-chat", encode(t, m.TokenReader()))
 }
 
+// split reads the first start element of s and returns it with a reader of
+// the rest of that element, exactly as mellium's Serve hands a stanza to a
+// handler (xmlstream.InnerElement: inner tokens and the end element).
+func split(s string) (xml.TokenReader, *xml.StartElement, bool) {
+	d := xml.NewDecoder(strings.NewReader(s))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, nil, false
+		}
+		if start, ok := tok.(xml.StartElement); ok {
+			return xmlstream.InnerElement(d), &start, true
+		}
+	}
+}
+
 func decodePresence(t *testing.T, s string) (im.Presence, error) {
 	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(s))
-	tok, err := d.Token()
-	if err != nil {
-		t.Fatal(err)
+	r, start, ok := split(s)
+	if !ok {
+		t.Fatal("no element")
 	}
-	start := tok.(xml.StartElement)
-	return im.DecodePresence(d, &start)
+	return im.DecodePresence(r, start)
 }
 
 func TestDecodePresence(t *testing.T) {
@@ -139,13 +153,11 @@ func TestDecodePresenceClipsStatus(t *testing.T) {
 
 func decodeMessage(t *testing.T, s string) (im.Message, error) {
 	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(s))
-	tok, err := d.Token()
-	if err != nil {
-		t.Fatal(err)
+	r, start, ok := split(s)
+	if !ok {
+		t.Fatal("no element")
 	}
-	start := tok.(xml.StartElement)
-	return im.DecodeMessage(d, &start)
+	return im.DecodeMessage(r, start)
 }
 
 func TestDecodeMessage(t *testing.T) {
@@ -236,10 +248,8 @@ func TestDecodeRosterQuery(t *testing.T) {
 	  <item jid="@@bad"/>
 	  <item jid="dave@example.org/res" subscription="remove"/>
 	</query>`
-	d := xml.NewDecoder(strings.NewReader(in))
-	tok, _ := d.Token()
-	start := tok.(xml.StartElement)
-	q, skipped, err := im.DecodeRosterQuery(d, &start)
+	r, start, _ := split(in)
+	q, skipped, err := im.DecodeRosterQuery(r, start)
 	if err != nil {
 		t.Fatal(err)
 	}

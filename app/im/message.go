@@ -61,7 +61,7 @@ func DecodeMessage(r xml.TokenReader, start *xml.StartElement) (Message, error) 
 	}
 	m.Message = hdr
 	var w wireMessage
-	if err := xml.NewTokenDecoder(r).DecodeElement(&w, start); err != nil {
+	if err := decodeElement(r, start, &w); err != nil {
 		return m, fmt.Errorf("malformed message from %s: %w", hdr.From, err)
 	}
 	body := pickLang(w.Body, hdr.Lang)

@@ -116,7 +116,7 @@ func DecodePresence(r xml.TokenReader, start *xml.StartElement) (Presence, error
 	}
 	p.Presence = hdr
 	var w wirePresence
-	if err := xml.NewTokenDecoder(r).DecodeElement(&w, start); err != nil {
+	if err := decodeElement(r, start, &w); err != nil {
 		return p, fmt.Errorf("malformed presence from %s: %w", hdr.From, err)
 	}
 	p.Show = ParseShow(w.Show)
@@ -167,6 +167,19 @@ func (p Presence) WriteXML(w xmlstream.TokenWriter) (int, error) {
 
 func textElement(name, text string) xml.TokenReader {
 	return xmlstream.Wrap(xmlstream.Token(xml.CharData(text)), xml.StartElement{Name: xml.Name{Local: name}})
+}
+
+// decodeElement decodes the element that start opens into v. r yields the
+// element's inner tokens and its end element, as mellium gives them to
+// handlers; start was read by someone else, so it is replayed first.
+func decodeElement(r xml.TokenReader, start *xml.StartElement, v any) error {
+	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(start.Copy()), r))
+	tok, err := d.Token()
+	if err != nil {
+		return err
+	}
+	s := tok.(xml.StartElement)
+	return d.DecodeElement(v, &s)
 }
 
 // pickLang returns the text in lang, else the one without a language, else the first.

@@ -45,15 +45,16 @@ type wireRosterQuery struct {
 	} `xml:"item"`
 }
 
-// DecodeRosterQuery decodes the roster <query/> that start opens.
+// DecodeRosterQuery decodes the roster <query/> that start opens from r,
+// which yields the query's inner tokens and its end element.
 // Items with an invalid JID are dropped and reported in skipped, so that
 // one bad item does not cost the user the whole contact list.
-func DecodeRosterQuery(d *xml.Decoder, start *xml.StartElement) (q RosterQuery, skipped int, err error) {
+func DecodeRosterQuery(r xml.TokenReader, start *xml.StartElement) (q RosterQuery, skipped int, err error) {
 	if start.Name.Space != NSRoster || start.Name.Local != "query" {
 		return q, 0, fmt.Errorf("expected a roster query, got <%s xmlns=%q>", start.Name.Local, start.Name.Space)
 	}
 	var w wireRosterQuery
-	if err := d.DecodeElement(&w, start); err != nil {
+	if err := decodeElement(r, start, &w); err != nil {
 		return q, 0, fmt.Errorf("malformed roster: %w", err)
 	}
 	q.Present = true

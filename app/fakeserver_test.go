@@ -1,0 +1,194 @@
+package app_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"encoding/xml"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"mellium.im/sasl"
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+
+	"github.com/palaver-im/palaver/account"
+)
+
+// fakeServer is an in-process XMPP server (mellium's server side) on
+// loopback, for feeding the client input a real server would never send.
+// Features that a real server must prove are tested against Prosody.
+type fakeServer struct {
+	t      testing.TB
+	ln     net.Listener
+	tlsCfg *tls.Config
+	caFile string
+	conns  chan *fakeConn
+}
+
+// fakeConn is one signed-in client connection on the fake server.
+type fakeConn struct {
+	sess *xmpp.Session
+	// got receives every top-level element the client sends after sign-in,
+	// as XML text.
+	got chan string
+	mu  sync.Mutex
+}
+
+// raw writes bytes to the client as they are, bypassing any encoder.
+func (c *fakeConn) raw(t testing.TB, s string) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.sess.Conn().Write([]byte(s)); err != nil {
+		t.Fatalf("writing to client: %v", err)
+	}
+}
+
+// expect waits for an element the client sent that contains all parts.
+func (c *fakeConn) expect(t testing.TB, parts ...string) string {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	var seen []string
+	for {
+		select {
+		case s := <-c.got:
+			seen = append(seen, s)
+			ok := true
+			for _, p := range parts {
+				ok = ok && strings.Contains(s, p)
+			}
+			if ok {
+				return s
+			}
+		case <-deadline:
+			t.Fatalf("client never sent an element with %q; it sent:\n%s", parts, strings.Join(seen, "\n"))
+			return ""
+		}
+	}
+}
+
+func newFakeServer(t testing.TB) *fakeServer {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:         true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fakeServer{
+		t:      t,
+		ln:     ln,
+		caFile: caFile,
+		tlsCfg: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12},
+		conns:  make(chan *fakeConn, 4),
+	}
+	t.Cleanup(func() { ln.Close() })
+	go s.accept()
+	return s
+}
+
+func (s *fakeServer) accept() {
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		go s.serve(conn)
+	}
+}
+
+func (s *fakeServer) serve(conn net.Conn) {
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sess, err := xmpp.ReceiveClientSession(ctx, jid.MustParse("localhost"), conn,
+		xmpp.StartTLS(s.tlsCfg),
+		xmpp.SASLServer(func(*sasl.Negotiator) bool { return true }, sasl.Plain),
+		xmpp.BindResource(),
+	)
+	cancel()
+	if err != nil {
+		return
+	}
+	fc := &fakeConn{sess: sess, got: make(chan string, 64)}
+	s.conns <- fc
+	_ = sess.Serve(xmpp.HandlerFunc(func(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+		var sb strings.Builder
+		e := xml.NewEncoder(&sb)
+		_ = e.EncodeToken(*start)
+		_, _ = xmlstream.Copy(e, xmlstream.Inner(t))
+		_ = e.EncodeToken(start.End())
+		_ = e.Flush()
+		// Go's encoder repeats the default namespace on every element.
+		text := strings.ReplaceAll(sb.String(), ` xmlns="jabber:client"`, "")
+		// Answer the roster request so that the client goes online.
+		if start.Name.Local == "iq" && strings.Contains(text, "jabber:iq:roster") && strings.Contains(text, `type="get"`) {
+			var id string
+			for _, a := range start.Attr {
+				if a.Name.Local == "id" {
+					id = a.Value
+				}
+			}
+			fc.mu.Lock()
+			_, err := sess.Conn().Write([]byte(`<iq type="result" id="` + id + `"><query xmlns="jabber:iq:roster" ver="1"><item jid="bob@localhost" name="Bob" subscription="both"/></query></iq>`))
+			fc.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+		select {
+		case fc.got <- text:
+		default:
+		}
+		return nil
+	}))
+}
+
+// next waits for the next client connection to sign in.
+func (s *fakeServer) next(t testing.TB) *fakeConn {
+	t.Helper()
+	select {
+	case c := <-s.conns:
+		return c
+	case <-time.After(waitTimeout):
+		t.Fatal("no client signed in to the fake server")
+		return nil
+	}
+}
+
+func (s *fakeServer) account(user string) account.Account {
+	addr := s.ln.Addr().(*net.TCPAddr)
+	return account.Account{JID: user + "@localhost", Host: "127.0.0.1", Port: addr.Port, CAFile: s.caFile}
+}
