@@ -298,3 +298,45 @@ func fingerprintOf(t *testing.T, pemFile string) string {
 	}
 	return certs.Fingerprint(c.Raw)
 }
+
+func TestDirectTLS(t *testing.T) {
+	srv := prosodytest.Start(t)
+	srv.Register(t, "alice", "pw")
+	acct := accountFor(srv, "alice")
+	acct.Port, acct.DirectTLS = srv.DirectTLSPort, true
+	alice := start(t, "alice", acct, "pw")
+	alice.waitOnline()
+}
+
+func TestReconnectsAfterServerRestart(t *testing.T) {
+	srv := prosodytest.Start(t)
+	alice := startUser(t, srv, "alice")
+	bob := startUser(t, srv, "bob")
+	alice.waitOnline()
+	bob.waitOnline()
+	aliceJID, bobJID := "alice@"+srv.Domain, "bob@"+srv.Domain
+	alice.c.AddContact(bobJID, "", nil)
+	bob.wait("request", func(e app.Event) bool { _, ok := e.(app.SubscriptionRequest); return ok })
+	bob.c.Approve(aliceJID)
+	alice.wait("request back", func(e app.Event) bool { _, ok := e.(app.SubscriptionRequest); return ok })
+	alice.c.Approve(bobJID)
+	bob.c.SetPresence(im.Away, "before restart")
+	alice.wait("bob away", func(e app.Event) bool {
+		p, ok := e.(app.PresenceChanged)
+		return ok && p.JID == bobJID && p.Best.Show == im.Away
+	})
+
+	mark := alice.mark()
+	srv.Restart(t)
+	alice.waitFrom(mark, "bob offline while the server is down", func(e app.Event) bool {
+		p, ok := e.(app.PresenceChanged)
+		return ok && p.JID == bobJID && p.Best.Show == im.Offline
+	})
+	alice.waitFrom(mark, "waiting", isState(app.Waiting))
+	alice.waitFrom(mark, "online again", isState(app.Online))
+	// Bob's client came back too and restored his away status.
+	alice.waitFrom(mark, "bob away again", func(e app.Event) bool {
+		p, ok := e.(app.PresenceChanged)
+		return ok && p.JID == bobJID && p.Best.Show == im.Away && p.Best.Status == "before restart"
+	})
+}
