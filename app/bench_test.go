@@ -1,0 +1,94 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+)
+
+// counter runs a client and counts events of interest without keeping
+// them, so that a benchmark measures the core and not the recorder.
+type counter struct {
+	c        *app.Client
+	messages chan int
+	online   chan struct{}
+}
+
+func runCounter(b *testing.B, acct account.Account) *counter {
+	b.Helper()
+	k := &counter{
+		c:        app.New(acct, func(context.Context) (string, error) { return "pw", nil }),
+		messages: make(chan int, 1024),
+		online:   make(chan struct{}, 1),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = k.c.Run(ctx) }()
+	go func() {
+		for batch := range k.c.Events() {
+			n := 0
+			for _, e := range batch {
+				switch e := e.(type) {
+				case app.MessageReceived:
+					n++
+				case app.StateChanged:
+					if e.State == app.Online {
+						k.online <- struct{}{}
+					}
+				}
+			}
+			if n > 0 {
+				k.messages <- n
+			}
+		}
+	}()
+	b.Cleanup(func() { cancel(); <-done })
+	return k
+}
+
+// cpuTime returns the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkMessageBurst measures how long the core takes to absorb a burst
+// of 2000 chat messages, from the first byte written to the last event
+// delivered, and the CPU it uses for that (the in-process server's share,
+// one TLS write, is included).
+func BenchmarkMessageBurst(b *testing.B) {
+	const burst = 2000
+	srv := newFakeServer(b)
+	k := runCounter(b, srv.account("alice"))
+	conn := srv.next(b)
+	<-k.online
+	var sb strings.Builder
+	for i := range burst {
+		fmt.Fprintf(&sb, `<message from="bob@localhost/x" to="alice@localhost" type="chat" id="m%d"><body>message number %d with a little text in it</body><active xmlns="http://jabber.org/protocol/chatstates"/></message>`, i, i)
+	}
+	payload := sb.String()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var cpu time.Duration
+	for range b.N {
+		before := cpuTime()
+		conn.raw(b, payload)
+		for got := 0; got < burst; {
+			select {
+			case n := <-k.messages:
+				got += n
+			case <-time.After(30 * time.Second):
+				b.Fatalf("only %d of %d messages arrived", got, burst)
+			}
+		}
+		cpu += cpuTime() - before
+	}
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/burst")
+}
