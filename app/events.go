@@ -110,7 +110,8 @@ type Contact struct {
 	// JID is the contact's bare address.
 	JID string
 	// Name is the name the user gave the contact; may be empty.
-	Name   string
+	Name string
+	// Groups are the roster groups, sorted.
 	Groups []string
 	// Subscription is "none", "to", "from" or "both" (RFC 6121 §2.1.2.5).
 	Subscription string

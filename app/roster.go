@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/xml"
+	"slices"
 	"sort"
 	"sync"
 
@@ -28,11 +29,15 @@ func newRosterState() *rosterState {
 	return &rosterState{items: map[string]Contact{}}
 }
 
+// contactOf converts a roster item. Groups are a set (RFC 6121 §2.1.2.4)
+// that servers return in any order; they are sorted so the UI is stable.
 func contactOf(it im.RosterItem) Contact {
+	groups := slices.Clone(it.Groups)
+	slices.Sort(groups)
 	return Contact{
 		JID:          it.JID.String(),
 		Name:         it.Name,
-		Groups:       it.Groups,
+		Groups:       groups,
 		Subscription: it.Subscription,
 		Pending:      it.Ask,
 	}

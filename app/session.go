@@ -326,8 +326,10 @@ func (r *runner) signOff(sess *xmpp.Session, served <-chan error) {
 	defer cancel()
 	p := im.Presence{Presence: stanza.Presence{Type: stanza.UnavailablePresence}, Status: r.own.Status}
 	_ = sess.Send(ctx, p.TokenReader())
-	_ = sess.SetCloseDeadline(time.Now().Add(closeTimeout))
 	_ = sess.Close()
+	// Wait for the server's </stream:stream>, bounded by our own timer:
+	// mellium's SetCloseDeadline races with a running Serve. The caller
+	// closes the connection afterwards, which ends Serve in any case.
 	select {
 	case <-served:
 	case <-ctx.Done():
