@@ -66,6 +66,12 @@ func ParseJID(s string) (jid.JID, error) {
 	if j.Localpart() == "" {
 		return jid.JID{}, fmt.Errorf("%q has no user name: write it as name@%s", s, j.Domainpart())
 	}
+	// jid.Parse accepts empty DNS labels ("a@.b", "a@b..c", and "a@.." as
+	// "a@." since it drops one trailing dot), which no server can have.
+	if d := j.Domainpart(); !strings.HasPrefix(d, "[") &&
+		(strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..")) {
+		return jid.JID{}, fmt.Errorf("%q is not a valid address: the domain %q has an empty part", s, d)
+	}
 	return j.Bare(), nil
 }
 
