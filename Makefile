@@ -1,0 +1,96 @@
+# Palaver: build, run and test.
+#
+#   make deps       install everything the tests need (Debian packages, Go modules)
+#   make test       run the whole test suite with real services (Prosody,
+#                   gnome-keyring, Xvfb); what CI runs (.ci/run)
+#   make run        run the app: make run ARGS='-flag value'
+#   make fuzz       run each fuzz target for FUZZTIME (20s)
+#   make vet        gofmt and go vet
+#
+# Debian packages are installed with apt-get (through sudo unless root), and
+# only when missing. On other systems, install the equivalents by hand.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+GO       ?= go
+ARGS     ?=
+FUZZTIME ?= 20s
+
+# Go needs CA certificates to reach the module proxy.
+BASE_PKGS  := ca-certificates
+# cgo and the OpenGL/X11 headers Fyne builds against.
+BUILD_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
+	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+# The real services the tests run against (see .ci/with-services and
+# app/prosodytest), and the tools of the GUI smoke tests.
+TEST_PKGS  := prosody gnome-keyring dbus dbus-x11 xvfb xauth xdotool imagemagick
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# apt_install installs the Debian packages in $(1) that are missing. Before
+# it installs prosody it adds a policy-rc.d that keeps services from
+# starting, so that the system Prosody does not take the XMPP ports.
+define apt_install
+	if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then \
+		echo "deps: not a Debian system; make sure these (or their equivalents) are installed: $(strip $(1))" >&2; \
+		exit 0; \
+	fi; \
+	missing=""; \
+	for p in $(1); do \
+		if [ "$$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null)" != "install ok installed" ]; then \
+			missing="$$missing $$p"; \
+		fi; \
+	done; \
+	if [ -z "$$missing" ]; then \
+		echo "deps: Debian packages present: $(strip $(1))"; \
+		exit 0; \
+	fi; \
+	echo "deps: installing$$missing"; \
+	case " $$missing " in \
+	*" prosody "*) \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			echo "deps: creating /usr/sbin/policy-rc.d (exit 101) so that the system Prosody does not start"; \
+			printf '#!/bin/sh\n# Created by make deps (Palaver): start no services on package installation.\nexit 101\n' \
+				| $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null; \
+			$(SUDO) chmod 0755 /usr/sbin/policy-rc.d; \
+		fi;; \
+	esac; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+endef
+
+.PHONY: deps deps-run test run fuzz vet
+
+## deps: Debian packages and Go modules for building, testing and running.
+deps:
+	@$(call apt_install,$(BASE_PKGS) $(BUILD_PKGS) $(TEST_PKGS))
+	$(GO) mod download
+
+## deps-run: only what building and running the app needs.
+deps-run:
+	@$(call apt_install,$(BASE_PKGS) $(BUILD_PKGS))
+	$(GO) mod download
+
+## test: the whole suite, with the race detector, against real services.
+test: deps
+	.ci/with-services $(GO) test -race -count=1 -v ./...
+
+## run: run the app from source. Without a locale (LANG unset, C or POSIX)
+## it uses LANG=C.UTF-8 and English, so that Fyne finds a language.
+run: deps-run
+	@lang="$${LANG:-C.UTF-8}"; \
+	case "$$lang" in C|C.*|POSIX) export LANGUAGE="$${LANGUAGE:-en}";; esac; \
+	echo "LANG=$$lang $(GO) run . $(ARGS)"; \
+	LANG="$$lang" $(GO) run . $(ARGS)
+
+## fuzz: each fuzz target for FUZZTIME.
+fuzz: deps
+	GO=$(GO) .ci/fuzz $(FUZZTIME)
+
+## vet: formatting and go vet.
+vet: deps
+	@unformatted=$$(gofmt -l .); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:" $$unformatted >&2; exit 1; fi
+	$(GO) vet ./...
