@@ -25,7 +25,8 @@ BUILD_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 # The real services the tests run against (see .ci/with-services and
 # app/prosodytest), and the tools of the GUI smoke tests.
-TEST_PKGS  := prosody gnome-keyring dbus dbus-x11 xvfb xauth xdotool imagemagick
+TEST_PKGS  := prosody gnome-keyring dbus dbus-x11 xvfb xauth xdotool imagemagick \
+	tesseract-ocr tesseract-ocr-eng
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 

@@ -1,0 +1,93 @@
+// Command palaver is a desktop XMPP instant messenger.
+//
+// This file only wires the parts together: the settings (package account),
+// the messenger core (package app) and the Fyne user interface (package
+// views).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/assets"
+	"github.com/palaver-im/palaver/views"
+)
+
+// shutdownWait is how long quitting waits for the accounts to sign out.
+const shutdownWait = 3 * time.Second
+
+func main() {
+	dir := flag.String("config-dir", "", "profile `directory` for settings (default: the user config directory's palaver folder)")
+	flag.Parse()
+	if *dir == "" {
+		d, err := account.DefaultDir()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "palaver:", err, "(use --config-dir)")
+			os.Exit(2)
+		}
+		*dir = d
+	}
+	cfg, cfgErr := account.Load(*dir)
+
+	a := fyneapp.NewWithID("im.palaver.palaver")
+	a.SetIcon(assets.Icon)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var running sync.WaitGroup
+	start := func(acct account.Account, password app.PasswordFunc) (views.Core, func()) {
+		c := app.New(acct, password)
+		cctx, stop := context.WithCancel(ctx)
+		running.Go(func() {
+			if err := c.Run(cctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Printf("palaver: account %s stopped: %v", acct.JID, err)
+			}
+		})
+		return c, stop
+	}
+
+	ui := views.New(views.Options{
+		App:       a,
+		Dir:       *dir,
+		Config:    cfg,
+		ConfigErr: cfgErr,
+		Secrets:   account.Keychain{},
+		Start:     start,
+	})
+	ui.Show()
+
+	// SIGINT and SIGTERM (a desktop session ending) quit like the menu
+	// does, so that the accounts sign out properly.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		fyne.Do(a.Quit)
+	}()
+	a.Run()
+
+	// Give the accounts a moment to send unavailable presence and close
+	// their streams.
+	cancel()
+	done := make(chan struct{})
+	go func() {
+		running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(shutdownWait):
+	}
+}

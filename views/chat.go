@@ -1,0 +1,278 @@
+package views
+
+import (
+	"strconv"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// chatWindow is the window of one conversation.
+type chatWindow struct {
+	s    *session
+	conv *conversation
+	win  fyne.Window
+
+	dot    *canvas.Circle
+	title  *widget.Label
+	list   *widget.List
+	entry  *sendEntry
+	send   *widget.Button
+	sizer  *widthWatcher
+	meas   *messageRow // lays out rows off screen to learn their heights
+	width  float32     // the width the list's item heights were set for
+	told   []float32   // the heights the list was given, by index
+	hiding bool        // makes Length 0 while heights are set in bulk
+
+	// active is true while the user is looking at this window. Fyne has
+	// no window focus event, but a window's focused widget hears
+	// FocusGained/FocusLost when the window gains or loses the focus, and
+	// the entry is where the focus rests; the app leaving the foreground
+	// ends it too (session.deactivateChats).
+	active bool
+}
+
+func (s *session) newChatWindow(conv *conversation) *chatWindow {
+	c := &chatWindow{s: s, conv: conv, meas: newMessageRow()}
+	c.win = s.ui.app.NewWindow(s.roster.DisplayName(conv.peer))
+	c.dot = canvas.NewCircle(colorOffline)
+	c.title = widget.NewLabel("")
+	c.title.Truncation = fyne.TextTruncateEllipsis
+	c.list = widget.NewList(
+		func() int {
+			if c.hiding {
+				return 0
+			}
+			return len(c.conv.msgs)
+		},
+		func() fyne.CanvasObject { return newMessageRow() },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(c.conv.msgs) {
+				o.(*messageRow).set(c.conv.msgs[id])
+			}
+		})
+	c.list.HideSeparators = true
+	// Rows hold selectable text; a list selection would only fight it.
+	c.list.OnSelected = func(id widget.ListItemID) { c.list.Unselect(id) }
+	c.sizer = newWidthWatcher(c.list, c.widthChanged)
+
+	c.entry = newSendEntry()
+	c.entry.onSend = c.sendText
+	c.entry.onFocus = c.focusChanged
+	c.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), c.entry.send)
+	c.send.Importance = widget.HighImportance
+
+	dotBox := container.NewCenter(sizedBox(c.dot, 10))
+	top := container.NewBorder(nil, widget.NewSeparator(), dotBox, nil, c.title)
+	bottom := container.NewBorder(widget.NewSeparator(), nil, nil, container.NewVBox(c.send), c.entry)
+	c.win.SetContent(container.NewBorder(top, bottom, nil, nil, c.sizer))
+	c.win.Resize(fyne.NewSize(480, 560))
+	c.win.SetOnClosed(func() { s.chatClosed(c) })
+	c.updateHeader()
+	c.syncHeights()
+	return c
+}
+
+// show brings the window up. A window the user asked for takes the focus
+// and counts as read at once; one opened by an incoming message waits for
+// the window system to focus it.
+func (c *chatWindow) show(byUser bool) {
+	c.win.Show()
+	if byUser {
+		c.win.RequestFocus()
+	}
+	onFocus := c.entry.onFocus
+	if !byUser {
+		c.entry.onFocus = nil
+	}
+	c.win.Canvas().Focus(c.entry)
+	c.entry.onFocus = onFocus
+	if byUser {
+		c.setActive(true)
+	}
+	c.list.ScrollToBottom()
+}
+
+func (c *chatWindow) focusChanged(focused bool) {
+	if focused {
+		c.setActive(true)
+		return
+	}
+	// FocusLost comes both when the window loses the focus and when the
+	// user clicks another widget in it (to select text, say); only after
+	// the focus change is done can the two be told apart.
+	c.s.ui.after(0, func() {
+		if c.win.Canvas().Focused() == c.entry {
+			c.setActive(false)
+		}
+	})
+}
+
+func (c *chatWindow) setActive(active bool) {
+	if c.active == active {
+		return
+	}
+	c.active = active
+	if active {
+		c.s.markRead(c.conv.peer)
+	}
+}
+
+// updateHeader shows the peer's name, presence and unread count.
+func (c *chatWindow) updateHeader() {
+	name := c.s.roster.DisplayName(c.conv.peer)
+	show, status := c.s.roster.Presence(c.conv.peer)
+	text := name
+	if name != c.conv.peer {
+		text += " <" + c.conv.peer + ">"
+	}
+	text += " — " + show.Label()
+	if status != "" {
+		text += ": " + status
+	}
+	c.title.SetText(text)
+	c.dot.FillColor = showColor(show)
+	c.dot.Refresh()
+	title := name
+	if n := c.s.roster.Unread(c.conv.peer); n > 0 {
+		title = "(" + strconv.Itoa(n) + ") " + name
+	}
+	c.win.SetTitle(title)
+}
+
+func (c *chatWindow) sendText(text string) {
+	id := c.s.core.SendMessage(c.conv.peer, text)
+	c.conv.add(newChatMsg(id, outgoingSender, text, clock.now(), true))
+	c.refresh(true)
+}
+
+// refresh updates the list after messages were added or changed, keeping
+// the view at the newest message when it was there (or when forced).
+func (c *chatWindow) refresh(toBottom bool) {
+	atBottom := toBottom || c.atBottom()
+	c.syncHeights()
+	c.list.Refresh()
+	if atBottom {
+		c.list.ScrollToBottom()
+	}
+}
+
+func (c *chatWindow) atBottom() bool {
+	content := c.list.GetScrollOffset()
+	var total float32
+	pad := c.list.Theme().Size(theme.SizeNamePadding)
+	for _, h := range c.told {
+		total += h
+	}
+	total += pad * float32(len(c.told))
+	return content+c.list.Size().Height >= total-4*pad
+}
+
+func (c *chatWindow) widthChanged(w float32) {
+	if w == c.width {
+		return
+	}
+	// Resizing sends many widths; measure once it settles.
+	c.s.ui.after(100*time.Millisecond, func() {
+		if c.list.Size().Width == w {
+			c.refresh(false)
+		}
+	})
+}
+
+// syncHeights tells the list the height of every message at the current
+// width. Each SetItemHeight that changes something refreshes the whole
+// list, so many changes at once are made while Length reports 0, which
+// makes those refreshes cheap.
+func (c *chatWindow) syncHeights() {
+	w := c.list.Size().Width
+	if w <= 0 {
+		w = 460
+	}
+	if w != c.width {
+		c.width = w
+		c.told = c.told[:0]
+	}
+	type change struct {
+		id int
+		h  float32
+	}
+	var changes []change
+	for i, m := range c.conv.msgs {
+		if m.measuredAt != w {
+			c.meas.set(m)
+			m.height, m.measuredAt = c.meas.heightFor(w), w
+		}
+		h := m.height
+		if i >= len(c.told) {
+			c.told = append(c.told, -1)
+		}
+		if c.told[i] != h {
+			changes = append(changes, change{i, h})
+			c.told[i] = h
+		}
+	}
+	c.told = c.told[:len(c.conv.msgs)]
+	bulk := len(changes) > 3
+	var offset float32
+	if bulk {
+		offset = c.list.GetScrollOffset()
+		c.hiding = true
+	}
+	for _, ch := range changes {
+		c.list.SetItemHeight(ch.id, ch.h)
+	}
+	if bulk {
+		c.hiding = false
+		c.list.Refresh()
+		c.list.ScrollToOffset(offset)
+	}
+}
+
+// widthWatcher holds one object and reports width changes of its layout.
+type widthWatcher struct {
+	widget.BaseWidget
+	content fyne.CanvasObject
+	changed func(w float32)
+}
+
+func newWidthWatcher(content fyne.CanvasObject, changed func(float32)) *widthWatcher {
+	w := &widthWatcher{content: content, changed: changed}
+	w.ExtendBaseWidget(w)
+	return w
+}
+
+// CreateRenderer implements fyne.Widget.
+func (w *widthWatcher) CreateRenderer() fyne.WidgetRenderer { return &watcherRenderer{w: w} }
+
+type watcherRenderer struct{ w *widthWatcher }
+
+func (r *watcherRenderer) Destroy()                     {}
+func (r *watcherRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.w.content} }
+func (r *watcherRenderer) MinSize() fyne.Size           { return r.w.content.MinSize() }
+func (r *watcherRenderer) Refresh()                     { r.w.content.Refresh() }
+func (r *watcherRenderer) Layout(size fyne.Size) {
+	r.w.content.Resize(size)
+	if r.w.changed != nil {
+		r.w.changed(size.Width)
+	}
+}
+
+// sizedBox makes o exactly side×side, for dots that have no MinSize.
+func sizedBox(o fyne.CanvasObject, side float32) fyne.CanvasObject {
+	return container.New(&fixedLayout{size: fyne.NewSquareSize(side)}, o)
+}
+
+type fixedLayout struct{ size fyne.Size }
+
+func (l *fixedLayout) MinSize([]fyne.CanvasObject) fyne.Size { return l.size }
+func (l *fixedLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(l.size)
+		o.Move(fyne.NewPos((size.Width-l.size.Width)/2, (size.Height-l.size.Height)/2))
+	}
+}

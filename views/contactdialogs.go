@@ -1,0 +1,161 @@
+package views
+
+import (
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/palaver-im/palaver/account"
+)
+
+// The contact dialogs only send commands. The list changes when the
+// server's roster push comes back, and a refusal arrives as CommandFailed.
+
+// formDialog shows a form with an inline error line and OK/Cancel; ok
+// returns an error to keep the dialog open and show it.
+func (u *UI) formDialog(title, confirm string, items []*widget.FormItem, ok func() error) (*dialog.CustomDialog, *widget.Label) {
+	errLabel := widget.NewLabel("")
+	errLabel.Importance = widget.DangerImportance
+	errLabel.Wrapping = fyne.TextWrapWord
+	errLabel.Hide()
+	form := widget.NewForm(items...)
+	d := dialog.NewCustomWithoutButtons(title, container.NewVBox(form, errLabel), u.win)
+	submit := func() {
+		if err := ok(); err != nil {
+			errLabel.SetText(err.Error())
+			errLabel.Show()
+			return
+		}
+		d.Hide()
+	}
+	for _, it := range items {
+		if e, isEntry := it.Widget.(*widget.Entry); isEntry {
+			e.OnSubmitted = func(string) { submit() }
+		}
+	}
+	okBtn := widget.NewButton(confirm, submit)
+	okBtn.Importance = widget.HighImportance
+	d.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", d.Hide), okBtn})
+	u.showDialog(d, 400)
+	return d, errLabel
+}
+
+func (u *UI) addContact() {
+	s := u.sess
+	if s == nil {
+		u.showAccountDialog()
+		return
+	}
+	jid := widget.NewEntry()
+	jid.SetPlaceHolder("name@example.org")
+	jid.Validator = func(v string) error {
+		_, err := account.ParseJID(v)
+		return err
+	}
+	name := widget.NewEntry()
+	name.SetPlaceHolder("optional")
+	group := widget.NewSelectEntry(s.roster.Groups())
+	group.SetPlaceHolder("optional")
+	u.formDialog("Add contact", "Add", []*widget.FormItem{
+		widget.NewFormItem("Address", jid),
+		widget.NewFormItem("Name", name),
+		widget.NewFormItem("Group", group),
+	}, func() error {
+		j, err := account.ParseJID(jid.Text)
+		if err != nil {
+			return err
+		}
+		if _, ok := s.roster.Contact(j.String()); ok {
+			return errors.New(j.String() + " is already in your contacts")
+		}
+		if j.String() == s.acct.JID {
+			return errors.New("that is your own address")
+		}
+		s.core.AddContact(j.String(), strings.TrimSpace(name.Text), groupList(group.Text))
+		return nil
+	})
+	u.win.Canvas().Focus(jid)
+}
+
+func groupList(g string) []string {
+	if g = strings.TrimSpace(g); g == "" {
+		return nil
+	}
+	return []string{g}
+}
+
+func (u *UI) renameContact(r Row) {
+	s := u.sess
+	c, ok := s.roster.Contact(r.JID)
+	if !ok {
+		return
+	}
+	name := widget.NewEntry()
+	name.SetText(c.Name)
+	name.SetPlaceHolder(c.JID)
+	u.formDialog("Rename "+c.JID, "Rename", []*widget.FormItem{
+		widget.NewFormItem("Name", name),
+	}, func() error {
+		s.core.UpdateContact(c.JID, strings.TrimSpace(name.Text), c.Groups)
+		return nil
+	})
+	u.win.Canvas().Focus(name)
+}
+
+// moveContact moves the contact out of the group it was picked in (r.Group)
+// into another; its other groups stay.
+func (u *UI) moveContact(r Row) {
+	s := u.sess
+	c, ok := s.roster.Contact(r.JID)
+	if !ok {
+		return
+	}
+	from := r.Group
+	group := widget.NewSelectEntry(s.roster.Groups())
+	group.SetText(from)
+	group.SetPlaceHolder(DefaultGroup + " (no group)")
+	u.formDialog("Move "+c.DisplayName(), "Move", []*widget.FormItem{
+		widget.NewFormItem("To group", group),
+	}, func() error {
+		to := strings.TrimSpace(group.Text)
+		var groups []string
+		for _, g := range c.Groups {
+			if g != from && g != to {
+				groups = append(groups, g)
+			}
+		}
+		// Moving to the default group alone means having no group.
+		if to != "" && (to != DefaultGroup || len(groups) > 0) {
+			groups = append(groups, to)
+		}
+		s.core.UpdateContact(c.JID, c.Name, groups)
+		return nil
+	})
+}
+
+func (u *UI) removeContact(r Row) {
+	s := u.sess
+	c, ok := s.roster.Contact(r.JID)
+	if !ok {
+		return
+	}
+	who := c.DisplayName()
+	if who != c.JID {
+		who += " <" + c.JID + ">"
+	}
+	d := dialog.NewConfirm("Remove contact",
+		"Remove "+who+" from your contacts?\nYou will no longer see each other's presence.",
+		func(yes bool) {
+			if yes {
+				s.core.RemoveContact(c.JID)
+			}
+		}, u.win)
+	d.SetConfirmText("Remove")
+	d.SetDismissText("Cancel")
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Show()
+}

@@ -1,0 +1,353 @@
+package views
+
+import (
+	"math"
+	"strconv"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// contactList shows a Roster's rows in a virtualized widget.List: only the
+// visible rows have widgets, so a roster of thousands costs no more to draw
+// than one of twenty.
+type contactList struct {
+	list *widget.List
+	rows []Row
+
+	// selected is the selected contact row, kept across rebuilds by group
+	// and JID since a contact may appear in several groups.
+	selGroup, selJID string
+
+	onSelect func(r Row, ok bool)
+	onOpen   func(jid string)
+	onToggle func(group string)
+	onMenu   func(r Row, c fyne.Canvas, at fyne.Position)
+}
+
+func newContactList() *contactList {
+	cl := &contactList{}
+	cl.list = widget.NewList(
+		func() int { return len(cl.rows) },
+		func() fyne.CanvasObject { return newContactRow(cl) },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(cl.rows) {
+				o.(*contactRow).set(id, cl.rows[id])
+			}
+		})
+	cl.list.OnSelected = func(id widget.ListItemID) {
+		if id >= len(cl.rows) || cl.rows[id].Header {
+			cl.list.Unselect(id)
+			return
+		}
+		r := cl.rows[id]
+		cl.selGroup, cl.selJID = r.Group, r.JID
+		if cl.onSelect != nil {
+			cl.onSelect(r, true)
+		}
+	}
+	return cl
+}
+
+// setRows shows new rows, keeping the selection when its contact is still
+// listed, and refreshes the list once.
+func (cl *contactList) setRows(rows []Row) {
+	cl.rows = rows
+	if cl.selJID != "" {
+		if id, ok := cl.find(cl.selGroup, cl.selJID); ok {
+			// Select refreshes only when the index moved.
+			cl.list.Select(id)
+		} else {
+			cl.clearSelection()
+		}
+	}
+	cl.list.Refresh()
+}
+
+func (cl *contactList) find(group, jid string) (int, bool) {
+	for i := range cl.rows {
+		if r := &cl.rows[i]; !r.Header && r.JID == jid && r.Group == group {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func (cl *contactList) clearSelection() {
+	cl.selGroup, cl.selJID = "", ""
+	cl.list.UnselectAll()
+	if cl.onSelect != nil {
+		cl.onSelect(Row{}, false)
+	}
+}
+
+// selected returns the selected contact row.
+func (cl *contactList) selected() (Row, bool) {
+	if cl.selJID == "" {
+		return Row{}, false
+	}
+	id, ok := cl.find(cl.selGroup, cl.selJID)
+	if !ok {
+		return Row{}, false
+	}
+	return cl.rows[id], true
+}
+
+// contactRow draws one Row: a group header, or a contact with presence dot,
+// name, status and unread badge. One row widget serves both kinds so that
+// the list can recycle any row for any line.
+type contactRow struct {
+	widget.BaseWidget
+	cl    *contactList
+	id    widget.ListItemID
+	row   Row
+	shown bool // row has been drawn
+
+	arrow  *widget.Icon
+	dot    *canvas.Circle
+	name   *widget.Label
+	status *widget.Label
+	badge  *badge
+}
+
+var (
+	_ fyne.Tappable          = (*contactRow)(nil)
+	_ fyne.DoubleTappable    = (*contactRow)(nil)
+	_ fyne.SecondaryTappable = (*contactRow)(nil)
+)
+
+func newContactRow(cl *contactList) *contactRow {
+	r := &contactRow{
+		cl:     cl,
+		arrow:  widget.NewIcon(theme.MenuDropDownIcon()),
+		dot:    canvas.NewCircle(colorOffline),
+		name:   widget.NewLabel(""),
+		status: widget.NewLabel(""),
+		badge:  newBadge(),
+	}
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.status.Truncation = fyne.TextTruncateEllipsis
+	r.status.TextStyle.Italic = true
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *contactRow) set(id widget.ListItemID, row Row) {
+	// Most rows are unchanged when the list refreshes; laying out their
+	// labels again (text shaping for the ellipsis) is the list's main cost.
+	if r.shown && r.row == row {
+		r.id = id
+		return
+	}
+	r.id, r.row, r.shown = id, row, true
+	if row.Header {
+		r.arrow.Show()
+		if row.Collapsed {
+			r.arrow.SetResource(theme.MenuExpandIcon())
+		} else {
+			r.arrow.SetResource(theme.MenuDropDownIcon())
+		}
+		r.dot.Hide()
+		r.status.Hide()
+		r.badge.Hide()
+		r.name.TextStyle.Bold = true
+		r.name.SetText(row.Group + " (" + strconv.Itoa(row.Online) + "/" + strconv.Itoa(row.Total) + ")")
+		r.Refresh()
+		return
+	}
+	r.arrow.Hide()
+	r.dot.Show()
+	r.dot.FillColor = showColor(row.Show)
+	r.dot.Refresh()
+	r.name.TextStyle.Bold = row.Unread > 0
+	// Clipped: truncating a long text with an ellipsis costs in
+	// proportion to its length, for every row drawn.
+	r.name.SetText(clipRunes(row.Name, 200))
+	status := clipRunes(row.Status, 200)
+	if status == "" && row.Pending {
+		status = "awaiting authorization"
+	}
+	r.status.SetText(status)
+	r.status.Show()
+	r.badge.set(row.Unread)
+	r.Refresh()
+}
+
+// Tapped selects a contact or folds a group.
+func (r *contactRow) Tapped(*fyne.PointEvent) {
+	if r.row.Header {
+		if r.cl.onToggle != nil {
+			r.cl.onToggle(r.row.Group)
+		}
+		return
+	}
+	if c := fyne.CurrentApp().Driver().CanvasForObject(r.cl.list); c != nil {
+		c.Focus(r.cl.list)
+	}
+	r.cl.list.Select(r.id)
+}
+
+// DoubleTapped opens the chat with the contact.
+func (r *contactRow) DoubleTapped(*fyne.PointEvent) {
+	if !r.row.Header && r.cl.onOpen != nil {
+		r.cl.onOpen(r.row.JID)
+	}
+}
+
+// TappedSecondary selects the contact and shows its menu.
+func (r *contactRow) TappedSecondary(ev *fyne.PointEvent) {
+	if r.row.Header {
+		return
+	}
+	r.cl.list.Select(r.id)
+	c := fyne.CurrentApp().Driver().CanvasForObject(r)
+	if c != nil && r.cl.onMenu != nil {
+		r.cl.onMenu(r.row, c, ev.AbsolutePosition)
+	}
+}
+
+// CreateRenderer implements fyne.Widget.
+func (r *contactRow) CreateRenderer() fyne.WidgetRenderer {
+	return &contactRowRenderer{r: r, objects: []fyne.CanvasObject{r.arrow, r.dot, r.name, r.status, r.badge}}
+}
+
+type contactRowRenderer struct {
+	r       *contactRow
+	objects []fyne.CanvasObject
+}
+
+func (rr *contactRowRenderer) Destroy()                     {}
+func (rr *contactRowRenderer) Objects() []fyne.CanvasObject { return rr.objects }
+func (rr *contactRowRenderer) Refresh() {
+	rr.Layout(rr.r.Size())
+	canvas.Refresh(rr.r)
+}
+
+func (rr *contactRowRenderer) MinSize() fyne.Size {
+	th := rr.r.Theme()
+	return fyne.NewSize(th.Size(theme.SizeNameInlineIcon)*4, rr.r.name.MinSize().Height)
+}
+
+// Layout gives the name its natural width up to 60% of what is left after
+// the dot and badge; the status takes the rest and is cut with an ellipsis.
+func (rr *contactRowRenderer) Layout(size fyne.Size) {
+	r := rr.r
+	th := r.Theme()
+	pad := th.Size(theme.SizeNamePadding)
+	icon := th.Size(theme.SizeNameInlineIcon)
+	x := pad
+	if r.row.Header {
+		r.arrow.Resize(fyne.NewSquareSize(icon))
+		r.arrow.Move(fyne.NewPos(x, (size.Height-icon)/2))
+		x += icon
+		r.name.Move(fyne.NewPos(x, 0))
+		r.name.Resize(fyne.NewSize(size.Width-x, size.Height))
+		return
+	}
+	d := icon / 2
+	r.dot.Move(fyne.NewPos(x+(icon-d)/2, (size.Height-d)/2))
+	r.dot.Resize(fyne.NewSquareSize(d))
+	x += icon
+	right := size.Width - pad
+	if r.badge.Visible() {
+		b := r.badge.MinSize()
+		right -= b.Width
+		r.badge.Move(fyne.NewPos(right, (size.Height-b.Height)/2))
+		r.badge.Resize(b)
+	}
+	avail := right - x
+	if avail < 0 {
+		avail = 0
+	}
+	nameW := naturalWidth(r.name, th)
+	if r.status.Text == "" {
+		nameW = avail
+	} else if nameW > avail*0.6 {
+		nameW = avail * 0.6
+	}
+	r.name.Move(fyne.NewPos(x, 0))
+	r.name.Resize(fyne.NewSize(nameW, size.Height))
+	r.status.Move(fyne.NewPos(x+nameW, 0))
+	r.status.Resize(fyne.NewSize(avail-nameW, size.Height))
+}
+
+// naturalWidth is the width a label needs to show its text uncut. The
+// pixel of slack keeps float rounding from cutting the last letter.
+func naturalWidth(l *widget.Label, th fyne.Theme) float32 {
+	w := fyne.MeasureText(l.Text, th.Size(theme.SizeNameText), l.TextStyle).Width
+	return float32(math.Ceil(float64(w))) + 1 + 2*th.Size(theme.SizeNameInnerPadding)
+}
+
+// badge is the unread count: white digits on the primary colour.
+type badge struct {
+	widget.BaseWidget
+	bg   *canvas.Rectangle
+	text *canvas.Text
+}
+
+func newBadge() *badge {
+	b := &badge{bg: canvas.NewRectangle(theme.Color(theme.ColorNamePrimary)), text: canvas.NewText("", theme.Color(theme.ColorNameForegroundOnPrimary))}
+	b.text.TextStyle.Bold = true
+	b.text.Alignment = fyne.TextAlignCenter
+	b.ExtendBaseWidget(b)
+	b.Hide()
+	return b
+}
+
+func (b *badge) set(n int) {
+	if n <= 0 {
+		b.Hide()
+		return
+	}
+	s := strconv.Itoa(n)
+	if n > 999 {
+		s = "999+"
+	}
+	b.text.Text = s
+	b.Show()
+	b.Refresh()
+}
+
+// CreateRenderer implements fyne.Widget.
+func (b *badge) CreateRenderer() fyne.WidgetRenderer {
+	return &badgeRenderer{b: b}
+}
+
+type badgeRenderer struct{ b *badge }
+
+func (br *badgeRenderer) Destroy() {}
+func (br *badgeRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{br.b.bg, br.b.text}
+}
+
+func (br *badgeRenderer) MinSize() fyne.Size {
+	th := br.b.Theme()
+	br.b.text.TextSize = th.Size(theme.SizeNameCaptionText)
+	t := br.b.text.MinSize()
+	h := t.Height + th.Size(theme.SizeNamePadding)
+	w := t.Width + 2*th.Size(theme.SizeNamePadding)
+	if w < h {
+		w = h
+	}
+	return fyne.NewSize(w, h)
+}
+
+func (br *badgeRenderer) Layout(size fyne.Size) {
+	br.b.bg.Resize(size)
+	br.b.bg.CornerRadius = size.Height / 2
+	t := br.b.text.MinSize()
+	br.b.text.Move(fyne.NewPos(0, (size.Height-t.Height)/2))
+	br.b.text.Resize(fyne.NewSize(size.Width, t.Height))
+}
+
+func (br *badgeRenderer) Refresh() {
+	th := br.b.Theme()
+	v := fyne.CurrentApp().Settings().ThemeVariant()
+	br.b.bg.FillColor = th.Color(theme.ColorNamePrimary, v)
+	br.b.text.Color = th.Color(theme.ColorNameForegroundOnPrimary, v)
+	br.Layout(br.b.Size())
+	br.b.bg.Refresh()
+	br.b.text.Refresh()
+}

@@ -1,0 +1,11 @@
+// Package views is Palaver's Fyne user interface: the main window with the
+// contact list, chat windows, and the account, sign-in and trust dialogs.
+//
+// Everything here runs on Fyne's UI goroutine except one loop per account
+// (see pump) that reads the core's event batches and hands them to the UI
+// with fyne.Do. Views talk to the core only through the Core interface,
+// whose methods return at once, so no UI callback ever waits on the network.
+//
+// The package never imports fyne.io/fyne/v2/app: main builds the app and
+// passes it in, which keeps every view testable with fyne.io/fyne/v2/test.
+package views

@@ -1,0 +1,97 @@
+package views
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/certs"
+	"github.com/palaver-im/palaver/app/im"
+)
+
+// fixClock makes time stamps independent of when and where tests run.
+func fixClock(t *testing.T) time.Time {
+	now := time.Date(2026, 3, 14, 15, 30, 0, 0, time.UTC)
+	old := clock
+	clock.now = func() time.Time { return now }
+	clock.loc = time.UTC
+	t.Cleanup(func() { clock = old })
+	return now
+}
+
+func signedIn(t *testing.T) *harness {
+	h := newHarness(t, account.Account{JID: me})
+	h.ui.Show()
+	h.apply(stateEv(app.Online))
+	return h
+}
+
+func TestContactListMarkup(t *testing.T) {
+	h := signedIn(t)
+	h.apply(
+		resetEv(
+			contact("alice@example.org", "Alice", "Friends"),
+			contact("bob@example.org", "Bob", "Friends", "Work"),
+			contact("carol@example.org", "", "Work"),
+			contact("dave@example.org", "Dave"),
+			app.Contact{JID: "erin@example.org", Name: "Erin", Subscription: "none", Pending: true},
+		),
+		presenceEv("alice@example.org", im.Available, "Reading"),
+		presenceEv("bob@example.org", im.Away, "Back at 4"),
+		presenceEv("carol@example.org", im.DND, "In a meeting"),
+		presenceEv("dave@example.org", im.XA, ""),
+	)
+	h.ui.sess.roster.AddUnread("alice@example.org", 3)
+	h.ui.offline.SetChecked(true)
+	h.ui.win.Resize(fyne.NewSize(420, 560))
+	saveImage(t, "contactlist", h.ui.win.Canvas())
+	test.AssertRendersToMarkup(t, "contactlist.xml", h.ui.win.Canvas())
+}
+
+func TestChatWindowMarkup(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice", "Friends")), presenceEv(peer, im.Available, ""))
+	h.ui.sess.openChat(peer)
+	c := h.ui.sess.chats[peer]
+	h.apply(
+		messageEv(peer, "Sent while you were away", now.Add(-26*time.Hour), true),
+		messageEv(peer, "Hello! Are you coming tonight?", now.Add(-time.Minute), false),
+	)
+	c.entry.SetText("Yes, see you at eight.")
+	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	c.entry.SetText("This one will bounce")
+	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	ev := app.MessageFailed{ID: "id2", Peer: peer, Err: errors.New("recipient-unavailable")}
+	ev.Acct = me
+	h.apply(ev)
+	saveImage(t, "chat", c.win.Canvas())
+	test.AssertRendersToMarkup(t, "chat.xml", c.win.Canvas())
+}
+
+func TestTrustDialogMarkup(t *testing.T) {
+	h := signedIn(t)
+	ev := app.CertUntrusted{Cert: testCert()}
+	ev.Acct = me
+	h.apply(ev)
+	saveImage(t, "trustdialog", h.ui.win.Canvas())
+	test.AssertRendersToMarkup(t, "trustdialog.xml", h.ui.win.Canvas())
+}
+
+func testCert() certs.Info {
+	return certs.Info{
+		Subject:   "CN=example.org",
+		Issuer:    "CN=example.org",
+		DNSNames:  []string{"example.org"},
+		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:  time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
+		SHA256:    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		Reason:    "it is self-signed, and no authority you trust vouches for it",
+	}
+}

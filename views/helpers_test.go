@@ -1,0 +1,299 @@
+package views
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/im"
+	"mellium.im/xmpp/stanza"
+)
+
+const me = "me@example.org"
+
+// fakeCore records commands. Its Events channel is nil, so the pump
+// started by the UI never delivers anything: tests call session.apply
+// themselves, on the test goroutine.
+type fakeCore struct {
+	events  chan []app.Event // nil unless a test feeds the pump
+	mu      sync.Mutex
+	calls   []string
+	acct    account.Account
+	nextID  int
+	stopped bool
+}
+
+func (f *fakeCore) record(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
+
+func (f *fakeCore) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeCore) Events() <-chan []app.Event { return f.events }
+func (f *fakeCore) Connect()                   { f.record("Connect") }
+func (f *fakeCore) Disconnect()                { f.record("Disconnect") }
+func (f *fakeCore) SetAccount(a account.Account) {
+	f.mu.Lock()
+	f.acct = a
+	f.mu.Unlock()
+	f.record("SetAccount %s pins=%v", a.JID, a.PinnedCerts)
+}
+func (f *fakeCore) SetPresence(s im.Show, status string) {
+	f.record("SetPresence %s %q", s.Label(), status)
+}
+func (f *fakeCore) SendMessage(to, body string) string {
+	f.mu.Lock()
+	f.nextID++
+	id := fmt.Sprintf("id%d", f.nextID)
+	f.mu.Unlock()
+	f.record("SendMessage %s %q", to, body)
+	return id
+}
+func (f *fakeCore) AddContact(jid, name string, groups []string) {
+	f.record("AddContact %s %q %q", jid, name, groups)
+}
+func (f *fakeCore) UpdateContact(jid, name string, groups []string) {
+	f.record("UpdateContact %s %q %q", jid, name, groups)
+}
+func (f *fakeCore) RemoveContact(jid string) { f.record("RemoveContact %s", jid) }
+func (f *fakeCore) Approve(jid string)       { f.record("Approve %s", jid) }
+func (f *fakeCore) Deny(jid string)          { f.record("Deny %s", jid) }
+
+// fakeSecrets is an in-memory keychain that can be made to fail.
+type fakeSecrets struct {
+	mu   sync.Mutex
+	pw   map[string]string
+	fail error
+	log  []string
+}
+
+func (s *fakeSecrets) Password(bare string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return "", s.fail
+	}
+	pw, ok := s.pw[bare]
+	if !ok {
+		return "", account.ErrNoSecret
+	}
+	return pw, nil
+}
+
+func (s *fakeSecrets) SetPassword(bare, pw string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = append(s.log, "set "+bare)
+	if s.fail != nil {
+		return s.fail
+	}
+	if s.pw == nil {
+		s.pw = make(map[string]string)
+	}
+	s.pw[bare] = pw
+	return nil
+}
+
+func (s *fakeSecrets) DeletePassword(bare string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = append(s.log, "delete "+bare)
+	if s.fail != nil {
+		return s.fail
+	}
+	delete(s.pw, bare)
+	return nil
+}
+
+// harness runs a UI on the test goroutine: functions handed to do (from
+// keychain goroutines) and after (timers) wait in queues the test drains.
+type harness struct {
+	t       *testing.T
+	ui      *UI
+	core    *fakeCore
+	secrets *fakeSecrets
+	dir     string
+	starts  []account.Account
+	pwFunc  app.PasswordFunc
+	queue   chan func()
+	later   []func()
+}
+
+func newHarness(t *testing.T, accounts ...account.Account) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
+	h := &harness{t: t, core: &fakeCore{}, secrets: &fakeSecrets{}, dir: t.TempDir(), queue: make(chan func(), 16)}
+	cfg := &account.Config{Accounts: accounts}
+	h.ui = New(Options{
+		App:     a,
+		Dir:     h.dir,
+		Config:  cfg,
+		Secrets: h.secrets,
+		Start: func(acct account.Account, pw app.PasswordFunc) (Core, func()) {
+			h.starts = append(h.starts, acct)
+			h.pwFunc = pw
+			return h.core, func() { h.core.stopped = true }
+		},
+	})
+	h.ui.do = func(f func()) { h.queue <- f }
+	h.ui.after = func(_ time.Duration, f func()) { h.later = append(h.later, f) }
+	t.Cleanup(func() { h.ui.stopSession() })
+	return h
+}
+
+// drain runs the next function handed to do, waiting for it.
+func (h *harness) drain() {
+	h.t.Helper()
+	select {
+	case f := <-h.queue:
+		f()
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("nothing was handed to the UI goroutine")
+	}
+}
+
+// runLater runs the timer callbacks queued so far.
+func (h *harness) runLater() {
+	fs := h.later
+	h.later = nil
+	for _, f := range fs {
+		f()
+	}
+}
+
+func (h *harness) apply(evs ...app.Event) {
+	h.t.Helper()
+	h.ui.sess.apply(evs)
+}
+
+// Event constructors for the account me.
+
+func stateEv(s app.ConnState) app.StateChanged {
+	e := app.StateChanged{State: s}
+	e.Acct = me
+	return e
+}
+
+func resetEv(cs ...app.Contact) app.RosterReset {
+	e := app.RosterReset{Contacts: cs}
+	e.Acct = me
+	return e
+}
+
+func updatedEv(c app.Contact) app.ContactUpdated {
+	e := app.ContactUpdated{Contact: c}
+	e.Acct = me
+	return e
+}
+
+func removedEv(jid string) app.ContactRemoved {
+	e := app.ContactRemoved{JID: jid}
+	e.Acct = me
+	return e
+}
+
+func presenceEv(jid string, show im.Show, status string) app.PresenceChanged {
+	p := im.Presence{Show: show, Status: status}
+	if show == im.Offline {
+		p.Type = stanza.UnavailablePresence
+	}
+	e := app.PresenceChanged{JID: jid, Best: p, Resources: 1}
+	e.Acct = me
+	return e
+}
+
+func messageEv(from, body string, at time.Time, delayed bool) app.MessageReceived {
+	m := im.Message{Body: body}
+	if delayed {
+		m.Delay = at
+	}
+	e := app.MessageReceived{Msg: m, Peer: from, Time: at}
+	e.Acct = me
+	return e
+}
+
+func contact(jid, name string, groups ...string) app.Contact {
+	return app.Contact{JID: jid, Name: name, Groups: groups, Subscription: "both"}
+}
+
+// walk visits o and everything drawn inside it.
+func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) bool {
+	if !visit(o) {
+		return false
+	}
+	var children []fyne.CanvasObject
+	switch x := o.(type) {
+	case *fyne.Container:
+		children = x.Objects
+	case fyne.Widget:
+		children = test.WidgetRenderer(x).Objects()
+	}
+	for _, c := range children {
+		if !walk(c, visit) {
+			return false
+		}
+	}
+	return true
+}
+
+// find returns the first object under root of type T that ok accepts.
+func find[T fyne.CanvasObject](root fyne.CanvasObject, ok func(T) bool) (T, bool) {
+	var found T
+	var hit bool
+	walk(root, func(o fyne.CanvasObject) bool {
+		if x, is := o.(T); is && (ok == nil || ok(x)) {
+			found, hit = x, true
+			return false
+		}
+		return true
+	})
+	return found, hit
+}
+
+func button(t *testing.T, root fyne.CanvasObject, text string) *widget.Button {
+	t.Helper()
+	b, ok := find(root, func(b *widget.Button) bool { return b.Text == text })
+	if !ok {
+		t.Fatalf("no button %q", text)
+	}
+	return b
+}
+
+func entryWithPlaceholder(t *testing.T, root fyne.CanvasObject, ph string) *widget.Entry {
+	t.Helper()
+	e, ok := find(root, func(e *widget.Entry) bool { return e.PlaceHolder == ph })
+	if !ok {
+		t.Fatalf("no entry with placeholder %q", ph)
+	}
+	return e
+}
+
+// labelContaining returns whether a visible label under root contains s.
+func labelContaining(root fyne.CanvasObject, s string) bool {
+	_, ok := find(root, func(l *widget.Label) bool { return l.Visible() && strings.Contains(l.Text, s) })
+	return ok
+}
+
+// overlay returns the top overlay (dialog) of the main window.
+func (h *harness) overlay() fyne.CanvasObject {
+	h.t.Helper()
+	top := h.ui.win.Canvas().Overlays().Top()
+	if top == nil {
+		h.t.Fatal("no dialog is shown")
+	}
+	return top
+}

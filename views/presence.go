@@ -1,0 +1,68 @@
+package views
+
+import (
+	"image/color"
+
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/im"
+)
+
+// Presence colours are fixed rather than themed: users learn them across
+// clients (green, amber, orange, red, grey) and they read on light and
+// dark backgrounds alike.
+var (
+	colorAvailable = color.NRGBA{R: 0x2e, G: 0xb8, B: 0x4b, A: 0xff}
+	colorAway      = color.NRGBA{R: 0xf5, G: 0xb8, B: 0x00, A: 0xff}
+	colorXA        = color.NRGBA{R: 0xf0, G: 0x6e, B: 0x00, A: 0xff}
+	colorDND       = color.NRGBA{R: 0xd9, G: 0x2d, B: 0x20, A: 0xff}
+	colorOffline   = color.NRGBA{R: 0x9e, G: 0x9e, B: 0x9e, A: 0xff}
+)
+
+// showColor returns the dot colour of a presence show.
+func showColor(s im.Show) color.Color {
+	switch s {
+	case im.Chat, im.Available:
+		return colorAvailable
+	case im.Away:
+		return colorAway
+	case im.XA:
+		return colorXA
+	case im.DND:
+		return colorDND
+	default:
+		return colorOffline
+	}
+}
+
+// stateColor returns the dot colour of a connection state.
+func stateColor(s app.ConnState) color.Color {
+	switch s {
+	case app.Online:
+		return colorAvailable
+	case app.Connecting, app.Waiting:
+		return colorAway
+	default:
+		return colorOffline
+	}
+}
+
+// ownShows are the choices of the own-presence selector, in menu order.
+var ownShows = []im.Show{im.Available, im.Chat, im.Away, im.XA, im.DND, im.Offline}
+
+// showLabel names a show in the selector; Offline doubles as invisible
+// because the core signs out for it.
+func showLabel(s im.Show) string {
+	if s == im.Offline {
+		return "Invisible / Offline"
+	}
+	return s.Label()
+}
+
+func showFromLabel(l string) (im.Show, bool) {
+	for _, s := range ownShows {
+		if showLabel(s) == l {
+			return s, true
+		}
+	}
+	return im.Available, false
+}

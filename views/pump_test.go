@@ -1,0 +1,147 @@
+package views
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/palaver-im/palaver/app"
+)
+
+// recorder collects the batches the pump applies. Its do queues the
+// function like fyne.Do does, so the test decides when the "UI" runs.
+type recorder struct {
+	mu      sync.Mutex
+	batches [][]app.Event
+	queued  chan func()
+}
+
+func newRecorder() *recorder { return &recorder{queued: make(chan func(), 10)} }
+
+func (r *recorder) do(f func()) { r.queued <- f }
+
+func (r *recorder) apply(b []app.Event) {
+	r.mu.Lock()
+	r.batches = append(r.batches, b)
+	r.mu.Unlock()
+}
+
+func (r *recorder) runNext(t *testing.T) {
+	t.Helper()
+	select {
+	case f := <-r.queued:
+		f()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pump handed nothing to the UI")
+	}
+}
+
+func (r *recorder) got() [][]app.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([][]app.Event(nil), r.batches...)
+}
+
+func msgs(ids ...string) []app.Event {
+	var out []app.Event
+	for _, id := range ids {
+		out = append(out, app.MessageFailed{ID: id})
+	}
+	return out
+}
+
+func ids(b []app.Event) string {
+	s := ""
+	for _, e := range b {
+		s += e.(app.MessageFailed).ID
+	}
+	return s
+}
+
+func TestPumpJoinsBatchesWhileTheUIIsBusy(t *testing.T) {
+	r := newRecorder()
+	events := make(chan []app.Event)
+	done := make(chan struct{})
+	go func() {
+		pump(context.Background(), events, r.do, r.apply, 0)
+		close(done)
+	}()
+	events <- msgs("a")
+	// The first update is queued but the UI has not run it: the next
+	// batches must wait and be joined, not queued as more updates.
+	events <- msgs("b")
+	events <- msgs("c", "d")
+	if n := len(r.queued); n != 1 {
+		t.Fatalf("%d updates queued before the UI ran the first, want 1", n)
+	}
+	r.runNext(t) // the UI runs update 1 ...
+	r.runNext(t) // ... and then the joined one
+	close(events)
+	<-done
+	got := r.got()
+	if len(got) != 2 || ids(got[0]) != "a" || ids(got[1]) != "bcd" {
+		t.Fatalf("batches %v, want [a bcd]", got)
+	}
+}
+
+func TestPumpUpdatesAtMostOncePerFrame(t *testing.T) {
+	r := newRecorder()
+	events := make(chan []app.Event)
+	const frame = 200 * time.Millisecond
+	go pump(context.Background(), events, r.do, r.apply, frame)
+	events <- msgs("a")
+	start := time.Now()
+	r.runNext(t)
+	// Batches within the frame wait for its end, then come as one.
+	events <- msgs("b")
+	events <- msgs("c")
+	r.runNext(t)
+	if d := time.Since(start); d < frame*3/4 {
+		t.Fatalf("second update after %v, want about one frame (%v)", d, frame)
+	}
+	got := r.got()
+	if len(got) != 2 || ids(got[1]) != "bc" {
+		t.Fatalf("batches %v, want [a bc]", got)
+	}
+	close(events)
+}
+
+func TestPumpDeliversTheRestWhenEventsClose(t *testing.T) {
+	r := newRecorder()
+	events := make(chan []app.Event, 2)
+	events <- msgs("a")
+	events <- msgs("b")
+	close(events)
+	done := make(chan struct{})
+	go func() {
+		pump(context.Background(), events, r.do, r.apply, 0)
+		close(done)
+	}()
+	r.runNext(t)
+	r.runNext(t)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("pump did not return after delivering the rest")
+	}
+	if got := r.got(); len(got) != 2 || ids(got[0]) != "a" || ids(got[1]) != "b" {
+		t.Fatalf("batches %v, want [a b]", got)
+	}
+}
+
+func TestPumpStopsWithContext(t *testing.T) {
+	r := newRecorder()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		pump(ctx, make(chan []app.Event), r.do, r.apply, 0)
+		close(done)
+	}()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("pump did not stop")
+	}
+}

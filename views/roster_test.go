@@ -1,0 +1,194 @@
+package views
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/im"
+)
+
+// lines renders rows compactly: "# Group 1/3" for headers, "  name show status (unread)".
+func lines(rows []Row) []string {
+	var out []string
+	for _, r := range rows {
+		if r.Header {
+			s := "# " + r.Group + " " + itoa(r.Online) + "/" + itoa(r.Total)
+			if r.Collapsed {
+				s += " collapsed"
+			}
+			out = append(out, s)
+			continue
+		}
+		s := "  " + r.Name + " " + r.Show.String()
+		if r.Status != "" {
+			s += " " + r.Status
+		}
+		if r.Unread > 0 {
+			s += " (" + itoa(r.Unread) + ")"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
+
+func sampleRoster() *Roster {
+	r := NewRoster()
+	for _, e := range []app.Event{
+		resetEv(
+			contact("zoe@x", "zoe", "Friends"),
+			contact("adam@x", "Adam", "Friends", "Work"),
+			contact("bob@x", "bob", "Work"),
+			contact("carl@x", ""),
+			contact("dora@x", "Dora", "friends"), // a different group: case matters on the wire
+		),
+		presenceEv("zoe@x", im.Away, "lunch"),
+		presenceEv("bob@x", im.DND, ""),
+		presenceEv("carl@x", im.Available, ""),
+	} {
+		r.Apply(e)
+	}
+	return r
+}
+
+func TestRosterGroupsAndOrder(t *testing.T) {
+	r := sampleRoster()
+	r.SetShowOffline(true)
+	got := lines(r.Rows())
+	want := []string{
+		"# Contacts 1/1",
+		"  carl@x ",
+		"# Friends 1/2",
+		"  zoe away lunch", // online first, although "adam" < "zoe"
+		"  Adam offline",
+		"# friends 0/1",
+		"  Dora offline",
+		"# Work 1/2",
+		"  bob dnd",
+		"  Adam offline", // a contact in two groups shows in both
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows:\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestRosterNameOrderIgnoresCase(t *testing.T) {
+	r := NewRoster()
+	r.Apply(resetEv(contact("1@x", "beta"), contact("2@x", "Alpha"), contact("3@x", "alpha2"), contact("4@x", "Gamma")))
+	r.SetShowOffline(true)
+	got := lines(r.Rows())
+	want := []string{"# Contacts 0/4", "  Alpha offline", "  alpha2 offline", "  beta offline", "  Gamma offline"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+}
+
+func TestRosterOfflineToggle(t *testing.T) {
+	r := sampleRoster()
+	got := lines(r.Rows())
+	want := []string{
+		"# Contacts 1/1", "  carl@x ",
+		"# Friends 1/2", "  zoe away lunch",
+		"# friends 0/1", // headers stay so that groups do not vanish
+		"# Work 1/2", "  bob dnd",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows without offline contacts:\n%q\nwant\n%q", got, want)
+	}
+	r.SetShowOffline(true)
+	if n := len(r.Rows()); n != 10 {
+		t.Fatalf("with offline contacts: %d rows, want 10", n)
+	}
+}
+
+func TestRosterFilter(t *testing.T) {
+	r := sampleRoster()
+	r.SetFilter("  ADA ")
+	// The filter finds offline contacts too and hides groups without a match.
+	want := []string{"# Friends 1/2", "  Adam offline", "# Work 1/2", "  Adam offline"}
+	if got := lines(r.Rows()); !reflect.DeepEqual(got, want) {
+		t.Fatalf("filter by name: %q, want %q", got, want)
+	}
+	r.SetFilter("carl@")
+	want = []string{"# Contacts 1/1", "  carl@x "}
+	if got := lines(r.Rows()); !reflect.DeepEqual(got, want) {
+		t.Fatalf("filter by address: %q, want %q", got, want)
+	}
+	r.SetFilter("nobody")
+	if got := r.Rows(); len(got) != 0 {
+		t.Fatalf("filter without match: %q", lines(got))
+	}
+}
+
+func TestRosterUnread(t *testing.T) {
+	r := sampleRoster()
+	r.AddUnread("dora@x", 2)
+	r.AddUnread("zoe@x", 1)
+	got := lines(r.Rows())
+	want := []string{
+		"# Contacts 1/1", "  carl@x ",
+		"# Friends 1/2", "  zoe away lunch (1)",
+		"# friends 0/1", "  Dora offline (2)", // unread messages show an offline contact
+		"# Work 1/2", "  bob dnd",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows:\n%q\nwant\n%q", got, want)
+	}
+	r.ClearUnread("dora@x")
+	if r.Unread("dora@x") != 0 || len(r.Rows()) != 7 {
+		t.Fatalf("after reading: unread %d, rows %q", r.Unread("dora@x"), lines(r.Rows()))
+	}
+}
+
+func TestRosterCollapse(t *testing.T) {
+	r := sampleRoster()
+	r.ToggleGroup("Friends")
+	want := []string{"# Contacts 1/1", "  carl@x ", "# Friends 1/2 collapsed", "# friends 0/1", "# Work 1/2", "  bob dnd"}
+	if got := lines(r.Rows()); !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+}
+
+func TestRosterPushesAndSignOut(t *testing.T) {
+	r := sampleRoster()
+	r.Apply(removedEv("bob@x"))
+	r.Apply(updatedEv(contact("carl@x", "Carl", "Work")))
+	want := []string{"# Friends 1/2", "  zoe away lunch", "# friends 0/1", "# Work 1/2", "  Carl "}
+	if got := lines(r.Rows()); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after pushes: %q, want %q", got, want)
+	}
+	// Losing the connection makes everyone's presence unknown.
+	r.Apply(stateEv(app.Waiting))
+	want = []string{"# Friends 0/2", "# friends 0/1", "# Work 0/2"}
+	if got := lines(r.Rows()); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after sign-out: %q, want %q", got, want)
+	}
+}
+
+func TestRosterRebuildsOnlyWhenAsked(t *testing.T) {
+	r := sampleRoster()
+	if r.Rebuilds() != 0 {
+		t.Fatalf("Apply rebuilt the rows %d times; it should only mark them stale", r.Rebuilds())
+	}
+	r.Rows()
+	r.Rows()
+	if r.Rebuilds() != 1 {
+		t.Fatalf("two Rows calls without changes rebuilt %d times, want 1", r.Rebuilds())
+	}
+	r.Apply(app.MessageFailed{}) // not about the roster
+	r.Rows()
+	if r.Rebuilds() != 1 {
+		t.Fatalf("an unrelated event caused a rebuild")
+	}
+}

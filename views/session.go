@@ -1,0 +1,255 @@
+package views
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+)
+
+// session is one running account: its core, contact list model,
+// conversations and chat windows. Everything in it belongs to the UI
+// goroutine.
+type session struct {
+	ui     *UI
+	acct   account.Account
+	core   Core
+	stop   func()
+	cancel context.CancelFunc
+	closed bool
+
+	roster   *Roster
+	state    app.StateChanged
+	convs    map[string]*conversation
+	chats    map[string]*chatWindow
+	requests []app.SubscriptionRequest
+}
+
+func newSession(u *UI, a account.Account, core Core, stop func()) *session {
+	return &session{
+		ui:     u,
+		acct:   a,
+		core:   core,
+		stop:   stop,
+		roster: NewRoster(),
+		state:  app.StateChanged{State: app.Connecting},
+		convs:  make(map[string]*conversation),
+		chats:  make(map[string]*chatWindow),
+	}
+}
+
+// close stops the core and the event loop and closes the chat windows.
+func (s *session) close() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	if s.cancel != nil {
+		s.cancel()
+	}
+	for _, c := range s.chats {
+		c.win.Close()
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+}
+
+// apply applies one batch of events. It runs on the UI goroutine (the pump
+// calls it through fyne.Do) and updates each widget at most once: the
+// contact list is rebuilt once, each touched chat window refreshed once.
+func (s *session) apply(batch []app.Event) {
+	if s.closed {
+		return
+	}
+	var (
+		stateChanged bool
+		authFailed   *app.AuthFailed
+		certFailed   *app.CertUntrusted
+		requests     bool
+		touched      = make(map[*chatWindow]bool)
+		notify       []string // peers, in order of their first message
+		notifyCount  = make(map[string]int)
+		notifyText   = make(map[string]string)
+		headers      bool
+	)
+	for _, ev := range batch {
+		if ev.Account() != s.acct.JID {
+			continue
+		}
+		s.roster.Apply(ev)
+		switch e := ev.(type) {
+		case app.StateChanged:
+			s.state = e
+			stateChanged = true
+			headers = true
+		case app.AuthFailed:
+			authFailed = &e
+		case app.CertUntrusted:
+			certFailed = &e
+		case app.RosterReset, app.ContactUpdated, app.ContactRemoved, app.PresenceChanged:
+			headers = true
+		case app.MessageReceived:
+			peer := e.Peer
+			conv := s.conversation(peer)
+			conv.add(incomingMsg(s.roster.DisplayName(peer), e.Msg.Body, e.Msg, e.Time))
+			c := s.chats[peer]
+			if c == nil {
+				c = s.newChatWindow(conv)
+				s.chats[peer] = c
+				c.show(false)
+			}
+			touched[c] = true
+			if !c.active {
+				s.roster.AddUnread(peer, 1)
+				if notifyCount[peer] == 0 {
+					notify = append(notify, peer)
+				}
+				notifyCount[peer]++
+				notifyText[peer] = e.Msg.Body
+				headers = true
+			}
+		case app.MessageFailed:
+			conv := s.convs[e.Peer]
+			if conv == nil || !conv.fail(e.ID, e.Err) {
+				break
+			}
+			if c := s.chats[e.Peer]; c != nil {
+				touched[c] = true
+			} else {
+				s.ui.showNotice(fmt.Sprintf("A message to %s was not delivered: %v", s.roster.DisplayName(e.Peer), e.Err))
+			}
+		case app.SubscriptionRequest:
+			s.addRequest(e)
+			requests = true
+		case app.CommandFailed:
+			s.ui.showNotice(e.Message())
+		}
+	}
+
+	if s.roster.Dirty() || stateChanged {
+		s.ui.showRows()
+	}
+	if headers {
+		for _, c := range s.chats {
+			c.updateHeader()
+		}
+	}
+	for c := range touched {
+		c.refresh(false)
+	}
+	for _, peer := range notify {
+		s.ui.app.SendNotification(notification(s.roster.DisplayName(peer), notifyCount[peer], notifyText[peer]))
+	}
+	if requests {
+		s.ui.refreshRequests()
+	}
+	if stateChanged {
+		s.ui.refreshState()
+	}
+	if certFailed != nil {
+		s.ui.showTrustDialog(s, certFailed.Cert)
+	}
+	if authFailed != nil {
+		msg := authFailed.Message()
+		if authFailed.Condition == app.ConditionNoPassword {
+			msg = "Palaver has no password for " + s.acct.JID + "."
+			if err := s.ui.pw.keychainError(s.acct.JID); err != nil {
+				msg += " The keychain failed: " + err.Error()
+			}
+		}
+		s.ui.askPassword(s, msg)
+	}
+}
+
+// notification words a desktop notification for n new messages from name.
+func notification(name string, n int, last string) *fyne.Notification {
+	if n > 1 {
+		return fyne.NewNotification(name, fmt.Sprintf("%d new messages", n))
+	}
+	text, clipped := clipPreview(last)
+	if r := []rune(text); len(r) > 200 {
+		text, clipped = string(r[:200]), true
+	}
+	if clipped {
+		text += "…"
+	}
+	return fyne.NewNotification(name, text)
+}
+
+func (s *session) conversation(peer string) *conversation {
+	conv := s.convs[peer]
+	if conv == nil {
+		conv = newConversation(peer)
+		s.convs[peer] = conv
+	}
+	return conv
+}
+
+// openChat opens (or raises) the chat with peer because the user asked.
+func (s *session) openChat(peer string) {
+	c := s.chats[peer]
+	if c == nil {
+		c = s.newChatWindow(s.conversation(peer))
+		s.chats[peer] = c
+	}
+	c.show(true)
+}
+
+func (s *session) chatClosed(c *chatWindow) {
+	c.active = false
+	if s.chats[c.conv.peer] == c {
+		delete(s.chats, c.conv.peer)
+	}
+}
+
+// markRead clears the unread count of peer, whose window the user now
+// looks at.
+func (s *session) markRead(peer string) {
+	s.roster.ClearUnread(peer)
+	if s.roster.Dirty() {
+		s.ui.showRows()
+	}
+	if c := s.chats[peer]; c != nil {
+		c.updateHeader()
+	}
+}
+
+// deactivateChats is called when the app loses the focus.
+func (s *session) deactivateChats() {
+	for _, c := range s.chats {
+		c.active = false
+	}
+}
+
+func (s *session) addRequest(e app.SubscriptionRequest) {
+	for i, r := range s.requests {
+		if strings.EqualFold(r.From, e.From) {
+			s.requests[i] = e
+			return
+		}
+	}
+	s.requests = append(s.requests, e)
+}
+
+// answerRequest approves or denies the request from jid.
+func (s *session) answerRequest(jid string, approve bool) {
+	if approve {
+		s.core.Approve(jid)
+	} else {
+		s.core.Deny(jid)
+	}
+	out := s.requests[:0]
+	for _, r := range s.requests {
+		if r.From != jid {
+			out = append(out, r)
+		}
+	}
+	clear(s.requests[len(out):])
+	s.requests = out
+	s.ui.refreshRequests()
+}

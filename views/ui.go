@@ -1,0 +1,454 @@
+package views
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/im"
+)
+
+// Options are what New needs from main.
+type Options struct {
+	// App is the Fyne application.
+	App fyne.App
+	// Dir is the profile directory the settings are saved in.
+	Dir string
+	// Config holds the settings loaded from Dir; ConfigErr is the error
+	// loading them gave, shown to the user.
+	Config    *account.Config
+	ConfigErr error
+	// Secrets stores remembered passwords.
+	Secrets SecretStore
+	// Start starts the core of an account.
+	Start StartFunc
+}
+
+// UI is Palaver's user interface: the main window and everything opened
+// from it. All its methods must be called on the UI goroutine.
+type UI struct {
+	app     fyne.App
+	win     fyne.Window
+	dir     string
+	cfg     *account.Config
+	cfgErr  error
+	secrets SecretStore
+	start   StartFunc
+	pw      *passwords
+
+	// do runs a function on the UI goroutine; after does so after d.
+	// Tests replace them to run everything on the test goroutine.
+	do    func(func())
+	after func(d time.Duration, f func())
+	frame time.Duration
+
+	// sess is the account shown. A session holds one account's state and
+	// ignores other accounts' events, so that more can be added; today
+	// there is at most one.
+	sess *session
+
+	stateDot     *canvas.Circle
+	stateText    *widget.Label
+	stateAction  *widget.Button
+	ticking      bool
+	showSelect   *widget.Select
+	statusEntry  *widget.Entry
+	filter       *widget.Entry
+	offline      *widget.Check
+	offlineItem  *fyne.MenuItem
+	requestsBox  *fyne.Container
+	contacts     *contactList
+	emptyHint    *widget.Label
+	chatBtn      *widget.Button
+	renameBtn    *widget.Button
+	groupBtn     *widget.Button
+	removeBtn    *widget.Button
+	notice       *widget.Label
+	noticeBar    *fyne.Container
+	accountOpen  dialog.Dialog
+	passwordOpen *passwordPrompt
+	trustOpen    map[string]dialog.Dialog
+}
+
+// New builds the main window. Call Show to start.
+func New(o Options) *UI {
+	cfg := o.Config
+	if cfg == nil {
+		cfg = &account.Config{}
+	}
+	u := &UI{
+		app:       o.App,
+		dir:       o.Dir,
+		cfg:       cfg,
+		cfgErr:    o.ConfigErr,
+		secrets:   o.Secrets,
+		start:     o.Start,
+		do:        fyne.Do,
+		frame:     frame,
+		trustOpen: make(map[string]dialog.Dialog),
+	}
+	u.after = func(d time.Duration, f func()) {
+		time.AfterFunc(d, func() { u.do(f) })
+	}
+	u.pw = newPasswords(o.Secrets)
+	u.win = o.App.NewWindow("Palaver")
+	u.win.SetMaster()
+	u.build()
+	u.win.Resize(fyne.NewSize(420, 640))
+	o.App.Lifecycle().SetOnExitedForeground(func() {
+		if u.sess != nil {
+			u.sess.deactivateChats()
+		}
+	})
+	return u
+}
+
+// Show shows the main window and signs in to the configured account, or
+// asks for one.
+func (u *UI) Show() {
+	u.win.Show()
+	if u.cfgErr != nil {
+		dialog.ShowError(fmt.Errorf("%w\nPalaver starts without an account; saving account settings replaces the file", u.cfgErr), u.win)
+	}
+	if len(u.cfg.Accounts) == 0 {
+		u.refreshState()
+		u.showAccountDialog()
+		return
+	}
+	u.startSession(u.cfg.Accounts[0])
+}
+
+// stopSession stops the running account.
+func (u *UI) stopSession() {
+	if u.sess != nil {
+		u.sess.close()
+		u.sess = nil
+	}
+}
+
+func (u *UI) startSession(a account.Account) {
+	u.pw.setRemember(a.JID, a.RememberPassword)
+	core, stop := u.start(a, u.pw.passwordFunc(a.JID))
+	s := newSession(u, a, core, stop)
+	s.roster.SetShowOffline(u.offline.Checked)
+	s.roster.SetFilter(u.filter.Text)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	u.sess = s
+	go pump(ctx, core.Events(), u.do, s.apply, u.frame)
+	u.showRows()
+	u.refreshState()
+	u.refreshRequests()
+}
+
+func (u *UI) build() {
+	u.stateDot = canvas.NewCircle(colorOffline)
+	u.stateText = widget.NewLabel("")
+	u.stateText.Wrapping = fyne.TextWrapWord
+	u.stateAction = widget.NewButton("", nil)
+	u.stateAction.Hide()
+	connBar := container.NewBorder(nil, nil, container.NewCenter(sizedBox(u.stateDot, 12)), container.NewCenter(u.stateAction), u.stateText)
+
+	labels := make([]string, len(ownShows))
+	for i, s := range ownShows {
+		labels[i] = showLabel(s)
+	}
+	u.showSelect = widget.NewSelect(labels, func(string) { u.presenceChanged() })
+	u.showSelect.Selected = showLabel(im.Available)
+	u.statusEntry = widget.NewEntry()
+	u.statusEntry.SetPlaceHolder("Status message")
+	u.statusEntry.OnSubmitted = func(string) { u.presenceChanged() }
+	presenceBar := container.NewBorder(nil, nil, u.showSelect, nil, u.statusEntry)
+
+	u.filter = widget.NewEntry()
+	u.filter.SetPlaceHolder("Search contacts")
+	u.filter.OnChanged = func(text string) {
+		if u.sess != nil {
+			u.sess.roster.SetFilter(text)
+			u.showRows()
+		}
+	}
+	u.offline = widget.NewCheck("Offline contacts", func(on bool) {
+		u.offlineItem.Checked = on
+		if mm := u.win.MainMenu(); mm != nil {
+			mm.Refresh()
+		}
+		if u.sess != nil {
+			u.sess.roster.SetShowOffline(on)
+			u.showRows()
+		}
+	})
+	filterBar := container.NewBorder(nil, nil, nil, u.offline, u.filter)
+
+	u.requestsBox = container.NewVBox()
+	u.requestsBox.Hide()
+
+	u.contacts = newContactList()
+	u.contacts.onSelect = func(Row, bool) { u.refreshActions() }
+	u.contacts.onOpen = func(jid string) {
+		if u.sess != nil {
+			u.sess.openChat(jid)
+		}
+	}
+	u.contacts.onToggle = func(group string) {
+		if u.sess != nil {
+			u.sess.roster.ToggleGroup(group)
+			u.showRows()
+		}
+	}
+	u.contacts.onMenu = u.showContactMenu
+
+	u.chatBtn = widget.NewButtonWithIcon("Chat", theme.MailComposeIcon(), func() { u.withSelected(u.chatWith) })
+	u.renameBtn = widget.NewButton("Rename…", func() { u.withSelected(u.renameContact) })
+	u.groupBtn = widget.NewButton("Group…", func() { u.withSelected(u.moveContact) })
+	u.removeBtn = widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { u.withSelected(u.removeContact) })
+	addBtn := widget.NewButtonWithIcon("", theme.ContentAddIcon(), u.addContact)
+	actions := container.NewBorder(nil, nil, nil, container.NewHBox(addBtn, u.removeBtn),
+		container.NewHBox(u.chatBtn, u.renameBtn, u.groupBtn))
+	u.refreshActions()
+
+	u.notice = widget.NewLabel("")
+	u.notice.Wrapping = fyne.TextWrapWord
+	u.notice.Importance = widget.DangerImportance
+	dismiss := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { u.noticeBar.Hide() })
+	dismiss.Importance = widget.LowImportance
+	u.noticeBar = container.NewBorder(nil, nil, nil, container.NewCenter(dismiss), u.notice)
+	u.noticeBar.Hide()
+
+	top := container.NewVBox(connBar, presenceBar, widget.NewSeparator(), u.requestsBox, filterBar)
+	bottom := container.NewVBox(widget.NewSeparator(), actions, u.noticeBar)
+	u.emptyHint = widget.NewLabel("")
+	u.emptyHint.Importance = widget.LowImportance
+	u.emptyHint.Alignment = fyne.TextAlignCenter
+	u.emptyHint.Wrapping = fyne.TextWrapWord
+	u.emptyHint.Hide()
+	list := container.NewStack(u.contacts.list, container.NewVBox(u.emptyHint))
+	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, list))
+
+	u.offlineItem = fyne.NewMenuItem("Show offline contacts", func() { u.offline.SetChecked(!u.offline.Checked) })
+	u.win.SetMainMenu(fyne.NewMainMenu(
+		fyne.NewMenu("Account",
+			fyne.NewMenuItem("Account settings…", u.showAccountDialog),
+			fyne.NewMenuItemSeparator(),
+			fyne.NewMenuItem("Sign in", u.signIn),
+			fyne.NewMenuItem("Sign out", u.signOut),
+		),
+		fyne.NewMenu("Contacts",
+			fyne.NewMenuItem("Add contact…", u.addContact),
+			u.offlineItem,
+		),
+	))
+}
+
+// showRows shows the current account's contact rows, or says why there
+// are none.
+func (u *UI) showRows() {
+	if u.sess == nil {
+		u.contacts.setRows(nil)
+		u.emptyHint.Hide()
+		return
+	}
+	r := u.sess.roster
+	rows := r.Rows()
+	u.contacts.setRows(rows)
+	switch {
+	case len(rows) > 0:
+		u.emptyHint.Hide()
+		return
+	case r.Len() == 0 && u.sess.state.State != app.Online:
+		u.emptyHint.SetText("Your contacts appear here once you are signed in.")
+	case r.Len() == 0:
+		u.emptyHint.SetText("No contacts yet. Add one with +.")
+	default:
+		u.emptyHint.SetText("No contact matches “" + u.filter.Text + "”.")
+	}
+	u.emptyHint.Show()
+}
+
+// presenceChanged sends the own presence chosen in the selector.
+func (u *UI) presenceChanged() {
+	if u.sess == nil {
+		return
+	}
+	show, _ := showFromLabel(u.showSelect.Selected)
+	u.sess.core.SetPresence(show, u.statusEntry.Text)
+}
+
+func (u *UI) signIn() {
+	if u.sess == nil {
+		u.showAccountDialog()
+		return
+	}
+	// Invisible/Offline signs out; signing in means being visible again.
+	if show, _ := showFromLabel(u.showSelect.Selected); show == im.Offline {
+		u.showSelect.SetSelected(showLabel(im.Available))
+		return
+	}
+	u.sess.core.Connect()
+}
+
+func (u *UI) signOut() {
+	if u.sess != nil {
+		u.sess.core.Disconnect()
+	}
+}
+
+// refreshState shows the connection state and the action it calls for.
+func (u *UI) refreshState() {
+	s := u.sess
+	act := func(label string, f func()) {
+		u.stateAction.SetText(label)
+		u.stateAction.OnTapped = f
+		u.stateAction.Show()
+	}
+	if s == nil {
+		u.stateDot.FillColor = colorOffline
+		u.stateText.SetText("No account set up")
+		act("Set up account…", u.showAccountDialog)
+		u.stateDot.Refresh()
+		return
+	}
+	st := s.state
+	u.stateDot.FillColor = stateColor(st.State)
+	u.stateDot.Refresh()
+	text := st.State.String()
+	switch st.State {
+	case app.Online:
+		text = "Online as " + s.acct.JID
+		u.stateAction.Hide()
+	case app.Connecting:
+		text = "Connecting to " + s.acct.JID + "…"
+		u.stateAction.Hide()
+	case app.Waiting:
+		if st.Err != nil {
+			text += ": " + st.Err.Error()
+		}
+		if wait := time.Until(st.RetryAt).Round(time.Second); wait > 0 {
+			text += fmt.Sprintf(". Retrying in %s.", wait)
+			if !u.ticking {
+				u.ticking = true
+				u.after(time.Second, func() {
+					u.ticking = false
+					u.refreshState()
+				})
+			}
+		}
+		act("Reconnect now", s.core.Connect)
+	default:
+		if st.Err != nil {
+			text += ": " + st.Err.Error()
+		}
+		act("Sign in", u.signIn)
+	}
+	// Errors from the network can be long; the bar has two lines or so.
+	u.stateText.SetText(clipRunes(text, 160))
+}
+
+// showNotice shows a message in the status bar until dismissed.
+func (u *UI) showNotice(msg string) {
+	u.notice.SetText(msg)
+	u.noticeBar.Show()
+}
+
+func (u *UI) refreshActions() {
+	_, ok := u.contacts.selected()
+	for _, b := range []*widget.Button{u.chatBtn, u.renameBtn, u.groupBtn, u.removeBtn} {
+		if ok {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+}
+
+func (u *UI) withSelected(f func(Row)) {
+	if r, ok := u.contacts.selected(); ok && u.sess != nil {
+		f(r)
+	}
+}
+
+func (u *UI) chatWith(r Row) { u.sess.openChat(r.JID) }
+
+func (u *UI) showContactMenu(r Row, c fyne.Canvas, at fyne.Position) {
+	m := fyne.NewMenu("",
+		fyne.NewMenuItem("Chat", func() { u.chatWith(r) }),
+		fyne.NewMenuItem("Rename…", func() { u.renameContact(r) }),
+		fyne.NewMenuItem("Move to group…", func() { u.moveContact(r) }),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Remove…", func() { u.removeContact(r) }),
+	)
+	widget.ShowPopUpMenuAtPosition(m, c, at)
+}
+
+// refreshRequests lists pending subscription requests above the contacts.
+func (u *UI) refreshRequests() {
+	u.requestsBox.RemoveAll()
+	if u.sess == nil || len(u.sess.requests) == 0 {
+		u.requestsBox.Hide()
+		return
+	}
+	const shown = 3
+	for i, r := range u.sess.requests {
+		if i == shown {
+			more := widget.NewLabel(fmt.Sprintf("and %d more requests", len(u.sess.requests)-shown))
+			more.Importance = widget.LowImportance
+			u.requestsBox.Add(more)
+			break
+		}
+		u.requestsBox.Add(u.requestRow(r))
+	}
+	u.requestsBox.Add(widget.NewSeparator())
+	u.requestsBox.Show()
+	u.requestsBox.Refresh()
+}
+
+func (u *UI) requestRow(r app.SubscriptionRequest) fyne.CanvasObject {
+	who := r.From
+	if r.Nick != "" {
+		who = r.Nick + " <" + r.From + ">"
+	}
+	text := who + " wants to see your presence."
+	if r.Status != "" {
+		text += " “" + r.Status + "”"
+	}
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	from := r.From
+	approve := widget.NewButton("Approve", func() { u.sess.answerRequest(from, true) })
+	approve.Importance = widget.HighImportance
+	deny := widget.NewButton("Deny", func() { u.sess.answerRequest(from, false) })
+	return container.NewBorder(nil, nil, nil, container.NewHBox(approve, deny), l)
+}
+
+// showDialog shows d about width wide. It narrows d to fit the main
+// window, and widens the window when d cannot shrink enough: a dialog
+// larger than its window is cut off.
+func (u *UI) showDialog(d dialog.Dialog, width float32) {
+	pad := theme.Padding()
+	min := d.MinSize()
+	size := u.win.Canvas().Size()
+	if need := min.Width + 4*pad; size.Width > 0 && size.Width < need {
+		size.Width = need
+		if h := min.Height + 4*pad; size.Height < h {
+			size.Height = h
+		}
+		u.win.Resize(size)
+	}
+	if avail := size.Width - 2*pad; size.Width > 0 && width > avail {
+		width = avail
+	}
+	if width < min.Width {
+		width = min.Width
+	}
+	d.Resize(fyne.NewSize(width, min.Height))
+	d.Show()
+}

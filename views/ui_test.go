@@ -1,0 +1,657 @@
+package views
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/im"
+)
+
+func assertCalls(t *testing.T, c *fakeCore, want ...string) {
+	t.Helper()
+	if got := c.Calls(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("core calls:\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestBatchRebuildsTheListOnce(t *testing.T) {
+	h := signedIn(t)
+	before := h.ui.sess.roster.Rebuilds()
+	batch := []app.Event{resetEv(contact("a@x", "A"), contact("b@x", "B"))}
+	for i := 0; i < 50; i++ {
+		batch = append(batch, presenceEv("a@x", im.Away, "s"), presenceEv("b@x", im.Available, ""))
+	}
+	h.ui.sess.apply(batch)
+	if n := h.ui.sess.roster.Rebuilds() - before; n != 1 {
+		t.Fatalf("a batch of %d events rebuilt the rows %d times, want 1", len(batch), n)
+	}
+	if n := len(h.ui.contacts.rows); n != 3 {
+		t.Fatalf("the list shows %d rows, want 3", n)
+	}
+}
+
+func TestIncomingMessageOpensChatCountsUnreadAndNotifies(t *testing.T) {
+	fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")), presenceEv(peer, im.Available, ""))
+
+	test.AssertNotificationSent(t, fyne.NewNotification("Alice", "Hi there"), func() {
+		h.apply(messageEv(peer, "Hi there", clock.now(), false))
+	})
+	c := h.ui.sess.chats[peer]
+	if c == nil {
+		t.Fatal("an incoming message did not open a chat window")
+	}
+	if c.win.Title() != "(1) Alice" {
+		t.Fatalf("chat title %q, want the unread count", c.win.Title())
+	}
+	if r, _ := h.ui.contacts.find(DefaultGroup, peer); h.ui.contacts.rows[r].Unread != 1 {
+		t.Fatalf("contact row unread %d, want 1", h.ui.contacts.rows[r].Unread)
+	}
+	test.AssertNotificationSent(t, fyne.NewNotification("Alice", "2 new messages"), func() {
+		h.apply(messageEv(peer, "one", clock.now(), false), messageEv(peer, "two", clock.now(), false))
+	})
+	if got := h.ui.sess.roster.Unread(peer); got != 3 {
+		t.Fatalf("unread %d, want 3", got)
+	}
+
+	// The user focuses the window: everything is read, and further
+	// messages neither count nor notify.
+	c.entry.FocusGained()
+	if got := h.ui.sess.roster.Unread(peer); got != 0 || c.win.Title() != "Alice" {
+		t.Fatalf("after focusing: unread %d, title %q", got, c.win.Title())
+	}
+	test.AssertNotificationSent(t, nil, func() {
+		h.apply(messageEv(peer, "seen at once", clock.now(), false))
+	})
+	if got := h.ui.sess.roster.Unread(peer); got != 0 {
+		t.Fatalf("a message to the focused window counted as unread (%d)", got)
+	}
+	if len(c.conv.msgs) != 4 {
+		t.Fatalf("the window holds %d messages, want 4", len(c.conv.msgs))
+	}
+
+	// The app loses the focus: the window no longer counts as seen.
+	h.ui.app.Lifecycle().(interface{ OnExitedForeground() func() }).OnExitedForeground()()
+	h.apply(messageEv(peer, "while away", clock.now(), false))
+	if got := h.ui.sess.roster.Unread(peer); got != 1 {
+		t.Fatalf("after the app lost the focus: unread %d, want 1", got)
+	}
+}
+
+func TestChatFocusMovesWithinWindow(t *testing.T) {
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.ui.sess.openChat(peer)
+	c := h.ui.sess.chats[peer]
+	if !c.active {
+		t.Fatal("a chat the user opened is not active")
+	}
+	// The user clicks into the message list: the window keeps the focus.
+	l, ok := find(c.win.Content(), func(*widget.List) bool { return true })
+	if !ok {
+		t.Fatal("no message list")
+	}
+	c.win.Canvas().Focus(l)
+	h.runLater()
+	if !c.active {
+		t.Fatal("moving the focus inside the window made it inactive")
+	}
+	// The window loses the focus while the entry has it.
+	c.win.Canvas().Focus(c.entry)
+	c.entry.FocusLost()
+	h.runLater()
+	if c.active {
+		t.Fatal("the window stayed active after losing the focus")
+	}
+}
+
+func TestEnterSendsShiftEnterBreaksLine(t *testing.T) {
+	h := signedIn(t)
+	peer := "bob@example.org"
+	h.ui.sess.openChat(peer)
+	c := h.ui.sess.chats[peer]
+	test.Type(c.entry, "first")
+	c.entry.KeyDown(&fyne.KeyEvent{Name: "LeftShift"})
+	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	c.entry.KeyUp(&fyne.KeyEvent{Name: "LeftShift"})
+	test.Type(c.entry, "second")
+	if c.entry.Text != "first\nsecond" {
+		t.Fatalf("Shift+Enter: entry holds %q", c.entry.Text)
+	}
+	assertCalls(t, h.core)
+	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnter})
+	assertCalls(t, h.core, `SendMessage bob@example.org "first\nsecond"`)
+	if c.entry.Text != "" {
+		t.Fatalf("entry not cleared after sending: %q", c.entry.Text)
+	}
+	c.entry.SetText("  \n ")
+	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if n := len(h.core.Calls()); n != 1 {
+		t.Fatal("a blank message was sent")
+	}
+	if len(c.conv.msgs) != 1 || !c.conv.msgs[0].outgoing {
+		t.Fatalf("the sent message is not shown as outgoing")
+	}
+}
+
+func TestMessageFailedMarksTheMessage(t *testing.T) {
+	h := signedIn(t)
+	peer := "bob@example.org"
+	h.ui.sess.openChat(peer)
+	c := h.ui.sess.chats[peer]
+	c.sendText("one")
+	c.sendText("two")
+	ev := app.MessageFailed{ID: "id1", Peer: peer, Err: errors.New("not connected")}
+	ev.Acct = me
+	h.apply(ev)
+	if c.conv.msgs[0].failed != "Not delivered: not connected" || c.conv.msgs[1].failed != "" {
+		t.Fatalf("failures: %q, %q", c.conv.msgs[0].failed, c.conv.msgs[1].failed)
+	}
+	if !labelContaining(c.win.Content(), "Not delivered: not connected") {
+		t.Fatal("the failure is not shown")
+	}
+	// With the window closed the status bar says it.
+	c.win.Close()
+	ev.ID = "id2"
+	h.apply(ev)
+	if !h.ui.noticeBar.Visible() || !strings.Contains(h.ui.notice.Text, "not delivered") {
+		t.Fatalf("notice %q", h.ui.notice.Text)
+	}
+}
+
+func TestDelayedMessagesGoWhereTheyWereSent(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "bob@example.org"
+	h.apply(messageEv(peer, "new", now, false), messageEv(peer, "old", now.Add(-time.Hour), true))
+	msgs := h.ui.sess.convs[peer].msgs
+	if msgs[0].body != "old" || !msgs[0].delayed || msgs[1].body != "new" || msgs[1].delayed {
+		t.Fatalf("order: %q (delayed %v), %q", msgs[0].body, msgs[0].delayed, msgs[1].body)
+	}
+}
+
+func TestHugeMessageIsClippedAndCopiable(t *testing.T) {
+	h := signedIn(t)
+	peer := "bob@example.org"
+	body := strings.Repeat("0123456789 ", 100_000) // 1.1 MB
+	start := time.Now()
+	h.apply(messageEv(peer, body, clock.now(), false))
+	c := h.ui.sess.chats[peer]
+	c.win.Resize(fyne.NewSize(480, 560))
+	c.refresh(false)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("showing a 1 MB message took %v", d)
+	}
+	m := c.conv.msgs[0]
+	if !m.clipped || len(m.preview) > previewBytes {
+		t.Fatalf("preview of %d bytes, clipped %v", len(m.preview), m.clipped)
+	}
+	if m.height > 5000 {
+		t.Fatalf("row height %v: the clip does not bound the layout", m.height)
+	}
+	saveImage(t, "huge", c.win.Canvas())
+	if !labelContaining(c.win.Content(), "message truncated. Full text:") {
+		t.Fatal("no truncation note")
+	}
+	test.Tap(button(t, c.win.Content(), "Copy"))
+	if got := h.ui.app.Clipboard().Content(); got != body {
+		t.Fatalf("Copy put %d bytes on the clipboard, want the full %d", len(got), len(body))
+	}
+}
+
+func TestClipPreview(t *testing.T) {
+	for i, tc := range []struct {
+		in      string
+		want    int
+		clipped bool
+	}{
+		0: {"short", 5, false},
+		1: {strings.Repeat("é", previewBytes), previewBytes, true}, // 2-byte runes, cut on a boundary
+		2: {strings.Repeat("a\n", previewLines+5), 2*previewLines - 1, true},
+	} {
+		got, clipped := clipPreview(tc.in)
+		if len(got) != tc.want || clipped != tc.clipped || !strings.HasPrefix(tc.in, got) {
+			t.Errorf("%d: got %d bytes clipped=%v, want %d clipped=%v", i, len(got), clipped, tc.want, tc.clipped)
+		}
+	}
+}
+
+func TestLongMessagesGetTallerRows(t *testing.T) {
+	h := signedIn(t)
+	peer := "bob@example.org"
+	h.apply(messageEv(peer, "short", clock.now(), false), messageEv(peer, strings.Repeat("many words ", 60), clock.now().Add(time.Second), false))
+	c := h.ui.sess.chats[peer]
+	c.win.Resize(fyne.NewSize(480, 560))
+	c.refresh(false)
+	short, long := c.conv.msgs[0].height, c.conv.msgs[1].height
+	if long < short*2 {
+		t.Fatalf("a wrapped message is %v high, a one-line one %v", long, short)
+	}
+	// A narrower window wraps more.
+	c.win.Resize(fyne.NewSize(300, 560))
+	h.runLater()
+	if c.conv.msgs[1].height <= long {
+		t.Fatalf("narrower window: height %v, was %v", c.conv.msgs[1].height, long)
+	}
+}
+
+func TestConnectionIndicator(t *testing.T) {
+	h := newHarness(t, account.Account{JID: me})
+	h.ui.Show()
+	if !strings.HasPrefix(h.ui.stateText.Text, "Connecting") || h.ui.stateAction.Visible() {
+		t.Fatalf("start: %q, action visible %v", h.ui.stateText.Text, h.ui.stateAction.Visible())
+	}
+	w := stateEv(app.Waiting)
+	w.Err = errors.New("cannot reach the server")
+	w.RetryAt = time.Now().Add(30 * time.Second)
+	h.apply(w)
+	if !strings.Contains(h.ui.stateText.Text, "cannot reach the server") || !strings.Contains(h.ui.stateText.Text, "Retrying in") {
+		t.Fatalf("waiting: %q", h.ui.stateText.Text)
+	}
+	if h.ui.stateAction.Text != "Reconnect now" {
+		t.Fatalf("waiting action %q", h.ui.stateAction.Text)
+	}
+	test.Tap(h.ui.stateAction)
+	assertCalls(t, h.core, "Connect")
+	if len(h.later) == 0 {
+		t.Fatal("no countdown tick scheduled")
+	}
+	h.apply(stateEv(app.Offline))
+	if h.ui.stateAction.Text != "Sign in" {
+		t.Fatalf("offline action %q", h.ui.stateAction.Text)
+	}
+	h.apply(stateEv(app.Online))
+	if h.ui.stateText.Text != "Online as "+me || h.ui.stateAction.Visible() {
+		t.Fatalf("online: %q", h.ui.stateText.Text)
+	}
+}
+
+func TestPresenceSelector(t *testing.T) {
+	h := signedIn(t)
+	h.ui.statusEntry.SetText("busy with tests")
+	h.ui.showSelect.SetSelected("Do not disturb")
+	h.ui.showSelect.SetSelected("Invisible / Offline")
+	// Signing in again from Offline makes us visible.
+	h.ui.signIn()
+	h.ui.signOut()
+	assertCalls(t, h.core,
+		`SetPresence Do not disturb "busy with tests"`,
+		`SetPresence Offline "busy with tests"`,
+		`SetPresence Available "busy with tests"`,
+		"Disconnect")
+}
+
+func TestCommandFailedIsShown(t *testing.T) {
+	h := signedIn(t)
+	h.apply(resetEv(contact("x@example.org", "X")))
+	e := app.CommandFailed{Op: "remove contact", JID: "x@example.org", Err: errors.New("forbidden")}
+	e.Acct = me
+	h.apply(e)
+	if !h.ui.noticeBar.Visible() || h.ui.notice.Text != "Could not remove contact x@example.org: forbidden" {
+		t.Fatalf("notice %q visible %v", h.ui.notice.Text, h.ui.noticeBar.Visible())
+	}
+}
+
+func TestContactActions(t *testing.T) {
+	h := signedIn(t)
+	h.ui.offline.SetChecked(true)
+	h.apply(resetEv(contact("x@example.org", "X", "Friends", "Work")))
+	if h.ui.chatBtn.Disabled() == false {
+		t.Fatal("actions enabled without a selection")
+	}
+	id, _ := h.ui.contacts.find("Work", "x@example.org")
+	h.ui.contacts.list.Select(id)
+	if h.ui.removeBtn.Disabled() {
+		t.Fatal("actions disabled with a contact selected")
+	}
+
+	// Remove asks first, and the list waits for the server.
+	test.Tap(h.ui.removeBtn)
+	test.Tap(button(t, h.overlay(), "Remove"))
+	assertCalls(t, h.core, "RemoveContact x@example.org")
+	if _, ok := h.ui.contacts.find("Work", "x@example.org"); !ok {
+		t.Fatal("the contact left the list before the server removed it")
+	}
+
+	// Move from the group it was selected in; the other group stays.
+	test.Tap(h.ui.groupBtn)
+	sel, ok := find(h.overlay(), func(*widget.SelectEntry) bool { return true })
+	if !ok || sel.Text != "Work" {
+		t.Fatalf("move dialog starts at %q", sel.Text)
+	}
+	sel.SetText("Family")
+	test.Tap(button(t, h.overlay(), "Move"))
+
+	test.Tap(h.ui.renameBtn)
+	name, _ := find(h.overlay(), func(e *widget.Entry) bool { return e.Text == "X" })
+	name.SetText("Xavier")
+	test.Tap(button(t, h.overlay(), "Rename"))
+	assertCalls(t, h.core,
+		"RemoveContact x@example.org",
+		`UpdateContact x@example.org "X" ["Friends" "Family"]`,
+		`UpdateContact x@example.org "Xavier" ["Friends" "Work"]`)
+
+	h.apply(removedEv("x@example.org"))
+	if _, ok := h.ui.contacts.selected(); ok || !h.ui.chatBtn.Disabled() {
+		t.Fatal("the selection outlived the contact")
+	}
+}
+
+func TestAddContactValidates(t *testing.T) {
+	h := signedIn(t)
+	h.apply(resetEv(contact("x@example.org", "X", "Friends")))
+	h.ui.addContact()
+	d := h.overlay()
+	jid := entryWithPlaceholder(t, d, "name@example.org")
+	jid.SetText("example.org")
+	test.Tap(button(t, d, "Add"))
+	if !labelContaining(d, "has no user name") {
+		t.Fatal("no inline error for an address without user name")
+	}
+	jid.SetText("x@example.org")
+	test.Tap(button(t, d, "Add"))
+	if !labelContaining(d, "already in your contacts") {
+		t.Fatal("no inline error for a known contact")
+	}
+	assertCalls(t, h.core)
+	jid.SetText(" New@Example.org ")
+	sel, _ := find(d, func(*widget.SelectEntry) bool { return true })
+	sel.SetText("Friends")
+	name, _ := find(d, func(e *widget.Entry) bool { return e.PlaceHolder == "optional" && e != &sel.Entry })
+	name.SetText("Newt")
+	test.Tap(button(t, d, "Add"))
+	assertCalls(t, h.core, `AddContact new@example.org "Newt" ["Friends"]`)
+	if h.ui.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("the dialog stayed open")
+	}
+}
+
+func TestSubscriptionRequests(t *testing.T) {
+	h := signedIn(t)
+	req := func(from string) app.SubscriptionRequest {
+		e := app.SubscriptionRequest{From: from, Nick: "Zed"}
+		e.Acct = me
+		return e
+	}
+	h.apply(req("z@example.org"), req("y@example.org"), req("z@example.org"))
+	if !h.ui.requestsBox.Visible() || len(h.ui.sess.requests) != 2 {
+		t.Fatalf("requests: visible %v, %d", h.ui.requestsBox.Visible(), len(h.ui.sess.requests))
+	}
+	if !labelContaining(h.ui.requestsBox, "Zed <z@example.org> wants to see your presence") {
+		t.Fatal("request text missing")
+	}
+	test.Tap(button(t, h.ui.requestsBox, "Approve"))
+	test.Tap(button(t, h.ui.requestsBox, "Deny"))
+	assertCalls(t, h.core, "Approve z@example.org", "Deny y@example.org")
+	if h.ui.requestsBox.Visible() {
+		t.Fatal("answered requests still shown")
+	}
+}
+
+func TestTrustCertificate(t *testing.T) {
+	h := signedIn(t)
+	e := app.CertUntrusted{Cert: testCert()}
+	e.Acct = me
+	h.apply(e)
+	if !labelContaining(h.overlay(), "SHA-256:\n01:23:45") {
+		t.Fatal("the dialog does not describe the certificate")
+	}
+	test.Tap(button(t, h.overlay(), "Trust this certificate for "+me))
+	assertCalls(t, h.core, "SetAccount me@example.org pins=["+testCert().SHA256+"]", "Connect")
+	cfg, err := account.Load(h.dir)
+	if err != nil || len(cfg.Accounts) != 1 || !cfg.Accounts[0].IsPinned(testCert().SHA256) {
+		t.Fatalf("saved settings %+v, %v", cfg, err)
+	}
+
+	// Cancel pins nothing.
+	h.apply(e)
+	test.Tap(button(t, h.overlay(), "Cancel"))
+	if n := len(h.core.Calls()); n != 2 {
+		t.Fatalf("Cancel called the core: %q", h.core.Calls())
+	}
+}
+
+func TestFirstStartAccountDialog(t *testing.T) {
+	h := newHarness(t)
+	h.ui.Show()
+	d := h.overlay()
+	if len(h.starts) != 0 {
+		t.Fatal("a core started without an account")
+	}
+	jid := entryWithPlaceholder(t, d, "name@example.org")
+	jid.SetText("alice")
+	test.Tap(button(t, d, "Save"))
+	if !labelContaining(d, "no user name") {
+		t.Fatal("no inline error for a bad address")
+	}
+	jid.SetText("alice@example.org")
+	port, _ := find(d, func(e *widget.Entry) bool { return e.PlaceHolder == "optional" && e != jid })
+	_ = port
+	test.Tap(button(t, d, "Save"))
+	if !labelContaining(d, "enter the password") {
+		t.Fatal("a new account was accepted without password")
+	}
+	pw, _ := find(d, func(e *widget.Entry) bool { return e.Password })
+	pw.SetText("s3cret")
+	test.Tap(button(t, d, "Save"))
+	if len(h.starts) != 1 || h.starts[0].JID != "alice@example.org" || !h.starts[0].RememberPassword {
+		t.Fatalf("starts %+v", h.starts)
+	}
+	if got, err := h.pwFunc(context.Background()); got != "s3cret" || err != nil {
+		t.Fatalf("password func: %q, %v", got, err)
+	}
+	h.drain() // the keychain goroutine reports back
+	if h.secrets.pw["alice@example.org"] != "s3cret" {
+		t.Fatalf("keychain holds %q", h.secrets.pw)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, account.FileName)); err != nil {
+		t.Fatal("settings not saved:", err)
+	}
+}
+
+func TestAccountDialogWithoutRememberForgetsStoredPassword(t *testing.T) {
+	h := newHarness(t, account.Account{JID: me, RememberPassword: true})
+	h.secrets.pw = map[string]string{me: "old"}
+	h.ui.Show()
+	if got, err := h.pwFunc(context.Background()); got != "old" || err != nil {
+		t.Fatalf("password from keychain: %q, %v", got, err)
+	}
+	h.ui.showAccountDialog()
+	d := h.overlay()
+	remember, _ := find(d, func(c *widget.Check) bool { return c.Text == "Remember password" })
+	remember.SetChecked(false)
+	host, _ := find(d, func(e *widget.Entry) bool { return e.PlaceHolder == "optional" })
+	host.SetText("xmpp.example.org")
+	test.Tap(button(t, d, "Save"))
+	h.drain()
+	if _, ok := h.secrets.pw[me]; ok {
+		t.Fatal("the stored password was kept")
+	}
+	// This session still signs in with it.
+	if got, err := h.pwFunc(context.Background()); got != "old" || err != nil {
+		t.Fatalf("password after forgetting: %q, %v", got, err)
+	}
+	assertCalls(t, h.core, "SetAccount me@example.org pins=[]", "Connect")
+	if h.core.acct.Host != "xmpp.example.org" || h.core.acct.RememberPassword {
+		t.Fatalf("core got %+v", h.core.acct)
+	}
+}
+
+func TestKeychainFailureKeepsPasswordInMemory(t *testing.T) {
+	h := newHarness(t)
+	h.secrets.fail = errors.New("saving the password in the keychain: no Secret Service")
+	h.ui.Show()
+	d := h.overlay()
+	entryWithPlaceholder(t, d, "name@example.org").SetText("alice@example.org")
+	pw, _ := find(d, func(e *widget.Entry) bool { return e.Password })
+	pw.SetText("s3cret")
+	test.Tap(button(t, d, "Save"))
+	h.drain()
+	if !labelContaining(h.overlay(), "no Secret Service") {
+		t.Fatal("the keychain failure is not shown")
+	}
+	if got, err := h.pwFunc(context.Background()); got != "s3cret" || err != nil {
+		t.Fatalf("password func: %q, %v", got, err)
+	}
+}
+
+func TestAuthFailedAsksForPassword(t *testing.T) {
+	h := signedIn(t)
+	if _, err := h.pwFunc(context.Background()); !errors.Is(err, errNoPassword) {
+		t.Fatalf("no password known: err %v", err)
+	}
+	e := app.AuthFailed{Condition: "not-authorized"}
+	e.Acct = me
+	h.apply(e)
+	d := h.overlay()
+	if !labelContaining(d, "rejected the user name or password") {
+		t.Fatal("the dialog does not say why")
+	}
+	pw, _ := find(d, func(e *widget.Entry) bool { return e.Password })
+	pw.SetText("right")
+	test.Tap(button(t, d, "Sign in"))
+	assertCalls(t, h.core, "Connect")
+	if got, _ := h.pwFunc(context.Background()); got != "right" {
+		t.Fatalf("password func gives %q", got)
+	}
+}
+
+func TestNoPasswordPrompt(t *testing.T) {
+	h := signedIn(t)
+	e := app.AuthFailed{Condition: app.ConditionNoPassword, Text: "no password: ..."}
+	e.Acct = me
+	h.apply(e)
+	h.apply(e) // one dialog, however often it is asked
+	if !labelContaining(h.overlay(), "Palaver has no password for "+me) {
+		t.Fatal("no-password prompt text")
+	}
+	test.Tap(button(t, h.overlay(), "Cancel"))
+	if h.ui.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("a second password dialog was stacked")
+	}
+}
+
+func TestEventsOfOtherAccountsAreIgnored(t *testing.T) {
+	h := signedIn(t)
+	e := app.RosterReset{Contacts: []app.Contact{contact("a@x", "A")}}
+	e.Acct = "someone@else"
+	h.apply(e)
+	if h.ui.sess.roster.Len() != 0 {
+		t.Fatal("another account's roster was applied")
+	}
+}
+
+func TestOpenChatByDoubleTap(t *testing.T) {
+	h := signedIn(t)
+	h.apply(resetEv(contact("a@x", "A")), presenceEv("a@x", im.Available, ""))
+	h.ui.win.Resize(fyne.NewSize(420, 600))
+	row, ok := find(h.ui.win.Content(), func(r *contactRow) bool { return r.row.JID == "a@x" })
+	if !ok {
+		t.Fatal("contact row not drawn")
+	}
+	test.DoubleTap(row)
+	if c := h.ui.sess.chats["a@x"]; c == nil || !c.active {
+		t.Fatal("double tap did not open an active chat")
+	}
+	// Tapping a header folds its group.
+	hdr, _ := find(h.ui.win.Content(), func(r *contactRow) bool { return r.row.Header })
+	test.Tap(hdr)
+	if rows := h.ui.contacts.rows; len(rows) != 1 || !rows[0].Collapsed {
+		t.Fatalf("rows after folding: %+v", rows)
+	}
+}
+
+func TestEmptyListSaysWhy(t *testing.T) {
+	h := newHarness(t, account.Account{JID: me})
+	h.ui.Show()
+	if !h.ui.emptyHint.Visible() || !strings.Contains(h.ui.emptyHint.Text, "once you are signed in") {
+		t.Fatalf("before sign-in: %q", h.ui.emptyHint.Text)
+	}
+	h.apply(stateEv(app.Online), resetEv())
+	if !strings.Contains(h.ui.emptyHint.Text, "No contacts yet") {
+		t.Fatalf("empty roster: %q", h.ui.emptyHint.Text)
+	}
+	h.apply(resetEv(contact("a@x", "A")))
+	if h.ui.emptyHint.Visible() {
+		t.Fatal("hint shown over contacts")
+	}
+	h.ui.filter.SetText("zz")
+	if !h.ui.emptyHint.Visible() || !strings.Contains(h.ui.emptyHint.Text, "No contact matches") {
+		t.Fatalf("no match: %q", h.ui.emptyHint.Text)
+	}
+}
+
+func TestPasswordPromptLeavesKeychainAloneWithoutRemember(t *testing.T) {
+	h := signedIn(t)
+	h.secrets.fail = errors.New("no keychain here")
+	e := app.AuthFailed{Condition: app.ConditionNoPassword}
+	e.Acct = me
+	h.apply(e)
+	pw, _ := find(h.overlay(), func(e *widget.Entry) bool { return e.Password })
+	pw.SetText("typed")
+	test.Tap(button(t, h.overlay(), "Sign in"))
+	if len(h.secrets.log) != 0 || h.ui.win.Canvas().Overlays().Top() != nil {
+		t.Fatalf("keychain used %q, overlay %v", h.secrets.log, h.ui.win.Canvas().Overlays().Top())
+	}
+	if got, _ := h.pwFunc(context.Background()); got != "typed" {
+		t.Fatalf("password func %q", got)
+	}
+}
+
+func TestUntickingRememberForgetsAndReportsFailure(t *testing.T) {
+	h := newHarness(t, account.Account{JID: me, RememberPassword: true})
+	h.ui.Show()
+	h.secrets.fail = errors.New("keychain locked")
+	e := app.AuthFailed{Condition: "not-authorized"}
+	e.Acct = me
+	h.apply(e)
+	d := h.overlay()
+	pw, _ := find(d, func(e *widget.Entry) bool { return e.Password })
+	pw.SetText("new")
+	remember, _ := find(d, func(c *widget.Check) bool { return c.Text == "Remember password" })
+	remember.SetChecked(false)
+	test.Tap(button(t, d, "Sign in"))
+	h.drain()
+	if !reflect.DeepEqual(h.secrets.log, []string{"delete " + me}) {
+		t.Fatalf("keychain calls %q", h.secrets.log)
+	}
+	if !labelContaining(h.overlay(), "may still be in the keychain") {
+		t.Fatal("the failed delete is not reported")
+	}
+	cfg, _ := account.Load(h.dir)
+	if cfg.Accounts[0].RememberPassword {
+		t.Fatal("the setting was not saved")
+	}
+}
+
+func TestEventsReachTheUIThroughThePump(t *testing.T) {
+	h := newHarness(t, account.Account{JID: me})
+	h.core.events = make(chan []app.Event)
+	h.ui.Show()
+	go func() {
+		h.core.events <- []app.Event{stateEv(app.Online), resetEv(contact("a@x", "A"))}
+	}()
+	h.drain() // the pump hands the batch to the UI goroutine
+	if h.ui.stateText.Text != "Online as "+me || h.ui.sess.roster.Len() != 1 {
+		t.Fatalf("state %q, %d contacts", h.ui.stateText.Text, h.ui.sess.roster.Len())
+	}
+	// Stopping the session stops the pump too.
+	h.ui.stopSession()
+	if !h.core.stopped {
+		t.Fatal("the core was not stopped")
+	}
+}
