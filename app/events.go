@@ -77,6 +77,13 @@ type AuthFailed struct {
 func (e AuthFailed) Message() string {
 	var msg string
 	switch e.Condition {
+	case ConditionNoPassword:
+		// Not the server's word: no password could be found locally.
+		msg = "Enter the password of this account to sign in."
+		if e.Text != "" {
+			msg += " (" + e.Text + ")"
+		}
+		return msg
 	case "not-authorized", "":
 		msg = "The server rejected the user name or password."
 	case "account-disabled":
