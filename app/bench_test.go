@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/prosodytest"
 )
 
 // counter runs a client and counts events of interest without keeping
@@ -91,4 +93,84 @@ func BenchmarkMessageBurst(b *testing.B) {
 		cpu += cpuTime() - before
 	}
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/burst")
+}
+
+// BenchmarkSignIn5000Contacts signs in to a real Prosody as a user with
+// 5000 contacts (all subscribed both ways, in 50 groups) and measures the
+// core: time until Online with the roster delivered, time until the
+// presence flood that follows has settled (no event for settleQuiet, not
+// counted), and the heap in use then.
+func BenchmarkSignIn5000Contacts(b *testing.B) {
+	const contacts = 5000
+	const settleQuiet = 300 * time.Millisecond
+	srv := prosodytest.Start(b)
+	srv.Register(b, "alice", "pw")
+	items := make([]prosodytest.RosterItem, contacts)
+	for i := range items {
+		items[i] = prosodytest.RosterItem{
+			JID:          fmt.Sprintf("contact%04d@%s", i, srv.Domain),
+			Name:         fmt.Sprintf("Contact %04d", i),
+			Subscription: "both",
+			Groups:       []string{fmt.Sprintf("Group %02d", i%50)},
+		}
+	}
+	srv.SetRoster(b, "alice", items)
+	acct := account.Account{JID: "alice@" + srv.Domain, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile}
+
+	var online, settled time.Duration
+	var heap uint64
+	presences := 0
+	b.ResetTimer()
+	for range b.N {
+		ctx, cancel := context.WithCancel(context.Background())
+		c := app.New(acct, func(context.Context) (string, error) { return "pw", nil })
+		begin := time.Now()
+		done := make(chan struct{})
+		go func() { defer close(done); _ = c.Run(ctx) }()
+		var last time.Time
+		gotRoster := false
+	wait:
+		for {
+			select {
+			case batch := <-c.Events():
+				last = time.Now()
+				for _, e := range batch {
+					switch e := e.(type) {
+					case app.RosterReset:
+						if len(e.Contacts) != contacts {
+							b.Fatalf("roster of %d contacts, want %d", len(e.Contacts), contacts)
+						}
+						gotRoster = true
+					case app.StateChanged:
+						if e.State == app.Online {
+							online += time.Since(begin)
+						}
+					case app.PresenceChanged:
+						presences++
+					}
+				}
+			case <-time.After(settleQuiet):
+				if gotRoster {
+					break wait
+				}
+			case <-time.After(30 * time.Second):
+				b.Fatal("sign-in did not finish")
+			}
+		}
+		settled += last.Sub(begin)
+		b.StopTimer()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		heap += ms.HeapInuse
+		cancel()
+		for range c.Events() {
+		}
+		<-done
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(online.Milliseconds())/float64(b.N), "online-ms")
+	b.ReportMetric(float64(settled.Milliseconds())/float64(b.N), "settled-ms")
+	b.ReportMetric(float64(heap)/float64(b.N)/(1<<20), "heap-MiB")
+	b.ReportMetric(float64(presences)/float64(b.N), "presences")
 }

@@ -341,3 +341,21 @@ func TestReconnectsAfterServerRestart(t *testing.T) {
 		return ok && p.JID == bobJID && p.Best.Show == im.Away && p.Best.Status == "before restart"
 	})
 }
+
+func TestStoredRosterArrives(t *testing.T) {
+	srv := prosodytest.Start(t)
+	srv.Register(t, "alice", "alice-pw")
+	srv.SetRoster(t, "alice", []prosodytest.RosterItem{
+		{JID: "bob@" + srv.Domain, Name: `Bob "the builder"`, Subscription: "both", Groups: []string{"Work", "Friends"}},
+		{JID: "carol@" + srv.Domain, Subscription: "to"},
+	})
+	alice := start(t, "alice", accountFor(srv, "alice"), "alice-pw")
+	reset := alice.wait("roster", func(e app.Event) bool { _, ok := e.(app.RosterReset); return ok }).(app.RosterReset)
+	if len(reset.Contacts) != 2 {
+		t.Fatalf("contacts = %+v", reset.Contacts)
+	}
+	bob := reset.Contacts[0]
+	if bob.Name != `Bob "the builder"` || bob.Subscription != "both" || !slices.Equal(bob.Groups, []string{"Friends", "Work"}) {
+		t.Errorf("bob = %+v", bob)
+	}
+}

@@ -620,3 +620,41 @@ func (p *process) stop() {
 	_ = p.cmd.Process.Kill()
 	<-p.done
 }
+
+// RosterItem is a contact written straight into a user's stored roster.
+type RosterItem struct {
+	JID          string
+	Name         string
+	Subscription string // none, to, from or both
+	Groups       []string
+}
+
+// SetRoster replaces the stored roster of user@Domain in Prosody's internal
+// storage, to give an account thousands of contacts without thousands of
+// requests. Prosody reads it at the user's next sign-in.
+func (s *Server) SetRoster(t testing.TB, user string, items []RosterItem) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("return {\n\t[false] = { version = 1; pending = {}; };\n")
+	for _, it := range items {
+		fmt.Fprintf(&b, "\t[%s] = { subscription = %s; ", luaString(it.JID), luaString(it.Subscription))
+		if it.Name != "" {
+			fmt.Fprintf(&b, "name = %s; ", luaString(it.Name))
+		}
+		b.WriteString("groups = { ")
+		for _, g := range it.Groups {
+			fmt.Fprintf(&b, "[%s] = true; ", luaString(g))
+		}
+		b.WriteString("}; };\n")
+	}
+	b.WriteString("};\n")
+	dir := filepath.Join(s.Dir, "data", Domain, "roster")
+	if _, err := os.Stat(dir); err != nil {
+		for _, d := range []string{filepath.Join(s.Dir, "data", Domain), dir} {
+			if _, err := os.Stat(d); err != nil {
+				s.mkdir(t, d)
+			}
+		}
+	}
+	s.writeFile(t, filepath.Join(dir, user+".dat"), []byte(b.String()), 0o640)
+}
