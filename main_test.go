@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,7 +41,7 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 	acct := account.Account{JID: aliceJID, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile, RememberPassword: true}
 
 	// Alice and Bob become contacts through the real core; Bob stays online.
-	bob := befriend(t, srv, acct)
+	bob, bobGot := befriend(t, srv, acct)
 	bob.SetPresence(im.Away, "Smoke testing")
 
 	dir := t.TempDir()
@@ -80,7 +81,9 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 		}
 	})
 
+	began := time.Now()
 	wid := window(t, "Palaver")
+	t.Logf("%v: the window is up", time.Since(began))
 	shot := filepath.Join(t.TempDir(), "palaver.png")
 	var text string
 	deadline := time.Now().Add(30 * time.Second)
@@ -109,6 +112,49 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+
+	t.Logf("%v: the contact list shows Bob", time.Since(began))
+	// As a person would: double-click Bob, type, press Enter.
+	x, y := wordAt(t, shot, "Bob")
+	xdo(t, "mousemove", "--window", wid, x, y, "click", "--repeat", "2", "--delay", "80", "1")
+	chat := window(t, "Bob")
+	xdo(t, "windowfocus", "--sync", chat)
+	time.Sleep(300 * time.Millisecond)
+	xdo(t, "type", "--delay", "15", "hello from the smoke test")
+	xdo(t, "key", "Return")
+	select {
+	case body := <-bobGot:
+		if body != "hello from the smoke test" {
+			t.Errorf("bob got %q", body)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("bob never got the message typed into the chat window (screenshot: %s)", keep(t, snap(t, chat)))
+	}
+	t.Logf("%v: bob got the typed message", time.Since(began))
+	bob.SendMessage(aliceJID, "Reply from Bob")
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		text = ocr(t, snap(t, chat))
+		if strings.Contains(text, "Reply from Bob") && strings.Contains(text, "hello from the smoke test") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the chat window never showed both messages; OCR read:\n%s", text)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if os.Getenv("PALAVER_UPDATE_SCREENSHOT") != "" {
+		b, err := os.ReadFile(snap(t, chat))
+		if err == nil {
+			err = os.WriteFile(filepath.Join("docs", "chat.png"), b, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Contains(logs.String(), "Error in Fyne call thread") {
+		t.Errorf("widgets were touched off Fyne's goroutine:\n%s", logs.String())
+	}
 }
 
 // need skips the test, or fails it in CI where everything must be there.
@@ -122,7 +168,7 @@ func need(t *testing.T, why string) {
 
 // befriend makes alice and bob mutual contacts (Bob in Alice's group
 // Friends) and returns Bob's running core.
-func befriend(t *testing.T, srv *prosodytest.Server, alice account.Account) *app.Client {
+func befriend(t *testing.T, srv *prosodytest.Server, alice account.Account) (*app.Client, <-chan string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	aliceCore := app.New(alice, func(context.Context) (string, error) { return "alice-pw", nil })
@@ -135,11 +181,15 @@ func befriend(t *testing.T, srv *prosodytest.Server, alice account.Account) *app
 	t.Cleanup(func() { cancel(); <-bobDone })
 
 	both := make(chan struct{})
+	got := make(chan string, 16)
 	go func() {
 		for batch := range bobCore.Events() {
 			for _, e := range batch {
-				if r, ok := e.(app.SubscriptionRequest); ok {
-					bobCore.Approve(r.From)
+				switch e := e.(type) {
+				case app.SubscriptionRequest:
+					bobCore.Approve(e.From)
+				case app.MessageReceived:
+					got <- e.Msg.Body
 				}
 			}
 		}
@@ -172,7 +222,49 @@ func befriend(t *testing.T, srv *prosodytest.Server, alice account.Account) *app
 	// Alice's own core signs out; the binary takes over.
 	aliceCore.Disconnect()
 	time.Sleep(200 * time.Millisecond)
-	return bobCore
+	return bobCore, got
+}
+
+// xdo runs xdotool.
+func xdo(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("xdotool", args...).CombinedOutput(); err != nil {
+		t.Fatalf("xdotool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// snap screenshots a window and returns the PNG's path.
+func snap(t *testing.T, wid string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "w.png")
+	if out, err := exec.Command("import", "-window", wid, p).CombinedOutput(); err != nil {
+		t.Fatalf("screenshot: %v\n%s", err, out)
+	}
+	return p
+}
+
+// wordAt finds word in a screenshot with OCR and returns the middle of its
+// box in window coordinates.
+func wordAt(t *testing.T, png, word string) (string, string) {
+	t.Helper()
+	big := enlarge(t, png)
+	out, err := exec.Command("tesseract", big, "-", "tsv").Output()
+	if err != nil {
+		t.Fatalf("tesseract: %v", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) == 12 && strings.TrimSpace(f[11]) == word {
+			var l, tp, w, h int
+			fmt.Sscan(f[6], &l)
+			fmt.Sscan(f[7], &tp)
+			fmt.Sscan(f[8], &w)
+			fmt.Sscan(f[9], &h)
+			return fmt.Sprint((l + w/2) / scale), fmt.Sprint((tp + h/2) / scale)
+		}
+	}
+	t.Fatalf("OCR found no %q in the window", word)
+	return "", ""
 }
 
 // window waits for a visible window named name and returns its id.
@@ -191,14 +283,24 @@ func window(t *testing.T, name string) string {
 	}
 }
 
-// ocr reads the text in a screenshot, enlarged for small UI fonts.
-func ocr(t *testing.T, png string) string {
+// scale is how much screenshots are enlarged for OCR.
+const scale = 3
+
+// enlarge prepares a screenshot for OCR: bigger, grey, dark text on light.
+func enlarge(t *testing.T, png string) string {
 	t.Helper()
-	big := strings.TrimSuffix(png, ".png") + "-2x.png"
-	if out, err := exec.Command("convert", png, "-resize", "200%", big).CombinedOutput(); err != nil {
+	big := strings.TrimSuffix(png, ".png") + "-ocr.png"
+	out, err := exec.Command("convert", png, "-resize", fmt.Sprint(scale*100)+"%", "-colorspace", "Gray", "-negate", "-normalize", big).CombinedOutput()
+	if err != nil {
 		t.Fatalf("convert: %v\n%s", err, out)
 	}
-	out, err := exec.Command("tesseract", big, "-").Output()
+	return big
+}
+
+// ocr reads the text in a screenshot.
+func ocr(t *testing.T, png string) string {
+	t.Helper()
+	out, err := exec.Command("tesseract", enlarge(t, png), "-").Output()
 	if err != nil {
 		t.Fatalf("tesseract: %v", err)
 	}
