@@ -1,0 +1,4 @@
+package saslauth
+
+// Receive exposes receive to the external tests.
+var Receive = receive
