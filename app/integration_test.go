@@ -36,6 +36,17 @@ func accountFor(srv *prosodytest.Server, user string) account.Account {
 	}
 }
 
+// twoUsers starts a server with alice and bob signed in.
+func twoUsers(t *testing.T) (*prosodytest.Server, *probe, *probe) {
+	t.Helper()
+	srv := prosodytest.Start(t)
+	alice := startUser(t, srv, "alice")
+	bob := startUser(t, srv, "bob")
+	alice.waitOnline()
+	bob.waitOnline()
+	return srv, alice, bob
+}
+
 func TestSignInFetchesRoster(t *testing.T) {
 	srv := prosodytest.Start(t)
 	alice := startUser(t, srv, "alice")
@@ -53,11 +64,7 @@ func TestSignInFetchesRoster(t *testing.T) {
 }
 
 func TestTwoUsersSubscribeSeePresenceAndChat(t *testing.T) {
-	srv := prosodytest.Start(t)
-	alice := startUser(t, srv, "alice")
-	bob := startUser(t, srv, "bob")
-	alice.waitOnline()
-	bob.waitOnline()
+	srv, alice, bob := twoUsers(t)
 	aliceJID, bobJID := "alice@"+srv.Domain, "bob@"+srv.Domain
 
 	// Alice adds Bob: the roster push shows him pending.
@@ -310,11 +317,7 @@ func TestDirectTLS(t *testing.T) {
 }
 
 func TestReconnectsAfterServerRestart(t *testing.T) {
-	srv := prosodytest.Start(t)
-	alice := startUser(t, srv, "alice")
-	bob := startUser(t, srv, "bob")
-	alice.waitOnline()
-	bob.waitOnline()
+	srv, alice, bob := twoUsers(t)
 	aliceJID, bobJID := "alice@"+srv.Domain, "bob@"+srv.Domain
 	alice.c.AddContact(bobJID, "", nil)
 	bob.wait("request", func(e app.Event) bool { _, ok := e.(app.SubscriptionRequest); return ok })
