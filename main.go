@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/signal"
@@ -28,6 +29,14 @@ import (
 
 // shutdownWait is how long quitting waits for the accounts to sign out.
 const shutdownWait = 3 * time.Second
+
+// trace returns where UI timing goes: stderr when PALAVER_TRACE is set.
+func trace() io.Writer {
+	if os.Getenv("PALAVER_TRACE") != "" {
+		return os.Stderr
+	}
+	return nil
+}
 
 func main() {
 	dir := flag.String("config-dir", "", "profile `directory` for settings (default: the user config directory's palaver folder)")
@@ -65,6 +74,7 @@ func main() {
 		ConfigErr: cfgErr,
 		Secrets:   account.Keychain{},
 		Start:     start,
+		Trace:     trace(),
 	})
 	ui.Show()
 

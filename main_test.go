@@ -315,3 +315,134 @@ func keep(t *testing.T, png string) string {
 	}
 	return dst
 }
+
+// BenchmarkBinarySignIn5000 runs the real binary against a real Prosody as
+// a user with 5000 contacts and reports, per sign-in: settled-ms, from
+// starting the process to the last event batch applied by the UI (with
+// PALAVER_TRACE on, the UI reports each batch; settled means no batch for
+// a second); max-apply-ms, the longest time one batch held the UI
+// goroutine; and peak-rss-MiB, the process's peak resident memory.
+// Run it with: .ci/with-services go test -run XXX -bench BinarySignIn5000 -benchtime 3x .
+func BenchmarkBinarySignIn5000(b *testing.B) {
+	const contacts = 5000
+	if os.Getenv("DISPLAY") == "" {
+		b.Skip("needs an X display: run under .ci/with-services")
+	}
+	srv := prosodytest.Start(b)
+	srv.Register(b, "alice", "alice-pw")
+	items := make([]prosodytest.RosterItem, contacts)
+	for i := range items {
+		items[i] = prosodytest.RosterItem{
+			JID:          fmt.Sprintf("contact%04d@%s", i, srv.Domain),
+			Name:         fmt.Sprintf("Contact %04d", i),
+			Subscription: "both",
+			Groups:       []string{fmt.Sprintf("Group %02d", i%50)},
+		}
+	}
+	srv.SetRoster(b, "alice", items)
+	aliceJID := "alice@" + srv.Domain
+	dir := b.TempDir()
+	cfg := account.Config{Accounts: []account.Account{{JID: aliceJID, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile, RememberPassword: true}}}
+	if err := cfg.Save(dir); err != nil {
+		b.Fatal(err)
+	}
+	keys := account.Keychain{}
+	if err := keys.SetPassword(aliceJID, "alice-pw"); err != nil {
+		b.Skip("no keychain: ", err)
+	}
+	b.Cleanup(func() { _ = keys.DeletePassword(aliceJID) })
+	bin := filepath.Join(b.TempDir(), "palaver")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	var settled, maxApply time.Duration
+	var peak int
+	b.ResetTimer()
+	for range b.N {
+		cmd := exec.Command(bin, "--config-dir", dir)
+		cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "PALAVER_TRACE=1")
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		began := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		lines := make(chan string)
+		go func() {
+			defer close(lines)
+			buf := make([]byte, 0, 4096)
+			chunk := make([]byte, 4096)
+			for {
+				n, err := stderr.Read(chunk)
+				buf = append(buf, chunk[:n]...)
+				for {
+					i := bytes.IndexByte(buf, '\n')
+					if i < 0 {
+						break
+					}
+					lines <- string(buf[:i])
+					buf = buf[i+1:]
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		var last time.Time
+		full := false
+	read:
+		for {
+			select {
+			case line, ok := <-lines:
+				if !ok {
+					b.Fatal("palaver exited")
+				}
+				var n, us, known int
+				if _, err := fmt.Sscanf(line, "palaver-trace: applied %d events in %d µs, %d contacts", &n, &us, &known); err != nil {
+					continue
+				}
+				last = time.Now()
+				maxApply = max(maxApply, time.Duration(us)*time.Microsecond)
+				full = full || known == contacts
+			case <-time.After(time.Second):
+				if full {
+					break read
+				}
+			case <-time.After(60 * time.Second):
+				b.Fatal("the roster never reached the UI")
+			}
+		}
+		settled += last.Sub(began)
+		if rss := peakRSS(cmd.Process.Pid); rss > peak {
+			peak = rss
+		}
+		_ = cmd.Process.Signal(os.Interrupt)
+		go func() {
+			for range lines {
+			}
+		}()
+		_ = cmd.Wait()
+	}
+	b.ReportMetric(float64(settled.Milliseconds())/float64(b.N), "settled-ms")
+	b.ReportMetric(float64(maxApply.Microseconds())/1000, "max-apply-ms")
+	b.ReportMetric(float64(peak)/1024, "peak-rss-MiB")
+}
+
+// peakRSS returns a process's peak resident memory in KiB (VmHWM).
+func peakRSS(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kib int
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kib)
+			return kib
+		}
+	}
+	return 0
+}

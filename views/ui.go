@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -31,6 +32,10 @@ type Options struct {
 	Secrets SecretStore
 	// Start starts the core of an account.
 	Start StartFunc
+	// Trace, when set, receives one line per applied event batch: its size,
+	// how long it held the UI goroutine, and the contacts known. For
+	// measuring, see BenchmarkBinarySignIn5000 in main_test.go.
+	Trace io.Writer
 }
 
 // UI is Palaver's user interface: the main window and everything opened
@@ -43,6 +48,7 @@ type UI struct {
 	cfgErr  error
 	secrets SecretStore
 	start   StartFunc
+	trace   io.Writer
 	pw      *passwords
 
 	// do runs a function on the UI goroutine; after does so after d.
@@ -91,6 +97,7 @@ func New(o Options) *UI {
 		cfg:       cfg,
 		cfgErr:    o.ConfigErr,
 		secrets:   o.Secrets,
+		trace:     o.Trace,
 		start:     o.Start,
 		do:        fyne.Do,
 		frame:     frame,
@@ -144,10 +151,23 @@ func (u *UI) startSession(a account.Account) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	u.sess = s
-	go pump(ctx, core.Events(), u.do, s.apply, u.frame)
+	go pump(ctx, core.Events(), u.do, u.traced(s), u.frame)
 	u.showRows()
 	u.refreshState()
 	u.refreshRequests()
+}
+
+// traced returns s.apply, timed when tracing is on.
+func (u *UI) traced(s *session) func([]app.Event) {
+	if u.trace == nil {
+		return s.apply
+	}
+	return func(batch []app.Event) {
+		began := time.Now()
+		s.apply(batch)
+		fmt.Fprintf(u.trace, "palaver-trace: applied %d events in %d µs, %d contacts\n",
+			len(batch), time.Since(began).Microseconds(), s.roster.Len())
+	}
 }
 
 func (u *UI) build() {
