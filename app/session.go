@@ -234,7 +234,7 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	}
 	features = append(features,
 		// PLAIN is safe here: the SASL feature is only offered inside TLS.
-		saslauth.Feature(creds, sasl.ScramSha256, sasl.ScramSha1, sasl.Plain),
+		saslauth.Feature(creds, saslauth.Wrap(sasl.ScramSha256, sasl.ScramSha1, sasl.Plain)...),
 		xmpp.BindResource(),
 	)
 	sess, err := xmpp.NewClientSession(ctx, addr, conn, features...)

@@ -5,6 +5,10 @@
 // whatever order the server lists them in, and a <failure/> is returned as
 // a *Failure with its condition, so that a wrong password can be told apart
 // from a network error and is never retried.
+//
+// It also carries the options some mechanisms need on the wire (see
+// Mechanism) and the OAuth 2.0 mechanisms of the networks Palaver signs in
+// to: XMessengerOAuth2, XOAuth2, XFacebookPlatform and OAuthBearer.
 package saslauth
 
 import (
@@ -33,14 +37,24 @@ type Failure struct {
 	Condition string
 	// Text is the optional human-readable text.
 	Text string
+	// Err is what the mechanism learned from the server before the failure, or nil.
+	// For OAUTHBEARER it is a *BearerError (or why the server's error could not be read).
+	Err error
 }
 
 func (f *Failure) Error() string {
+	msg := "authentication failed: " + f.Condition
 	if f.Text != "" {
-		return "authentication failed: " + f.Condition + ": " + f.Text
+		msg += ": " + f.Text
 	}
-	return "authentication failed: " + f.Condition
+	if f.Err != nil {
+		msg += " (" + f.Err.Error() + ")"
+	}
+	return msg
 }
+
+// Unwrap returns Err, so that errors.As finds a *BearerError behind a *Failure.
+func (f *Failure) Unwrap() error { return f.Err }
 
 // NoMechanismError is returned when the server offers none of the
 // mechanisms the client is willing to use.
@@ -52,13 +66,50 @@ func (e *NoMechanismError) Error() string {
 	return "the server offers no sign-in method Palaver can use here (it offers: " + strings.Join(e.Offered, ", ") + ")"
 }
 
-// Credentials returns the username (localpart), secret and authorization
-// identity for a mechanism.
+// Credentials returns the username (localpart), the secret and the
+// authorization identity for a mechanism.
+// The secret is the password for SCRAM and PLAIN and the OAuth 2.0 access
+// token for the OAuth mechanisms of this package.
+// The identity is normally empty; XOAuth2 and OAuthBearer then use the bare
+// JID of the session.
 type Credentials func() (username, secret, identity []byte)
+
+// Mechanism is a SASL mechanism together with how its messages go on the wire.
+// The zero options are those of RFC 6120 §6.4.2, which SCRAM and PLAIN use.
+type Mechanism struct {
+	sasl.Mechanism
+
+	// Raw sends the initial response in <auth/> as it is, not base64-encoded.
+	// Responses to challenges are always base64-encoded.
+	Raw bool
+
+	// Attrs are further attributes of <auth/>, written after mechanism exactly as given.
+	// A prefixed attribute and its namespace declaration are given as qualified
+	// names in Name.Local with an empty Name.Space, e.g. "auth:service" and "xmlns:auth".
+	// Attributes with a Name.Space are refused: encoding/xml would invent its own
+	// prefix for them, and writes invalid declarations for Space "xmlns".
+	Attrs []xml.Attr
+
+	// bareJID makes an empty identity from Credentials default to the bare JID
+	// of the session (the address the stream was opened for).
+	bareJID bool
+}
+
+// Wrap returns mechs with the default wire options, for use with Feature.
+func Wrap(mechs ...sasl.Mechanism) []Mechanism {
+	out := make([]Mechanism, len(mechs))
+	for i, m := range mechs {
+		out[i] = Mechanism{Mechanism: m}
+	}
+	return out
+}
 
 // Feature returns a client SASL stream feature that uses the first of
 // mechs (in that order) which the server offers.
-func Feature(creds Credentials, mechs ...sasl.Mechanism) xmpp.StreamFeature {
+//
+// When the server fails the exchange, the error is a *Failure.
+// When it offers none of mechs, the error is a *NoMechanismError.
+func Feature(creds Credentials, mechs ...Mechanism) xmpp.StreamFeature {
 	return xmpp.StreamFeature{
 		Name:       xml.Name{Space: NS, Local: "mechanisms"},
 		Necessary:  xmpp.Secure,
@@ -88,7 +139,7 @@ func Feature(creds Credentials, mechs ...sasl.Mechanism) xmpp.StreamFeature {
 }
 
 // Choose returns the first of prefs that appears in offered.
-func Choose(offered []string, prefs []sasl.Mechanism) (sasl.Mechanism, bool) {
+func Choose(offered []string, prefs []Mechanism) (Mechanism, bool) {
 	for _, m := range prefs {
 		for _, name := range offered {
 			if name == m.Name {
@@ -96,15 +147,42 @@ func Choose(offered []string, prefs []sasl.Mechanism) (sasl.Mechanism, bool) {
 			}
 		}
 	}
-	return sasl.Mechanism{}, false
+	return Mechanism{}, false
 }
 
-func negotiate(ctx context.Context, session *xmpp.Session, creds Credentials, offered []string, mech sasl.Mechanism) error {
+// finalError is returned by a mechanism step that must still send resp and
+// then expects the server's <failure/>, as RFC 7628 §3.2.2 requires.
+// The feature puts err into the Failure.
+type finalError struct {
+	resp []byte
+	err  error
+}
+
+func (e *finalError) Error() string { return e.err.Error() }
+func (e *finalError) Unwrap() error { return e.err }
+
+func negotiate(ctx context.Context, session *xmpp.Session, creds Credentials, offered []string, mech Mechanism) error {
+	for _, a := range mech.Attrs {
+		if a.Name.Space != "" {
+			return fmt.Errorf("saslauth: attribute %s of %s has a namespace; give it as a qualified name", a.Name.Local, mech.Name)
+		}
+	}
+	if mech.bareJID {
+		bare := session.LocalAddr().Bare().String()
+		inner := creds
+		creds = func() (username, secret, identity []byte) {
+			username, secret, identity = inner()
+			if len(identity) == 0 {
+				identity = []byte(bare)
+			}
+			return username, secret, identity
+		}
+	}
 	opts := []sasl.Option{sasl.Credentials(creds), sasl.RemoteMechanisms(offered...)}
 	if cs := session.ConnectionState(); cs.Version != 0 {
 		opts = append(opts, sasl.TLSState(cs))
 	}
-	client := sasl.NewClient(mech, opts...)
+	client := sasl.NewClient(mech.Mechanism, opts...)
 	more, resp, err := client.Step(nil)
 	if err != nil {
 		return err
@@ -115,19 +193,31 @@ func negotiate(ctx context.Context, session *xmpp.Session, creds Credentials, of
 	defer r.Close()
 	d := xml.NewTokenDecoder(r)
 
-	if err := send(w, xml.StartElement{
-		Name: xml.Name{Space: NS, Local: "auth"},
-		Attr: []xml.Attr{{Name: xml.Name{Local: "mechanism"}, Value: mech.Name}},
-	}, resp); err != nil {
+	text := encode(resp)
+	if mech.Raw && len(resp) > 0 {
+		text = string(resp)
+	}
+	attrs := append([]xml.Attr{{Name: xml.Name{Local: "mechanism"}, Value: mech.Name}}, mech.Attrs...)
+	if err := send(w, xml.StartElement{Name: xml.Name{Space: NS, Local: "auth"}, Attr: attrs}, text); err != nil {
 		return err
 	}
+	// final is the error a mechanism reported before its last response;
+	// the server must now fail the exchange.
+	var final error
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		kind, payload, err := receive(d)
 		if err != nil {
+			var fail *Failure
+			if final != nil && errors.As(err, &fail) {
+				fail.Err = final
+			}
 			return err
+		}
+		if final != nil {
+			return fmt.Errorf("the server went on after an error (%w)", final)
 		}
 		switch kind {
 		case "success":
@@ -144,27 +234,35 @@ func negotiate(ctx context.Context, session *xmpp.Session, creds Credentials, of
 			if !more {
 				// A challenge after the final step: answer empty as RFC 4422
 				// allows, the server will decide.
-				if err := send(w, xml.StartElement{Name: xml.Name{Space: NS, Local: "response"}}, nil); err != nil {
+				if err := send(w, xml.StartElement{Name: xml.Name{Space: NS, Local: "response"}}, "="); err != nil {
 					return err
 				}
 				continue
 			}
 			more, resp, err = client.Step(payload)
-			if err != nil {
+			var fe *finalError
+			if errors.As(err, &fe) {
+				final, more, resp = fe.err, false, fe.resp
+			} else if err != nil {
 				return err
 			}
-			if err := send(w, xml.StartElement{Name: xml.Name{Space: NS, Local: "response"}}, resp); err != nil {
+			if err := send(w, xml.StartElement{Name: xml.Name{Space: NS, Local: "response"}}, encode(resp)); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-func send(w xmlstream.TokenWriteFlushCloser, start xml.StartElement, payload []byte) error {
-	text := "="
-	if len(payload) > 0 {
-		text = base64.StdEncoding.EncodeToString(payload)
+// encode returns the base64 form of a payload, "=" when it is empty
+// (RFC 6120 §6.4.2).
+func encode(payload []byte) string {
+	if len(payload) == 0 {
+		return "="
 	}
+	return base64.StdEncoding.EncodeToString(payload)
+}
+
+func send(w xmlstream.TokenWriteFlushCloser, start xml.StartElement, text string) error {
 	if _, err := xmlstream.Copy(w, xmlstream.Wrap(xmlstream.Token(xml.CharData(text)), start)); err != nil {
 		return err
 	}
