@@ -2,8 +2,12 @@
 //
 // Settings live in a JSON file (accounts.json) in the profile directory,
 // which defaults to os.UserConfigDir()/palaver.
-// Secrets never go into that file: passwords are kept in the OS keychain
-// (see Keychain).
+// Secrets never go into that file: passwords and OAuth refresh tokens are
+// kept in the OS keychain (see Keychain), OAuth access tokens in memory.
+//
+// OAuth 2.0 sign-in (provider presets, the loopback browser flow with
+// PKCE, a refreshing token source, revocation) is in the files oauth.go,
+// providers.go, discovery.go, loopback.go, tokens.go and revoke.go.
 package account
 
 import (
@@ -45,7 +49,16 @@ type Account struct {
 	CAFile string `json:"ca_file,omitempty"`
 	// Priority is sent with available presence (RFC 6121 §4.7.2.3).
 	Priority int8 `json:"priority,omitempty"`
+	// Auth is how the account proves who it is: AuthPassword (also when
+	// empty, as in files written before OAuth) or AuthOAuth.
+	Auth string `json:"auth,omitempty"`
+	// OAuth says where an AuthOAuth account gets its tokens. It is kept
+	// when the account goes back to a password.
+	OAuth OAuthSettings `json:"oauth,omitzero"`
 }
+
+// UsesOAuth reports whether the account signs in with OAuth.
+func (a Account) UsesOAuth() bool { return a.Auth == AuthOAuth }
 
 // Address parses the account's JID and checks that it is a bare user address.
 func (a Account) Address() (jid.JID, error) {
@@ -107,6 +120,13 @@ func (a Account) Validate() error {
 	}
 	if a.Port != 0 && a.Host == "" {
 		return errors.New("a port needs a host")
+	}
+	switch a.Auth {
+	case "", AuthPassword:
+	case AuthOAuth:
+		return a.OAuth.Validate()
+	default:
+		return fmt.Errorf("unknown sign-in method %q (want %q or %q)", a.Auth, AuthPassword, AuthOAuth)
 	}
 	return nil
 }

@@ -1,4 +1,5 @@
-// Package keychainmock holds the tests of account.Keychain against
+// Package keychainmock holds the tests of account.Keychain, and of
+// account.TokenSource storing refresh tokens through it, against
 // go-keyring's in-memory mock (keyring.MockInit, keyring.MockInitWithError).
 //
 // They live in a package of their own, with no code, because MockInit
