@@ -130,6 +130,16 @@ type OAuthConfig struct {
 	AuthStyle oauth2.AuthStyle
 }
 
+// MechanismName returns the SASL mechanism the account signs in with: the
+// one set in the settings, else the preset's.
+func (s OAuthSettings) MechanismName() string {
+	if s.Mechanism != "" {
+		return s.Mechanism
+	}
+	p, _ := ProviderByID(s.Provider)
+	return p.Mechanism
+}
+
 // Resolve turns the settings into an OAuthConfig.
 // It fetches the issuer's openid-configuration (see Discover) only when
 // the settings name an issuer and lack the authorization or token
@@ -183,9 +193,7 @@ func (s OAuthSettings) Resolve(ctx context.Context, client *http.Client) (OAuthC
 	if len(s.Scopes) > 0 {
 		c.Scopes = s.Scopes
 	}
-	if s.Mechanism != "" {
-		c.Mechanism = s.Mechanism
-	}
+	c.Mechanism = s.MechanismName()
 	c.Scopes = slices.Clone(c.Scopes)
 	c.AuthParams = maps.Clone(c.AuthParams)
 	if p.Discovery && slices.Contains(c.Scopes, "offline_access") {

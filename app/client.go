@@ -12,6 +12,8 @@ import (
 	"encoding/hex"
 	"sync"
 
+	"golang.org/x/oauth2"
+
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/internal/queue"
@@ -20,6 +22,19 @@ import (
 // PasswordFunc returns the password to sign in with. It is called afresh
 // for every connection attempt.
 type PasswordFunc func(ctx context.Context) (string, error)
+
+// Tokens gives an OAuth account its access tokens; *account.TokenSource
+// is one. TokenContext is called afresh for every connection attempt, and
+// may block (a keychain prompt): the core calls it on its own goroutine.
+type Tokens interface {
+	// TokenContext returns a valid access token, refreshing when needed.
+	// account.ErrSignInAgain (or ErrSignedOut) means the user must
+	// authorize again.
+	TokenContext(ctx context.Context) (*oauth2.Token, error)
+	// Invalidate reports that the server rejected accessToken, so that the
+	// next TokenContext refreshes.
+	Invalidate(accessToken string)
+}
 
 // Client runs one account.
 type Client struct {
@@ -31,6 +46,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	account account.Account
+	tokens  Tokens
 }
 
 // New returns a client for a. Call Run to start it.
@@ -43,6 +59,29 @@ func New(a account.Account, password PasswordFunc) *Client {
 		password: password,
 		account:  a,
 	}
+}
+
+// NewOAuth returns a client for an OAuth account (a.UsesOAuth()) that signs
+// in with access tokens from tokens, by the SASL mechanism of its provider.
+// Call Run to start it.
+func NewOAuth(a account.Account, tokens Tokens) *Client {
+	c := New(a, nil)
+	c.tokens = tokens
+	return c
+}
+
+// SetTokens replaces the token source, after the user authorized again
+// (see SignInRequired); call Connect afterwards.
+func (c *Client) SetTokens(t Tokens) {
+	c.mu.Lock()
+	c.tokens = t
+	c.mu.Unlock()
+}
+
+func (c *Client) tokenSource() Tokens {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tokens
 }
 
 // Account returns the bare JID of the client's account.

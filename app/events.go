@@ -103,6 +103,25 @@ func (e AuthFailed) Message() string {
 	return msg
 }
 
+// SignInRequired is sent when an OAuth account's authorization is gone:
+// the grant was revoked or expired, no refresh token is stored, or the
+// server refused a freshly refreshed token. The core does not retry; the
+// UI runs the browser sign-in again, passes the new token source to
+// Client.SetTokens and calls Client.Connect.
+type SignInRequired struct {
+	base
+	Err error
+}
+
+// Message returns a sentence for the user.
+func (e SignInRequired) Message() string {
+	msg := "Sign in again: this account's authorization has expired or was withdrawn."
+	if e.Err != nil {
+		msg += " (" + e.Err.Error() + ")"
+	}
+	return msg
+}
+
 // CertUntrusted is sent when the server's certificate cannot be verified.
 // The core stops and waits: the user may pin the certificate with
 // account.Account.Pin(Cert.SHA256), pass the account to Client.SetAccount

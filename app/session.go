@@ -16,6 +16,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/saslauth"
@@ -87,6 +88,16 @@ func (r *runner) loop(ctx context.Context) error {
 		}
 		r.emit(StateChanged{base: r.b(), State: Connecting})
 		sess, err := r.connect(ctx)
+		var rejected *tokenRejected
+		if errors.As(err, &rejected) {
+			// The server refused the access token (RFC 7628 invalid_token,
+			// or not-authorized): refresh once and try again at once; a
+			// second refusal means the authorization itself is gone.
+			r.tokenSource().Invalidate(rejected.token)
+			if sess, err = r.connect(ctx); errors.As(err, &rejected) {
+				err = fatalError{&signInError{rejected.err}}
+			}
+		}
 		if err == nil {
 			r.failures = 0
 			err = r.online(ctx, sess)
@@ -135,10 +146,14 @@ func (r *runner) reportFatal(err error) {
 		fail      *saslauth.Failure
 		untrusted *certs.UntrustedError
 		nopw      *passwordError
+		signin    *signInError
 	)
 	switch {
 	case errors.As(err, &untrusted):
 		r.emit(CertUntrusted{base: r.b(), Cert: untrusted.Info})
+	case errors.As(err, &signin):
+		// Before fail: a refused token wraps the SASL failure.
+		r.emit(SignInRequired{base: r.b(), Err: signin.err})
 	case errors.As(err, &fail):
 		r.emit(AuthFailed{base: r.b(), Condition: fail.Condition, Text: fail.Text})
 	case errors.As(err, &nopw):
@@ -193,6 +208,68 @@ type passwordError struct{ err error }
 func (e *passwordError) Error() string { return "no password: " + e.err.Error() }
 func (e *passwordError) Unwrap() error { return e.err }
 
+// signInError marks an OAuth account whose authorization is gone.
+type signInError struct{ err error }
+
+func (e *signInError) Error() string { return "sign in again: " + e.err.Error() }
+func (e *signInError) Unwrap() error { return e.err }
+
+// tokenRejected is a SASL failure with an OAuth access token.
+type tokenRejected struct {
+	token string
+	err   error
+}
+
+func (e *tokenRejected) Error() string { return e.err.Error() }
+func (e *tokenRejected) Unwrap() error { return e.err }
+
+// credentials returns the secret and the SASL mechanisms to sign in with:
+// the password with SCRAM or PLAIN, or an OAuth access token with the
+// mechanism of the account's provider, never one the server picks.
+func (r *runner) credentials(ctx context.Context, a account.Account) (string, []saslauth.Mechanism, error) {
+	if !a.UsesOAuth() {
+		password, err := r.password(ctx)
+		if err != nil {
+			return "", nil, fatalError{&passwordError{err}}
+		}
+		// PLAIN is safe here: the SASL feature is only offered inside TLS.
+		return password, saslauth.Wrap(sasl.ScramSha256, sasl.ScramSha1, sasl.Plain), nil
+	}
+	mech, err := oauthMechanism(a.OAuth)
+	if err != nil {
+		return "", nil, fatalError{err}
+	}
+	tokens := r.tokenSource()
+	if tokens == nil {
+		return "", nil, fatalError{&signInError{errors.New("not signed in")}}
+	}
+	tok, err := tokens.TokenContext(ctx)
+	switch {
+	case errors.Is(err, account.ErrSignInAgain), errors.Is(err, account.ErrSignedOut):
+		return "", nil, fatalError{&signInError{err}}
+	case err != nil:
+		// The token endpoint is down or unreachable: try again later.
+		return "", nil, fmt.Errorf("getting an access token: %w", err)
+	}
+	return tok.AccessToken, []saslauth.Mechanism{mech}, nil
+}
+
+// oauthMechanism returns the SASL mechanism named by the settings.
+func oauthMechanism(s account.OAuthSettings) (saslauth.Mechanism, error) {
+	switch name := s.MechanismName(); name {
+	case account.MechanismMessenger:
+		return saslauth.XMessengerOAuth2, nil
+	case account.MechanismGoogle:
+		return saslauth.XOAuth2, nil
+	case account.MechanismFacebook:
+		return saslauth.XFacebookPlatform(s.ClientID), nil
+	case account.MechanismOAuthBearer:
+		return saslauth.OAuthBearer, nil
+	default:
+		return saslauth.Mechanism{}, fmt.Errorf("unknown sign-in mechanism %q", name)
+	}
+}
+
 // connect dials, secures, authenticates and binds a session.
 func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
@@ -213,9 +290,9 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	if err != nil {
 		return nil, fatalError{err}
 	}
-	password, err := r.password(ctx)
+	secret, mechs, err := r.credentials(ctx, a)
 	if err != nil {
-		return nil, fatalError{&passwordError{err}}
+		return nil, err
 	}
 
 	conn, err := r.dial(ctx, addr, a.ServerAddr(), a.DirectTLS, tlsCfg)
@@ -230,13 +307,9 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 		features = append(features, xmpp.StartTLS(tlsCfg))
 	}
 	creds := func() ([]byte, []byte, []byte) {
-		return []byte(addr.Localpart()), []byte(password), nil
+		return []byte(addr.Localpart()), []byte(secret), nil
 	}
-	features = append(features,
-		// PLAIN is safe here: the SASL feature is only offered inside TLS.
-		saslauth.Feature(creds, saslauth.Wrap(sasl.ScramSha256, sasl.ScramSha1, sasl.Plain)...),
-		xmpp.BindResource(),
-	)
+	features = append(features, saslauth.Feature(creds, mechs...), xmpp.BindResource())
 	sess, err := xmpp.NewClientSession(ctx, addr, conn, features...)
 	if err != nil {
 		conn.Close()
@@ -251,6 +324,9 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 		case errors.As(err, &fail):
 			if fail.Condition == "temporary-auth-failure" {
 				return nil, err
+			}
+			if a.UsesOAuth() {
+				return nil, &tokenRejected{token: secret, err: err}
 			}
 			return nil, fatalError{err}
 		case errors.As(err, &nom):
