@@ -165,9 +165,11 @@ func (f Flow) Authorize(ctx context.Context) (*oauth2.Token, error) {
 		serving.Wait()
 	}()
 
-	if err := f.Open(authURL); err != nil {
-		return nil, fmt.Errorf("cannot open the browser: %w", err)
-	}
+	// The opener runs aside: some block until the page is served (a test
+	// browser, or xdg-open waiting for a browser it started), and the page
+	// is only served once this function takes the callback below.
+	opened := make(chan error, 1)
+	go func() { opened <- f.Open(authURL) }()
 
 	timeout := f.Timeout
 	if timeout <= 0 {
@@ -175,26 +177,34 @@ func (f Flow) Authorize(ctx context.Context) (*oauth2.Token, error) {
 	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
-	select {
-	case cb := <-h.arrived:
-		if cb.err != nil {
-			cb.reply <- failurePage(cb.err)
-			return nil, cb.err
+	for {
+		select {
+		case err := <-opened:
+			if err != nil {
+				return nil, fmt.Errorf("cannot open the browser: %w", err)
+			}
+			opened = nil
+			continue
+		case cb := <-h.arrived:
+			if cb.err != nil {
+				cb.reply <- failurePage(cb.err)
+				return nil, cb.err
+			}
+			tok, err := f.exchange(ctx, conf, cb.code, verifier)
+			if err != nil {
+				cb.reply <- failurePage(err)
+				return nil, err
+			}
+			cb.reply <- page{status: http.StatusOK, Title: "Signed in", Message: "Palaver is signed in. You can close this tab and go back to Palaver."}
+			return tok, nil
+		case <-timer.C:
+			if n := h.rejected.Load(); n > 0 {
+				return nil, fmt.Errorf("%w (after %v; ignored %d request(s): %w)", ErrTimeout, timeout, n, ErrStateMismatch)
+			}
+			return nil, fmt.Errorf("%w (waited %v)", ErrTimeout, timeout)
+		case <-ctx.Done():
+			return nil, canceled(ctx)
 		}
-		tok, err := f.exchange(ctx, conf, cb.code, verifier)
-		if err != nil {
-			cb.reply <- failurePage(err)
-			return nil, err
-		}
-		cb.reply <- page{status: http.StatusOK, Title: "Signed in", Message: "Palaver is signed in. You can close this tab and go back to Palaver."}
-		return tok, nil
-	case <-timer.C:
-		if n := h.rejected.Load(); n > 0 {
-			return nil, fmt.Errorf("%w (after %v; ignored %d request(s): %w)", ErrTimeout, timeout, n, ErrStateMismatch)
-		}
-		return nil, fmt.Errorf("%w (waited %v)", ErrTimeout, timeout)
-	case <-ctx.Done():
-		return nil, canceled(ctx)
 	}
 }
 

@@ -522,3 +522,32 @@ func TestAuthorizeBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// An opener may block until the browser has come back (a test browser, or
+// xdg-open waiting for a browser it started): the flow must not wait for
+// the opener before it serves the callback.
+func TestAuthorizeBlockingOpener(t *testing.T) {
+	as := newAuthServer(t)
+	b := newBrowser(t, as)
+	seen := make(chan browserResult, 1)
+	blocking := func(raw string) error {
+		if err := b.open(raw); err != nil {
+			return err
+		}
+		// Return only once the browser has been answered.
+		seen <- <-b.results
+		return nil
+	}
+	began := time.Now()
+	tok, err, _ := authorize(t, t.Context(), account.Flow{Config: as.config(), Open: blocking, Timeout: 20 * time.Second}, b)
+	if err != nil || tok == nil || tok.AccessToken == "" {
+		t.Fatalf("token %v, err %v", tok, err)
+	}
+	r := <-seen
+	if r.err != nil || r.status != http.StatusOK || !strings.Contains(r.body, "Signed in") {
+		t.Errorf("the browser saw %d %q (%v), want the success page", r.status, r.body, r.err)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("the sign-in took %v: it waited for the opener", d)
+	}
+}
