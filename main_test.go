@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,7 +60,7 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	cmd := exec.Command(bin, "--config-dir", dir)
 	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -155,6 +156,24 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 	if strings.Contains(logs.String(), "Error in Fyne call thread") {
 		t.Errorf("widgets were touched off Fyne's goroutine:\n%s", logs.String())
 	}
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // need skips the test, or fails it in CI where everything must be there.
