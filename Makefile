@@ -1,6 +1,7 @@
 # Palaver: build, run and test.
 #
-#   make deps       install everything the tests need (Debian packages, Go modules)
+#   make deps       install everything the tests need (Debian packages, Go
+#                   modules, the npm packages of the OAuth test server)
 #   make test       run the whole test suite with real services (Prosody,
 #                   gnome-keyring, Xvfb); what CI runs (.ci/run)
 #   make run        run the app: make run ARGS='-flag value'
@@ -29,6 +30,13 @@ TEST_PKGS  := prosody gnome-keyring dbus dbus-x11 xvfb xauth xdotool imagemagick
 	tesseract-ocr tesseract-ocr-eng
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# The OAuth 2.0 authorization server of the tests (app/oauthtest): Node.js
+# runs oidc-provider 9, which needs Node.js >= 20.18 (Debian 12's nodejs is
+# 18: too old; Debian 13's is 20.19). Its npm packages are pinned by
+# package.json and package-lock.json and installed with npm ci.
+NODE_MIN     := 20.18.0
+OAUTH_SERVER := app/oauthtest/server
 
 # apt_install installs the Debian packages in $(1) that are missing. Before
 # it installs prosody it adds a policy-rc.d that keeps services from
@@ -62,11 +70,51 @@ define apt_install
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
 endef
 
+# node_deps checks for Node.js >= NODE_MIN and npm (installing Debian's
+# nodejs when node is missing and Debian's is recent enough, and Debian's
+# npm when npm is missing), then
+# runs npm ci in OAUTH_SERVER when node_modules is missing or older than
+# package.json or package-lock.json.
+define node_deps
+	node_version() { node --version 2>/dev/null | sed -n 's/^v\([0-9][0-9.]*\).*/\1/p'; }; \
+	new_enough() { [ -n "$$1" ] && [ "$$(printf '%s\n' "$(NODE_MIN)" "$$1" | sort -V | head -n1)" = "$(NODE_MIN)" ]; }; \
+	if ! command -v node >/dev/null && command -v apt-cache >/dev/null; then \
+		candidate=$$(apt-cache policy nodejs 2>/dev/null | sed -n 's/^ *Candidate: *\([0-9][0-9.]*\).*/\1/p'); \
+		if new_enough "$$candidate"; then \
+			( $(call apt_install,nodejs) ); \
+		fi; \
+	fi; \
+	v=$$(node_version); \
+	if ! new_enough "$$v"; then \
+		echo "deps: Node.js >= $(NODE_MIN) is needed for the OAuth test server (oidc-provider 9), found: $${v:-none}." >&2; \
+		echo "deps: Debian 12's nodejs (18) is too old: install Node.js 20 LTS or later (nodejs.org, NodeSource, or Debian 13), then run make deps again." >&2; \
+		exit 1; \
+	fi; \
+	if ! command -v npm >/dev/null && command -v apt-cache >/dev/null \
+		&& [ -n "$$(apt-cache policy npm 2>/dev/null | sed -n 's/^ *Candidate: *\([0-9]\)/\1/p')" ]; then \
+		( $(call apt_install,npm) ); \
+	fi; \
+	if ! command -v npm >/dev/null; then \
+		echo "deps: npm not found (Node.js $$v is): install npm (it comes with Node.js from nodejs.org or NodeSource; Debian: apt-get install npm)." >&2; \
+		exit 1; \
+	fi; \
+	stamp=$(OAUTH_SERVER)/node_modules/.palaver-deps; \
+	if cat $(OAUTH_SERVER)/package.json $(OAUTH_SERVER)/package-lock.json | cmp -s - "$$stamp"; then \
+		echo "deps: npm packages of $(OAUTH_SERVER) up to date (Node.js $$v)"; \
+	else \
+		echo "deps: npm ci --prefix $(OAUTH_SERVER) (Node.js $$v)"; \
+		npm ci --prefix $(OAUTH_SERVER) --ignore-scripts --no-audit --no-fund; \
+		cat $(OAUTH_SERVER)/package.json $(OAUTH_SERVER)/package-lock.json > "$$stamp"; \
+	fi
+endef
+
 .PHONY: deps deps-run test run fuzz vet
 
-## deps: Debian packages and Go modules for building, testing and running.
+## deps: Debian packages, Go modules and npm packages for building, testing
+## and running.
 deps:
 	@$(call apt_install,$(BASE_PKGS) $(BUILD_PKGS) $(TEST_PKGS))
+	@$(call node_deps)
 	$(GO) mod download
 
 ## deps-run: only what building and running the app needs.

@@ -64,6 +64,13 @@ type Options struct {
 	Global string
 	// Host is Lua configuration added to the VirtualHost section.
 	Host string
+	// Plugins are Prosody modules of the test's own: file name (such as
+	// "mod_auth_example.lua") to content. They are written to a folder of
+	// the server's own (Server.PluginDir), readable by the user that runs
+	// Prosody, which becomes the configuration's plugin_paths: do not also
+	// set plugin_paths in Global. Load them with Modules, or for an auth
+	// provider with `authentication = "example"` in Host.
+	Plugins map[string][]byte
 }
 
 // Server is a running Prosody instance made by Start.
@@ -90,6 +97,8 @@ type Server struct {
 	Dir string
 	// ConfigFile names the server's configuration file.
 	ConfigFile string
+	// PluginDir is the folder that holds Options.Plugins, "" without them.
+	PluginDir string
 
 	prosody, prosodyctl string
 	owner               *account // non-nil when running as root
@@ -139,6 +148,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 	s.outFile = filepath.Join(s.Dir, "prosody.out")
 	s.writeCertificate(t)
 	s.mkdir(t, filepath.Join(s.Dir, "data"))
+	s.writePlugins(t, opts.Plugins)
 
 	// Registered after t.TempDir's own clean-up, so it runs before the
 	// folder is removed.
@@ -312,6 +322,22 @@ func (s *Server) writeCertificate(t testing.TB) {
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
 }
 
+// writePlugins writes the modules in plugins to s.PluginDir.
+func (s *Server) writePlugins(t testing.TB, plugins map[string][]byte) {
+	t.Helper()
+	if len(plugins) == 0 {
+		return
+	}
+	s.PluginDir = filepath.Join(s.Dir, "plugins")
+	s.mkdir(t, s.PluginDir)
+	for name, data := range plugins {
+		if name == "" || name != filepath.Base(name) || strings.HasPrefix(name, ".") {
+			t.Fatalf("prosodytest: plugin file name %q: want a plain file name such as mod_example.lua", name)
+		}
+		s.writeFile(t, filepath.Join(s.PluginDir, name), data, 0o640)
+	}
+}
+
 // writeConfig writes the Prosody configuration for the current ports.
 func (s *Server) writeConfig(t testing.TB, opts Options) {
 	t.Helper()
@@ -321,6 +347,10 @@ func (s *Server) writeConfig(t testing.TB, opts Options) {
 	modules := make([]string, 0, len(defaultModules)+len(opts.Modules))
 	for _, m := range append(append([]string(nil), defaultModules...), opts.Modules...) {
 		modules = append(modules, q(m))
+	}
+	pluginPaths := ""
+	if s.PluginDir != "" {
+		pluginPaths = fmt.Sprintf("plugin_paths = { %s }\n", q(s.PluginDir))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `-- Written by prosodytest for one test; see %s.
@@ -352,7 +382,7 @@ https_ports = { }
 
 modules_enabled = { %s }
 modules_disabled = { "s2s" }
-%s
+%s%s
 VirtualHost %s
 	ssl = %s
 %s
@@ -360,7 +390,7 @@ VirtualHost %s
 		"github.com/palaver-im/palaver/app/prosodytest",
 		path("prosody.pid"), path("data"), path("certs"), q(s.logFile), ssl,
 		s.Port, s.DirectTLSPort,
-		strings.Join(modules, ", "), opts.Global, q(s.Domain), ssl, opts.Host)
+		strings.Join(modules, ", "), pluginPaths, opts.Global, q(s.Domain), ssl, opts.Host)
 	s.writeFile(t, s.ConfigFile, []byte(b.String()), 0o640)
 }
 

@@ -380,6 +380,32 @@ func TestStartWithOptions(t *testing.T) {
 	}
 }
 
+func TestStartWithPlugins(t *testing.T) {
+	s := prosodytest.StartWith(t, prosodytest.Options{
+		Modules: []string{"palaver_marker"},
+		Plugins: map[string][]byte{
+			"mod_palaver_marker.lua": []byte(`module:log("info", "palaver marker loaded from %s", module:get_directory());` + "\n"),
+		},
+	})
+	if s.PluginDir == "" || filepath.Dir(s.PluginDir) != s.Dir {
+		t.Fatalf("PluginDir = %q, want a folder in %q", s.PluginDir, s.Dir)
+	}
+	cfg, err := os.ReadFile(s.ConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "plugin_paths = { " + prosodytest.LuaString(s.PluginDir) + " }"; !strings.Contains(string(cfg), want) {
+		t.Errorf("config lacks %q:\n%s", want, cfg)
+	}
+	if want := "palaver marker loaded from " + s.PluginDir; !strings.Contains(s.Log(), want) {
+		t.Errorf("log lacks %q:\n%s", want, s.Log())
+	}
+	// Without plugins, no plugin_paths.
+	if s := prosodytest.Start(t); s.PluginDir != "" {
+		t.Errorf("PluginDir = %q without plugins", s.PluginDir)
+	}
+}
+
 // fakeTB records what Start does with a test when Prosody is missing.
 type fakeTB struct {
 	testing.TB
