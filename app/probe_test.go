@@ -31,8 +31,13 @@ type probe struct {
 // start runs a client for acct with a fixed password.
 func start(t testing.TB, name string, acct account.Account, password string) *probe {
 	t.Helper()
-	p := &probe{t: t, name: name, done: make(chan struct{}), more: make(chan struct{}, 1)}
-	p.c = app.New(acct, func(context.Context) (string, error) { return password, nil })
+	return run(t, name, app.New(acct, func(context.Context) (string, error) { return password, nil }))
+}
+
+// run runs c and records its events.
+func run(t testing.TB, name string, c *app.Client) *probe {
+	t.Helper()
+	p := &probe{t: t, name: name, c: c, done: make(chan struct{}), more: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go func() {

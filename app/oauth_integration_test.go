@@ -1,0 +1,229 @@
+package app_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/oauthtest"
+	"github.com/palaver-im/palaver/app/prosodytest"
+)
+
+// OAuth sign-in end to end: the account package's browser flow (loopback
+// listener, PKCE, state) against a real oidc-provider whose login page a
+// test browser fills in, tokens kept in the real Secret Service, and a
+// real Prosody whose auth module checks every token by introspection.
+
+type oauthRig struct {
+	as   *oauthtest.Server
+	xmpp *prosodytest.Server
+	keys account.Keychain
+}
+
+func startOAuthRig(t *testing.T, ttl time.Duration) *oauthRig {
+	t.Helper()
+	as := oauthtest.StartWith(t, oauthtest.Options{
+		Users:          map[string]string{"alice": "alice-secret", "bob": "bob-secret"},
+		AccessTokenTTL: ttl,
+	})
+	srv := oauthtest.StartProsody(t, as, prosodytest.Options{})
+	srv.Register(t, "alice", "alice-password")
+	srv.Register(t, "bob", "bob-password")
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return &oauthRig{as: as, xmpp: srv, keys: account.Keychain{Service: "palaver-test-" + hex.EncodeToString(b[:])}}
+}
+
+// account returns alice's OAuth account signing in with mechanism.
+func (r *oauthRig) account(mechanism string) account.Account {
+	return account.Account{
+		JID: "alice@" + r.xmpp.Domain, Host: r.xmpp.Host, Port: r.xmpp.Port, CAFile: r.xmpp.CAFile,
+		Auth: account.AuthOAuth,
+		OAuth: account.OAuthSettings{
+			Provider:  account.ProviderGeneric,
+			ClientID:  r.as.ClientID,
+			Issuer:    r.as.Issuer,
+			Scopes:    r.as.Scopes,
+			Mechanism: mechanism,
+		},
+	}
+}
+
+// signIn runs the browser flow as user and returns a token source that
+// keeps the refresh token in the rig's keychain.
+func (r *oauthRig) signIn(t *testing.T, acct account.Account, user, password string) *account.TokenSource {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg, err := acct.OAuth.Resolve(ctx, nil)
+	if err != nil {
+		t.Fatalf("resolving the provider: %v", err)
+	}
+	flow := account.Flow{Config: cfg, Open: r.as.Browser(user, password), Timeout: 30 * time.Second}
+	tok, err := flow.Authorize(ctx)
+	if err != nil {
+		t.Fatalf("browser sign-in: %v\nserver log:\n%s", err, r.as.Log())
+	}
+	t.Cleanup(func() { _ = r.keys.DeleteRefreshToken(acct.JID) })
+	return account.NewTokenSource(account.TokenSourceConfig{OAuth: cfg, Account: acct.JID, Store: r.keys, Token: tok})
+}
+
+// silent returns a token source that signs in with the stored refresh token.
+func (r *oauthRig) silent(t *testing.T, acct account.Account) *account.TokenSource {
+	t.Helper()
+	cfg, err := acct.OAuth.Resolve(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return account.NewTokenSource(account.TokenSourceConfig{OAuth: cfg, Account: acct.JID, Store: r.keys})
+}
+
+func TestOAuthSignInAndChatWithEachMechanism(t *testing.T) {
+	for _, mech := range []string{account.MechanismOAuthBearer, account.MechanismGoogle, account.MechanismMessenger} {
+		t.Run(mech, func(t *testing.T) {
+			rig := startOAuthRig(t, 0)
+			acct := rig.account(mech)
+			alice := run(t, "alice", app.NewOAuth(acct, rig.signIn(t, acct, "alice", "alice-secret")))
+			bob := start(t, "bob", accountFor(rig.xmpp, "bob"), "bob-password")
+			on := alice.waitOnline()
+			if !strings.HasPrefix(on.Bound, "alice@") {
+				t.Errorf("bound as %q", on.Bound)
+			}
+			bob.waitOnline()
+			alice.c.SendMessage("bob@"+rig.xmpp.Domain, "signed in with "+mech)
+			bob.wait("message", func(e app.Event) bool {
+				m, ok := e.(app.MessageReceived)
+				return ok && m.Msg.Body == "signed in with "+mech && m.Peer == "alice@"+rig.xmpp.Domain
+			})
+			bob.c.SendMessage("alice@"+rig.xmpp.Domain, "got it")
+			alice.wait("reply", func(e app.Event) bool {
+				m, ok := e.(app.MessageReceived)
+				return ok && m.Msg.Body == "got it"
+			})
+			if n := alice.count(func(e app.Event) bool { _, ok := e.(app.AuthFailed); return ok }); n != 0 {
+				t.Errorf("%d auth failures", n)
+			}
+		})
+	}
+}
+
+func TestOAuthRefreshRotatesAndRestartSignsInSilently(t *testing.T) {
+	rig := startOAuthRig(t, 2*time.Second)
+	acct := rig.account(account.MechanismOAuthBearer)
+	alice := run(t, "alice", app.NewOAuth(acct, rig.signIn(t, acct, "alice", "alice-secret")))
+	alice.waitOnline()
+	first, err := rig.keys.RefreshToken(acct.JID)
+	if err != nil || first == "" {
+		t.Fatalf("no refresh token in the keychain: %q %v", first, err)
+	}
+
+	// The access token expires while offline; reconnecting refreshes it,
+	// and the rotated refresh token replaces the first in the keychain.
+	alice.c.Disconnect()
+	alice.wait("offline", isState(app.Offline))
+	time.Sleep(3 * time.Second)
+	mark := alice.mark()
+	alice.c.Connect()
+	alice.waitFrom(mark, "online after refresh", isState(app.Online))
+	second, err := rig.keys.RefreshToken(acct.JID)
+	if err != nil || second == "" || second == first {
+		t.Fatalf("refresh token not rotated in the keychain: first %q, now %q (%v)", first, second, err)
+	}
+
+	// A restart of the core signs in from the keychain, no browser.
+	alice.stop()
+	again := run(t, "alice again", app.NewOAuth(acct, rig.silent(t, acct)))
+	again.waitOnline()
+}
+
+func TestOAuthRevokedGrantAsksToSignInAgain(t *testing.T) {
+	rig := startOAuthRig(t, 2*time.Second)
+	acct := rig.account(account.MechanismOAuthBearer)
+	alice := run(t, "alice", app.NewOAuth(acct, rig.signIn(t, acct, "alice", "alice-secret")))
+	alice.waitOnline()
+	alice.c.Disconnect()
+	alice.wait("offline", isState(app.Offline))
+
+	rig.as.Revoke(t, "alice")
+	mark := alice.mark()
+	alice.c.Connect()
+	ev := alice.waitFrom(mark, "sign in again", func(e app.Event) bool { _, ok := e.(app.SignInRequired); return ok }).(app.SignInRequired)
+	if !strings.Contains(ev.Message(), "Sign in again") {
+		t.Errorf("message = %q", ev.Message())
+	}
+	// No loop: one attempt (plus the one refresh), then offline.
+	time.Sleep(3 * time.Second)
+	if n := alice.count(isState(app.Connecting)); n != 2 {
+		t.Errorf("connecting %d times in all, want 2 (first sign-in, one after revocation)", n)
+	}
+
+	// Signing in again in the browser brings the account back.
+	alice.c.SetTokens(rig.signIn(t, acct, "alice", "alice-secret"))
+	mark = alice.mark()
+	alice.c.Connect()
+	alice.waitFrom(mark, "online after signing in again", isState(app.Online))
+}
+
+// fixedToken always gives the same access token.
+type fixedToken struct {
+	token       string
+	invalidated int
+}
+
+func (f *fixedToken) TokenContext(context.Context) (*oauth2.Token, error) {
+	return &oauth2.Token{AccessToken: f.token}, nil
+}
+func (f *fixedToken) Invalidate(string) { f.invalidated++ }
+
+// The mechanisms that name the user (OAUTHBEARER's authzid, X-OAUTH2's
+// user) are refused a token of someone else.
+func TestOAuthTokenOfAnotherUserIsRefused(t *testing.T) {
+	for _, mech := range []string{account.MechanismOAuthBearer, account.MechanismGoogle} {
+		t.Run(mech, func(t *testing.T) {
+			rig := startOAuthRig(t, 0)
+			tokens := &fixedToken{token: rig.as.IssueToken(t, "bob", "")}
+			alice := run(t, "alice", app.NewOAuth(rig.account(mech), tokens))
+			ev := alice.wait("sign in again", func(e app.Event) bool { _, ok := e.(app.SignInRequired); return ok }).(app.SignInRequired)
+			if tokens.invalidated != 1 {
+				t.Errorf("token invalidated %d times, want exactly one refresh attempt", tokens.invalidated)
+			}
+			if ev.Err == nil {
+				t.Error("no reason given")
+			}
+			if n := alice.count(isState(app.Online)); n != 0 {
+				t.Error("signed in with another user's token")
+			}
+		})
+	}
+}
+
+// X-MESSENGER-OAUTH2 names no user: the service takes the identity from
+// the token (any JID works in the stream header), so the session is the
+// token's user and the core reports that address as the one it is bound to.
+func TestOAuthMessengerIdentityComesFromToken(t *testing.T) {
+	rig := startOAuthRig(t, 0)
+	tokens := &fixedToken{token: rig.as.IssueToken(t, "bob", "")}
+	alice := run(t, "alice", app.NewOAuth(rig.account(account.MechanismMessenger), tokens))
+	on := alice.waitOnline()
+	if !strings.HasPrefix(on.Bound, "bob@"+rig.xmpp.Domain+"/") {
+		t.Errorf("bound as %q, want the token's user bob", on.Bound)
+	}
+}
+
+func TestOAuthNoStoredTokenAsksToSignIn(t *testing.T) {
+	rig := startOAuthRig(t, 0)
+	acct := rig.account(account.MechanismOAuthBearer)
+	alice := run(t, "alice", app.NewOAuth(acct, rig.silent(t, acct)))
+	ev := alice.wait("sign in", func(e app.Event) bool { _, ok := e.(app.SignInRequired); return ok }).(app.SignInRequired)
+	if !errors.Is(ev.Err, account.ErrSignInAgain) {
+		t.Errorf("reason = %v", ev.Err)
+	}
+}
