@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +70,21 @@ func BenchmarkPresenceBatch5000(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		u.sess.apply(batch)
+	}
+}
+
+// BenchmarkHugeMessage shows a 1.1 MB message in a new chat window: the
+// model update, the layout of its clipped preview and one refresh.
+func BenchmarkHugeMessage(b *testing.B) {
+	u := benchUI(b)
+	body := strings.Repeat("0123456789 ", 100_000)
+	i := 0
+	for b.Loop() {
+		i++
+		peer := fmt.Sprintf("peer%d@example.org", i)
+		u.sess.apply([]app.Event{messageEv(peer, body, time.Now(), false)})
+		c := u.sess.chats[peer]
+		c.win.Resize(fyne.NewSize(480, 560))
+		c.refresh(false)
 	}
 }

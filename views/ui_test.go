@@ -188,14 +188,12 @@ func TestHugeMessageIsClippedAndCopiable(t *testing.T) {
 	h := signedIn(t)
 	peer := "bob@example.org"
 	body := strings.Repeat("0123456789 ", 100_000) // 1.1 MB
-	start := time.Now()
+	// What keeps the window responsive is that the work is bounded: only a
+	// clipped preview is laid out. BenchmarkHugeMessage measures the time.
 	h.apply(messageEv(peer, body, clock.now(), false))
 	c := h.ui.sess.chats[peer]
 	c.win.Resize(fyne.NewSize(480, 560))
 	c.refresh(false)
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("showing a 1 MB message took %v", d)
-	}
 	m := c.conv.msgs[0]
 	if !m.clipped || len(m.preview) > previewBytes {
 		t.Fatalf("preview of %d bytes, clipped %v", len(m.preview), m.clipped)
