@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -225,5 +227,120 @@ func TestOAuthNoStoredTokenAsksToSignIn(t *testing.T) {
 	ev := alice.wait("sign in", func(e app.Event) bool { _, ok := e.(app.SignInRequired); return ok }).(app.SignInRequired)
 	if !errors.Is(ev.Err, account.ErrSignInAgain) {
 		t.Errorf("reason = %v", ev.Err)
+	}
+}
+
+// flowWith runs the browser flow with opener and a short timeout, and
+// returns its result and the redirect URI the flow listened on.
+func (r *oauthRig) flowWith(t *testing.T, opener func(authURL string) error, timeout time.Duration) (*oauth2.Token, error, string) {
+	t.Helper()
+	cfg, err := r.account(account.MechanismOAuthBearer).OAuth.Resolve(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirect := make(chan string, 1)
+	open := func(u string) error {
+		if parsed, err := url.Parse(u); err == nil {
+			redirect <- parsed.Query().Get("redirect_uri")
+		}
+		return opener(u)
+	}
+	tok, err := account.Flow{Config: cfg, Open: open, Timeout: timeout}.Authorize(context.Background())
+	return tok, err, <-redirect
+}
+
+// closed checks that nothing listens at the redirect URI any more.
+func closed(t *testing.T, redirectURI string) {
+	t.Helper()
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.DialTimeout("tcp", u.Host, time.Second); err == nil {
+		c.Close()
+		t.Errorf("the loopback listener %s is still open", u.Host)
+	}
+}
+
+func TestOAuthFlowOutcomesAgainstRealServer(t *testing.T) {
+	rig := startOAuthRig(t, 0)
+
+	t.Run("wrong password on the login page", func(t *testing.T) {
+		var loginErr error
+		_, err, redirect := rig.flowWith(t, func(u string) error {
+			// The user stays on the login page with its error.
+			_, loginErr = rig.as.Login(t, u, "alice", "not-her-password")
+			return nil
+		}, 3*time.Second)
+		if !errors.Is(loginErr, oauthtest.ErrWrongPassword) {
+			t.Errorf("login page: %v", loginErr)
+		}
+		if !errors.Is(err, account.ErrTimeout) {
+			t.Errorf("flow: %v, want a timeout", err)
+		}
+		closed(t, redirect)
+	})
+
+	t.Run("user cancels on the provider's page", func(t *testing.T) {
+		_, err, redirect := rig.flowWith(t, func(u string) error {
+			back, err := rig.as.Deny(t, u)
+			if err != nil {
+				return err
+			}
+			go oauthtest.Visit(back)
+			return nil
+		}, 10*time.Second)
+		var ae *account.AuthError
+		if !errors.As(err, &ae) || ae.Code != "access_denied" {
+			t.Errorf("flow: %v, want access_denied", err)
+		}
+		closed(t, redirect)
+	})
+
+	t.Run("forged redirect with a wrong state", func(t *testing.T) {
+		_, err, redirect := rig.flowWith(t, func(u string) error {
+			back, err := rig.as.Login(t, u, "alice", "alice-secret")
+			if err != nil {
+				return err
+			}
+			forged, _ := url.Parse(back)
+			q := forged.Query()
+			q.Set("state", "forged")
+			forged.RawQuery = q.Encode()
+			go oauthtest.Visit(forged.String())
+			return nil
+		}, 3*time.Second)
+		if !errors.Is(err, account.ErrStateMismatch) || !errors.Is(err, account.ErrTimeout) {
+			t.Errorf("flow: %v, want a timeout after ignoring a wrong state", err)
+		}
+		closed(t, redirect)
+	})
+
+	t.Run("user never returns", func(t *testing.T) {
+		_, err, redirect := rig.flowWith(t, func(string) error { return nil }, 2*time.Second)
+		if !errors.Is(err, account.ErrTimeout) {
+			t.Errorf("flow: %v, want a timeout", err)
+		}
+		closed(t, redirect)
+	})
+}
+
+func TestOAuthServerDownMeansRetryLater(t *testing.T) {
+	rig := startOAuthRig(t, 2*time.Second)
+	acct := rig.account(account.MechanismOAuthBearer)
+	alice := run(t, "alice", app.NewOAuth(acct, rig.signIn(t, acct, "alice", "alice-secret")))
+	alice.waitOnline()
+	alice.c.Disconnect()
+	alice.wait("offline", isState(app.Offline))
+	time.Sleep(3 * time.Second) // the access token expires
+	rig.as.Stop()
+	mark := alice.mark()
+	alice.c.Connect()
+	s := alice.waitFrom(mark, "waiting to retry", isState(app.Waiting)).(app.StateChanged)
+	if s.Err == nil || !strings.Contains(s.Err.Error(), "access token") {
+		t.Errorf("waiting because of %v", s.Err)
+	}
+	if n := alice.count(func(e app.Event) bool { _, ok := e.(app.SignInRequired); return ok }); n != 0 {
+		t.Error("an unreachable authorization server must not ask to sign in again")
 	}
 }
