@@ -56,8 +56,13 @@ func main() {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var running sync.WaitGroup
-	start := func(acct account.Account, password app.PasswordFunc) (views.Core, func()) {
-		c := app.New(acct, password)
+	start := func(acct account.Account, creds views.Credentials) (views.Core, func()) {
+		var c *app.Client
+		if acct.UsesOAuth() {
+			c = app.NewOAuth(acct, creds.Tokens)
+		} else {
+			c = app.New(acct, creds.Password)
+		}
 		cctx, stop := context.WithCancel(ctx)
 		running.Go(func() {
 			if err := c.Run(cctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -73,6 +78,7 @@ func main() {
 		Config:    cfg,
 		ConfigErr: cfgErr,
 		Secrets:   account.Keychain{},
+		Tokens:    account.Keychain{},
 		Start:     start,
 		Trace:     trace(),
 	})

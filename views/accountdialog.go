@@ -1,7 +1,10 @@
 package views
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -13,34 +16,65 @@ import (
 	"github.com/palaver-im/palaver/account"
 )
 
-// accountForm is the account dialog's content.
+// passwordMethod is the sign-in choice of a password account.
+const passwordMethod = "Password"
+
+// accountForm is the account dialog's content. The first row chooses how
+// to sign in: with a password, or with one of the OAuth providers; the
+// rows below are those the choice needs.
 type accountForm struct {
+	method                    *widget.Select
 	jid, password, host, port *widget.Entry
 	remember, directTLS       *widget.Check
-	errLabel                  *widget.Label
-	form                      *widget.Form
+	// The OAuth rows; issuer, endpoints and scopes only for a provider
+	// without preset endpoints.
+	clientID, clientSecret           *widget.Entry
+	issuer, authURL, tokenURL, scope *widget.Entry
+	about                            *widget.Label
+	errLabel                         *widget.Label
+	form                             *widget.Form
+	box                              *fyne.Container
+
+	// provider is the chosen provider's ID, "" for a password.
+	provider string
+	// typed keeps the client ID and secret per provider, so that looking
+	// at another provider loses nothing.
+	typed map[string][2]string
+	// filledHost and filledPort are the server a preset filled in; the
+	// next choice replaces them, but not a server the user typed.
+	filledHost, filledPort string
+	// onLayout runs after the rows changed.
+	onLayout func()
 }
 
 func newAccountForm(a account.Account, known bool) *accountForm {
 	f := &accountForm{
-		jid:       widget.NewEntry(),
-		password:  widget.NewPasswordEntry(),
-		host:      widget.NewEntry(),
-		port:      widget.NewEntry(),
-		remember:  widget.NewCheck("Remember password", nil),
-		directTLS: widget.NewCheck("Direct TLS (XEP-0368)", nil),
-		errLabel:  widget.NewLabel(""),
+		jid:          widget.NewEntry(),
+		password:     widget.NewPasswordEntry(),
+		host:         widget.NewEntry(),
+		port:         widget.NewEntry(),
+		remember:     widget.NewCheck("Remember password", nil),
+		directTLS:    widget.NewCheck("Direct TLS (XEP-0368)", nil),
+		clientID:     widget.NewEntry(),
+		clientSecret: widget.NewEntry(),
+		issuer:       widget.NewEntry(),
+		authURL:      widget.NewEntry(),
+		tokenURL:     widget.NewEntry(),
+		scope:        widget.NewEntry(),
+		about:        widget.NewLabel(""),
+		errLabel:     widget.NewLabel(""),
+		typed:        make(map[string][2]string),
 	}
 	f.jid.SetPlaceHolder("name@example.org")
 	f.jid.SetText(a.JID)
 	f.jid.Validator = func(s string) error {
-		_, err := account.ParseJID(s)
+		_, err := account.ParseJID(f.address(s))
 		return err
 	}
-	if known {
+	if known && !a.UsesOAuth() {
 		f.password.SetPlaceHolder("unchanged")
 	}
-	f.remember.Checked = a.RememberPassword || !known
+	f.remember.Checked = a.RememberPassword || !known || a.UsesOAuth()
 	f.host.SetPlaceHolder("optional")
 	f.host.SetText(a.Host)
 	f.port.SetPlaceHolder("optional")
@@ -52,18 +86,203 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		return err
 	}
 	f.directTLS.Checked = a.DirectTLS
+
+	// OAuth settings are kept while an account uses a password: going
+	// back to the provider finds them again.
+	o := a.OAuth
+	if o.Provider != "" {
+		f.typed[o.Provider] = [2]string{o.ClientID, o.ClientSecret}
+	}
+	if o.Provider == account.ProviderGeneric {
+		f.issuer.SetText(o.Issuer)
+		f.authURL.SetText(o.AuthURL)
+		f.tokenURL.SetText(o.TokenURL)
+		f.scope.SetText(strings.Join(o.Scopes, " "))
+	}
+	f.issuer.SetPlaceHolder("https://auth.example.org")
+	f.authURL.SetPlaceHolder("optional with an issuer")
+	f.tokenURL.SetPlaceHolder("optional with an issuer")
+	f.about.Wrapping = fyne.TextWrapWord
+	f.about.Selectable = true // the redirect URI, to copy
 	f.errLabel.Importance = widget.DangerImportance
 	f.errLabel.Wrapping = fyne.TextWrapWord
 	f.errLabel.Hide()
-	f.form = widget.NewForm(
+
+	options := []string{passwordMethod}
+	for _, p := range account.Providers() {
+		options = append(options, p.Name)
+	}
+	f.method = widget.NewSelect(options, nil)
+	if a.UsesOAuth() {
+		if p, ok := account.ProviderByID(o.Provider); ok {
+			f.provider = p.ID
+			f.method.Selected = p.Name
+		}
+	}
+	if f.provider == "" {
+		f.method.Selected = passwordMethod
+	}
+	f.loadTyped()
+	f.box = container.NewVBox(widget.NewForm(), f.about, f.errLabel)
+	f.layout()
+	f.method.OnChanged = f.choose
+	return f
+}
+
+// chosen returns the chosen provider; ok is false for a password.
+func (f *accountForm) chosen() (p account.Provider, ok bool) {
+	if f.provider == "" {
+		return account.Provider{}, false
+	}
+	return account.ProviderByID(f.provider)
+}
+
+// choose switches to the sign-in method named label.
+func (f *accountForm) choose(label string) {
+	f.saveTyped()
+	f.provider = ""
+	for _, p := range account.Providers() {
+		if p.Name == label {
+			f.provider = p.ID
+		}
+	}
+	f.loadTyped()
+	p, _ := f.chosen()
+	f.applyPreset(p)
+	f.errLabel.Hide()
+	f.layout()
+	if f.onLayout != nil {
+		f.onLayout()
+	}
+}
+
+func (f *accountForm) saveTyped() {
+	if f.provider != "" {
+		f.typed[f.provider] = [2]string{f.clientID.Text, f.clientSecret.Text}
+	}
+}
+
+func (f *accountForm) loadTyped() {
+	t := f.typed[f.provider]
+	f.clientID.SetText(t[0])
+	f.clientSecret.SetText(t[1])
+}
+
+// applyPreset fills in what the preset p knows (the zero Provider for a
+// password): the domain of addresses and the server. What the user typed
+// stays.
+func (f *accountForm) applyPreset(p account.Provider) {
+	f.jid.SetPlaceHolder("name@example.org")
+	if p.Domain != "" {
+		f.jid.SetPlaceHolder("name@" + p.Domain)
+		if t := strings.TrimSpace(f.jid.Text); t != "" && !strings.Contains(t, "@") {
+			f.jid.SetText(t + "@" + p.Domain)
+		}
+	}
+	host := strings.TrimSpace(f.host.Text)
+	if host != "" && host != f.filledHost {
+		return
+	}
+	h, port := "", ""
+	if p.Server != "" {
+		var err error
+		if h, port, err = net.SplitHostPort(p.Server); err != nil {
+			h, port = p.Server, ""
+		}
+	}
+	f.host.SetText(h)
+	if strings.TrimSpace(f.port.Text) == "" || f.port.Text == f.filledPort {
+		f.port.SetText(port)
+	}
+	f.filledHost, f.filledPort = h, port
+}
+
+// layout shows the rows the chosen method needs.
+func (f *accountForm) layout() {
+	items := []*widget.FormItem{
+		widget.NewFormItem("Sign in with", f.method),
 		widget.NewFormItem("Address", f.jid),
-		widget.NewFormItem("Password", f.password),
-		widget.NewFormItem("", f.remember),
+	}
+	p, oauth := f.chosen()
+	if !oauth {
+		items = append(items,
+			widget.NewFormItem("Password", f.password),
+			widget.NewFormItem("", f.remember))
+		f.about.Hide()
+	} else {
+		items = append(items, widget.NewFormItem(p.ClientIDLabel, f.clientID))
+		if p.NeedsClientSecret {
+			items = append(items, widget.NewFormItem(secretLabel(p), f.clientSecret))
+		}
+		if p.Discovery {
+			f.scope.SetPlaceHolder(strings.Join(p.Scopes, " "))
+			items = append(items,
+				widget.NewFormItem("Issuer URL", f.issuer),
+				widget.NewFormItem("Authorization URL", f.authURL),
+				widget.NewFormItem("Token URL", f.tokenURL),
+				widget.NewFormItem("Scopes", f.scope))
+		}
+		f.about.SetText(aboutProvider(p))
+		f.about.Show()
+	}
+	items = append(items,
 		widget.NewFormItem("Server", f.host),
 		widget.NewFormItem("Port", f.port),
-		widget.NewFormItem("", f.directTLS),
-	)
-	return f
+		widget.NewFormItem("", f.directTLS))
+	f.form = widget.NewForm(items...)
+	f.box.Objects[0] = f.form
+	f.box.Refresh()
+}
+
+// secretLabel names p's client secret the way p names its client ID.
+func secretLabel(p account.Provider) string {
+	if s, ok := strings.CutSuffix(p.ClientIDLabel, " ID"); ok {
+		return s + " secret"
+	}
+	return "Client secret"
+}
+
+// aboutProvider says how signing in with p works and what it needs.
+func aboutProvider(p account.Provider) string {
+	name := p.Name
+	if p.Discovery {
+		name = "your provider"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Palaver signs in on the page of %s in your web browser and keeps the sign-in in your keychain; "+
+		"it never sees your password. Register Palaver with %s as a desktop app with the redirect URI "+
+		"http://127.0.0.1%s and enter its %s.", name, name, account.CallbackPath, lowerID(p.ClientIDLabel))
+	if p.NeedsClientSecret {
+		fmt.Fprintf(&b, " %s also wants the %s, which is not secret: anyone can read it in Palaver's settings file.",
+			p.Name, lowerID(secretLabel(p)))
+	}
+	if p.Discovery {
+		b.WriteString(" Enter its issuer URL (or openid-configuration URL), or its authorization and token URLs.")
+	}
+	return b.String()
+}
+
+// lowerID lower-cases the first word of a label such as "App ID".
+func lowerID(label string) string {
+	if label == "" {
+		return label
+	}
+	return strings.ToLower(label[:1]) + label[1:]
+}
+
+// address completes a user name typed alone with the domain of the
+// chosen provider, if it has one: "alice" is alice@gmail.com on Google Talk.
+func (f *accountForm) address(typed string) string {
+	t := strings.TrimSpace(typed)
+	if p, ok := f.chosen(); ok && p.Domain != "" && t != "" && !strings.Contains(t, "@") {
+		return t + "@" + p.Domain
+	}
+	return typed
+}
+
+// entries returns the form's entries, for Enter to save.
+func (f *accountForm) entries() []*widget.Entry {
+	return []*widget.Entry{f.jid, f.password, f.host, f.port, f.clientID, f.clientSecret, f.issuer, f.authURL, f.tokenURL, f.scope}
 }
 
 func parsePort(s string) (int, error) {
@@ -82,7 +301,7 @@ func parsePort(s string) (int, error) {
 // what the form does not show, like pinned certificates).
 func (f *accountForm) account(base account.Account) (account.Account, error) {
 	a := base
-	j, err := account.ParseJID(f.jid.Text)
+	j, err := account.ParseJID(f.address(f.jid.Text))
 	if err != nil {
 		return a, err
 	}
@@ -96,7 +315,34 @@ func (f *accountForm) account(base account.Account) (account.Account, error) {
 		return a, err
 	}
 	a.DirectTLS = f.directTLS.Checked
-	a.RememberPassword = f.remember.Checked
+	p, oauth := f.chosen()
+	if !oauth {
+		if a.UsesOAuth() {
+			a.Auth = account.AuthPassword
+		}
+		a.RememberPassword = f.remember.Checked
+		return a, a.Validate()
+	}
+	o := account.OAuthSettings{}
+	if a.OAuth.Provider == p.ID {
+		// What the form does not show (a mechanism, a revocation endpoint
+		// set in the settings file) stays.
+		o = a.OAuth
+	}
+	o.Provider = p.ID
+	o.ClientID = strings.TrimSpace(f.clientID.Text)
+	o.ClientSecret = ""
+	if p.NeedsClientSecret {
+		o.ClientSecret = strings.TrimSpace(f.clientSecret.Text)
+	}
+	if p.Discovery {
+		o.Issuer = strings.TrimSpace(f.issuer.Text)
+		o.AuthURL = strings.TrimSpace(f.authURL.Text)
+		o.TokenURL = strings.TrimSpace(f.tokenURL.Text)
+		o.Scopes = strings.Fields(f.scope.Text)
+	}
+	a.Auth = account.AuthOAuth
+	a.OAuth = o
 	return a, a.Validate()
 }
 
@@ -120,14 +366,14 @@ func (u *UI) showAccountDialog() {
 	if !known {
 		title = "Set up your XMPP account"
 	}
-	d := dialog.NewCustomWithoutButtons(title, container.NewVBox(f.form, f.errLabel), u.win)
+	d := dialog.NewCustomWithoutButtons(title, f.box, u.win)
 	save := func() {
 		a, err := f.account(base)
 		if err != nil {
 			f.showError(err)
 			return
 		}
-		if f.password.Text == "" && (!known || a.JID != base.JID) {
+		if !a.UsesOAuth() && f.password.Text == "" && (!known || a.JID != base.JID || base.UsesOAuth()) {
 			if _, ok := u.pw.get(a.JID); !ok {
 				f.showError(errors.New("enter the password"))
 				return
@@ -145,19 +391,78 @@ func (u *UI) showAccountDialog() {
 		}
 		u.cfgErr = nil
 		d.Hide()
+		u.leaveOAuth(a)
+		if a.UsesOAuth() {
+			u.oauthAccountSaved(a)
+			return
+		}
 		u.accountSaved(a, f.password.Text, known && a.JID == base.JID && base.RememberPassword)
 	}
-	for _, e := range []*widget.Entry{f.jid, f.password, f.host, f.port} {
+	for _, e := range f.entries() {
 		e.OnSubmitted = func(string) { save() }
 	}
 	cancel := widget.NewButton("Cancel", d.Hide)
-	ok := widget.NewButton("Save", save)
+	ok := widget.NewButton("", save)
 	ok.Importance = widget.HighImportance
+	label := func() {
+		ok.SetText("Save")
+		if _, oauth := f.chosen(); oauth {
+			ok.SetText("Save and sign in")
+		}
+	}
+	label()
 	d.SetButtons([]fyne.CanvasObject{cancel, ok})
+	f.onLayout = func() {
+		label()
+		u.fitDialog(d, 460)
+	}
 	d.SetOnClosed(func() { u.accountOpen = nil })
 	u.accountOpen = d
-	u.showDialog(d, 440)
-	u.win.Canvas().Focus(f.jid)
+	u.showDialog(d, 460)
+	// A new account starts with the choice of how to sign in; focusing
+	// the address would mark it wrong as soon as the choice is made.
+	if known {
+		u.win.Canvas().Focus(f.jid)
+	} else {
+		u.win.Canvas().Focus(f.method)
+	}
+}
+
+// leaveOAuth ends the OAuth sign-in of the running session when the
+// saved settings a no longer hold for it: another account, a password, or
+// another provider or client. The old grant is of no use then; it is
+// deleted and revoked, and the session stopped.
+func (u *UI) leaveOAuth(a account.Account) {
+	s := u.sess
+	if s == nil || !s.acct.UsesOAuth() {
+		return
+	}
+	if a.UsesOAuth() && a.JID == s.acct.JID && sameOAuth(a.OAuth, s.acct.OAuth) {
+		return
+	}
+	old, tokens := s.acct, s.tokens
+	u.stopSession()
+	u.forgetSignIn(old, tokens)
+	u.refreshState()
+}
+
+// oauthAccountSaved signs in the OAuth account a after its settings were
+// saved: in the browser, unless its session is signed in already with
+// these settings (only the connection changed).
+func (u *UI) oauthAccountSaved(a account.Account) {
+	if s := u.sess; s != nil && s.acct.JID == a.JID && s.acct.UsesOAuth() {
+		s.acct = a
+		s.core.SetAccount(a)
+		if s.needsSignIn {
+			u.authorize(a)
+			return
+		}
+		s.core.Connect()
+		u.refreshState()
+		return
+	}
+	u.stopSession()
+	u.authorize(a)
 }
 
 // accountSaved stores the password as the user chose and (re)starts the
@@ -169,7 +474,7 @@ func (u *UI) accountSaved(a account.Account, pw string, wasRemembered bool) {
 	}
 	u.pw.setRemember(a.JID, a.RememberPassword)
 	proceed := func() {
-		if s := u.sess; s != nil && s.acct.JID == a.JID {
+		if s := u.sess; s != nil && s.acct.JID == a.JID && !s.acct.UsesOAuth() {
 			s.acct = a
 			s.core.SetAccount(a)
 			s.core.Connect()
@@ -177,7 +482,7 @@ func (u *UI) accountSaved(a account.Account, pw string, wasRemembered bool) {
 			return
 		}
 		u.stopSession()
-		u.startSession(a)
+		u.startSession(a, nil)
 	}
 	// Without "remember" any stored password is deleted, also one an
 	// earlier run may have left behind. If none was typed this session,
@@ -196,4 +501,64 @@ func (u *UI) accountSaved(a account.Account, pw string, wasRemembered bool) {
 	if !wait {
 		proceed()
 	}
+}
+
+// removeAccount asks, then removes the shown account from Palaver: its
+// settings, and its sign-in (an OAuth account's refresh token, deleted
+// and revoked) or remembered password.
+func (u *UI) removeAccount() {
+	s := u.sess
+	if s == nil {
+		return
+	}
+	a := s.acct
+	what := "its settings"
+	switch {
+	case a.UsesOAuth():
+		what += " and its sign-in with " + providerName(a)
+	case a.RememberPassword:
+		what += " and its password in the keychain"
+	}
+	msg := fmt.Sprintf("Remove %s from Palaver? Palaver forgets %s. "+
+		"The account itself and your contacts stay on the server.", a.JID, what)
+	d := dialog.NewConfirm("Remove account", msg, func(ok bool) {
+		if ok && u.sess == s {
+			u.removeSession(s)
+		}
+	}, u.win)
+	d.SetConfirmText("Remove")
+	d.SetDismissText("Cancel")
+	d.SetConfirmImportance(widget.DangerImportance)
+	u.showDialog(d, 420)
+}
+
+// removeSession stops s and forgets its account.
+func (u *UI) removeSession(s *session) {
+	a, tokens := s.acct, s.tokens
+	u.stopSession()
+	u.cfg.Remove(a.JID)
+	if err := u.cfg.Save(u.dir); err != nil {
+		u.showNotice("Could not save the settings: " + err.Error())
+	}
+	if a.UsesOAuth() {
+		u.forgetSignIn(a, tokens)
+	} else {
+		u.pw.forget(a.JID)
+		if secrets := u.secrets; secrets != nil && a.RememberPassword {
+			go func() {
+				_, err := withTimeout(context.Background(), func() (string, error) {
+					return "", secrets.DeletePassword(a.JID)
+				})
+				if err != nil {
+					u.do(func() { u.keychainFailed(err, false) })
+				}
+			}()
+		}
+	}
+	if len(u.cfg.Accounts) > 0 {
+		u.startAccount(u.cfg.Accounts[0])
+	}
+	u.showRows()
+	u.refreshState()
+	u.refreshRequests()
 }

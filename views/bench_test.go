@@ -18,7 +18,7 @@ import (
 func benchUI(b *testing.B) *UI {
 	a := test.NewTempApp(b)
 	u := New(Options{App: a, Dir: b.TempDir(), Config: &account.Config{Accounts: []account.Account{{JID: me}}},
-		Start: func(account.Account, app.PasswordFunc) (Core, func()) { return &fakeCore{}, nil }})
+		Start: func(account.Account, Credentials) (Core, func()) { return &fakeCore{}, nil }})
 	u.after = func(time.Duration, func()) {}
 	u.Show()
 	u.win.Resize(fyne.NewSize(420, 800))

@@ -13,6 +13,9 @@ type Core interface {
 	Connect()
 	Disconnect()
 	SetAccount(account.Account)
+	// SetTokens replaces an OAuth account's token source (nil: not
+	// signed in); the views call Connect afterwards.
+	SetTokens(app.Tokens)
 	SetPresence(show im.Show, status string)
 	SendMessage(to, body string) (id string)
 	AddContact(jid, name string, groups []string)
@@ -24,10 +27,22 @@ type Core interface {
 
 var _ Core = (*app.Client)(nil)
 
+// Credentials are what a core signs in with.
+type Credentials struct {
+	// Password gives a password account's password; the core calls it
+	// afresh on every connection attempt.
+	Password app.PasswordFunc
+	// Tokens gives an OAuth account (account.Account.UsesOAuth) its access
+	// tokens. Nil means not signed in: the core reports
+	// app.SignInRequired, and once the user has signed in in the browser
+	// the views pass the tokens to Core.SetTokens.
+	Tokens app.Tokens
+}
+
 // StartFunc starts a core for an account and returns it with a function
-// that stops it. The core asks password for the password on every
-// connection attempt.
-type StartFunc func(a account.Account, password app.PasswordFunc) (c Core, stop func())
+// that stops it: app.NewOAuth with c.Tokens for an OAuth account, app.New
+// with c.Password otherwise.
+type StartFunc func(a account.Account, c Credentials) (core Core, stop func())
 
 // SecretStore keeps remembered passwords; account.Keychain is one.
 // Its methods may block (the OS keychain answers over D-Bus), so the views
@@ -38,4 +53,7 @@ type SecretStore interface {
 	DeletePassword(bare string) error
 }
 
-var _ SecretStore = account.Keychain{}
+var (
+	_ SecretStore          = account.Keychain{}
+	_ account.RefreshStore = account.Keychain{}
+)

@@ -3,8 +3,11 @@
 //
 // Everything here runs on Fyne's UI goroutine except one loop per account
 // (see pump) that reads the core's event batches and hands them to the UI
-// with fyne.Do. Views talk to the core only through the Core interface,
-// whose methods return at once, so no UI callback ever waits on the network.
+// with fyne.Do, and the goroutines of what may take long: the keychain,
+// the OAuth sign-in in the system browser (account.Flow, see oauth.go) and
+// signing out, which hand their outcome back the same way. Views talk to
+// the core only through the Core interface, whose methods return at once,
+// so no UI callback ever waits on the network.
 //
 // The package never imports fyne.io/fyne/v2/app: main builds the app and
 // passes it in, which keeps every view testable with fyne.io/fyne/v2/test.

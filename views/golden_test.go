@@ -95,3 +95,32 @@ func testCert() certs.Info {
 		Reason:    "it is self-signed, and no authority you trust vouches for it",
 	}
 }
+
+func TestAccountDialogOAuthMarkup(t *testing.T) {
+	h := newHarness(t)
+	h.ui.Show()
+	d := h.chooseMethod("Other OAuth provider")
+	formEntry(t, d, "Address").SetText("alice@example.org")
+	formEntry(t, d, "Client ID").SetText("palaver")
+	formEntry(t, d, "Issuer URL").SetText("https://auth.example.org")
+	saveImage(t, "accountdialog_oauth", h.ui.win.Canvas())
+	test.AssertRendersToMarkup(t, "accountdialog_oauth.xml", h.ui.win.Canvas())
+}
+
+func TestAccountDialogFacebookMarkup(t *testing.T) {
+	h := newHarness(t)
+	h.ui.Show()
+	h.chooseMethod("Facebook Chat")
+	saveImage(t, "accountdialog_facebook", h.ui.win.Canvas())
+	test.AssertRendersToMarkup(t, "accountdialog_facebook.xml", h.ui.win.Canvas())
+}
+
+func TestWaitingDialogMarkup(t *testing.T) {
+	h := newHarness(t, account.Account{JID: "alice@gmail.com", Auth: account.AuthOAuth,
+		OAuth: account.OAuthSettings{Provider: account.ProviderGoogle, ClientID: "palaver"}})
+	h.ui.Show()
+	h.ui.authorize(h.ui.sess.acct)
+	h.browser.waitOpened(1)
+	saveImage(t, "waitingdialog", h.ui.win.Canvas())
+	test.AssertRendersToMarkup(t, "waitingdialog.xml", h.ui.win.Canvas())
+}

@@ -27,6 +27,7 @@ type fakeCore struct {
 	mu      sync.Mutex
 	calls   []string
 	acct    account.Account
+	tokens  app.Tokens
 	nextID  int
 	stopped bool
 }
@@ -51,6 +52,16 @@ func (f *fakeCore) SetAccount(a account.Account) {
 	f.acct = a
 	f.mu.Unlock()
 	f.record("SetAccount %s pins=%v", a.JID, a.PinnedCerts)
+}
+func (f *fakeCore) SetTokens(t app.Tokens) {
+	f.mu.Lock()
+	f.tokens = t
+	f.mu.Unlock()
+	if t == nil {
+		f.record("SetTokens nil")
+		return
+	}
+	f.record("SetTokens")
 }
 func (f *fakeCore) SetPresence(s im.Show, status string) {
 	f.record("SetPresence %s %q", s.Label(), status)
@@ -126,9 +137,12 @@ type harness struct {
 	ui      *UI
 	core    *fakeCore
 	secrets *fakeSecrets
+	store   *fakeStore   // refresh tokens
+	browser *fakeBrowser // opens the OAuth sign-in page
 	dir     string
 	starts  []account.Account
 	pwFunc  app.PasswordFunc
+	tokens  app.Tokens // the OAuth tokens of the last start
 	queue   chan func()
 	later   []func()
 }
@@ -136,22 +150,30 @@ type harness struct {
 func newHarness(t *testing.T, accounts ...account.Account) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
-	h := &harness{t: t, core: &fakeCore{}, secrets: &fakeSecrets{}, dir: t.TempDir(), queue: make(chan func(), 16)}
+	h := &harness{t: t, core: &fakeCore{}, secrets: &fakeSecrets{}, store: &fakeStore{}, browser: &fakeBrowser{t: t},
+		dir: t.TempDir(), queue: make(chan func(), 16)}
 	cfg := &account.Config{Accounts: accounts}
 	h.ui = New(Options{
 		App:     a,
 		Dir:     h.dir,
 		Config:  cfg,
 		Secrets: h.secrets,
-		Start: func(acct account.Account, pw app.PasswordFunc) (Core, func()) {
+		Tokens:  h.store,
+		OpenURL: h.browser.open,
+		Start: func(acct account.Account, c Credentials) (Core, func()) {
 			h.starts = append(h.starts, acct)
-			h.pwFunc = pw
+			h.pwFunc, h.tokens = c.Password, c.Tokens
 			return h.core, func() { h.core.stopped = true }
 		},
 	})
 	h.ui.do = func(f func()) { h.queue <- f }
 	h.ui.after = func(_ time.Duration, f func()) { h.later = append(h.later, f) }
-	t.Cleanup(func() { h.ui.stopSession() })
+	t.Cleanup(func() {
+		if f := h.ui.flow; f != nil {
+			h.ui.cancelSignIn(f)
+		}
+		h.ui.stopSession()
+	})
 	return h
 }
 

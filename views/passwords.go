@@ -47,6 +47,15 @@ func (p *passwords) set(bare, pw string) {
 	p.mu.Unlock()
 }
 
+// forget drops what is known of bare's password in this session.
+func (p *passwords) forget(bare string) {
+	p.mu.Lock()
+	delete(p.mem, bare)
+	delete(p.remember, bare)
+	delete(p.kerr, bare)
+	p.mu.Unlock()
+}
+
 func (p *passwords) get(bare string) (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -22,6 +22,15 @@ type session struct {
 	cancel context.CancelFunc
 	closed bool
 
+	// tokens is the token source of an OAuth account's core, nil while it
+	// is not signed in. needsSignIn is set while only a sign-in in the
+	// browser can bring the account online; expectSignIn while the
+	// core's first SignInRequired is already explained (a sign-in was
+	// canceled or failed) and needs no prompt.
+	tokens       tokenSource
+	needsSignIn  bool
+	expectSignIn bool
+
 	roster   *Roster
 	state    app.StateChanged
 	convs    map[string]*conversation
@@ -69,6 +78,7 @@ func (s *session) apply(batch []app.Event) {
 	var (
 		stateChanged bool
 		authFailed   *app.AuthFailed
+		signInReq    *app.SignInRequired
 		certFailed   *app.CertUntrusted
 		requests     bool
 		touched      = make(map[*chatWindow]bool)
@@ -89,6 +99,8 @@ func (s *session) apply(batch []app.Event) {
 			headers = true
 		case app.AuthFailed:
 			authFailed = &e
+		case app.SignInRequired:
+			signInReq = &e
 		case app.CertUntrusted:
 			certFailed = &e
 		case app.RosterReset, app.ContactUpdated, app.ContactRemoved, app.PresenceChanged:
@@ -154,6 +166,19 @@ func (s *session) apply(batch []app.Event) {
 	if certFailed != nil {
 		s.ui.showTrustDialog(s, certFailed.Cert)
 	}
+	if signInReq != nil {
+		s.signInRequired(*signInReq)
+	}
+	if authFailed != nil && s.acct.UsesOAuth() {
+		// Not a password to ask for: the server refused the sign-in
+		// itself (an unusable mechanism, a disabled account).
+		msg := fmt.Sprintf("The server refused the sign-in of %s (%s).", s.acct.JID, authFailed.Condition)
+		if authFailed.Text != "" {
+			msg += " The server said: " + authFailed.Text
+		}
+		s.ui.askSignInAgain(s, msg)
+		authFailed = nil
+	}
 	if authFailed != nil {
 		msg := authFailed.Message()
 		if authFailed.Condition == app.ConditionNoPassword {
@@ -164,6 +189,22 @@ func (s *session) apply(batch []app.Event) {
 		}
 		s.ui.askPassword(s, msg)
 	}
+}
+
+// signInRequired takes the core's word that the OAuth account needs a new
+// sign-in in the browser. The user is asked, unless a sign-in is under way
+// or the need is already known; the browser never opens by itself.
+func (s *session) signInRequired(e app.SignInRequired) {
+	s.needsSignIn = true
+	u := s.ui
+	expected := s.expectSignIn
+	s.expectSignIn = false
+	if f := u.flow; expected || (f != nil && f.acct.JID == s.acct.JID) {
+		u.refreshState()
+		return
+	}
+	u.askSignInAgain(s, e.Message())
+	u.refreshState()
 }
 
 // notification words a desktop notification for n new messages from name.

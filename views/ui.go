@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"golang.org/x/oauth2"
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
@@ -30,6 +33,12 @@ type Options struct {
 	ConfigErr error
 	// Secrets stores remembered passwords.
 	Secrets SecretStore
+	// Tokens stores the refresh tokens of OAuth accounts (account.Keychain
+	// in the app). Nil keeps every OAuth sign-in for the session only.
+	Tokens account.RefreshStore
+	// OpenURL shows a web page in the system browser; nil means the App's
+	// OpenURL. The OAuth sign-in calls it from a goroutine of its own.
+	OpenURL func(*url.URL) error
 	// Start starts the core of an account.
 	Start StartFunc
 	// Trace, when set, receives one line per applied event batch: its size,
@@ -50,6 +59,21 @@ type UI struct {
 	start   StartFunc
 	trace   io.Writer
 	pw      *passwords
+
+	// The OAuth sign-in: where refresh tokens go, how the browser opens,
+	// the client for the authorization server (nil: a default one), how
+	// long the browser may take (zero: account.DefaultFlowTimeout), and
+	// the flow itself (Flow.Authorize; tests wrap it).
+	tokenStore  account.RefreshStore
+	openURL     func(*url.URL) error
+	httpClient  *http.Client
+	flowTimeout time.Duration
+	runFlow     func(context.Context, account.Flow) (*oauth2.Token, error)
+	// flow is the browser sign-in under way, nil when none.
+	flow *signIn
+	// signingOut holds, per account, a channel closed when its sign-out
+	// (deleting and revoking the refresh token) is done.
+	signingOut map[string]chan struct{}
 
 	// do runs a function on the UI goroutine; after does so after d.
 	// Tests replace them to run everything on the test goroutine.
@@ -82,6 +106,7 @@ type UI struct {
 	noticeBar    *fyne.Container
 	accountOpen  dialog.Dialog
 	passwordOpen *passwordPrompt
+	signInOpen   *signInPrompt
 	trustOpen    map[string]dialog.Dialog
 }
 
@@ -92,16 +117,23 @@ func New(o Options) *UI {
 		cfg = &account.Config{}
 	}
 	u := &UI{
-		app:       o.App,
-		dir:       o.Dir,
-		cfg:       cfg,
-		cfgErr:    o.ConfigErr,
-		secrets:   o.Secrets,
-		trace:     o.Trace,
-		start:     o.Start,
-		do:        fyne.Do,
-		frame:     frame,
-		trustOpen: make(map[string]dialog.Dialog),
+		app:        o.App,
+		dir:        o.Dir,
+		cfg:        cfg,
+		cfgErr:     o.ConfigErr,
+		secrets:    o.Secrets,
+		trace:      o.Trace,
+		start:      o.Start,
+		tokenStore: o.Tokens,
+		openURL:    o.OpenURL,
+		runFlow:    func(ctx context.Context, f account.Flow) (*oauth2.Token, error) { return f.Authorize(ctx) },
+		signingOut: make(map[string]chan struct{}),
+		do:         fyne.Do,
+		frame:      frame,
+		trustOpen:  make(map[string]dialog.Dialog),
+	}
+	if u.openURL == nil {
+		u.openURL = o.App.OpenURL
 	}
 	u.after = func(d time.Duration, f func()) {
 		time.AfterFunc(d, func() { u.do(f) })
@@ -131,7 +163,17 @@ func (u *UI) Show() {
 		u.showAccountDialog()
 		return
 	}
-	u.startSession(u.cfg.Accounts[0])
+	u.startAccount(u.cfg.Accounts[0])
+}
+
+// startAccount starts a configured account: an OAuth one signs in
+// silently with the refresh token in the keychain.
+func (u *UI) startAccount(a account.Account) {
+	if a.UsesOAuth() {
+		u.startSession(a, u.newSilentTokens(a))
+		return
+	}
+	u.startSession(a, nil)
 }
 
 // stopSession stops the running account.
@@ -142,10 +184,25 @@ func (u *UI) stopSession() {
 	}
 }
 
-func (u *UI) startSession(a account.Account) {
-	u.pw.setRemember(a.JID, a.RememberPassword)
-	core, stop := u.start(a, u.pw.passwordFunc(a.JID))
+// startSession starts the core of a and shows it. An OAuth account signs
+// in with tokens; without them it waits for a sign-in in the browser.
+func (u *UI) startSession(a account.Account, tokens tokenSource) {
+	var creds Credentials
+	if a.UsesOAuth() {
+		if tokens != nil {
+			creds.Tokens = tokens
+		}
+	} else {
+		u.pw.setRemember(a.JID, a.RememberPassword)
+		creds.Password = u.pw.passwordFunc(a.JID)
+	}
+	core, stop := u.start(a, creds)
 	s := newSession(u, a, core, stop)
+	s.tokens = tokens
+	if a.UsesOAuth() && tokens == nil {
+		// The core reports SignInRequired at once; the user knows.
+		s.needsSignIn, s.expectSignIn = true, true
+	}
 	s.roster.SetShowOffline(u.offline.Checked)
 	s.roster.SetFilter(u.filter.Text)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -261,6 +318,8 @@ func (u *UI) build() {
 			fyne.NewMenuItemSeparator(),
 			fyne.NewMenuItem("Sign in", u.signIn),
 			fyne.NewMenuItem("Sign out", u.signOut),
+			fyne.NewMenuItemSeparator(),
+			fyne.NewMenuItem("Remove account…", u.removeAccount),
 		),
 		fyne.NewMenu("Contacts",
 			fyne.NewMenuItem("Add contact…", u.addContact),
@@ -308,6 +367,10 @@ func (u *UI) signIn() {
 		u.showAccountDialog()
 		return
 	}
+	if s := u.sess; s.acct.UsesOAuth() && s.needsSignIn {
+		u.authorize(s.acct)
+		return
+	}
 	// Invisible/Offline signs out; signing in means being visible again.
 	if show, _ := showFromLabel(u.showSelect.Selected); show == im.Offline {
 		u.showSelect.SetSelected(showLabel(im.Available))
@@ -316,9 +379,17 @@ func (u *UI) signIn() {
 	u.sess.core.Connect()
 }
 
+// signOut signs out. An OAuth account also forgets its sign-in (the
+// refresh token is deleted and revoked); signing in again opens the
+// browser. A password account only goes offline.
 func (u *UI) signOut() {
-	if u.sess != nil {
-		u.sess.core.Disconnect()
+	s := u.sess
+	switch {
+	case s == nil:
+	case s.acct.UsesOAuth():
+		u.signOutOAuth(s)
+	default:
+		s.core.Disconnect()
 	}
 }
 
@@ -332,9 +403,14 @@ func (u *UI) refreshState() {
 	}
 	if s == nil {
 		u.stateDot.FillColor = colorOffline
+		u.stateDot.Refresh()
+		if f := u.flow; f != nil {
+			u.stateText.SetText("Signing in " + f.acct.JID + " with " + providerName(f.acct) + "…")
+			u.stateAction.Hide()
+			return
+		}
 		u.stateText.SetText("No account set up")
 		act("Set up account…", u.showAccountDialog)
-		u.stateDot.Refresh()
 		return
 	}
 	st := s.state
@@ -364,6 +440,14 @@ func (u *UI) refreshState() {
 		}
 		act("Reconnect now", s.core.Connect)
 	default:
+		if s.acct.UsesOAuth() && s.needsSignIn {
+			text = "Not signed in with " + providerName(s.acct) + "."
+			if f := u.flow; f != nil && f.acct.JID == s.acct.JID {
+				text = "Signing in with " + providerName(s.acct) + "…"
+			}
+			act("Sign in…", u.signIn)
+			break
+		}
 		if st.Err != nil {
 			text += ": " + st.Err.Error()
 		}
@@ -449,19 +533,30 @@ func (u *UI) requestRow(r app.SubscriptionRequest) fyne.CanvasObject {
 	return container.NewBorder(nil, nil, nil, container.NewHBox(approve, deny), l)
 }
 
-// showDialog shows d about width wide. It narrows d to fit the main
-// window, and widens the window when d cannot shrink enough: a dialog
-// larger than its window is cut off.
+// showDialog shows d about width wide (see fitDialog).
 func (u *UI) showDialog(d dialog.Dialog, width float32) {
+	u.fitDialog(d, width)
+	d.Show()
+}
+
+// fitDialog sizes d about width wide and as high as it needs. It narrows
+// d to fit the main window, and grows the window when d cannot shrink
+// enough: a dialog larger than its window is cut off. Call it again when
+// d's content changes.
+func (u *UI) fitDialog(d dialog.Dialog, width float32) {
 	pad := theme.Padding()
 	min := d.MinSize()
 	size := u.win.Canvas().Size()
+	grown := size
 	if need := min.Width + 4*pad; size.Width > 0 && size.Width < need {
-		size.Width = need
-		if h := min.Height + 4*pad; size.Height < h {
-			size.Height = h
-		}
-		u.win.Resize(size)
+		grown.Width = need
+	}
+	if need := min.Height + 4*pad; size.Height > 0 && size.Height < need {
+		grown.Height = need
+	}
+	if grown != size {
+		u.win.Resize(grown)
+		size = grown
 	}
 	if avail := size.Width - 2*pad; size.Width > 0 && width > avail {
 		width = avail
@@ -470,5 +565,4 @@ func (u *UI) showDialog(d dialog.Dialog, width float32) {
 		width = min.Width
 	}
 	d.Resize(fyne.NewSize(width, min.Height))
-	d.Show()
 }

@@ -1,0 +1,452 @@
+package views
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+	"golang.org/x/oauth2"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+)
+
+// Signing in with OAuth. The browser sign-in (account.Flow) runs in a
+// goroutine of its own while a modal dialog waits with a Cancel button;
+// its outcome comes back through u.do. A session holds the token source
+// its core uses; signing out ends it in another goroutine. Nothing here
+// waits on the network on the UI goroutine.
+
+// signOutTimeout bounds signing out: the keychain, and the revocation at
+// the provider (best effort).
+const signOutTimeout = 15 * time.Second
+
+// tokenSource is an OAuth account's app.Tokens that can also end the
+// sign-in; *account.TokenSource and *silentTokens are ones.
+type tokenSource interface {
+	app.Tokens
+	SignOut(ctx context.Context) error
+}
+
+var (
+	_ tokenSource = (*account.TokenSource)(nil)
+	_ tokenSource = (*silentTokens)(nil)
+)
+
+// silentTokens signs an OAuth account in with the refresh token stored
+// in the keychain, without the browser. It resolves the settings on first
+// use, in the goroutine that asks for a token (the core's): resolving may
+// fetch the issuer's openid-configuration.
+type silentTokens struct {
+	settings account.OAuthSettings
+	cfg      account.TokenSourceConfig // all but OAuth
+
+	resolving sync.Mutex // held while resolving: one discovery at a time
+	mu        sync.Mutex
+	src       *account.TokenSource
+}
+
+// newSilentTokens returns the token source of a later start of a.
+func (u *UI) newSilentTokens(a account.Account) *silentTokens {
+	return &silentTokens{settings: a.OAuth, cfg: u.tokenSourceConfig(a.JID)}
+}
+
+// tokenSourceConfig returns what every token source of the account bare
+// shares: the keychain, and a warning when it cannot keep a token.
+func (u *UI) tokenSourceConfig(bare string) account.TokenSourceConfig {
+	return account.TokenSourceConfig{
+		Account:    bare,
+		Store:      u.tokenStore,
+		HTTPClient: u.httpClient,
+		OnStoreError: func(err error) {
+			u.do(func() { u.tokenStoreFailed(err) })
+		},
+	}
+}
+
+// source returns the token source, resolving the settings the first time.
+func (t *silentTokens) source(ctx context.Context) (*account.TokenSource, error) {
+	t.resolving.Lock()
+	defer t.resolving.Unlock()
+	if src := t.current(); src != nil {
+		return src, nil
+	}
+	cfg, err := t.settings.Resolve(ctx, t.cfg.HTTPClient)
+	if err != nil {
+		return nil, err
+	}
+	c := t.cfg
+	c.OAuth = cfg
+	src := account.NewTokenSource(c)
+	t.mu.Lock()
+	t.src = src
+	t.mu.Unlock()
+	return src, nil
+}
+
+func (t *silentTokens) current() *account.TokenSource {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.src
+}
+
+// TokenContext returns a valid access token, refreshed with the stored
+// refresh token when needed (see account.TokenSource.TokenContext).
+func (t *silentTokens) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	src, err := t.source(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return src.TokenContext(ctx)
+}
+
+// Invalidate forgets accessToken if it is the current access token.
+func (t *silentTokens) Invalidate(accessToken string) {
+	if src := t.current(); src != nil {
+		src.Invalidate(accessToken)
+	}
+}
+
+// SignOut deletes the stored refresh token and revokes it where the
+// provider can. When the provider's endpoints cannot be found, it still
+// deletes the token.
+func (t *silentTokens) SignOut(ctx context.Context) error {
+	src, err := t.source(ctx)
+	if err != nil {
+		if t.cfg.Store == nil {
+			return err
+		}
+		return errors.Join(err, t.cfg.Store.DeleteRefreshToken(t.cfg.Account))
+	}
+	return src.SignOut(ctx)
+}
+
+// tokenStoreFailed tells the user that the keychain did not take a
+// refresh token: the sign-in holds until Palaver quits.
+func (u *UI) tokenStoreFailed(err error) {
+	dialog.ShowInformation("Keychain unavailable", fmt.Sprintf("%v\n\n"+
+		"The sign-in is kept for this session only: Palaver stays signed in until you quit, "+
+		"and next time asks you to sign in in your browser again.", err), u.win)
+}
+
+// providerName returns the name of the OAuth provider of a.
+func providerName(a account.Account) string {
+	if p, ok := account.ProviderByID(a.OAuth.Provider); ok {
+		return p.Name
+	}
+	return "your provider"
+}
+
+// sameOAuth reports whether two OAuth settings sign in the same way, so
+// that a grant under one holds under the other.
+func sameOAuth(a, b account.OAuthSettings) bool {
+	scopes := slices.Equal(a.Scopes, b.Scopes)
+	a.Scopes, b.Scopes = nil, nil
+	return scopes && reflect.DeepEqual(a, b)
+}
+
+// signIn is a browser sign-in in progress; there is at most one.
+type signIn struct {
+	acct   account.Account
+	cancel context.CancelFunc
+	d      *dialog.CustomDialog
+	note   *widget.Label
+	busy   *widget.Activity
+	copy   *widget.Button
+
+	mu   sync.Mutex
+	link string // the authorization URL, once the flow made it
+}
+
+func (f *signIn) authURL() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.link
+}
+
+// authorize signs a in with the system browser. On success the session
+// of a gets the new token source and connects (a session is started when
+// there is none); when the user cancels or the sign-in fails, the
+// account is left signed out, and a failure is shown with a way to try
+// again. The settings are never touched.
+func (u *UI) authorize(a account.Account) {
+	if f := u.flow; f != nil {
+		if f.acct.JID == a.JID {
+			return // its dialog is already up
+		}
+		u.cancelSignIn(f)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &signIn{acct: a, cancel: cancel}
+	u.flow = f
+	u.showWaiting(f)
+	u.refreshState()
+
+	settings, client, timeout := a.OAuth, u.httpClient, u.flowTimeout
+	open := u.opener(f)
+	run := u.runFlow
+	// A sign-out of the same account still under way deletes the stored
+	// refresh token: it must be done before the new one can be stored.
+	earlier := u.signingOut[a.JID]
+	go func() {
+		cfg, err := settings.Resolve(ctx, client)
+		var tok *oauth2.Token
+		if err == nil {
+			tok, err = run(ctx, account.Flow{Config: cfg, Open: open, Timeout: timeout, HTTPClient: client})
+		}
+		if err == nil && earlier != nil {
+			select {
+			case <-earlier:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		u.do(func() { u.signInEnded(f, cfg, tok, err) })
+	}()
+}
+
+// opener returns the Flow's Open for f: it opens the page with
+// u.openURL. When that fails the sign-in goes on, and the dialog asks
+// the user to open the link by hand.
+func (u *UI) opener(f *signIn) func(string) error {
+	openURL := u.openURL
+	return func(link string) error {
+		f.mu.Lock()
+		f.link = link
+		f.mu.Unlock()
+		target, err := url.Parse(link)
+		if err == nil {
+			err = openURL(target)
+		}
+		if err != nil {
+			u.do(func() { u.browserFailed(f, err) })
+		}
+		return nil
+	}
+}
+
+// showWaiting shows the dialog that waits for the browser.
+func (u *UI) showWaiting(f *signIn) {
+	name := providerName(f.acct)
+	f.busy = widget.NewActivity()
+	waiting := widget.NewLabelWithStyle("Waiting for your browser…", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	f.note = widget.NewLabel("Palaver opened the " + name + " sign-in page in your web browser. " +
+		"Sign in there for " + f.acct.JID + " and allow access; Palaver continues by itself.")
+	f.note.Wrapping = fyne.TextWrapWord
+	f.copy = widget.NewButton("Copy link", func() {
+		if link := f.authURL(); link != "" {
+			u.app.Clipboard().SetContent(link)
+			f.copy.SetText("Link copied")
+		}
+	})
+	cancel := widget.NewButton("Cancel", func() { u.cancelSignIn(f) })
+	// Not SetButtons: it makes both buttons as wide as the long one.
+	buttons := container.NewHBox(layout.NewSpacer(), f.copy, cancel)
+	head := container.NewHBox(f.busy, waiting)
+	f.d = dialog.NewCustomWithoutButtons("Sign in with "+name, container.NewVBox(head, f.note, buttons), u.win)
+	f.busy.Start()
+	u.showDialog(f.d, 440)
+}
+
+// browserFailed says that no browser opened, and how to go on.
+func (u *UI) browserFailed(f *signIn, err error) {
+	if u.flow != f {
+		return
+	}
+	f.note.SetText(fmt.Sprintf("Palaver could not open your web browser (%v). "+
+		"Copy the link, open it in your browser and sign in there for %s; Palaver continues by itself.", err, f.acct.JID))
+	f.copy.Importance = widget.HighImportance
+	f.copy.Refresh()
+	u.fitDialog(f.d, 440)
+}
+
+// closeWaiting closes f's dialog; f is no longer the sign-in under way.
+func (u *UI) closeWaiting(f *signIn) {
+	u.flow = nil
+	f.busy.Stop()
+	f.d.Hide()
+}
+
+// cancelSignIn ends f at the user's request: the flow's context ends, and
+// with it the wait and the loopback listener.
+func (u *UI) cancelSignIn(f *signIn) {
+	if u.flow != f {
+		return
+	}
+	f.cancel()
+	u.closeWaiting(f)
+	u.signInAbandoned(f.acct)
+}
+
+// signInEnded takes the outcome of f's flow on the UI goroutine.
+func (u *UI) signInEnded(f *signIn, cfg account.OAuthConfig, tok *oauth2.Token, err error) {
+	f.cancel()
+	if u.flow != f {
+		return // canceled, or replaced by another sign-in
+	}
+	u.closeWaiting(f)
+	if err != nil {
+		u.signInAbandoned(f.acct)
+		u.signInFailed(f.acct, err)
+		return
+	}
+	c := u.tokenSourceConfig(f.acct.JID)
+	c.OAuth, c.Token = cfg, tok
+	u.signedIn(f.acct, account.NewTokenSource(c))
+}
+
+// signedIn hands the tokens of a fresh sign-in to a's session and
+// connects, or starts the session.
+func (u *UI) signedIn(a account.Account, src *account.TokenSource) {
+	if s := u.sess; s != nil && s.acct.JID == a.JID && s.acct.UsesOAuth() {
+		s.tokens = src
+		s.needsSignIn, s.expectSignIn = false, false
+		s.core.SetTokens(src)
+		s.core.Connect()
+		u.refreshState()
+		return
+	}
+	u.stopSession()
+	u.startSession(a, src)
+}
+
+// signInAbandoned leaves a signed out after a canceled or failed sign-in:
+// its session stays (or starts) with the way to sign in at hand.
+func (u *UI) signInAbandoned(a account.Account) {
+	if s := u.sess; s == nil || s.acct.JID != a.JID {
+		u.stopSession()
+		u.startSession(a, nil)
+	}
+	u.refreshState()
+}
+
+// signInFailed explains a failed sign-in and offers to try again.
+func (u *UI) signInFailed(a account.Account, err error) {
+	msg := widget.NewLabel(fmt.Sprintf("Palaver could not sign in %s with %s: %s.", a.JID, providerName(a), signInAdvice(err)))
+	msg.Wrapping = fyne.TextWrapWord
+	kept := widget.NewLabel("Your account settings are saved.")
+	kept.Importance = widget.LowImportance
+	var d *dialog.CustomDialog
+	retry := widget.NewButton("Try again", func() {
+		d.Hide()
+		if s := u.sess; s != nil && s.acct.JID == a.JID {
+			a = s.acct
+		}
+		u.authorize(a)
+	})
+	retry.Importance = widget.HighImportance
+	settings := widget.NewButton("Account settings…", func() {
+		d.Hide()
+		u.showAccountDialog()
+	})
+	closeBtn := widget.NewButton("Close", func() { d.Hide() })
+	buttons := container.NewHBox(layout.NewSpacer(), closeBtn, settings, retry)
+	d = dialog.NewCustomWithoutButtons("Sign-in failed", container.NewVBox(msg, kept, buttons), u.win)
+	u.showDialog(d, 480)
+}
+
+// signInAdvice words a sign-in error with what to do about it.
+func signInAdvice(err error) string {
+	var ae *account.AuthError
+	switch {
+	case errors.As(err, &ae) && ae.Code == "access_denied":
+		return err.Error() + ". Palaver can only sign in once you allow it access on the provider's page"
+	case errors.As(err, &ae):
+		return err.Error() + ". Check the client ID and the scopes in the account settings"
+	case errors.Is(err, account.ErrTimeout):
+		return err.Error() + ". Try again, and finish signing in in the browser before that"
+	case errors.Is(err, account.ErrNoLoopback):
+		return err.Error() + ". The browser has no way back to Palaver; check the firewall for the loopback interface"
+	default:
+		return err.Error()
+	}
+}
+
+// signInPrompt is the open "Sign in again" dialog; there is at most one.
+type signInPrompt struct {
+	d       *dialog.CustomDialog
+	message *widget.Label
+}
+
+// askSignInAgain tells the user that s's account needs a new sign-in in
+// the browser, and offers it. Nothing happens unless the user asks: the
+// core has stopped trying, and there is no loop.
+func (u *UI) askSignInAgain(s *session, message string) {
+	if p := u.signInOpen; p != nil {
+		p.message.SetText(message)
+		return
+	}
+	msg := widget.NewLabel(message)
+	msg.Wrapping = fyne.TextWrapWord
+	var d *dialog.CustomDialog
+	cancel := widget.NewButton("Not now", func() { d.Hide() })
+	ok := widget.NewButton("Sign in with "+providerName(s.acct)+"…", func() {
+		d.Hide()
+		if u.sess == s {
+			u.authorize(s.acct)
+		}
+	})
+	ok.Importance = widget.HighImportance
+	buttons := container.NewHBox(layout.NewSpacer(), cancel, ok)
+	d = dialog.NewCustomWithoutButtons("Sign in again", container.NewVBox(msg, buttons), u.win)
+	p := &signInPrompt{d: d, message: msg}
+	u.signInOpen = p
+	d.SetOnClosed(func() {
+		if u.signInOpen == p {
+			u.signInOpen = nil
+		}
+	})
+	u.showDialog(d, 420)
+}
+
+// signOutOAuth ends s's sign-in: the core goes offline without tokens,
+// and the refresh token is deleted and revoked in the background.
+func (u *UI) signOutOAuth(s *session) {
+	s.core.Disconnect()
+	s.core.SetTokens(nil)
+	tokens := s.tokens
+	s.tokens = nil
+	s.needsSignIn, s.expectSignIn = true, false
+	u.forgetSignIn(s.acct, tokens)
+	u.refreshState()
+}
+
+// forgetSignIn deletes a's stored refresh token and revokes it at the
+// provider where possible, in a goroutine, bounded by signOutTimeout.
+// tokens is the source the session used, nil when it had none. A failure
+// is shown; it does not undo the sign-out.
+func (u *UI) forgetSignIn(a account.Account, tokens tokenSource) {
+	if tokens == nil {
+		tokens = u.newSilentTokens(a)
+	}
+	done := make(chan struct{})
+	earlier := u.signingOut[a.JID]
+	u.signingOut[a.JID] = done
+	go func() {
+		if earlier != nil {
+			<-earlier
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), signOutTimeout)
+		err := tokens.SignOut(ctx)
+		cancel()
+		close(done)
+		u.do(func() {
+			if u.signingOut[a.JID] == done {
+				delete(u.signingOut, a.JID)
+			}
+			if err != nil {
+				u.showNotice("Signed out of " + a.JID + ", but: " + err.Error())
+			}
+		})
+	}()
+}
