@@ -2,8 +2,10 @@ package app
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/im"
 )
@@ -115,9 +117,13 @@ type SignInRequired struct {
 
 // Message returns a sentence for the user.
 func (e SignInRequired) Message() string {
-	msg := "Sign in again: this account's authorization has expired or was withdrawn."
+	msg := "Sign in again in your browser to use this account."
 	if e.Err != nil {
-		msg += " (" + e.Err.Error() + ")"
+		// The reason often starts with account.ErrSignInAgain's own words.
+		reason := strings.TrimPrefix(e.Err.Error(), account.ErrSignInAgain.Error()+": ")
+		if reason != account.ErrSignInAgain.Error() {
+			msg += " (" + reason + ")"
+		}
 	}
 	return msg
 }

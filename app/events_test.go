@@ -1,11 +1,30 @@
 package app_test
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 )
+
+func TestSignInRequiredMessage(t *testing.T) {
+	for i, tc := range []struct {
+		err  error
+		want string
+	}{
+		0: {nil, "Sign in again in your browser to use this account."},
+		1: {fmt.Errorf("%w: no refresh token stored", account.ErrSignInAgain), "Sign in again in your browser to use this account. (no refresh token stored)"},
+		2: {account.ErrSignInAgain, "Sign in again in your browser to use this account."},
+		3: {errors.New("not-authorized"), "Sign in again in your browser to use this account. (not-authorized)"},
+	} {
+		if got := (app.SignInRequired{Err: tc.err}).Message(); got != tc.want {
+			t.Errorf("%d: %q, want %q", i, got, tc.want)
+		}
+	}
+}
 
 func TestAuthFailedMessage(t *testing.T) {
 	for i, tc := range []struct {
