@@ -15,6 +15,7 @@ import (
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/app/oauthtest"
 	"github.com/palaver-im/palaver/app/prosodytest"
 )
 
@@ -263,15 +264,27 @@ func snap(t *testing.T, wid string) string {
 }
 
 // wordAt finds word in a screenshot with OCR and returns the middle of its
-// box in window coordinates.
+// box in window coordinates. When the word appears more than once, the
+// lowest one wins: a dialog's button sits below the text that explains it.
 func wordAt(t *testing.T, png, word string) (string, string) {
 	t.Helper()
-	big := enlarge(t, png)
-	out, err := exec.Command("tesseract", big, "-", "tsv").Output()
-	if err != nil {
-		t.Fatalf("tesseract: %v", err)
+	// Two readings: inverted grey reads dark text on light, a threshold
+	// reads white text on coloured buttons.
+	var tsv strings.Builder
+	for _, prep := range [][]string{{"-negate", "-normalize"}, {"-threshold", "60%"}} {
+		big := strings.TrimSuffix(png, ".png") + "-words.png"
+		args := append([]string{png, "-resize", fmt.Sprint(scale*100) + "%", "-colorspace", "Gray"}, prep...)
+		if out, err := exec.Command("convert", append(args, big)...).CombinedOutput(); err != nil {
+			t.Fatalf("convert: %v\n%s", err, out)
+		}
+		out, err := exec.Command("tesseract", big, "-", "tsv").Output()
+		if err != nil {
+			t.Fatalf("tesseract: %v", err)
+		}
+		tsv.Write(out)
 	}
-	for _, line := range strings.Split(string(out), "\n") {
+	x, y := -1, -1
+	for _, line := range strings.Split(tsv.String(), "\n") {
 		f := strings.Split(line, "\t")
 		if len(f) == 12 && strings.TrimSpace(f[11]) == word {
 			var l, tp, w, h int
@@ -279,11 +292,15 @@ func wordAt(t *testing.T, png, word string) (string, string) {
 			fmt.Sscan(f[7], &tp)
 			fmt.Sscan(f[8], &w)
 			fmt.Sscan(f[9], &h)
-			return fmt.Sprint((l + w/2) / scale), fmt.Sprint((tp + h/2) / scale)
+			if cy := (tp + h/2) / scale; cy > y {
+				x, y = (l+w/2)/scale, cy
+			}
 		}
 	}
-	t.Fatalf("OCR found no %q in the window", word)
-	return "", ""
+	if y < 0 {
+		t.Fatalf("OCR found no %q in the window", word)
+	}
+	return fmt.Sprint(x), fmt.Sprint(y)
 }
 
 // window waits for a visible window named name and returns its id.
@@ -464,4 +481,121 @@ func peakRSS(pid int) int {
 		}
 	}
 	return 0
+}
+
+// TestSmokeOAuthSignIn signs the real binary in with OAuth: a real
+// oidc-provider, Prosody with our OAuth module, and the system browser
+// replaced by an xdg-open on PATH that hands the URL to this test, which
+// then plays the browser (the provider's real login page, then the
+// redirect to Palaver's loopback listener). With no refresh token stored,
+// the window asks to sign in; a click on its button starts the flow.
+func TestSmokeOAuthSignIn(t *testing.T) {
+	for _, tool := range []string{"xdotool", "import", "tesseract"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			need(t, tool+" is not installed")
+		}
+	}
+	if os.Getenv("DISPLAY") == "" {
+		need(t, "no X display")
+	}
+	as := oauthtest.Start(t, "alice", "alice-secret")
+	srv := oauthtest.StartProsody(t, as, prosodytest.Options{})
+	aliceJID := "alice@" + srv.Domain
+	dir := t.TempDir()
+	cfg := account.Config{Accounts: []account.Account{{
+		JID: aliceJID, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile,
+		Auth: account.AuthOAuth,
+		OAuth: account.OAuthSettings{
+			Provider: account.ProviderGeneric, ClientID: as.ClientID, Issuer: as.Issuer,
+			Scopes: as.Scopes, Mechanism: account.MechanismOAuthBearer,
+		},
+	}}}
+	if err := cfg.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	keys := account.Keychain{}
+	_ = keys.DeleteRefreshToken(aliceJID)
+	t.Cleanup(func() { _ = keys.DeleteRefreshToken(aliceJID) })
+
+	// The "system browser": records the URL for the test.
+	bindir := t.TempDir()
+	urls := filepath.Join(bindir, "urls")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$1\" >> " + urls + "\n"
+	if err := os.WriteFile(filepath.Join(bindir, "xdg-open"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	bin := filepath.Join(t.TempDir(), "palaver")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	var logs lockedBuffer
+	cmd := exec.Command(bin, "--config-dir", dir)
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "PATH="+bindir+":"+os.Getenv("PATH"))
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("palaver output:\n%s", logs.String())
+		}
+	})
+
+	wid := window(t, "Palaver")
+	shot := waitForText(t, wid, "Other OAuth provider")
+	x, y := wordAt(t, shot, "Other")
+	xdo(t, "mousemove", "--window", wid, x, y, "click", "1")
+
+	var authURL string
+	deadline := time.Now().Add(20 * time.Second)
+	for authURL == "" {
+		if b, err := os.ReadFile(urls); err == nil {
+			authURL = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Palaver never opened the browser (screenshot: %s)", keep(t, snap(t, wid)))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.HasPrefix(authURL, as.AuthURL) || !strings.Contains(authURL, "code_challenge_method=S256") {
+		t.Errorf("authorization URL %q", authURL)
+	}
+	if err := as.Browser("alice", "alice-secret")(authURL); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	waitForText(t, wid, "Online as "+aliceJID)
+	if tok, err := keys.RefreshToken(aliceJID); err != nil || tok == "" {
+		t.Errorf("no refresh token in the keychain after signing in: %v", err)
+	}
+	if strings.Contains(logs.String(), "Error in Fyne call thread") {
+		t.Errorf("widgets were touched off Fyne's goroutine:\n%s", logs.String())
+	}
+}
+
+// waitForText screenshots a window until OCR reads text in it, and
+// returns the screenshot.
+func waitForText(t *testing.T, wid, text string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		shot := snap(t, wid)
+		got := ocr(t, shot)
+		if strings.Contains(strings.Join(strings.Fields(got), " "), text) {
+			return shot
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the window never showed %q; OCR read:\n%s\n(screenshot: %s)", text, got, keep(t, shot))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 }
