@@ -123,8 +123,10 @@ deps-run:
 	$(GO) mod download
 
 ## test: the whole suite, with the race detector, against real services.
+## The timeout leaves room for a cold cgo build of the GUI inside the
+## smoke tests (about 4 minutes on two cores).
 test: deps
-	.ci/with-services $(GO) test -race -count=1 -v ./...
+	.ci/with-services $(GO) test -race -count=1 -timeout 20m -v ./...
 
 ## run: run the app from source. Without a locale (LANG unset, C or POSIX)
 ## it uses LANG=C.UTF-8 and English, so that Fyne finds a language.
