@@ -64,11 +64,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/palaver-im/palaver/app/internal/testproc"
 )
 
 // XMPPScope is the scope an access token needs for the XMPP server started
@@ -139,7 +140,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	users map[string]string
-	proc  *process
+	proc  *testproc.Process
 }
 
 // Start starts an authorization server for the test, with the accounts
@@ -219,8 +220,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 	ready := make(chan readyLine, 1)
 	cmd.Stdout = &stdoutWriter{log: s.logs, ready: ready}
 	cmd.Stderr = s.logs
-	cmd.SysProcAttr = sysProcAttr()
-	p, err := startProcess(cmd)
+	p, err := testproc.Start(cmd)
 	if err != nil {
 		t.Fatalf("oauthtest: starting %s: %v", cmd, err)
 	}
@@ -231,8 +231,8 @@ func StartWith(t testing.TB, opts Options) *Server {
 	var info readyLine
 	select {
 	case info = <-ready:
-	case <-p.done:
-		t.Fatalf("oauthtest: the authorization server exited before it was ready (%v)", p.err)
+	case <-p.Done:
+		t.Fatalf("oauthtest: the authorization server exited before it was ready (%v)", p.Err)
 	case <-time.After(startTimeout):
 		t.Fatalf("oauthtest: the authorization server was not ready within %v", startTimeout)
 	}
@@ -466,7 +466,7 @@ func (s *Server) Stop() {
 	s.proc = nil
 	s.mu.Unlock()
 	if p != nil {
-		p.stop()
+		p.Stop(5 * time.Second)
 	}
 }
 
@@ -621,55 +621,4 @@ func (b *logBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// process is a started child process.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // the result of Wait, set before done is closed
-}
-
-// startProcess starts cmd and reaps it in the background.
-func startProcess(cmd *exec.Cmd) (*process, error) {
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// The parent-death signal is sent when the thread that started the
-		// child exits, so keep this goroutine on its thread until the
-		// child is gone.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// stop terminates the process (SIGTERM, then SIGKILL after 5 s) and waits
-// for it.
-func (p *process) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		_ = p.cmd.Process.Kill()
-	}
-	select {
-	case <-p.done:
-		return
-	case <-time.After(5 * time.Second):
-	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
 }

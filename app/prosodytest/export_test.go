@@ -7,7 +7,7 @@ func PID(s *Server) int {
 	if s.proc == nil {
 		return 0
 	}
-	return s.proc.cmd.Process.Pid
+	return s.proc.Cmd.Process.Pid
 }
 
 // LuaString exposes luaString to the tests.

@@ -2,13 +2,7 @@
 
 package prosodytest
 
-import (
-	"io/fs"
-	"os"
-)
-
-// terminateSignal stops Prosody; there is no SIGTERM here.
-var terminateSignal = os.Kill
+import "io/fs"
 
 // canSearch reports true: there are no Unix permissions to check.
 func canSearch(fs.FileInfo, int, int) bool { return true }

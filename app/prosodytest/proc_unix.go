@@ -7,9 +7,6 @@ import (
 	"syscall"
 )
 
-// terminateSignal asks Prosody to shut down cleanly.
-var terminateSignal = syscall.SIGTERM
-
 // canSearch reports whether the user uid, group gid may search the folder
 // described by fi (supplementary groups are not considered).
 func canSearch(fi fs.FileInfo, uid, gid int) bool {

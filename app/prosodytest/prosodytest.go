@@ -32,12 +32,13 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/palaver-im/palaver/app/internal/testproc"
 )
 
 // Domain is the XMPP domain every test server serves.
@@ -105,7 +106,7 @@ type Server struct {
 	logFile, outFile    string
 
 	mu   sync.Mutex
-	proc *process
+	proc *testproc.Process
 }
 
 // account is the system user that runs Prosody when the tests run as root.
@@ -452,10 +453,9 @@ func (s *Server) launch() error {
 	cmd := s.command(s.prosody, "--config", s.ConfigFile, "-F")
 	cmd.Dir = s.Dir
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = sysProcAttr()
 	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
 	logStart := fileSize(s.logFile) // Prosody appends to the log of earlier runs
-	p, err := startProcess(cmd)
+	p, err := testproc.Start(cmd)
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", cmd, err)
 	}
@@ -466,8 +466,8 @@ func (s *Server) launch() error {
 	deadline := time.Now().Add(startTimeout)
 	for {
 		select {
-		case <-p.done:
-			return fmt.Errorf("prosody exited before accepting connections (%v); console output:\n%s", p.err, s.console())
+		case <-p.Done:
+			return fmt.Errorf("prosody exited before accepting connections (%v); console output:\n%s", p.Err, s.console())
 		default:
 		}
 		perr := probe(s.Addr, s.Domain)
@@ -525,7 +525,7 @@ func (s *Server) Stop() {
 	s.proc = nil
 	s.mu.Unlock()
 	if p != nil {
-		p.stop()
+		p.Stop(5 * time.Second)
 	}
 }
 
@@ -601,54 +601,6 @@ func readFile(name string) string {
 		return fmt.Sprintf("(%v)", err)
 	}
 	return string(b)
-}
-
-// process is a started child process.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // the result of Wait, set before done is closed
-}
-
-// startProcess starts cmd and reaps it in the background.
-func startProcess(cmd *exec.Cmd) (*process, error) {
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// The parent-death signal is sent when the thread that started the
-		// child exits, so keep this goroutine on its thread until the
-		// child is gone.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// stop terminates the process and waits for it.
-func (p *process) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(terminateSignal)
-	select {
-	case <-p.done:
-		return
-	case <-time.After(5 * time.Second):
-	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
 }
 
 // RosterItem is a contact written straight into a user's stored roster.

@@ -1,8 +1,7 @@
 //go:build !linux
 
-package oauthtest
+package testproc
 
 import "syscall"
 
-// sysProcAttr returns nil: only Linux has a parent-death signal.
 func sysProcAttr() *syscall.SysProcAttr { return nil }

@@ -1,8 +1,0 @@
-//go:build !linux
-
-package prosodytest
-
-import "syscall"
-
-// sysProcAttr returns nil: only Linux has a parent-death signal.
-func sysProcAttr() *syscall.SysProcAttr { return nil }
