@@ -57,31 +57,7 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = keys.DeletePassword(aliceJID) })
 
-	bin := filepath.Join(t.TempDir(), "palaver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	var logs lockedBuffer
-	cmd := exec.Command(bin, "--config-dir", dir)
-	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("palaver output:\n%s", logs.String())
-		}
-	})
+	logs := startApp(t, buildApp(t), dir)
 
 	began := time.Now()
 	wid := window(t, "Palaver")
@@ -157,6 +133,45 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 	if strings.Contains(logs.String(), "Error in Fyne call thread") {
 		t.Errorf("widgets were touched off Fyne's goroutine:\n%s", logs.String())
 	}
+}
+
+// buildApp builds the real binary and returns its path.
+func buildApp(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "palaver")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startApp runs bin with the profile dir and extra environment until the
+// test ends (then it is interrupted, so that it signs out), and returns
+// its output, which is logged if the test failed.
+func startApp(t *testing.T, bin, dir string, env ...string) *lockedBuffer {
+	t.Helper()
+	logs := &lockedBuffer{}
+	cmd := exec.Command(bin, "--config-dir", dir)
+	cmd.Env = append(append(os.Environ(), "LANG=C.UTF-8"), env...)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("palaver output:\n%s", logs.String())
+		}
+	})
+	return logs
 }
 
 // lockedBuffer collects a process's output while the test reads it.
@@ -387,10 +402,7 @@ func BenchmarkBinarySignIn5000(b *testing.B) {
 		b.Skip("no keychain: ", err)
 	}
 	b.Cleanup(func() { _ = keys.DeletePassword(aliceJID) })
-	bin := filepath.Join(b.TempDir(), "palaver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildApp(b)
 
 	var settled, maxApply time.Duration
 	var peak int
@@ -525,31 +537,7 @@ func TestSmokeOAuthSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bin := filepath.Join(t.TempDir(), "palaver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	var logs lockedBuffer
-	cmd := exec.Command(bin, "--config-dir", dir)
-	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "PATH="+bindir+":"+os.Getenv("PATH"))
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("palaver output:\n%s", logs.String())
-		}
-	})
+	logs := startApp(t, buildApp(t), dir, "PATH="+bindir+":"+os.Getenv("PATH"))
 
 	wid := window(t, "Palaver")
 	shot := waitForText(t, wid, "Other OAuth provider")
