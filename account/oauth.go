@@ -90,8 +90,10 @@ func (s OAuthSettings) Validate() error {
 			}
 		}
 	}
-	if p.Discovery && s.Issuer == "" && (s.AuthURL == "" || s.TokenURL == "") {
-		return errors.New("enter the issuer URL, or both the authorization and the token endpoint")
+	// With neither an issuer nor endpoints, Palaver asks the XMPP server
+	// (see ErrNoIssuer); half a pair of endpoints is a mistake.
+	if p.Discovery && s.Issuer == "" && (s.AuthURL == "") != (s.TokenURL == "") {
+		return errors.New("enter both the authorization and the token endpoint, or an issuer URL, or neither to ask the server")
 	}
 	if s.Mechanism != "" && !slices.Contains(Mechanisms(), s.Mechanism) {
 		return fmt.Errorf("unknown SASL mechanism %q (known: %s)", s.Mechanism, strings.Join(Mechanisms(), ", "))
@@ -130,6 +132,12 @@ type OAuthConfig struct {
 	AuthStyle oauth2.AuthStyle
 }
 
+// ErrNoIssuer is returned by Resolve for a provider that needs discovery
+// when the settings name neither an issuer nor endpoints: the caller asks
+// the XMPP server, whose RFC 7628 error names its authorization server
+// (see app.DiscoverIssuer), and saves that as the Issuer.
+var ErrNoIssuer = errors.New("no authorization server is known yet: ask the XMPP server")
+
 // MechanismName returns the SASL mechanism the account signs in with: the
 // one set in the settings, else the preset's.
 func (s OAuthSettings) MechanismName() string {
@@ -161,6 +169,9 @@ func (s OAuthSettings) Resolve(ctx context.Context, client *http.Client) (OAuthC
 		AuthParams:    p.AuthParams,
 		Mechanism:     p.Mechanism,
 		AuthStyle:     oauth2.AuthStyleInParams,
+	}
+	if p.Discovery && s.Issuer == "" && s.AuthURL == "" && s.TokenURL == "" {
+		return OAuthConfig{}, ErrNoIssuer
 	}
 	var d *Discovery
 	if s.Issuer != "" && (s.AuthURL == "" || s.TokenURL == "") {

@@ -1,6 +1,7 @@
 package account_test
 
 import (
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -93,8 +94,8 @@ func TestOAuthSettingsValidate(t *testing.T) {
 		{name: "blank client ID", s: account.OAuthSettings{Provider: "google", ClientID: " "}, wantErr: "client ID is empty"},
 		{name: "no app ID", s: account.OAuthSettings{Provider: "facebook"}, wantErr: "the app ID is empty"},
 		{name: "no app secret", s: account.OAuthSettings{Provider: "facebook", ClientID: "1"}, wantErr: "also needs the secret"},
-		{name: "generic without endpoints", s: account.OAuthSettings{Provider: "generic", ClientID: "c"}, wantErr: "enter the issuer URL"},
-		{name: "generic with one endpoint", s: account.OAuthSettings{Provider: "generic", ClientID: "c", AuthURL: "https://op.example/a"}, wantErr: "enter the issuer URL"},
+		{name: "generic without endpoints asks the server", s: account.OAuthSettings{Provider: "generic", ClientID: "c"}},
+		{name: "generic with one endpoint", s: account.OAuthSettings{Provider: "generic", ClientID: "c", AuthURL: "https://op.example/a"}, wantErr: "enter both the authorization and the token endpoint"},
 		{name: "http issuer", s: account.OAuthSettings{Provider: "generic", ClientID: "c", Issuer: "http://op.example"}, wantErr: "must use https"},
 		{name: "http endpoint", s: account.OAuthSettings{Provider: "generic", ClientID: "c", AuthURL: "https://op.example/a", TokenURL: "http://op.example/t"}, wantErr: "token endpoint"},
 		{name: "ftp endpoint", s: account.OAuthSettings{Provider: "messenger", ClientID: "c", RevocationURL: "ftp://op.example/r"}, wantErr: "must be an https URL"},
@@ -291,5 +292,16 @@ func TestLoadSettingsFromBeforeOAuth(t *testing.T) {
 	a := c.Accounts[0]
 	if a.UsesOAuth() || a.Auth != "" || !reflect.DeepEqual(a.OAuth, account.OAuthSettings{}) || a.Validate() != nil {
 		t.Errorf("old account loaded as %+v", a)
+	}
+}
+
+func TestResolveWithoutIssuerAsksTheServer(t *testing.T) {
+	_, err := account.OAuthSettings{Provider: "generic", ClientID: "cid"}.Resolve(t.Context(), nil)
+	if !errors.Is(err, account.ErrNoIssuer) {
+		t.Fatalf("Resolve = %v, want ErrNoIssuer", err)
+	}
+	// Presets with fixed endpoints never need the server's help.
+	if _, err := (account.OAuthSettings{Provider: "google", ClientID: "cid"}).Resolve(t.Context(), nil); err != nil {
+		t.Fatalf("Resolve of a preset = %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/oauthtest"
 	"github.com/palaver-im/palaver/app/prosodytest"
 )
@@ -342,5 +343,34 @@ func TestOAuthServerDownMeansRetryLater(t *testing.T) {
 	}
 	if n := alice.count(func(e app.Event) bool { _, ok := e.(app.SignInRequired); return ok }); n != 0 {
 		t.Error("an unreachable authorization server must not ask to sign in again")
+	}
+}
+
+// An OAUTHBEARER account that names no authorization server learns it
+// from the XMPP server's RFC 7628 error, and signs in with it.
+func TestOAuthIssuerDiscoveredFromServer(t *testing.T) {
+	rig := startOAuthRig(t, 0)
+	acct := rig.account(account.MechanismOAuthBearer)
+	acct.OAuth.Issuer = ""
+	if _, err := acct.OAuth.Resolve(context.Background(), nil); !errors.Is(err, account.ErrNoIssuer) {
+		t.Fatalf("Resolve without issuer = %v", err)
+	}
+	issuer, err := app.DiscoverIssuer(context.Background(), acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if issuer != rig.as.OpenIDConfiguration() {
+		t.Errorf("discovered %q, want %q", issuer, rig.as.OpenIDConfiguration())
+	}
+	acct.OAuth.Issuer = issuer
+	alice := run(t, "alice", app.NewOAuth(acct, rig.signIn(t, acct, "alice", "alice-secret")))
+	alice.waitOnline()
+
+	// The account's own TLS rules hold while asking.
+	untrusted := acct
+	untrusted.CAFile = ""
+	var ue *certs.UntrustedError
+	if _, err := app.DiscoverIssuer(context.Background(), untrusted); !errors.As(err, &ue) {
+		t.Errorf("with an untrusted certificate: %v", err)
 	}
 }

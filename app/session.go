@@ -276,43 +276,26 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	defer cancel()
 
 	a := r.settings()
-	addr, err := a.Address()
-	if err != nil {
-		return nil, fatalError{err}
-	}
-	if a.Resource != "" {
-		if full, err := addr.WithResource(a.Resource); err == nil {
-			addr = full
-		}
-	}
-	verifier := &certs.Verifier{ServerName: addr.Domainpart(), Pinned: a.IsPinned, CAFile: a.CAFile}
-	tlsCfg, err := verifier.Config()
-	if err != nil {
+	if _, err := a.Address(); err != nil {
 		return nil, fatalError{err}
 	}
 	secret, mechs, err := r.credentials(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-
-	conn, err := r.dial(ctx, addr, a.ServerAddr(), a.DirectTLS, tlsCfg)
-	if err != nil {
+	sess, verifier, err := openSession(ctx, a, secret, mechs)
+	var unreachable *unreachableError
+	switch {
+	case err == nil:
+		return sess, nil
+	case errors.As(err, &unreachable):
 		if ue := verifier.Rejected(); ue != nil {
 			return nil, fatalError{ue}
 		}
-		return nil, fmt.Errorf("cannot reach the server: %w", err)
-	}
-	features := []xmpp.StreamFeature{}
-	if _, ok := conn.(*tls.Conn); !ok {
-		features = append(features, xmpp.StartTLS(tlsCfg))
-	}
-	creds := func() ([]byte, []byte, []byte) {
-		return []byte(addr.Localpart()), []byte(secret), nil
-	}
-	features = append(features, saslauth.Feature(creds, mechs...), xmpp.BindResource())
-	sess, err := xmpp.NewClientSession(ctx, addr, conn, features...)
-	if err != nil {
-		conn.Close()
+		return nil, err
+	case verifier == nil:
+		return nil, fatalError{err} // bad settings: CA file, address
+	default:
 		var (
 			fail *saslauth.Failure
 			nom  *saslauth.NoMechanismError
@@ -334,12 +317,92 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 		}
 		return nil, fmt.Errorf("signing in failed: %w", err)
 	}
-	return sess, nil
 }
 
-// dial opens the TCP (or direct TLS) connection: to the override address
-// when there is one, else by DNS SRV lookup (XEP-0368 direct TLS first).
-func (r *runner) dial(ctx context.Context, addr jid.JID, override string, directTLS bool, cfg *tls.Config) (net.Conn, error) {
+// unreachableError is a failure to connect at all (DNS, TCP, direct TLS).
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string { return "cannot reach the server: " + e.err.Error() }
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// openSession dials the server of a, secures the stream, signs in with
+// secret by the first of mechs the server offers, and binds a resource.
+// The verifier tells whether a TLS failure was the certificate; it is nil
+// when the settings themselves are unusable.
+func openSession(ctx context.Context, a account.Account, secret string, mechs []saslauth.Mechanism) (*xmpp.Session, *certs.Verifier, error) {
+	addr, err := a.Address()
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.Resource != "" {
+		if full, err := addr.WithResource(a.Resource); err == nil {
+			addr = full
+		}
+	}
+	verifier := &certs.Verifier{ServerName: addr.Domainpart(), Pinned: a.IsPinned, CAFile: a.CAFile}
+	tlsCfg, err := verifier.Config()
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := dialServer(ctx, addr, a.ServerAddr(), a.DirectTLS, tlsCfg)
+	if err != nil {
+		return nil, verifier, &unreachableError{err}
+	}
+	features := []xmpp.StreamFeature{}
+	if _, ok := conn.(*tls.Conn); !ok {
+		features = append(features, xmpp.StartTLS(tlsCfg))
+	}
+	creds := func() ([]byte, []byte, []byte) {
+		return []byte(addr.Localpart()), []byte(secret), nil
+	}
+	features = append(features, saslauth.Feature(creds, mechs...), xmpp.BindResource())
+	sess, err := xmpp.NewClientSession(ctx, addr, conn, features...)
+	if err != nil {
+		conn.Close()
+		return nil, verifier, err
+	}
+	return sess, verifier, nil
+}
+
+// DiscoverIssuer asks the XMPP server of a where its OAuth authorization
+// server is, for an OAUTHBEARER account whose settings name none: it
+// offers a placeholder token, and the server's RFC 7628 error (§3.2.2)
+// names the openid-configuration document. The returned URL goes into
+// account.OAuthSettings.Issuer. The TLS rules are the account's own: an
+// untrusted certificate gives a *certs.UntrustedError.
+func DiscoverIssuer(ctx context.Context, a account.Account) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	sess, verifier, err := openSession(ctx, a, "palaver-asks-for-the-authorization-server", []saslauth.Mechanism{saslauth.OAuthBearer})
+	if err == nil {
+		_ = sess.Close()
+		_ = sess.Conn().Close()
+		return "", errors.New("the server accepted a placeholder token; it cannot be trusted to name an authorization server")
+	}
+	if verifier != nil {
+		if ue := verifier.Rejected(); ue != nil {
+			return "", ue
+		}
+	}
+	var (
+		bearer *saslauth.BearerError
+		nom    *saslauth.NoMechanismError
+	)
+	switch {
+	case errors.As(err, &bearer) && bearer.OpenIDConfiguration != "":
+		return bearer.OpenIDConfiguration, nil
+	case errors.As(err, &nom):
+		return "", fmt.Errorf("the server does not sign in with OAUTHBEARER: %w", err)
+	case errors.As(err, &bearer):
+		return "", errors.New("the server names no authorization server: enter its issuer URL")
+	}
+	return "", fmt.Errorf("asking the server for its authorization server: %w", err)
+}
+
+// dialServer opens the TCP (or direct TLS) connection: to the override
+// address when there is one, else by DNS SRV lookup (XEP-0368 direct TLS
+// first).
+func dialServer(ctx context.Context, addr jid.JID, override string, directTLS bool, cfg *tls.Config) (net.Conn, error) {
 	if override == "" {
 		d := dial.Dialer{TLSConfig: cfg}
 		return d.Dial(ctx, "tcp", addr)
