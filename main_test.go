@@ -499,8 +499,10 @@ func peakRSS(pid int) int {
 // oidc-provider, Prosody with our OAuth module, and the system browser
 // replaced by an xdg-open on PATH that hands the URL to this test, which
 // then plays the browser (the provider's real login page, then the
-// redirect to Palaver's loopback listener). With no refresh token stored,
-// the window asks to sign in; a click on its button starts the flow.
+// redirect to Palaver's loopback listener). The account names no
+// authorization server, so Palaver asks the XMPP server for it. With no
+// refresh token stored, the window asks to sign in; a click on its button
+// starts the flow.
 func TestSmokeOAuthSignIn(t *testing.T) {
 	for _, tool := range []string{"xdotool", "import", "tesseract"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -517,8 +519,9 @@ func TestSmokeOAuthSignIn(t *testing.T) {
 	cfg := account.Config{Accounts: []account.Account{{
 		JID: aliceJID, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile,
 		Auth: account.AuthOAuth,
+		// No issuer: Palaver asks the XMPP server for it (RFC 7628).
 		OAuth: account.OAuthSettings{
-			Provider: account.ProviderGeneric, ClientID: as.ClientID, Issuer: as.Issuer,
+			Provider: account.ProviderGeneric, ClientID: as.ClientID,
 			Scopes: as.Scopes, Mechanism: account.MechanismOAuthBearer,
 		},
 	}}}
@@ -564,6 +567,9 @@ func TestSmokeOAuthSignIn(t *testing.T) {
 	waitForText(t, wid, "Online as "+aliceJID)
 	if tok, err := keys.RefreshToken(aliceJID); err != nil || tok == "" {
 		t.Errorf("no refresh token in the keychain after signing in: %v", err)
+	}
+	if saved, err := account.Load(dir); err != nil || saved.Accounts[0].OAuth.Issuer != as.OpenIDConfiguration() {
+		t.Errorf("the issuer the server named was not kept: %+v, %v", saved, err)
 	}
 	if strings.Contains(logs.String(), "Error in Fyne call thread") {
 		t.Errorf("widgets were touched off Fyne's goroutine:\n%s", logs.String())

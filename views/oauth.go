@@ -82,6 +82,10 @@ func (t *silentTokens) source(ctx context.Context) (*account.TokenSource, error)
 		return src, nil
 	}
 	cfg, err := t.settings.Resolve(ctx, t.cfg.HTTPClient)
+	if errors.Is(err, account.ErrNoIssuer) {
+		// Never signed in: the browser sign-in asks the server first.
+		return nil, fmt.Errorf("%w: %w", account.ErrSignInAgain, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -194,12 +198,22 @@ func (u *UI) authorize(a account.Account) {
 
 	settings, client, timeout := a.OAuth, u.httpClient, u.flowTimeout
 	open := u.opener(f)
-	run := u.runFlow
+	run, discover := u.runFlow, u.discoverIssuer
 	// A sign-out of the same account still under way deletes the stored
 	// refresh token: it must be done before the new one can be stored.
 	earlier := u.signingOut[a.JID]
 	go func() {
 		cfg, err := settings.Resolve(ctx, client)
+		if errors.Is(err, account.ErrNoIssuer) {
+			// No issuer or endpoints: the XMPP server names its
+			// authorization server (RFC 7628), kept for next time.
+			var issuer string
+			if issuer, err = discover(ctx, a); err == nil {
+				settings.Issuer = issuer
+				u.do(func() { u.issuerFound(f, issuer) })
+				cfg, err = settings.Resolve(ctx, client)
+			}
+		}
 		var tok *oauth2.Token
 		if err == nil {
 			tok, err = run(ctx, account.Flow{Config: cfg, Open: open, Timeout: timeout, HTTPClient: client})
@@ -213,6 +227,19 @@ func (u *UI) authorize(a account.Account) {
 		}
 		u.do(func() { u.signInEnded(f, cfg, tok, err) })
 	}()
+}
+
+// issuerFound keeps the authorization server that f's account's XMPP
+// server named, in the sign-in and in the settings.
+func (u *UI) issuerFound(f *signIn, issuer string) {
+	f.acct.OAuth.Issuer = issuer
+	if a := u.cfg.Find(f.acct.JID); a != nil {
+		a.OAuth.Issuer = issuer
+		if err := u.cfg.Save(u.dir); err != nil {
+			// The sign-in goes on; the next one asks the server again.
+			u.showNotice("Could not save the settings: " + err.Error())
+		}
+	}
 }
 
 // opener returns the Flow's Open for f: it opens the page with

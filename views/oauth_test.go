@@ -369,10 +369,14 @@ func TestAccountDialogValidatesProviderSettings(t *testing.T) {
 		t.Fatalf("Facebook's server %q stayed", host)
 	}
 	formEntry(t, d, "Client ID").SetText("palaver")
+	// Without issuer and endpoints Palaver asks the server; half a pair of
+	// endpoints is a mistake.
+	formEntry(t, d, "Authorization URL").SetText("https://auth.example.org/authorize")
 	test.Tap(button(t, d, "Save and sign in"))
-	if !labelContaining(d, "enter the issuer URL, or both the authorization and the token endpoint") {
-		t.Fatal("no inline error without issuer or endpoints")
+	if !labelContaining(d, "enter both the authorization and the token endpoint") {
+		t.Fatal("no inline error for an authorization endpoint without a token endpoint")
 	}
+	formEntry(t, d, "Authorization URL").SetText("")
 	formEntry(t, d, "Issuer URL").SetText("http://auth.example.org")
 	test.Tap(button(t, d, "Save and sign in"))
 	if !labelContaining(d, "must use https") {
@@ -435,6 +439,42 @@ func TestOAuthSignInStartsCoreWithTokens(t *testing.T) {
 		t.Fatalf("keychain holds %q", got)
 	}
 	assertCalls(t, h.core)
+}
+
+// An account with neither issuer nor endpoints learns its authorization
+// server from the XMPP server, keeps it, and signs in.
+func TestIssuerIsAskedFromTheServer(t *testing.T) {
+	srv := newAuthServer(t)
+	h := newHarness(t)
+	asked := make(chan string, 1)
+	h.ui.discoverIssuer = func(_ context.Context, a account.Account) (string, error) {
+		asked <- a.JID
+		return srv.URL, nil
+	}
+	h.browser.setAnswer(signedInAnswer)
+	h.ui.Show()
+	h.setUpGeneric("")
+	page := h.browser.waitOpened(1)
+	if !strings.HasPrefix(page.String(), srv.URL+"/authorize?") {
+		t.Fatalf("the browser opened %s", page)
+	}
+	h.drain() // the issuer the server named, kept
+	h.drain() // the flow's outcome
+	select {
+	case jid := <-asked:
+		if jid != me {
+			t.Errorf("asked the server of %q", jid)
+		}
+	default:
+		t.Fatal("the server was not asked")
+	}
+	cfg, err := account.Load(h.dir)
+	if err != nil || len(cfg.Accounts) != 1 || cfg.Accounts[0].OAuth.Issuer != srv.URL {
+		t.Fatalf("saved settings %+v, %v: the issuer the server named is not kept", cfg, err)
+	}
+	if len(h.starts) != 1 || h.starts[0].OAuth.Issuer != srv.URL {
+		t.Fatalf("starts %+v", h.starts)
+	}
 }
 
 func TestWaitingDialogCancelEndsTheFlow(t *testing.T) {

@@ -69,6 +69,9 @@ type UI struct {
 	httpClient  *http.Client
 	flowTimeout time.Duration
 	runFlow     func(context.Context, account.Flow) (*oauth2.Token, error)
+	// discoverIssuer asks an account's XMPP server for its authorization
+	// server (app.DiscoverIssuer; tests replace it).
+	discoverIssuer func(context.Context, account.Account) (string, error)
 	// flow is the browser sign-in under way, nil when none.
 	flow *signIn
 	// signingOut holds, per account, a channel closed when its sign-out
@@ -117,20 +120,21 @@ func New(o Options) *UI {
 		cfg = &account.Config{}
 	}
 	u := &UI{
-		app:        o.App,
-		dir:        o.Dir,
-		cfg:        cfg,
-		cfgErr:     o.ConfigErr,
-		secrets:    o.Secrets,
-		trace:      o.Trace,
-		start:      o.Start,
-		tokenStore: o.Tokens,
-		openURL:    o.OpenURL,
-		runFlow:    func(ctx context.Context, f account.Flow) (*oauth2.Token, error) { return f.Authorize(ctx) },
-		signingOut: make(map[string]chan struct{}),
-		do:         fyne.Do,
-		frame:      frame,
-		trustOpen:  make(map[string]dialog.Dialog),
+		app:            o.App,
+		dir:            o.Dir,
+		cfg:            cfg,
+		cfgErr:         o.ConfigErr,
+		secrets:        o.Secrets,
+		trace:          o.Trace,
+		start:          o.Start,
+		tokenStore:     o.Tokens,
+		openURL:        o.OpenURL,
+		runFlow:        func(ctx context.Context, f account.Flow) (*oauth2.Token, error) { return f.Authorize(ctx) },
+		discoverIssuer: app.DiscoverIssuer,
+		signingOut:     make(map[string]chan struct{}),
+		do:             fyne.Do,
+		frame:          frame,
+		trustOpen:      make(map[string]dialog.Dialog),
 	}
 	if u.openURL == nil {
 		u.openURL = o.App.OpenURL
