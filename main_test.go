@@ -130,16 +130,30 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if strings.Contains(logs.String(), "Error in Fyne call thread") {
-		t.Errorf("widgets were touched off Fyne's goroutine:\n%s", logs.String())
+	checkLogs(t, logs)
+}
+
+// checkLogs fails the test if the app touched widgets off Fyne's goroutine
+// or the race detector found a data race in it.
+func checkLogs(t *testing.T, logs *lockedBuffer) {
+	t.Helper()
+	for _, bad := range []string{"Error in Fyne call thread", "WARNING: DATA RACE"} {
+		if strings.Contains(logs.String(), bad) {
+			t.Errorf("the app logged %q:\n%s", bad, logs.String())
+		}
 	}
 }
 
-// buildApp builds the real binary and returns its path.
+// buildApp builds the real binary and returns its path, with the race
+// detector when the tests have it.
 func buildApp(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "palaver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
@@ -402,6 +416,9 @@ func BenchmarkBinarySignIn5000(b *testing.B) {
 		b.Skip("no keychain: ", err)
 	}
 	b.Cleanup(func() { _ = keys.DeletePassword(aliceJID) })
+	if raceEnabled {
+		b.Skip("measure without -race")
+	}
 	bin := buildApp(b)
 
 	var settled, maxApply time.Duration
@@ -571,9 +588,7 @@ func TestSmokeOAuthSignIn(t *testing.T) {
 	if saved, err := account.Load(dir); err != nil || saved.Accounts[0].OAuth.Issuer != as.OpenIDConfiguration() {
 		t.Errorf("the issuer the server named was not kept: %+v, %v", saved, err)
 	}
-	if strings.Contains(logs.String(), "Error in Fyne call thread") {
-		t.Errorf("widgets were touched off Fyne's goroutine:\n%s", logs.String())
-	}
+	checkLogs(t, logs)
 }
 
 // waitForText screenshots a window until OCR reads text in it, and
