@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -360,5 +361,33 @@ func TestStoredRosterArrives(t *testing.T) {
 	bob := reset.Contacts[0]
 	if bob.Name != `Bob "the builder"` || bob.Subscription != "both" || !slices.Equal(bob.Groups, []string{"Friends", "Work"}) {
 		t.Errorf("bob = %+v", bob)
+	}
+}
+
+// Roster commands are carried out in the order they were given: an add
+// (roster set, then a subscription request) must not be overtaken by the
+// remove that follows it, or the request would bring the contact back.
+func TestRosterCommandsKeepTheirOrder(t *testing.T) {
+	srv := prosodytest.Start(t)
+	alice := startUser(t, srv, "alice")
+	alice.waitOnline()
+	for i := range 5 {
+		who := fmt.Sprintf("erin%d@%s", i, srv.Domain)
+		alice.c.AddContact(who, "Erin", nil)
+		alice.c.RemoveContact(who)
+	}
+	frank := "frank@" + srv.Domain
+	alice.c.AddContact(frank, "Frank", nil)
+	alice.wait("frank added", func(e app.Event) bool {
+		u, ok := e.(app.ContactUpdated)
+		return ok && u.Contact.JID == frank && u.Contact.Pending
+	})
+	alice.c.Disconnect()
+	alice.wait("offline", isState(app.Offline))
+	mark := alice.mark()
+	alice.c.Connect()
+	reset := alice.waitFrom(mark, "roster", func(e app.Event) bool { _, ok := e.(app.RosterReset); return ok }).(app.RosterReset)
+	if len(reset.Contacts) != 1 || reset.Contacts[0].JID != frank {
+		t.Errorf("roster = %+v, want only frank", reset.Contacts)
 	}
 }

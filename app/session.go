@@ -19,6 +19,7 @@ import (
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/app/internal/queue"
 	"github.com/palaver-im/palaver/app/saslauth"
 )
 
@@ -70,6 +71,8 @@ type runner struct {
 	own      im.Presence
 	failures int
 	roster   *rosterState
+	// rosterOps feeds the roster worker of the current session.
+	rosterOps *queue.Queue[cmdRoster]
 }
 
 func (r *runner) loop(ctx context.Context) error {
@@ -421,8 +424,20 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 	h := newHandler(r.Client, sess, r.roster)
 	served := make(chan error, 1)
 	go func() { served <- sess.Serve(h) }()
+	// Roster changes are IQ round trips: one worker carries them out in the
+	// order they were asked for, so the session goroutine keeps taking
+	// commands and "add" never overtakes a later "remove".
+	r.rosterOps = queue.New[cmdRoster]()
+	opsCtx, stopOps := context.WithCancel(ctx)
+	opsDone := make(chan struct{})
+	go func() {
+		defer close(opsDone)
+		r.rosterWorker(opsCtx, sess, r.rosterOps)
+	}()
 	defer func() {
 		sess.Conn().Close()
+		stopOps()
+		<-opsDone
 		h.allOffline()
 	}()
 
@@ -507,9 +522,7 @@ func (r *runner) do(ctx context.Context, sess *xmpp.Session, cmd command) (stop 
 	case cmdMessage:
 		r.sendMessage(ctx, sess, cmd)
 	case cmdRoster:
-		// A roster change is an IQ round trip: run it aside so the session
-		// goroutine keeps taking commands.
-		go r.changeRoster(ctx, sess, cmd)
+		r.rosterOps.Push(cmd)
 	case cmdSubscription:
 		r.answerSubscription(ctx, sess, cmd)
 	}
@@ -562,6 +575,24 @@ func (r *runner) answerSubscription(ctx context.Context, sess *xmpp.Session, cmd
 	if c, ok := r.roster.get(to.String()); !ok || (!c.Pending && c.Subscription != "to" && c.Subscription != "both") {
 		if err := r.sendPresence(ctx, sess, to, stanza.SubscribePresence); err != nil {
 			r.emit(CommandFailed{base: r.b(), Op: op, JID: cmd.jid, Err: err})
+		}
+	}
+}
+
+// rosterWorker carries out roster commands in order until ctx ends; those
+// left then fail as not connected.
+func (r *runner) rosterWorker(ctx context.Context, sess *xmpp.Session, ops *queue.Queue[cmdRoster]) {
+	for {
+		select {
+		case <-ctx.Done():
+			for _, cmd := range ops.Take() {
+				r.emit(CommandFailed{base: r.b(), Op: cmd.op.String() + " contact", JID: cmd.jid, Err: errNotConnected})
+			}
+			return
+		case <-ops.Ready():
+		}
+		for _, cmd := range ops.Take() {
+			r.changeRoster(ctx, sess, cmd)
 		}
 	}
 }
