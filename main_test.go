@@ -387,7 +387,7 @@ func keep(t *testing.T, png string) string {
 // PALAVER_TRACE on, the UI reports each batch; settled means no batch for
 // a second); max-apply-ms, the longest time one batch held the UI
 // goroutine; and peak-rss-MiB, the process's peak resident memory.
-// Run it with: .ci/with-services go test -run XXX -bench BinarySignIn5000 -benchtime 3x .
+// Run it with: .ci/with-services go test -run '^$' -bench BinarySignIn5000 -benchtime 3x .
 func BenchmarkBinarySignIn5000(b *testing.B) {
 	const contacts = 5000
 	if os.Getenv("DISPLAY") == "" {

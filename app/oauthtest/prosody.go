@@ -62,9 +62,9 @@ func ProsodyOptions(as *Server, opts prosodytest.Options) prosodytest.Options {
 	palaver_oauth_client_secret = %s
 	palaver_oauth_scope = %s
 	palaver_oauth_issuer = %s
-`, as.Issuer, luaString(AuthModule), luaString(as.IntrospectionURL),
-		luaString(as.IntrospectionClientID), luaString(as.IntrospectionClientSecret),
-		luaString(XMPPScope), luaString(as.Issuer))
+`, as.Issuer, prosodytest.LuaString(AuthModule), prosodytest.LuaString(as.IntrospectionURL),
+		prosodytest.LuaString(as.IntrospectionClientID), prosodytest.LuaString(as.IntrospectionClientSecret),
+		prosodytest.LuaString(XMPPScope), prosodytest.LuaString(as.Issuer))
 	opts.Host = b.String()
 	return opts
 }
@@ -82,23 +82,4 @@ func StartProsody(t testing.TB, as *Server, opts prosodytest.Options) *prosodyte
 		xs.Register(t, name, users[name])
 	}
 	return xs
-}
-
-// luaString quotes s as a Lua string literal.
-func luaString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c == 0x7f:
-			fmt.Fprintf(&b, "\\%03d", c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }

@@ -9,6 +9,3 @@ func PID(s *Server) int {
 	}
 	return s.proc.Cmd.Process.Pid
 }
-
-// LuaString exposes luaString to the tests.
-var LuaString = luaString

@@ -342,7 +342,7 @@ func (s *Server) writePlugins(t testing.TB, plugins map[string][]byte) {
 // writeConfig writes the Prosody configuration for the current ports.
 func (s *Server) writeConfig(t testing.TB, opts Options) {
 	t.Helper()
-	q := luaString
+	q := LuaString
 	path := func(name string) string { return q(filepath.Join(s.Dir, name)) }
 	ssl := fmt.Sprintf("{ certificate = %s; key = %s; }", q(s.CAFile), path("certs/"+Domain+".key"))
 	modules := make([]string, 0, len(defaultModules)+len(opts.Modules))
@@ -395,8 +395,9 @@ VirtualHost %s
 	s.writeFile(t, s.ConfigFile, []byte(b.String()), 0o640)
 }
 
-// luaString quotes s as a Lua string literal.
-func luaString(s string) string {
+// LuaString quotes s as a Lua string literal, for configuration and
+// storage files.
+func LuaString(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {
@@ -619,13 +620,13 @@ func (s *Server) SetRoster(t testing.TB, user string, items []RosterItem) {
 	var b strings.Builder
 	b.WriteString("return {\n\t[false] = { version = 1; pending = {}; };\n")
 	for _, it := range items {
-		fmt.Fprintf(&b, "\t[%s] = { subscription = %s; ", luaString(it.JID), luaString(it.Subscription))
+		fmt.Fprintf(&b, "\t[%s] = { subscription = %s; ", LuaString(it.JID), LuaString(it.Subscription))
 		if it.Name != "" {
-			fmt.Fprintf(&b, "name = %s; ", luaString(it.Name))
+			fmt.Fprintf(&b, "name = %s; ", LuaString(it.Name))
 		}
 		b.WriteString("groups = { ")
 		for _, g := range it.Groups {
-			fmt.Fprintf(&b, "[%s] = true; ", luaString(g))
+			fmt.Fprintf(&b, "[%s] = true; ", LuaString(g))
 		}
 		b.WriteString("}; };\n")
 	}
