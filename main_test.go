@@ -395,16 +395,7 @@ func BenchmarkBinarySignIn5000(b *testing.B) {
 	}
 	srv := prosodytest.Start(b)
 	srv.Register(b, "alice", "alice-pw")
-	items := make([]prosodytest.RosterItem, contacts)
-	for i := range items {
-		items[i] = prosodytest.RosterItem{
-			JID:          fmt.Sprintf("contact%04d@%s", i, srv.Domain),
-			Name:         fmt.Sprintf("Contact %04d", i),
-			Subscription: "both",
-			Groups:       []string{fmt.Sprintf("Group %02d", i%50)},
-		}
-	}
-	srv.SetRoster(b, "alice", items)
+	srv.SetRoster(b, "alice", srv.ManyContacts(contacts))
 	aliceJID := "alice@" + srv.Domain
 	dir := b.TempDir()
 	cfg := account.Config{Accounts: []account.Account{{JID: aliceJID, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile, RememberPassword: true}}}

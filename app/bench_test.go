@@ -99,16 +99,7 @@ func BenchmarkSignIn5000Contacts(b *testing.B) {
 	const settleQuiet = 300 * time.Millisecond
 	srv := prosodytest.Start(b)
 	srv.Register(b, "alice", "pw")
-	items := make([]prosodytest.RosterItem, contacts)
-	for i := range items {
-		items[i] = prosodytest.RosterItem{
-			JID:          fmt.Sprintf("contact%04d@%s", i, srv.Domain),
-			Name:         fmt.Sprintf("Contact %04d", i),
-			Subscription: "both",
-			Groups:       []string{fmt.Sprintf("Group %02d", i%50)},
-		}
-	}
-	srv.SetRoster(b, "alice", items)
+	srv.SetRoster(b, "alice", srv.ManyContacts(contacts))
 	acct := account.Account{JID: "alice@" + srv.Domain, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile}
 
 	var online, settled time.Duration

@@ -612,6 +612,21 @@ type RosterItem struct {
 	Groups       []string
 }
 
+// ManyContacts returns n contacts on the server's domain for SetRoster, as
+// a large account has them: subscribed both ways, named, in 50 groups.
+func (s *Server) ManyContacts(n int) []RosterItem {
+	items := make([]RosterItem, n)
+	for i := range items {
+		items[i] = RosterItem{
+			JID:          fmt.Sprintf("contact%04d@%s", i, s.Domain),
+			Name:         fmt.Sprintf("Contact %04d", i),
+			Subscription: "both",
+			Groups:       []string{fmt.Sprintf("Group %02d", i%50)},
+		}
+	}
+	return items
+}
+
 // SetRoster replaces the stored roster of user@Domain in Prosody's internal
 // storage, to give an account thousands of contacts without thousands of
 // requests. Prosody reads it at the user's next sign-in.
