@@ -10,13 +10,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"sync"
 
 	"golang.org/x/oauth2"
 
 	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/internal/queue"
+	"github.com/palaver-im/palaver/app/vcard"
 )
 
 // PasswordFunc returns the password to sign in with. It is called afresh
@@ -152,6 +156,38 @@ func (c *Client) Approve(jid string) { c.cmds.Push(cmdSubscription{jid: jid, app
 // Deny refuses a subscription request from jid.
 func (c *Client) Deny(jid string) { c.cmds.Push(cmdSubscription{jid: jid}) }
 
+// FetchProfile asks for jid's vCard (the account's own with its own bare
+// JID). The answer is a ProfileReceived event: at once from the cache when
+// there is one, unless refresh is set, and from the server otherwise.
+func (c *Client) FetchProfile(jid string, refresh bool) {
+	c.cmds.Push(cmdFetchProfile{jid: jid, refresh: refresh})
+}
+
+// SetProfile publishes the account's own vCard; a ProfileSaved event
+// tells how it went. The card is kept locally either way.
+func (c *Client) SetProfile(card vcard.VCard) { c.cmds.Push(cmdSetProfile{card: card}) }
+
+// ChatActivity tells the core what the user did in the conversation with
+// peer (a bare JID); the core sends the chat states that follow from it
+// (XEP-0085), only on change and only to contacts that support them.
+func (c *Client) ChatActivity(peer string, a chatstate.Activity) {
+	c.cmds.Push(cmdActivity{peer: peer, activity: a})
+}
+
+// History returns up to n archived messages with peer (a bare JID) from
+// before the cursor, oldest first; the zero cursor gives the newest.
+// It reads the local archive and may block briefly: call it off the UI
+// goroutine.
+func (c *Client) History(ctx context.Context, peer string, before history.Cursor, n int) ([]history.Message, error) {
+	return nil, errors.New("history: not implemented yet")
+}
+
+// Search finds up to n archived messages whose text matches query, in all
+// conversations, newest first. Like History it may block briefly.
+func (c *Client) Search(ctx context.Context, query string, n int) ([]history.Hit, error) {
+	return nil, errors.New("history: not implemented yet")
+}
+
 // NewID returns a random stanza id.
 func NewID() string {
 	var b [12]byte
@@ -168,6 +204,15 @@ type cmdPresence struct {
 	status string
 }
 type cmdMessage struct{ id, to, body string }
+type cmdFetchProfile struct {
+	jid     string
+	refresh bool
+}
+type cmdSetProfile struct{ card vcard.VCard }
+type cmdActivity struct {
+	peer     string
+	activity chatstate.Activity
+}
 
 type rosterOp int
 

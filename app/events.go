@@ -7,7 +7,9 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/certs"
+	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/app/vcard"
 )
 
 // Event is something the core tells the UI.
@@ -191,10 +193,12 @@ type PresenceChanged struct {
 }
 
 // MessageReceived is sent for each incoming chat or normal message with a
-// body.
+// body, once it is in the archive.
 type MessageReceived struct {
 	base
 	Msg im.Message
+	// ArchiveID is the message's id in the local history (history.Message.ID).
+	ArchiveID int64
 	// Peer is the bare address of the other party.
 	Peer string
 	// Time is when the message was sent: the delay stamp if there is one,
@@ -237,4 +241,66 @@ func (e CommandFailed) Message() string {
 		return fmt.Sprintf("Could not %s %s: %v", e.Op, e.JID, e.Err)
 	}
 	return fmt.Sprintf("Could not %s: %v", e.Op, e.Err)
+}
+
+// ChatStateChanged is sent when a contact's chat state changes (XEP-0085):
+// typing, stopped typing, left the conversation.
+// A message with a body from the contact implies Active and is followed by
+// this event only when the message itself carried another state.
+type ChatStateChanged struct {
+	base
+	// JID is the contact's bare address.
+	JID   string
+	State chatstate.State
+}
+
+// ProfileReceived answers FetchProfile, and is sent again when a cached
+// profile is refreshed from the server.
+type ProfileReceived struct {
+	base
+	// JID is whose profile it is (a bare address).
+	JID  string
+	Card vcard.VCard
+	// Fetched is when Card came from the server; zero if there is no card
+	// (Err says why).
+	Fetched time.Time
+	// Err is set when the server could not be asked or refused; Card is
+	// then the cached one, if any.
+	Err error
+}
+
+// ProfileSaved answers SetProfile.
+type ProfileSaved struct {
+	base
+	Card vcard.VCard
+	// Err is set when the server refused or could not be reached.
+	Err error
+	// NotAllowed is true when the network does not allow profile changes
+	// at all (the Messenger service allows fetching only).
+	NotAllowed bool
+}
+
+// Message returns a sentence for the user.
+func (e ProfileSaved) Message() string {
+	switch {
+	case e.Err == nil:
+		return "Your profile was saved."
+	case e.NotAllowed:
+		return "This network does not allow profile changes. Your changes are kept on this computer."
+	default:
+		return fmt.Sprintf("Your profile could not be saved (%v). Your changes are kept on this computer.", e.Err)
+	}
+}
+
+// AvatarChanged is sent when a contact's (or the account's own) picture is
+// known or changes (XEP-0153), and at sign-in for cached pictures.
+type AvatarChanged struct {
+	base
+	// JID is whose picture it is (a bare address).
+	JID string
+	// Hash is the SHA-1 of the image, hex; empty when the contact has no
+	// picture (show a generated one).
+	Hash string
+	// Path is the image file in the on-disk cache, empty when Hash is.
+	Path string
 }

@@ -1,0 +1,78 @@
+// Package history is the local message archive of one account: an SQLite
+// database (pure Go, modernc.org/sqlite) with full-text search (FTS5).
+package history
+
+import (
+	"time"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+)
+
+// Direction says who wrote a message.
+type Direction int
+
+// Directions.
+const (
+	// In: the peer wrote it.
+	In Direction = iota
+	// Out: the user wrote it (here or on another device).
+	Out
+)
+
+// State is how far a message has come.
+type State int
+
+// States of a message.
+const (
+	// Received: an incoming message.
+	Received State = iota
+	// Pending: an outgoing message not yet written to the server.
+	Pending
+	// Sent: written to the server.
+	Sent
+	// Delivered: the peer acknowledged it (XEP-0184).
+	Delivered
+	// Failed: the server or the peer returned an error.
+	Failed
+)
+
+// Message is one archived message.
+type Message struct {
+	// ID is the archive's row id, set by the store.
+	ID int64
+	// Peer is the bare JID of the other party.
+	Peer string
+	Dir  Direction
+	// MsgID is the stanza's id attribute (ours for outgoing messages).
+	MsgID string
+	// StanzaID is the id the server assigned (XEP-0359), if any.
+	StanzaID string
+	// Time is when the message was originally sent (the delay stamp for
+	// delayed messages).
+	Time time.Time
+	// Delayed is true for messages delivered late (XEP-0203/XEP-0091);
+	// DelayFrom and DelayReason are what the delay element said.
+	Delayed     bool
+	DelayFrom   string
+	DelayReason string
+	Body        string
+	State       State
+}
+
+// Hit is a search result.
+type Hit struct {
+	Message
+	// Snippet is the matching part of the body with the matched terms
+	// between the runes '\x02' and '\x03'.
+	Snippet string
+}
+
+// Cursor is a position in a conversation, ordered by Time then ID; the
+// zero Cursor is after the newest message.
+type Cursor struct {
+	Time time.Time
+	ID   int64
+}
+
+// At returns the cursor of m, to page to the messages before it.
+func (m Message) At() Cursor { return Cursor{Time: m.Time, ID: m.ID} }
