@@ -1,9 +1,14 @@
 package views
 
 import (
+	"context"
+
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/app/vcard"
 )
 
 // Core is the part of the messenger core (app.Client) that the views use.
@@ -23,6 +28,13 @@ type Core interface {
 	RemoveContact(jid string)
 	Approve(jid string)
 	Deny(jid string)
+	FetchProfile(jid string, refresh bool)
+	SetProfile(card vcard.VCard)
+	ChatActivity(peer string, a chatstate.Activity)
+	// History and Search read the local archive and may block briefly:
+	// the views call them off the UI goroutine.
+	History(ctx context.Context, peer string, before history.Cursor, n int) ([]history.Message, error)
+	Search(ctx context.Context, query string, n int) ([]history.Hit, error)
 }
 
 var _ Core = (*app.Client)(nil)

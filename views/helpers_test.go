@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -13,7 +14,10 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/app/vcard"
 	"mellium.im/xmpp/stanza"
 )
 
@@ -30,6 +34,8 @@ type fakeCore struct {
 	tokens  app.Tokens
 	nextID  int
 	stopped bool
+	history []history.Message // what History serves, oldest first
+	hits    []history.Hit     // what Search returns
 }
 
 func (f *fakeCore) record(format string, args ...any) {
@@ -83,6 +89,45 @@ func (f *fakeCore) UpdateContact(jid, name string, groups []string) {
 func (f *fakeCore) RemoveContact(jid string) { f.record("RemoveContact %s", jid) }
 func (f *fakeCore) Approve(jid string)       { f.record("Approve %s", jid) }
 func (f *fakeCore) Deny(jid string)          { f.record("Deny %s", jid) }
+func (f *fakeCore) FetchProfile(jid string, refresh bool) {
+	f.record("FetchProfile %s %v", jid, refresh)
+}
+func (f *fakeCore) SetProfile(card vcard.VCard) { f.record("SetProfile %s", card.FullName) }
+func (f *fakeCore) ChatActivity(peer string, a chatstate.Activity) {
+	f.record("ChatActivity %s %d", peer, a)
+}
+
+// History serves the messages in f.history (sorted oldest first) that
+// belong to peer and come before the cursor.
+func (f *fakeCore) History(ctx context.Context, peer string, before history.Cursor, n int) ([]history.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []history.Message
+	for _, m := range f.history {
+		if m.Peer != peer {
+			continue
+		}
+		if !before.Time.IsZero() && !(m.Time.Before(before.Time) || m.Time.Equal(before.Time) && m.ID < before.ID) {
+			continue
+		}
+		out = append(out, m)
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out, nil
+}
+
+// Search returns f.hits whatever the query.
+func (f *fakeCore) Search(ctx context.Context, query string, n int) ([]history.Hit, error) {
+	f.record("Search %s", query)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.hits) > n {
+		return f.hits[:n], nil
+	}
+	return f.hits, nil
+}
 
 // fakeSecrets is an in-memory keychain that can be made to fail.
 type fakeSecrets struct {

@@ -140,6 +140,8 @@ func (s *session) apply(batch []app.Event) {
 			requests = true
 		case app.CommandFailed:
 			s.ui.showNotice(e.Message())
+		case app.ProfileReceived, app.ProfileSaved, app.AvatarChanged:
+			s.applyProfile(ev)
 		}
 	}
 
