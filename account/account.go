@@ -163,6 +163,26 @@ func DefaultDir() (string, error) {
 	return filepath.Join(d, "palaver"), nil
 }
 
+// DataDir returns the folder of an account's local data (message history,
+// picture cache) inside the profile directory dir: dir/data/<bare JID>,
+// with every byte that is not a letter, digit, '@', '.', '_' or '-'
+// written as %XX so that any JID makes a valid, distinct file name on
+// every system.
+func DataDir(dir, bare string) string {
+	var b strings.Builder
+	for i := 0; i < len(bare); i++ {
+		c := bare[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '@', c == '.' && i > 0, c == '_', c == '-':
+			b.WriteByte(c)
+		default:
+			// Upper case too: Windows and macOS file names ignore case.
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return filepath.Join(dir, "data", b.String())
+}
+
 // Load reads the settings from dir.
 // A missing file gives an empty Config and no error.
 func Load(dir string) (*Config, error) {

@@ -419,3 +419,22 @@ func TestDefaultDir(t *testing.T) {
 		t.Errorf("DefaultDir() = %q, want %q", got, want)
 	}
 }
+
+func TestDataDir(t *testing.T) {
+	for i, tc := range []struct{ jid, want string }{
+		0: {"alice@example.org", "alice@example.org"},
+		1: {"Alice@example.org", "%41lice@example.org"},
+		2: {"a/b\\c:d@x", "a%2Fb%5Cc%3Ad@x"},
+		3: {"..@x", "%2E.@x"},
+		4: {"é@x", "%C3%A9@x"},
+	} {
+		got := account.DataDir("/p", tc.jid)
+		want := filepath.Join("/p", "data", tc.want)
+		if got != want {
+			t.Errorf("%d: DataDir(%q) = %q, want %q", i, tc.jid, got, want)
+		}
+	}
+	if account.DataDir("/p", "A@x") == account.DataDir("/p", "a@x") {
+		t.Error("JIDs that differ in case share a folder")
+	}
+}
