@@ -14,8 +14,11 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
 )
+
+const hash = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
@@ -59,6 +62,14 @@ func TestEncodePresence(t *testing.T) {
 		2: {"presence-dnd", im.Presence{Show: im.DND, Status: "focus"}},
 		3: {"presence-unavailable", im.Presence{Presence: stanza.Presence{Type: stanza.UnavailablePresence}, Show: im.Offline, Status: "bye", Priority: 9}},
 		4: {"presence-subscribe-nick", im.Presence{Presence: stanza.Presence{To: jid.MustParse("bob@example.org"), Type: stanza.SubscribePresence}, Nick: "Alice"}},
+		5: {"presence-photo-hash", im.Presence{Show: im.Away, Photo: im.PhotoSet, PhotoHash: strings.ToUpper(hash)}},
+		6: {"presence-photo-none", im.Presence{Show: im.Available, Photo: im.PhotoNone}},
+		7: {"presence-photo-not-ready", im.Presence{Show: im.Available, Photo: im.PhotoNotReady}},
+		// A malformed hash is never sent: the picture is announced as not ready.
+		8: {"presence-photo-not-ready", im.Presence{Show: im.Available, Photo: im.PhotoSet, PhotoHash: "../../etc/passwd"}},
+		// Only available presence announces a picture.
+		9: {"presence-unavailable", im.Presence{Presence: stanza.Presence{Type: stanza.UnavailablePresence}, Show: im.Offline, Status: "bye", Photo: im.PhotoSet, PhotoHash: hash}},
+		10: {"presence-available", im.Presence{Show: im.Available, PhotoHash: hash}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			golden(t, tc.name, encode(t, tc.p.TokenReader()))
@@ -67,12 +78,119 @@ func TestEncodePresence(t *testing.T) {
 }
 
 func TestEncodeMessage(t *testing.T) {
-	m := im.Message{
-		Message: stanza.Message{ID: "m1", To: jid.MustParse("bob@example.org"), Type: stanza.ChatMessage},
-		Body:    "hi & <bye>\nsecond line",
-		Thread:  "t1",
+	hdr := stanza.Message{ID: "m1", To: jid.MustParse("bob@example.org"), Type: stanza.ChatMessage}
+	for _, tc := range []struct {
+		name string
+		m    im.Message
+	}{
+		0: {"message-chat", im.Message{Message: hdr, Body: "hi & <bye>\nsecond line", Thread: "t1"}},
+		1: {"message-composing", im.Message{Message: hdr, ChatState: chatstate.Composing}},
+		2: {"message-body-active", im.Message{Message: hdr, Body: "hello", ChatState: chatstate.Active}},
+		// An unknown chat state is not sent, and neither is its hint.
+		3: {"message-chat", im.Message{Message: hdr, Body: "hi & <bye>\nsecond line", Thread: "t1", ChatState: "typing"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			golden(t, tc.name, encode(t, tc.m.TokenReader()))
+		})
 	}
-	golden(t, "message-chat", encode(t, m.TokenReader()))
+}
+
+func TestMessageRoundTrip(t *testing.T) {
+	for i, m := range []im.Message{
+		0: {Message: stanza.Message{From: jid.MustParse("a@b/r"), Type: stanza.ChatMessage}, ChatState: chatstate.Gone},
+		1: {Message: stanza.Message{From: jid.MustParse("a@b/r"), Type: stanza.ChatMessage}, Body: "x", Thread: "t", ChatState: chatstate.Active},
+	} {
+		got, err := decodeMessage(t, encode(t, m.TokenReader()))
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if got.ChatState != m.ChatState || got.Body != m.Body || got.Thread != m.Thread {
+			t.Errorf("%d: got %+v, want %+v", i, got, m)
+		}
+	}
+}
+
+func TestPresenceRoundTrip(t *testing.T) {
+	for i, p := range []im.Presence{
+		0: {Presence: stanza.Presence{From: jid.MustParse("a@b/r")}, Show: im.Away, Photo: im.PhotoSet, PhotoHash: hash},
+		1: {Presence: stanza.Presence{From: jid.MustParse("a@b/r")}, Show: im.Available, Photo: im.PhotoNone},
+		2: {Presence: stanza.Presence{From: jid.MustParse("a@b/r")}, Show: im.Available, Photo: im.PhotoNotReady},
+		3: {Presence: stanza.Presence{From: jid.MustParse("a@b/r")}, Show: im.Available},
+	} {
+		got, err := decodePresence(t, encode(t, p.TokenReader()))
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if got.Photo != p.Photo || got.PhotoHash != p.PhotoHash || got.Show != p.Show {
+			t.Errorf("%d: got %v %q %v, want %v %q %v", i, got.Photo, got.PhotoHash, got.Show, p.Photo, p.PhotoHash, p.Show)
+		}
+	}
+}
+
+func TestDecodePresencePhoto(t *testing.T) {
+	const x = `<x xmlns="vcard-temp:x:update">`
+	for i, tc := range []struct {
+		in    string
+		photo im.PhotoUpdate
+		hash  string
+	}{
+		0: {in: `<presence from="a@b/r"/>`, photo: im.PhotoUnknown},
+		1: {in: `<presence from="a@b/r">` + x + `<photo>` + hash + `</photo></x></presence>`, photo: im.PhotoSet, hash: hash},
+		2: {in: `<presence from="a@b/r">` + x + `<photo>` + strings.ToUpper(hash) + `</photo></x></presence>`, photo: im.PhotoSet, hash: hash},
+		3: {in: `<presence from="a@b/r">` + x + "<photo>\n  " + hash + "\n</photo></x></presence>", photo: im.PhotoSet, hash: hash},
+		4: {in: `<presence from="a@b/r">` + x + `<photo/></x></presence>`, photo: im.PhotoNone},
+		5: {in: `<presence from="a@b/r">` + x + `<photo> </photo></x></presence>`, photo: im.PhotoNone},
+		6: {in: `<presence from="a@b/r">` + x + `</x></presence>`, photo: im.PhotoNotReady},
+		7: {in: `<presence from="a@b/r"><x xmlns="vcard-temp:x:update"/></presence>`, photo: im.PhotoNotReady},
+		// Malformed hashes say nothing.
+		8:  {in: `<presence from="a@b/r">` + x + `<photo>` + hash[:39] + `</photo></x></presence>`, photo: im.PhotoUnknown},
+		9:  {in: `<presence from="a@b/r">` + x + `<photo>` + hash + `0</photo></x></presence>`, photo: im.PhotoUnknown},
+		10: {in: `<presence from="a@b/r">` + x + `<photo>../../../../etc/passwd/aaaaaaaaaaaaaaaaaaaaaa</photo></x></presence>`, photo: im.PhotoUnknown},
+		11: {in: `<presence from="a@b/r">` + x + `<photo>g` + hash[1:] + `</photo></x></presence>`, photo: im.PhotoUnknown},
+		// Another namespace is not XEP-0153.
+		12: {in: `<presence from="a@b/r"><x xmlns="http://jabber.org/protocol/muc#user"><photo>` + hash + `</photo></x></presence>`, photo: im.PhotoUnknown},
+		13: {in: `<presence from="a@b/r">` + x + `<photo xmlns="urn:other">` + hash + `</photo></x></presence>`, photo: im.PhotoNotReady},
+		// The first <x/> and the first <photo/> count.
+		14: {in: `<presence from="a@b/r">` + x + `<photo/><photo>` + hash + `</photo></x>` + x + `<photo>` + hash + `</photo></x></presence>`, photo: im.PhotoNone},
+		15: {in: `<presence from="a@b/r">` + x + `<other><photo/></other><photo>` + hash + `</photo></x></presence>`, photo: im.PhotoSet, hash: hash},
+		16: {in: `<presence from="a@b/r"><x xmlns="urn:x"/>` + x + `<photo>` + hash + `</photo></x></presence>`, photo: im.PhotoSet, hash: hash},
+	} {
+		p, err := decodePresence(t, tc.in)
+		if err != nil {
+			t.Errorf("%d: %v", i, err)
+			continue
+		}
+		if p.Photo != tc.photo || p.PhotoHash != tc.hash {
+			t.Errorf("%d: got %v %q, want %v %q", i, p.Photo, p.PhotoHash, tc.photo, tc.hash)
+		}
+	}
+}
+
+func TestDecodeMessageChatState(t *testing.T) {
+	const ns = `xmlns="http://jabber.org/protocol/chatstates"`
+	for i, tc := range []struct {
+		in   string
+		want chatstate.State
+	}{
+		0: {`<message from="a@b/r"><body>x</body></message>`, ""},
+		1: {`<message from="a@b/r"><composing ` + ns + `/></message>`, chatstate.Composing},
+		2: {`<message from="a@b/r"><body>x</body><active ` + ns + `/></message>`, chatstate.Active},
+		3: {`<message from="a@b/r"><paused ` + ns + `/><gone ` + ns + `/></message>`, chatstate.Paused},
+		4: {`<message from="a@b/r"><typing ` + ns + `/><inactive ` + ns + `/></message>`, chatstate.Inactive},
+		5: {`<message from="a@b/r"><composing xmlns="urn:other"/></message>`, ""},
+		6: {`<message from="a@b/r"><composing/></message>`, ""},
+		7: {`<message from="a@b/r"><gone ` + ns + `><active/></gone></message>`, chatstate.Gone},
+		8: {`<message from="a@b/r"><no-store xmlns="urn:xmpp:hints"/><gone ` + ns + `/></message>`, chatstate.Gone},
+	} {
+		m, err := decodeMessage(t, tc.in)
+		if err != nil {
+			t.Errorf("%d: %v", i, err)
+			continue
+		}
+		if m.ChatState != tc.want {
+			t.Errorf("%d: chat state %q, want %q", i, m.ChatState, tc.want)
+		}
+	}
 }
 
 // split reads the first start element of s and returns it with a reader of

@@ -8,6 +8,8 @@ import (
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/stanza"
+
+	"github.com/palaver-im/palaver/app/chatstate"
 )
 
 // Namespaces of delayed delivery: XEP-0203 and its legacy form XEP-0091.
@@ -15,6 +17,9 @@ const (
 	NSDelay       = "urn:xmpp:delay"
 	NSLegacyDelay = "jabber:x:delay"
 )
+
+// NSHints is the namespace of message processing hints (XEP-0334).
+const NSHints = "urn:xmpp:hints"
 
 // MaxBody is the longest message body kept, in bytes; longer ones are cut
 // and marked Truncated.
@@ -34,6 +39,8 @@ type Message struct {
 	DelayReason string
 	// Err is set for messages of type error.
 	Err *stanza.Error
+	// ChatState is the chat state the message carries (XEP-0085), "" when none.
+	ChatState chatstate.State
 }
 
 type wireMessage struct {
@@ -43,6 +50,19 @@ type wireMessage struct {
 	Err     *stanza.Error `xml:"error"`
 	Delay   []wireDelay   `xml:"delay"`
 	XDelay  []wireDelay   `xml:"x"`
+	State   wireChatState `xml:",any"`
+}
+
+// wireChatState keeps the first known chat state among the children it is
+// given and skips everything else without storing it.
+type wireChatState struct{ state chatstate.State }
+
+// UnmarshalXML implements xml.Unmarshaler.
+func (w *wireChatState) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	if s, ok := chatstate.Parse(start.Name); ok && w.state == "" {
+		w.state = s
+	}
+	return d.Skip()
 }
 
 type wireDelay struct {
@@ -72,6 +92,7 @@ func DecodeMessage(r xml.TokenReader, start *xml.StartElement) (Message, error) 
 	m.Subject = clip(pickLang(w.Subject, hdr.Lang), MaxStatus)
 	m.Thread = clip(strings.TrimSpace(w.Thread), 256)
 	m.Err = w.Err
+	m.ChatState = w.State.state
 	// XEP-0203 wins over the legacy XEP-0091 form when both are present.
 	for _, d := range append(w.Delay, w.XDelay...) {
 		if d.XMLName.Space != NSDelay && d.XMLName.Space != NSLegacyDelay {
@@ -102,8 +123,11 @@ func parseStamp(s string, legacy bool) (time.Time, bool) {
 	return t.UTC(), true
 }
 
-// TokenReader encodes m with its body and thread (delay and errors are
-// never sent by a client).
+// TokenReader encodes m with its subject, body, thread and chat state (delay
+// and errors are never sent by a client).
+// A chat state without subject or body is a standalone notification: it
+// also carries a no-store hint (XEP-0334) so that servers do not keep it
+// for offline delivery or archive it.
 func (m Message) TokenReader() xml.TokenReader {
 	var inner []xml.TokenReader
 	if m.Subject != "" {
@@ -114,6 +138,12 @@ func (m Message) TokenReader() xml.TokenReader {
 	}
 	if m.Thread != "" {
 		inner = append(inner, textElement("thread", m.Thread))
+	}
+	if _, ok := chatstate.Parse(xml.Name{Space: chatstate.NS, Local: string(m.ChatState)}); ok {
+		inner = append(inner, m.ChatState.TokenReader())
+		if m.Body == "" && m.Subject == "" {
+			inner = append(inner, xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: NSHints, Local: "no-store"}}))
+		}
 	}
 	return m.Message.Wrap(xmlstream.MultiReader(inner...))
 }

@@ -15,6 +15,8 @@ import (
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
+
+	"github.com/palaver-im/palaver/app/vcard"
 )
 
 // MaxStatus is the longest status text kept, in bytes; longer ones are cut.
@@ -87,7 +89,34 @@ type Presence struct {
 	Nick string
 	// Err is set for presence of type error.
 	Err *stanza.Error
+	// Photo is what the presence says about the sender's vCard picture
+	// (XEP-0153); PhotoHash is the picture's hash when Photo is PhotoSet.
+	Photo     PhotoUpdate
+	PhotoHash string
 }
+
+// PhotoUpdate is what a presence says about the sender's vCard picture
+// (XEP-0153 §4.1).
+type PhotoUpdate int
+
+// The cases of XEP-0153 §4.1.
+const (
+	// PhotoUnknown: the presence has no <x xmlns='vcard-temp:x:update'/>, or
+	// its <photo/> holds something other than a SHA-1 hash. It says nothing
+	// about the picture.
+	PhotoUnknown PhotoUpdate = iota
+	// PhotoNotReady: <x/> without <photo/>. The sender is not yet ready to
+	// advertise a picture (it has not fetched its own vCard): keep what you
+	// have and wait for a later presence.
+	PhotoNotReady
+	// PhotoNone: <x><photo/></x> with an empty <photo/>. The sender has no
+	// picture.
+	PhotoNone
+	// PhotoSet: <x><photo>hash</photo></x>. The sender's picture has the
+	// SHA-1 hash in PhotoHash (40 lower-case hex digits); fetch the vCard
+	// when no picture with that hash is cached.
+	PhotoSet
+)
 
 // IsAvailable reports whether p announces an available resource.
 func (p Presence) IsAvailable() bool {
@@ -100,6 +129,76 @@ type wirePresence struct {
 	Priority string        `xml:"priority"`
 	Nick     string        `xml:"http://jabber.org/protocol/nick nick"`
 	Err      *stanza.Error `xml:"error"`
+	Update   wireUpdate    `xml:"vcard-temp:x:update x"`
+}
+
+// wireUpdate keeps the first XEP-0153 <x/> and the first <photo/> in it.
+type wireUpdate struct {
+	present, hasPhoto bool
+	photo             string
+}
+
+// UnmarshalXML implements xml.Unmarshaler.
+func (u *wireUpdate) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	if u.present {
+		return d.Skip()
+	}
+	u.present = true
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if u.hasPhoto || t.Name != (xml.Name{Space: vcard.NSUpdate, Local: "photo"}) {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			var s string
+			if err := d.DecodeElement(&s, &t); err != nil {
+				return err
+			}
+			u.hasPhoto, u.photo = true, s
+		case xml.EndElement:
+			return nil
+		}
+	}
+}
+
+// result returns what u says (XEP-0153 §4.1); a malformed hash says nothing.
+func (u wireUpdate) result() (PhotoUpdate, string) {
+	switch {
+	case !u.present:
+		return PhotoUnknown, ""
+	case !u.hasPhoto:
+		return PhotoNotReady, ""
+	}
+	h := strings.TrimSpace(u.photo)
+	if h == "" {
+		return PhotoNone, ""
+	}
+	if !isSHA1Hex(h) {
+		return PhotoUnknown, ""
+	}
+	return PhotoSet, strings.ToLower(h)
+}
+
+// isSHA1Hex reports whether s is a SHA-1 hash in hex, either case
+// (XEP-0153 §3.1 asks to accept both).
+func isSHA1Hex(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 type wireText struct {
@@ -138,10 +237,14 @@ func DecodePresence(r xml.TokenReader, start *xml.StartElement) (Presence, error
 	}
 	p.Nick = clip(strings.TrimSpace(w.Nick), 256)
 	p.Err = w.Err
+	p.Photo, p.PhotoHash = w.Update.result()
 	return p, nil
 }
 
 // TokenReader encodes p as a presence stanza.
+// Available presence carries p.Photo (XEP-0153) unless it is PhotoUnknown;
+// PhotoSet with a PhotoHash that is not a SHA-1 hash is sent as
+// PhotoNotReady rather than as a malformed hash.
 func (p Presence) TokenReader() xml.TokenReader {
 	var inner []xml.TokenReader
 	if p.Type == stanza.AvailablePresence && p.Show != Available && p.Show != Offline {
@@ -157,7 +260,27 @@ func (p Presence) TokenReader() xml.TokenReader {
 		inner = append(inner, xmlstream.Wrap(xmlstream.Token(xml.CharData(p.Nick)),
 			xml.StartElement{Name: xml.Name{Space: "http://jabber.org/protocol/nick", Local: "nick"}}))
 	}
+	if p.Type == stanza.AvailablePresence {
+		if x := p.photoUpdate(); x != nil {
+			inner = append(inner, x)
+		}
+	}
 	return p.Presence.Wrap(xmlstream.MultiReader(inner...))
+}
+
+// photoUpdate encodes p.Photo as a XEP-0153 <x/>, nil for PhotoUnknown.
+func (p Presence) photoUpdate() xml.TokenReader {
+	var photo xml.TokenReader
+	switch {
+	case p.Photo == PhotoSet && isSHA1Hex(p.PhotoHash):
+		photo = textElement("photo", strings.ToLower(p.PhotoHash))
+	case p.Photo == PhotoNone:
+		photo = xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Local: "photo"}})
+	case p.Photo == PhotoNotReady || p.Photo == PhotoSet:
+	default:
+		return nil
+	}
+	return xmlstream.Wrap(photo, xml.StartElement{Name: xml.Name{Space: vcard.NSUpdate, Local: "x"}})
 }
 
 // WriteXML writes p to w.
