@@ -1,0 +1,202 @@
+// Package avatar prepares profile pictures (XEP-0153 vCard avatars) and
+// keeps them in an on-disk cache by hash.
+//
+// Pictures come from the user and from contacts, and the latter may be
+// hostile: Normalize bounds the size of its input and the number of pixels
+// before it decodes anything, and the Store names files only by validated
+// hashes.
+package avatar
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+
+	"golang.org/x/image/draw"
+)
+
+// Limits of Normalize.
+const (
+	// MaxInput is the largest picture accepted, in bytes.
+	MaxInput = 16 << 20
+	// MaxDimension is the largest width or height accepted, in pixels.
+	MaxDimension = 8192
+	// MaxPixels is the largest width × height accepted. Decoding needs a
+	// few bytes per pixel (up to about 15 for a progressive JPEG), so this
+	// bounds what a hostile picture of a few hundred bytes can allocate to
+	// a few hundred MB, while 24 Mpx camera pictures still pass.
+	MaxPixels = 24_000_000
+	// MaxSide is the largest width or height of a normalized picture.
+	MaxSide = 256
+	// MaxPassThrough is the largest PNG or JPEG, in bytes, that Normalize
+	// returns unchanged when it is within MaxSide.
+	MaxPassThrough = 256 << 10
+	// JPEGQuality is the quality of the JPEGs Normalize encodes.
+	JPEGQuality = 85
+)
+
+// MIME types of the pictures Normalize accepts and produces.
+const (
+	PNG  = "image/png"
+	JPEG = "image/jpeg"
+	GIF  = "image/gif"
+)
+
+// Errors of Normalize; errors from decoding wrap ErrCorrupt.
+var (
+	ErrTooLarge      = errors.New("avatar: picture larger than 16 MiB")
+	ErrNotImage      = errors.New("avatar: not a PNG, JPEG or GIF picture")
+	ErrTooManyPixels = errors.New("avatar: picture has too many pixels")
+	ErrCorrupt       = errors.New("avatar: picture is damaged")
+)
+
+// Hash returns the XEP-0153 hash of a picture: the SHA-1 of its bytes as
+// published, in lower-case hex.
+func Hash(data []byte) string {
+	sum := sha1.Sum(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Type returns the MIME type of a PNG, JPEG or GIF picture from its first
+// bytes, "" for anything else.
+func Type(data []byte) string {
+	switch {
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		return PNG
+	case bytes.HasPrefix(data, []byte("\xff\xd8\xff")):
+		return JPEG
+	case bytes.HasPrefix(data, []byte("GIF87a")), bytes.HasPrefix(data, []byte("GIF89a")):
+		return GIF
+	}
+	return ""
+}
+
+// Normalize makes a picture fit to publish and to show: a PNG, JPEG or GIF
+// (its first frame) is scaled down to fit within MaxSide × MaxSide, keeping
+// its aspect ratio, and encoded as PNG when it has transparency and as JPEG
+// otherwise. A PNG or JPEG that already fits and is at most MaxPassThrough
+// bytes is returned unchanged, once decoding it proved it sound.
+//
+// The size of data and the dimensions its header claims are checked before
+// any pixel is decoded (ErrTooLarge, ErrTooManyPixels).
+// Normalize is safe for concurrent use.
+func Normalize(data []byte) (out []byte, mimeType string, err error) {
+	if len(data) > MaxInput {
+		return nil, "", ErrTooLarge
+	}
+	typ := Type(data)
+	if typ == "" {
+		return nil, "", ErrNotImage
+	}
+	cfg, err := decodeConfig(typ, data)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, "", fmt.Errorf("%w: %d×%d pixels", ErrCorrupt, cfg.Width, cfg.Height)
+	}
+	if cfg.Width > MaxDimension || cfg.Height > MaxDimension || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return nil, "", fmt.Errorf("%w: %d×%d", ErrTooManyPixels, cfg.Width, cfg.Height)
+	}
+	img, err := decode(typ, data)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	b := img.Bounds()
+	if typ == GIF && b != image.Rect(0, 0, cfg.Width, cfg.Height) {
+		// A frame smaller than the GIF's screen: the rest is transparent.
+		canvas := image.NewNRGBA(image.Rect(0, 0, cfg.Width, cfg.Height))
+		draw.Draw(canvas, b, img, b.Min, draw.Src)
+		img, b = canvas, canvas.Bounds()
+	}
+	if b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return nil, "", fmt.Errorf("%w: %v decoded from a %d×%d header", ErrCorrupt, b, cfg.Width, cfg.Height)
+	}
+	if typ != GIF && b.Dx() <= MaxSide && b.Dy() <= MaxSide && len(data) <= MaxPassThrough {
+		return data, typ, nil
+	}
+	// Judged before scaling, which may round an opaque alpha down.
+	solid := opaque(img)
+	if b.Dx() > MaxSide || b.Dy() > MaxSide {
+		img = scale(img)
+	}
+	var buf bytes.Buffer
+	if solid {
+		err, typ = jpeg.Encode(&buf, img, &jpeg.Options{Quality: JPEGQuality}), JPEG
+	} else {
+		err, typ = png.Encode(&buf, img), PNG
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), typ, nil
+}
+
+func decodeConfig(typ string, data []byte) (image.Config, error) {
+	r := bytes.NewReader(data)
+	switch typ {
+	case PNG:
+		return png.DecodeConfig(r)
+	case JPEG:
+		return jpeg.DecodeConfig(r)
+	default:
+		return gif.DecodeConfig(r)
+	}
+}
+
+// decode decodes a picture of type typ; a GIF gives its first frame only
+// (gif.Decode stops there rather than decoding every frame).
+func decode(typ string, data []byte) (image.Image, error) {
+	r := bytes.NewReader(data)
+	switch typ {
+	case PNG:
+		return png.Decode(r)
+	case JPEG:
+		return jpeg.Decode(r)
+	default:
+		return gif.Decode(r)
+	}
+}
+
+// scale returns img scaled down to fit within MaxSide × MaxSide.
+//
+// CatmullRom rather than ApproxBiLinear: ApproxBiLinear reads only the 4
+// source pixels nearest to each output pixel, so shrinking a photo 15-fold
+// drops most of it and aliases (moiré, jagged edges); CatmullRom weighs
+// every source pixel under its kernel and stays sharp. It costs about
+// 60 ms for a 4000×3000 picture (BenchmarkNormalize4000x3000), once per
+// picture chosen or received, which is cheaper than decoding the JPEG.
+func scale(img image.Image) image.Image {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w >= h {
+		w, h = MaxSide, max(1, (h*MaxSide+w/2)/w)
+	} else {
+		w, h = max(1, (w*MaxSide+h/2)/h), MaxSide
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	return dst
+}
+
+// opaque reports whether img has no transparent or translucent pixel.
+func opaque(img image.Image) bool {
+	if o, ok := img.(interface{ Opaque() bool }); ok {
+		return o.Opaque()
+	}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if _, _, _, a := img.At(x, y).RGBA(); a != 0xffff {
+				return false
+			}
+		}
+	}
+	return true
+}
