@@ -25,10 +25,18 @@ type contactList struct {
 	onOpen   func(jid string)
 	onToggle func(group string)
 	onMenu   func(r Row, c fyne.Canvas, at fyne.Position)
+
+	// do hands the rows' pictures, loaded in the background, to the UI
+	// goroutine; images caches them.
+	do     func(func())
+	images *avatarImages
 }
 
+// rowAvatarSize is the side of the pictures in the contact list.
+const rowAvatarSize = 28
+
 func newContactList() *contactList {
-	cl := &contactList{}
+	cl := &contactList{do: fyne.Do, images: avatarCache}
 	cl.list = widget.NewList(
 		func() int { return len(cl.rows) },
 		func() fyne.CanvasObject { return newContactRow(cl) },
@@ -96,7 +104,7 @@ func (cl *contactList) selected() (Row, bool) {
 }
 
 // contactRow draws one Row: a group header, or a contact with presence dot,
-// name, status and unread badge. One row widget serves both kinds so that
+// picture, name, status (or a typing marker) and unread badge. One row widget serves both kinds so that
 // the list can recycle any row for any line.
 type contactRow struct {
 	widget.BaseWidget
@@ -107,6 +115,7 @@ type contactRow struct {
 
 	arrow  *widget.Icon
 	dot    *canvas.Circle
+	avatar *avatar
 	name   *widget.Label
 	status *widget.Label
 	badge  *badge
@@ -123,6 +132,7 @@ func newContactRow(cl *contactList) *contactRow {
 		cl:     cl,
 		arrow:  widget.NewIcon(theme.MenuDropDownIcon()),
 		dot:    canvas.NewCircle(colorOffline),
+		avatar: newAvatarWidget(rowAvatarSize, func(f func()) { cl.do(f) }, cl.images),
 		name:   widget.NewLabel(""),
 		status: widget.NewLabel(""),
 		badge:  newBadge(),
@@ -150,6 +160,7 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 			r.arrow.SetResource(theme.MenuDropDownIcon())
 		}
 		r.dot.Hide()
+		r.avatar.Hide()
 		r.status.Hide()
 		r.badge.Hide()
 		r.name.TextStyle.Bold = true
@@ -161,6 +172,10 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 	r.dot.Show()
 	r.dot.FillColor = showColor(row.Show)
 	r.dot.Refresh()
+	// The picture is loaded only now that the row is drawn, and only
+	// if it is not in the cache.
+	r.avatar.show(row.JID, row.Name, row.Avatar, avatarSource{path: row.AvatarPath})
+	r.avatar.Show()
 	r.name.TextStyle.Bold = row.Unread > 0
 	// Clipped: truncating a long text with an ellipsis costs in
 	// proportion to its length, for every row drawn.
@@ -168,6 +183,11 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 	status := clipRunes(row.Status, 200)
 	if status == "" && row.Pending {
 		status = "awaiting authorization"
+	}
+	r.status.Importance = widget.MediumImportance
+	if row.Typing {
+		status = "typing…"
+		r.status.Importance = widget.HighImportance
 	}
 	r.status.SetText(status)
 	r.status.Show()
@@ -210,7 +230,7 @@ func (r *contactRow) TappedSecondary(ev *fyne.PointEvent) {
 
 // CreateRenderer implements fyne.Widget.
 func (r *contactRow) CreateRenderer() fyne.WidgetRenderer {
-	return &contactRowRenderer{r: r, objects: []fyne.CanvasObject{r.arrow, r.dot, r.name, r.status, r.badge}}
+	return &contactRowRenderer{r: r, objects: []fyne.CanvasObject{r.arrow, r.dot, r.avatar, r.name, r.status, r.badge}}
 }
 
 type contactRowRenderer struct {
@@ -227,11 +247,13 @@ func (rr *contactRowRenderer) Refresh() {
 
 func (rr *contactRowRenderer) MinSize() fyne.Size {
 	th := rr.r.Theme()
-	return fyne.NewSize(th.Size(theme.SizeNameInlineIcon)*4, rr.r.name.MinSize().Height)
+	h := max(rr.r.name.MinSize().Height, rowAvatarSize+th.Size(theme.SizeNamePadding))
+	return fyne.NewSize(th.Size(theme.SizeNameInlineIcon)*4+rowAvatarSize, h)
 }
 
 // Layout gives the name its natural width up to 60% of what is left after
-// the dot and badge; the status takes the rest and is cut with an ellipsis.
+// the dot, picture and badge; the status takes the rest and is cut with an
+// ellipsis.
 func (rr *contactRowRenderer) Layout(size fyne.Size) {
 	r := rr.r
 	th := r.Theme()
@@ -250,6 +272,9 @@ func (rr *contactRowRenderer) Layout(size fyne.Size) {
 	r.dot.Move(fyne.NewPos(x+(icon-d)/2, (size.Height-d)/2))
 	r.dot.Resize(fyne.NewSquareSize(d))
 	x += icon
+	r.avatar.Move(fyne.NewPos(x, (size.Height-rowAvatarSize)/2))
+	r.avatar.Resize(fyne.NewSquareSize(rowAvatarSize))
+	x += rowAvatarSize + pad
 	right := size.Width - pad
 	if r.badge.Visible() {
 		b := r.badge.MinSize()

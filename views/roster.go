@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
 )
 
@@ -26,6 +27,11 @@ type Row struct {
 	Status  string
 	Unread  int
 	Pending bool
+	// Typing is true while the contact is composing a message to us.
+	Typing bool
+	// Avatar is the hash of the contact's picture and AvatarPath its file
+	// in the core's cache; both empty when a generated picture is shown.
+	Avatar, AvatarPath string
 }
 
 // Roster is the contact list model of one account: the server's roster,
@@ -37,6 +43,8 @@ type Roster struct {
 	contacts    map[string]*rosterEntry
 	presence    map[string]presence
 	unread      map[string]int
+	typing      map[string]bool
+	avatars     map[string]avatarRef
 	collapsed   map[string]bool
 	filter      string
 	showOffline bool
@@ -58,12 +66,19 @@ type presence struct {
 	status string
 }
 
+// avatarRef is where a picture is: its hash and cache file.
+type avatarRef struct {
+	hash, path string
+}
+
 // NewRoster returns an empty roster.
 func NewRoster() *Roster {
 	return &Roster{
 		contacts:  make(map[string]*rosterEntry),
 		presence:  make(map[string]presence),
 		unread:    make(map[string]int),
+		typing:    make(map[string]bool),
+		avatars:   make(map[string]avatarRef),
 		collapsed: make(map[string]bool),
 	}
 }
@@ -81,6 +96,7 @@ func (r *Roster) Apply(ev app.Event) {
 		r.put(e.Contact)
 	case app.ContactRemoved:
 		delete(r.contacts, e.JID)
+		delete(r.typing, e.JID)
 	case app.PresenceChanged:
 		if e.Best.IsAvailable() {
 			r.presence[e.JID] = presence{show: e.Best.Show, status: e.Best.Status}
@@ -88,6 +104,8 @@ func (r *Roster) Apply(ev app.Event) {
 			// Keep the status of unavailable presence: it often says why
 			// ("gone home").
 			r.presence[e.JID] = presence{show: im.Offline, status: e.Best.Status}
+			// Someone who left cannot be typing any more.
+			delete(r.typing, e.JID)
 		}
 	case app.StateChanged:
 		if e.State == app.Online {
@@ -95,6 +113,39 @@ func (r *Roster) Apply(ev app.Event) {
 		}
 		// Without a session nobody's presence is known any more.
 		clear(r.presence)
+		clear(r.typing)
+	case app.ChatStateChanged:
+		typing := e.State == chatstate.Composing
+		if typing == r.typing[e.JID] {
+			return
+		}
+		r.setTyping(e.JID, typing)
+		if _, listed := r.contacts[e.JID]; !listed {
+			return
+		}
+	case app.MessageReceived:
+		// A message ends the typing it announced; it implies Active.
+		if !r.typing[e.Peer] {
+			return
+		}
+		r.setTyping(e.Peer, false)
+	case app.AvatarChanged:
+		ref := avatarRef{hash: e.Hash, path: e.Path}
+		if ref.hash == "" {
+			ref.path = ""
+		}
+		if old, ok := r.avatars[e.JID]; ok == (ref.hash != "") && old == ref {
+			return
+		}
+		if ref.hash == "" {
+			delete(r.avatars, e.JID)
+		} else {
+			r.avatars[e.JID] = ref
+		}
+		if _, listed := r.contacts[e.JID]; !listed {
+			// The account's own picture, or a stranger's: no row shows it.
+			return
+		}
 	default:
 		return
 	}
@@ -112,6 +163,24 @@ func (r *Roster) put(c app.Contact) {
 		e.groups = []string{DefaultGroup}
 	}
 	r.contacts[c.JID] = e
+}
+
+func (r *Roster) setTyping(jid string, typing bool) {
+	if typing {
+		r.typing[jid] = true
+	} else {
+		delete(r.typing, jid)
+	}
+}
+
+// Typing reports whether jid is composing a message.
+func (r *Roster) Typing(jid string) bool { return r.typing[jid] }
+
+// Avatar returns the hash and cache file of jid's picture, both empty
+// when jid has none (or it is not known yet).
+func (r *Roster) Avatar(jid string) (hash, path string) {
+	a := r.avatars[jid]
+	return a.hash, a.path
 }
 
 // Contact returns the roster item of jid.
@@ -264,14 +333,18 @@ func (r *Roster) rebuild() {
 			if r.collapsed[g] {
 				continue
 			}
+			av := r.avatars[m.e.JID]
 			rows = append(rows, Row{
-				Group:   g,
-				JID:     m.e.JID,
-				Name:    m.e.DisplayName(),
-				Show:    m.p.show,
-				Status:  m.p.status,
-				Unread:  r.unread[m.e.JID],
-				Pending: m.e.Pending,
+				Group:      g,
+				JID:        m.e.JID,
+				Name:       m.e.DisplayName(),
+				Show:       m.p.show,
+				Status:     m.p.status,
+				Unread:     r.unread[m.e.JID],
+				Pending:    m.e.Pending,
+				Typing:     r.typing[m.e.JID],
+				Avatar:     av.hash,
+				AvatarPath: av.path,
 			})
 		}
 		// While searching, groups without a match only get in the way.

@@ -319,6 +319,7 @@ func (u *UI) build() {
 	u.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("Account",
 			fyne.NewMenuItem("Account settings…", u.showAccountDialog),
+			fyne.NewMenuItem("My profile…", u.showMyProfile),
 			fyne.NewMenuItemSeparator(),
 			fyne.NewMenuItem("Sign in", u.signIn),
 			fyne.NewMenuItem("Sign out", u.signOut),
@@ -327,6 +328,7 @@ func (u *UI) build() {
 		),
 		fyne.NewMenu("Contacts",
 			fyne.NewMenuItem("Add contact…", u.addContact),
+			fyne.NewMenuItem("Contact profile…", func() { u.withSelected(u.showContactProfile) }),
 			u.offlineItem,
 		),
 	))
@@ -489,6 +491,7 @@ func (u *UI) chatWith(r Row) { u.sess.openChat(r.JID) }
 func (u *UI) showContactMenu(r Row, c fyne.Canvas, at fyne.Position) {
 	m := fyne.NewMenu("",
 		fyne.NewMenuItem("Chat", func() { u.chatWith(r) }),
+		fyne.NewMenuItem("Profile…", func() { u.showContactProfile(r) }),
 		fyne.NewMenuItem("Rename…", func() { u.renameContact(r) }),
 		fyne.NewMenuItem("Move to group…", func() { u.moveContact(r) }),
 		fyne.NewMenuItemSeparator(),

@@ -1,0 +1,485 @@
+package views
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"image"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/vcard"
+)
+
+// ownProfileData is the user's own profile as the session knows it: the
+// card last received or saved, the edits not saved yet, and how the last
+// save went. It outlives the editor window, so that closing the window
+// loses nothing.
+type ownProfileData struct {
+	base   vcard.VCard
+	loaded bool      // base came from the core
+	draft  *ownDraft // nil: no unsaved edits
+	saving bool
+	// result is the sentence about the last save; failed when it did not
+	// go through.
+	result string
+	failed bool
+}
+
+// ownDraft holds what the editor edits. The card saved is the received
+// card with these fields replaced, so that fields the editor does not
+// show (addresses, organisation, further e-mails) are kept.
+type ownDraft struct {
+	FullName, Nickname, Email, Phone, Birthday, URL, Note string
+
+	// Photo is a newly chosen picture (nil: unchanged), PhotoHash its
+	// SHA-1; RemovePhoto drops the picture.
+	Photo       *vcard.Photo
+	PhotoHash   string
+	RemovePhoto bool
+}
+
+// draftOf returns the editable fields of c.
+func draftOf(c vcard.VCard) ownDraft {
+	d := ownDraft{FullName: c.FullName, Nickname: c.Nickname, Birthday: c.Birthday, URL: c.URL, Note: c.Note}
+	if len(c.Emails) > 0 {
+		d.Email = c.Emails[0].Address
+	}
+	if len(c.Phones) > 0 {
+		d.Phone = c.Phones[0].Number
+	}
+	return d
+}
+
+// apply returns base with d's fields in it. The first e-mail address and
+// phone number are the ones edited.
+func (d ownDraft) apply(base vcard.VCard) vcard.VCard {
+	c := base
+	c.FullName = strings.TrimSpace(d.FullName)
+	c.Nickname = strings.TrimSpace(d.Nickname)
+	c.Birthday = strings.TrimSpace(d.Birthday)
+	c.URL = strings.TrimSpace(d.URL)
+	c.Note = strings.TrimSpace(d.Note)
+	c.Emails = slices.Clone(base.Emails)
+	switch email := strings.TrimSpace(d.Email); {
+	case len(c.Emails) > 0 && email != "":
+		c.Emails[0].Address = email
+	case len(c.Emails) > 0:
+		c.Emails = c.Emails[1:]
+	case email != "":
+		c.Emails = []vcard.Email{{Address: email, Kinds: []string{"INTERNET"}}}
+	}
+	c.Phones = slices.Clone(base.Phones)
+	switch phone := strings.TrimSpace(d.Phone); {
+	case len(c.Phones) > 0 && phone != "":
+		c.Phones[0].Number = phone
+	case len(c.Phones) > 0:
+		c.Phones = c.Phones[1:]
+	case phone != "":
+		c.Phones = []vcard.Phone{{Number: phone, Kinds: []string{"VOICE"}}}
+	}
+	switch {
+	case d.Photo != nil:
+		c.Photo = *d.Photo
+	case d.RemovePhoto:
+		c.Photo = vcard.Photo{}
+	}
+	return c
+}
+
+// ownProfile is the window in which the user sees and edits their own
+// profile.
+type ownProfile struct {
+	s   *session
+	win fyne.Window
+
+	photo    *avatar
+	fullName *widget.Entry
+	nickname *widget.Entry
+	email    *widget.Entry
+	phone    *widget.Entry
+	birthday *widget.Entry
+	url      *widget.Entry
+	note     *widget.Entry
+	status   *widget.Label
+	save     *widget.Button
+	revert   *widget.Button
+	filling  bool // the form is being filled, not edited
+}
+
+// showOwnProfile opens (or raises) the editor of the own profile.
+func (s *session) showOwnProfile() {
+	p := s.profiles()
+	if p.own != nil {
+		p.own.win.Show()
+		p.own.win.RequestFocus()
+		return
+	}
+	o := s.newOwnProfile()
+	p.own = o
+	o.win.Show()
+	s.core.FetchProfile(s.acct.JID, false)
+}
+
+func (s *session) newOwnProfile() *ownProfile {
+	o := &ownProfile{s: s}
+	o.win = s.ui.app.NewWindow("My profile – " + s.acct.JID)
+	o.photo = newAvatarWidget(96, s.ui.do, avatarCache)
+	choose := widget.NewButtonWithIcon("Choose picture…", theme.FileImageIcon(), o.choosePhoto)
+	remove := widget.NewButtonWithIcon("Remove picture", theme.DeleteIcon(), o.removePhoto)
+	jid := selectable(s.acct.JID, fyne.TextWrapBreak)
+	header := container.NewBorder(nil, nil, container.NewVBox(o.photo), nil,
+		container.NewVBox(jid, container.NewHBox(choose), container.NewHBox(remove)))
+
+	entry := func(placeholder string) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetPlaceHolder(placeholder)
+		e.OnChanged = func(string) { o.edited() }
+		return e
+	}
+	o.fullName = entry("Full name")
+	o.nickname = entry("Nickname")
+	o.email = entry("name@example.org")
+	o.phone = entry("+1 555 0100")
+	o.birthday = entry("YYYY-MM-DD")
+	o.url = entry("https://")
+	o.note = widget.NewMultiLineEntry()
+	o.note.Wrapping = fyne.TextWrapWord
+	o.note.SetMinRowsVisible(3)
+	o.note.SetPlaceHolder("About you")
+	o.note.OnChanged = func(string) { o.edited() }
+	form := container.New(layout.NewFormLayout(),
+		formLabel("Full name"), o.fullName,
+		formLabel("Nickname"), o.nickname,
+		formLabel("E-mail"), o.email,
+		formLabel("Phone"), o.phone,
+		formLabel("Birthday"), o.birthday,
+		formLabel("Web page"), o.url,
+		formLabel("Note"), o.note,
+	)
+
+	o.status = widget.NewLabel("")
+	o.status.Wrapping = fyne.TextWrapWord
+	o.status.Hide()
+	o.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), o.saveProfile)
+	o.save.Importance = widget.HighImportance
+	o.revert = widget.NewButton("Discard changes", o.discard)
+	refresh := widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), func() {
+		o.showStatus("Loading…", widget.LowImportance)
+		s.core.FetchProfile(s.acct.JID, true)
+	})
+	closeBtn := widget.NewButton("Close", o.win.Close)
+	buttons := container.NewBorder(widget.NewSeparator(), nil, container.NewHBox(refresh, o.revert),
+		container.NewHBox(closeBtn, o.save))
+
+	body := container.NewVBox(header, widget.NewSeparator(), form, o.status)
+	o.win.SetContent(container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(body)))
+	o.win.Resize(fyne.NewSize(480, 560))
+	o.win.SetOnClosed(func() {
+		if p := profileStates[s]; p != nil && p.own == o {
+			p.own = nil
+		}
+	})
+
+	mine := &s.profiles().mine
+	o.fill()
+	switch {
+	case mine.saving:
+		o.showStatus("Saving…", widget.LowImportance)
+	case mine.result != "" && mine.failed:
+		o.showStatus(mine.result, widget.DangerImportance)
+	case !mine.loaded:
+		o.showStatus("Loading…", widget.LowImportance)
+	}
+	return o
+}
+
+func formLabel(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+}
+
+// fill shows the unsaved edits, or the profile when there are none.
+func (o *ownProfile) fill() {
+	mine := &o.s.profiles().mine
+	d := draftOf(mine.base)
+	if mine.draft != nil {
+		d = *mine.draft
+	}
+	o.filling = true
+	o.fullName.SetText(d.FullName)
+	o.nickname.SetText(d.Nickname)
+	o.email.SetText(d.Email)
+	o.phone.SetText(d.Phone)
+	o.birthday.SetText(d.Birthday)
+	o.url.SetText(d.URL)
+	o.note.SetText(d.Note)
+	o.filling = false
+	o.refreshPhoto()
+	o.refreshButtons()
+}
+
+// edited keeps what the form says as the unsaved edits.
+func (o *ownProfile) edited() {
+	if o.filling {
+		return
+	}
+	mine := &o.s.profiles().mine
+	d := draftOf(mine.base)
+	if mine.draft != nil {
+		d = *mine.draft
+	}
+	d.FullName, d.Nickname, d.Email, d.Phone = o.fullName.Text, o.nickname.Text, o.email.Text, o.phone.Text
+	d.Birthday, d.URL, d.Note = o.birthday.Text, o.url.Text, o.note.Text
+	mine.draft = &d
+	o.refreshButtons()
+}
+
+func (o *ownProfile) refreshButtons() {
+	mine := &o.s.profiles().mine
+	if mine.saving {
+		o.save.Disable()
+	} else {
+		o.save.Enable()
+	}
+	if mine.draft != nil && !mine.saving {
+		o.revert.Enable()
+	} else {
+		o.revert.Disable()
+	}
+}
+
+func (o *ownProfile) showStatus(text string, imp widget.Importance) {
+	o.status.Importance = imp
+	o.status.SetText(text)
+	o.status.Show()
+}
+
+// discard drops the unsaved edits.
+func (o *ownProfile) discard() {
+	mine := &o.s.profiles().mine
+	mine.draft = nil
+	mine.result, mine.failed = "", false
+	o.status.Hide()
+	o.fill()
+}
+
+// saveProfile sends the edited profile to the server.
+func (o *ownProfile) saveProfile() {
+	mine := &o.s.profiles().mine
+	if mine.saving {
+		return
+	}
+	d := draftOf(mine.base)
+	if mine.draft != nil {
+		d = *mine.draft
+	}
+	if b := strings.TrimSpace(d.Birthday); b != "" {
+		if _, err := time.Parse(time.DateOnly, b); err != nil {
+			o.showStatus("Write the birthday as year-month-day, for example 1990-04-12.", widget.DangerImportance)
+			return
+		}
+	}
+	mine.saving = true
+	mine.result, mine.failed = "", false
+	o.showStatus("Saving…", widget.LowImportance)
+	o.refreshButtons()
+	o.s.core.SetProfile(d.apply(mine.base))
+}
+
+// choosePhoto asks for a picture file.
+func (o *ownProfile) choosePhoto() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		switch {
+		case err != nil:
+			o.showStatus("Could not open the picture: "+err.Error(), widget.DangerImportance)
+		case r != nil:
+			o.loadPhoto(r)
+		}
+	}, o.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".gif"}))
+	d.Show()
+}
+
+// loadPhoto reads and checks a chosen picture in the background; the
+// file may be large or on a slow disk.
+func (o *ownProfile) loadPhoto(r io.ReadCloser) {
+	o.showStatus("Reading the picture…", widget.LowImportance)
+	s := o.s
+	go func() {
+		b, err := readPicture(r)
+		r.Close()
+		var hash, mime string
+		if err == nil {
+			var img image.Image
+			img, mime, err = decodePicture(b)
+			if err == nil {
+				sum := sha1.Sum(b)
+				hash = hex.EncodeToString(sum[:])
+				avatarCache.put(hash, img)
+			}
+		}
+		s.ui.do(func() { s.ownPhotoLoaded(b, mime, hash, err) })
+	}()
+}
+
+// ownPhotoLoaded takes a chosen picture into the unsaved edits, or says
+// why it cannot be used.
+func (s *session) ownPhotoLoaded(b []byte, mime, hash string, err error) {
+	p := profileStates[s]
+	if p == nil || s.closed {
+		return
+	}
+	o := p.own
+	if err != nil {
+		if o == nil {
+			return
+		}
+		msg := "Palaver cannot read this picture (" + err.Error() + "). Choose a PNG, JPEG or GIF file."
+		if errors.Is(err, errPictureTooLarge) {
+			msg = "This picture is larger than 16 MiB. Choose a smaller file."
+		}
+		o.showStatus(msg, widget.DangerImportance)
+		return
+	}
+	d := draftOf(p.mine.base)
+	if p.mine.draft != nil {
+		d = *p.mine.draft
+	}
+	d.Photo = &vcard.Photo{Type: mime, Data: b}
+	d.PhotoHash, d.RemovePhoto = hash, false
+	p.mine.draft = &d
+	if o != nil {
+		o.status.Hide()
+		o.refreshPhoto()
+		o.refreshButtons()
+	}
+}
+
+// removePhoto drops the picture from the profile (once saved).
+func (o *ownProfile) removePhoto() {
+	mine := &o.s.profiles().mine
+	d := draftOf(mine.base)
+	if mine.draft != nil {
+		d = *mine.draft
+	}
+	d.Photo, d.PhotoHash, d.RemovePhoto = nil, "", true
+	mine.draft = &d
+	o.refreshPhoto()
+	o.refreshButtons()
+}
+
+// refreshPhoto shows the picture the profile will have: the one chosen,
+// none if removed, else the current one.
+func (o *ownProfile) refreshPhoto() {
+	s := o.s
+	mine := &s.profiles().mine
+	jid := s.acct.JID
+	name := mine.base.DisplayName()
+	if d := mine.draft; d != nil {
+		name = strings.TrimSpace(d.FullName)
+		switch {
+		case d.Photo != nil:
+			o.photo.show(jid, name, d.PhotoHash, avatarSource{data: d.Photo.Data})
+			return
+		case d.RemovePhoto:
+			o.photo.show(jid, name, "", avatarSource{})
+			return
+		}
+	}
+	if hash, path := s.roster.Avatar(jid); hash != "" {
+		o.photo.show(jid, name, hash, avatarSource{path: path})
+		return
+	}
+	if data := mine.base.Photo.Data; len(data) > 0 {
+		sum := sha1.Sum(data)
+		o.photo.show(jid, name, hex.EncodeToString(sum[:]), avatarSource{data: data})
+		return
+	}
+	o.photo.show(jid, name, "", avatarSource{})
+}
+
+// ownReceived takes the own profile from the core. Unsaved edits stay in
+// the form.
+func (s *session) ownReceived(e app.ProfileReceived) {
+	p := s.profiles()
+	mine := &p.mine
+	// Without an answer and without a cached card, an empty card says
+	// nothing: saving on top of it would erase the fields the editor
+	// does not show.
+	if e.Err == nil || !e.Card.IsEmpty() || !mine.loaded {
+		mine.base = e.Card
+	}
+	mine.loaded = true
+	o := p.own
+	if o == nil {
+		return
+	}
+	if mine.draft == nil {
+		o.fill()
+	} else {
+		o.refreshPhoto()
+	}
+	switch {
+	case mine.saving:
+	case e.Err != nil:
+		o.showStatus("Could not fetch your profile: "+clipRunes(e.Err.Error(), 300), widget.DangerImportance)
+	case mine.failed:
+		o.showStatus(mine.result, widget.DangerImportance)
+	default:
+		o.status.Hide()
+	}
+}
+
+// ownSaved shows how saving the own profile went. When it failed (or the
+// network does not allow it), the edits stay, in the form and in the
+// session.
+func (s *session) ownSaved(e app.ProfileSaved) {
+	p := s.profiles()
+	mine := &p.mine
+	mine.saving = false
+	mine.result, mine.failed = e.Message(), e.Err != nil
+	if e.Err == nil {
+		mine.base, mine.loaded, mine.draft = e.Card, true, nil
+	}
+	o := p.own
+	if o == nil {
+		if mine.failed {
+			s.ui.showNotice(mine.result)
+		}
+		return
+	}
+	if e.Err == nil {
+		o.fill()
+		o.showStatus(mine.result, widget.SuccessImportance)
+		return
+	}
+	o.refreshButtons()
+	o.showStatus(mine.result, widget.DangerImportance)
+}
+
+// showMyProfile opens the profile of the account shown.
+func (u *UI) showMyProfile() {
+	if u.sess == nil {
+		u.showNotice("Set up an account first: your profile is kept on its server.")
+		return
+	}
+	u.sess.showProfile(u.sess.acct.JID)
+}
+
+// showContactProfile opens the profile card of a contact row.
+func (u *UI) showContactProfile(r Row) {
+	if u.sess != nil {
+		u.sess.showProfile(r.JID)
+	}
+}
