@@ -1,0 +1,270 @@
+package avatar_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/palaver-im/palaver/app/avatar"
+)
+
+// picture returns a w×h picture with smooth colour and some detail; alpha
+// makes its left half translucent.
+func picture(w, h int, alpha bool) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			a := uint8(255)
+			if alpha && x < w/2 {
+				a = uint8(x * 255 / w)
+			}
+			img.SetNRGBA(x, y, color.NRGBA{uint8(x * 255 / w), uint8(y * 255 / h), uint8((x ^ y) & 0xff), a})
+		}
+	}
+	return img
+}
+
+func encodePNG(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func encodeJPEG(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// encodeGIF encodes a w×h GIF whose first frame covers frame; the colour at
+// index 0 is transparent when transparent is set. A second frame follows.
+func encodeGIF(t testing.TB, w, h int, frame image.Rectangle, transparent bool) []byte {
+	t.Helper()
+	first := color.Color(color.RGBA{200, 10, 10, 255})
+	if transparent {
+		first = color.RGBA{}
+	}
+	pal := color.Palette{first, color.RGBA{10, 200, 10, 255}}
+	f1 := image.NewPaletted(frame, pal)
+	for i := range f1.Pix {
+		f1.Pix[i] = uint8(i % 2)
+	}
+	f2 := image.NewPaletted(image.Rect(0, 0, w, h), pal)
+	var buf bytes.Buffer
+	err := gif.EncodeAll(&buf, &gif.GIF{Image: []*image.Paletted{f1, f2}, Delay: []int{10, 10},
+		Config: image.Config{ColorModel: pal, Width: w, Height: h}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// pngHeader returns a PNG signature and an IHDR chunk (RGBA, 8 bits)
+// claiming w×h pixels, with no pixel data.
+func pngHeader(w, h uint32) []byte {
+	ihdr := make([]byte, 17)
+	copy(ihdr, "IHDR")
+	binary.BigEndian.PutUint32(ihdr[4:], w)
+	binary.BigEndian.PutUint32(ihdr[8:], h)
+	ihdr[12], ihdr[13] = 8, 6
+	out := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0d")
+	out = append(out, ihdr...)
+	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(ihdr))
+}
+
+// jpegHeader returns a JPEG start, a baseline SOF0 claiming w×h grey
+// pixels and the start of a scan, with no data.
+func jpegHeader(w, h uint16) []byte {
+	return []byte{0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), 1, 1, 0x11, 0,
+		0xff, 0xda, 0, 8}
+}
+
+var (
+	bigOnce sync.Once
+	bigJPEG []byte
+)
+
+// big returns a 4000×3000 JPEG, made once.
+func big(t testing.TB) []byte {
+	bigOnce.Do(func() { bigJPEG = encodeJPEG(t, picture(4000, 3000, false)) })
+	return bigJPEG
+}
+
+func TestNormalize(t *testing.T) {
+	smallPNG := encodePNG(t, picture(100, 80, false))
+	smallJPEG := encodeJPEG(t, picture(200, 100, false))
+	// 256×256 of 16-bit noise: fits, but is too heavy to pass through.
+	noisy := image.NewNRGBA64(image.Rect(0, 0, 256, 256))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range noisy.Pix {
+		noisy.Pix[i] = uint8(rng.Uint32())
+	}
+	for i := 6; i < len(noisy.Pix); i += 8 {
+		noisy.Pix[i], noisy.Pix[i+1] = 0xff, 0xff
+	}
+	heavyPNG := encodePNG(t, noisy)
+	if len(heavyPNG) <= avatar.MaxPassThrough {
+		t.Fatalf("noisy PNG is only %d bytes", len(heavyPNG))
+	}
+	truncated := encodePNG(t, picture(64, 64, false))
+	truncated = truncated[:len(truncated)/2]
+
+	for i, tc := range []struct {
+		in        []byte
+		err       error
+		mime      string
+		w, h      int
+		unchanged bool
+	}{
+		0:  {in: smallPNG, mime: avatar.PNG, w: 100, h: 80, unchanged: true},
+		1:  {in: smallJPEG, mime: avatar.JPEG, w: 200, h: 100, unchanged: true},
+		2:  {in: big(t), mime: avatar.JPEG, w: 256, h: 192},
+		3:  {in: encodePNG(t, picture(1000, 500, true)), mime: avatar.PNG, w: 256, h: 128},
+		4:  {in: encodePNG(t, picture(600, 600, false)), mime: avatar.JPEG, w: 256, h: 256},
+		5:  {in: encodePNG(t, picture(300, 3000, false)), mime: avatar.JPEG, w: 26, h: 256},
+		6:  {in: encodePNG(t, picture(5000, 1, false)), mime: avatar.JPEG, w: 256, h: 1},
+		7:  {in: heavyPNG, mime: avatar.JPEG, w: 256, h: 256},
+		8:  {in: encodeGIF(t, 50, 40, image.Rect(0, 0, 50, 40), false), mime: avatar.JPEG, w: 50, h: 40},
+		9:  {in: encodeGIF(t, 50, 40, image.Rect(0, 0, 50, 40), true), mime: avatar.PNG, w: 50, h: 40},
+		10: {in: encodeGIF(t, 512, 512, image.Rect(0, 0, 512, 512), false), mime: avatar.JPEG, w: 256, h: 256},
+		11: {in: encodeGIF(t, 50, 40, image.Rect(10, 10, 20, 20), false), mime: avatar.PNG, w: 50, h: 40},
+		12: {in: []byte("hello, this is text and not a picture"), err: avatar.ErrNotImage},
+		13: {in: []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"), err: avatar.ErrNotImage},
+		14: {in: nil, err: avatar.ErrNotImage},
+		15: {in: []byte("\x89PNG"), err: avatar.ErrNotImage},
+		16: {in: truncated, err: avatar.ErrCorrupt},
+		17: {in: pngHeader(100000, 100000), err: avatar.ErrTooManyPixels},
+		18: {in: pngHeader(avatar.MaxDimension+1, 10), err: avatar.ErrTooManyPixels},
+		19: {in: jpegHeader(6000, 4001), err: avatar.ErrTooManyPixels},
+		20: {in: pngHeader(0, 10), err: avatar.ErrCorrupt},
+		21: {in: append(pngHeader(10, 10), make([]byte, 20<<20)...), err: avatar.ErrTooLarge},
+		22: {in: jpegHeader(10, 10), err: avatar.ErrCorrupt},
+	} {
+		out, mime, err := avatar.Normalize(tc.in)
+		if tc.err != nil {
+			if !errors.Is(err, tc.err) || out != nil {
+				t.Errorf("%d: got %d bytes, %v; want %v", i, len(out), err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%d: %v", i, err)
+			continue
+		}
+		if mime != tc.mime || avatar.Type(out) != mime {
+			t.Errorf("%d: type %q (bytes say %q), want %q", i, mime, avatar.Type(out), tc.mime)
+		}
+		if got := bytes.Equal(out, tc.in); got != tc.unchanged {
+			t.Errorf("%d: unchanged = %v, want %v", i, got, tc.unchanged)
+		}
+		cfg, _, err := image.DecodeConfig(bytes.NewReader(out))
+		if err != nil || cfg.Width != tc.w || cfg.Height != tc.h {
+			t.Errorf("%d: output %d×%d (%v), want %d×%d", i, cfg.Width, cfg.Height, err, tc.w, tc.h)
+		}
+	}
+}
+
+func TestNormalizeKeepsTransparency(t *testing.T) {
+	out, _, err := avatar.Normalize(encodePNG(t, picture(1000, 500, true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, a := img.At(0, 64).RGBA(); a > 0x1000 {
+		t.Errorf("left edge alpha %#x, want nearly transparent", a)
+	}
+	if _, _, _, a := img.At(255, 64).RGBA(); a != 0xffff {
+		t.Errorf("right edge alpha %#x, want opaque", a)
+	}
+}
+
+func TestNormalizeScalesContent(t *testing.T) {
+	out, _, err := avatar.Normalize(big(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The red channel grows from left to right and green from top to bottom.
+	r0, _, _, _ := img.At(5, 96).RGBA()
+	r1, _, _, _ := img.At(250, 96).RGBA()
+	_, g0, _, _ := img.At(128, 5).RGBA()
+	_, g1, _, _ := img.At(128, 186).RGBA()
+	if r0 > 0x2000 || r1 < 0xe000 || g0 > 0x2000 || g1 < 0xe000 {
+		t.Errorf("picture distorted: red %#x..%#x green %#x..%#x", r0, r1, g0, g1)
+	}
+}
+
+// A header claiming 10^10 pixels is refused without allocating them.
+func TestNormalizeBombAllocatesNothing(t *testing.T) {
+	for i, in := range [][]byte{pngHeader(100000, 100000), jpegHeader(65535, 65535), pngHeader(8000, 8000)} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, _, err := avatar.Normalize(in)
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, avatar.ErrTooManyPixels) {
+			t.Errorf("%d: err = %v", i, err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("%d: allocated %d bytes", i, n)
+		}
+	}
+}
+
+func TestHash(t *testing.T) {
+	for i, tc := range []struct{ in, want string }{
+		0: {"", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+		1: {"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
+	} {
+		if got := avatar.Hash([]byte(tc.in)); got != tc.want {
+			t.Errorf("%d: Hash(%q) = %s, want %s", i, tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestType(t *testing.T) {
+	for i, tc := range []struct{ in, want string }{
+		0: {"\x89PNG\r\n\x1a\nrest", avatar.PNG},
+		1: {"\xff\xd8\xff\xe0", avatar.JPEG},
+		2: {"GIF89a", avatar.GIF},
+		3: {"GIF87a", avatar.GIF},
+		4: {"GIF90a", ""},
+		5: {"<svg/>", ""},
+		6: {"", ""},
+	} {
+		if got := avatar.Type([]byte(tc.in)); got != tc.want {
+			t.Errorf("%d: Type(%q) = %q, want %q", i, tc.in, got, tc.want)
+		}
+	}
+}
+
+func BenchmarkNormalize4000x3000(b *testing.B) {
+	in := big(b)
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, _, err := avatar.Normalize(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
