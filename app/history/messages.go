@@ -1,0 +1,332 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// MaxPage is the most messages Page and Search return in one call; a
+// larger n is reduced to it.
+const MaxPage = 500
+
+// msgCols are the messages columns scanMessage reads, in order.
+const msgCols = `id, peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state`
+
+// statements are prepared once per Store (database/sql prepares them again
+// on each pooled connection as needed).
+type statements struct {
+	all []*sql.Stmt
+
+	insert, byStanzaID, byMsgID, fillStanzaID *sql.Stmt
+	page, pageBefore                          *sql.Stmt
+}
+
+func (st *statements) prepare(db *sql.DB) error {
+	for _, p := range []struct {
+		s   **sql.Stmt
+		sql string
+	}{
+		{&st.insert, `INSERT INTO messages (peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.byStanzaID, `SELECT id FROM messages WHERE peer = ? AND stanza_id = ? AND stanza_id <> '' LIMIT 1`},
+		{&st.byMsgID, `SELECT id, stanza_id FROM messages
+			WHERE peer = ? AND msg_id = ? AND msg_id <> '' AND dir = ? AND body = ? LIMIT 1`},
+		{&st.fillStanzaID, `UPDATE messages SET stanza_id = ? WHERE id = ? AND stanza_id = ''`},
+		{&st.page, `SELECT ` + msgCols + ` FROM messages WHERE peer = ?
+			ORDER BY time DESC, id DESC LIMIT ?`},
+		{&st.pageBefore, `SELECT ` + msgCols + ` FROM messages WHERE peer = ? AND (time, id) < (?, ?)
+			ORDER BY time DESC, id DESC LIMIT ?`},
+	} {
+		s, err := db.Prepare(p.sql)
+		if err != nil {
+			st.close()
+			return fmt.Errorf("prepare %q: %w", p.sql, err)
+		}
+		*p.s = s
+		st.all = append(st.all, s)
+	}
+	return nil
+}
+
+func (st *statements) close() error {
+	var errs []error
+	for _, s := range st.all {
+		errs = append(errs, s.Close())
+	}
+	st.all = nil
+	return errors.Join(errs...)
+}
+
+// micros converts t to the stored form, Unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts a stored time back, in UTC.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// Add archives m unless it is a duplicate of an archived message, and
+// returns the id of the new row (added true) or of the existing one
+// (added false). m is a duplicate if an archived message with the same Peer
+// has the same non-empty StanzaID, or has the same Dir, the same non-empty
+// MsgID and the same Body; if the archived duplicate has no StanzaID, it
+// takes m's. m.ID is ignored; a zero m.Time is taken as now. Times are
+// stored with microsecond precision.
+func (s *Store) Add(ctx context.Context, m Message) (id int64, added bool, err error) {
+	if err := check(m); err != nil {
+		return 0, false, err
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, added, err = s.txStmts(ctx, tx).add(ctx, m)
+		return err
+	})
+	return id, added, err
+}
+
+// AddBatch adds the messages as Add does, all in one transaction (all or
+// none), and returns their ids in order: for a duplicate, of the row it
+// duplicates (which may be earlier in the same batch).
+func (s *Store) AddBatch(ctx context.Context, ms []Message) ([]int64, error) {
+	for _, m := range ms {
+		if err := check(m); err != nil {
+			return nil, err
+		}
+	}
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(ms))
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		ts := s.txStmts(ctx, tx)
+		for i, m := range ms {
+			id, _, err := ts.add(ctx, m)
+			if err != nil {
+				return err
+			}
+			ids[i] = id
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func check(m Message) error {
+	if m.Peer == "" {
+		return errors.New("history: message without peer")
+	}
+	if m.Dir != In && m.Dir != Out {
+		return fmt.Errorf("history: bad direction %d", m.Dir)
+	}
+	return nil
+}
+
+// txStatements are the statements add uses, bound to one transaction.
+type txStatements struct {
+	insert, byStanzaID, byMsgID, fillStanzaID *sql.Stmt
+}
+
+func (s *Store) txStmts(ctx context.Context, tx *sql.Tx) txStatements {
+	return txStatements{
+		insert:       tx.StmtContext(ctx, s.stmts.insert),
+		byStanzaID:   tx.StmtContext(ctx, s.stmts.byStanzaID),
+		byMsgID:      tx.StmtContext(ctx, s.stmts.byMsgID),
+		fillStanzaID: tx.StmtContext(ctx, s.stmts.fillStanzaID),
+	}
+}
+
+// add is Add inside a transaction.
+func (ts txStatements) add(ctx context.Context, m Message) (int64, bool, error) {
+	if m.StanzaID != "" {
+		var id int64
+		err := ts.byStanzaID.QueryRowContext(ctx, m.Peer, m.StanzaID).Scan(&id)
+		if err == nil {
+			return id, false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, false, fmt.Errorf("history: add: %w", err)
+		}
+	}
+	if m.MsgID != "" {
+		var id int64
+		var stanzaID string
+		err := ts.byMsgID.QueryRowContext(ctx, m.Peer, m.MsgID, int(m.Dir), m.Body).Scan(&id, &stanzaID)
+		if err == nil {
+			if stanzaID == "" && m.StanzaID != "" {
+				if _, err := ts.fillStanzaID.ExecContext(ctx, m.StanzaID, id); err != nil {
+					return 0, false, fmt.Errorf("history: add: %w", err)
+				}
+			}
+			return id, false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, false, fmt.Errorf("history: add: %w", err)
+		}
+	}
+	t := m.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	res, err := ts.insert.ExecContext(ctx,
+		m.Peer, int(m.Dir), m.MsgID, m.StanzaID, micros(t),
+		m.Delayed, m.DelayFrom, m.DelayReason, m.Body, int(m.State))
+	if err != nil {
+		return 0, false, fmt.Errorf("history: add: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, false, fmt.Errorf("history: add: %w", err)
+	}
+	return id, true, nil
+}
+
+// SetState sets the state of the outgoing message(s) with peer and msgID
+// and reports whether there is such a message. A late Sent does not undo
+// Delivered (a receipt can overtake the server's acknowledgement).
+func (s *Store) SetState(ctx context.Context, peer, msgID string, st State) (bool, error) {
+	if msgID == "" {
+		return false, nil
+	}
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE messages
+			SET state = CASE WHEN state = %d AND ?1 = %d THEN state ELSE ?1 END
+			WHERE peer = ?2 AND msg_id = ?3 AND msg_id <> '' AND dir = %d`, Delivered, Sent, Out),
+			int(st), peer, msgID)
+		if err != nil {
+			return fmt.Errorf("history: set state: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n > 0, err
+}
+
+// Page returns up to n messages with peer from strictly before the cursor
+// in (Time, ID) order, oldest first; the zero Cursor pages back from the
+// newest message. n is capped at MaxPage. To page further back, pass the
+// At() of the first message returned.
+func (s *Store) Page(ctx context.Context, peer string, before Cursor, n int) ([]Message, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	n = min(n, MaxPage)
+	done, err := s.use()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	var rows *sql.Rows
+	if before == (Cursor{}) {
+		rows, err = s.stmts.page.QueryContext(ctx, peer, n)
+	} else {
+		rows, err = s.stmts.pageBefore.QueryContext(ctx, peer, micros(before.Time), before.ID, n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("history: page: %w", err)
+	}
+	ms, err := scanMessages(rows, n)
+	if err != nil {
+		return nil, fmt.Errorf("history: page: %w", err)
+	}
+	slices.Reverse(ms)
+	return ms, nil
+}
+
+// Pending returns the outgoing messages in state Pending (the outbox),
+// oldest first.
+func (s *Store) Pending(ctx context.Context) ([]Message, error) {
+	done, err := s.use()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT `+msgCols+` FROM messages
+		WHERE dir = %d AND state = %d ORDER BY time, id`, Out, Pending))
+	if err != nil {
+		return nil, fmt.Errorf("history: pending: %w", err)
+	}
+	ms, err := scanMessages(rows, 0)
+	if err != nil {
+		return nil, fmt.Errorf("history: pending: %w", err)
+	}
+	return ms, nil
+}
+
+// LastStanzaID returns the server stanza-id (XEP-0359) and time of the
+// newest archived message that has one, to catch up from the server's
+// archive (XEP-0313) after it; "" and the zero time if there is none.
+func (s *Store) LastStanzaID(ctx context.Context) (string, time.Time, error) {
+	done, err := s.use()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	defer done()
+	var id string
+	var us int64
+	err = s.db.QueryRowContext(ctx, `SELECT stanza_id, time FROM messages
+		WHERE stanza_id <> '' ORDER BY time DESC, id DESC LIMIT 1`).Scan(&id, &us)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", time.Time{}, nil
+	case err != nil:
+		return "", time.Time{}, fmt.Errorf("history: last stanza-id: %w", err)
+	}
+	return id, fromMicros(us), nil
+}
+
+// Count returns the number of archived messages with peer, or of all
+// messages if peer is "".
+func (s *Store) Count(ctx context.Context, peer string) (int, error) {
+	done, err := s.use()
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	var n int
+	if peer == "" {
+		err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages`).Scan(&n)
+	} else {
+		err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE peer = ?`, peer).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("history: count: %w", err)
+	}
+	return n, nil
+}
+
+// scanner is *sql.Rows or *sql.Row.
+type scanner interface{ Scan(dest ...any) error }
+
+// scanMessage reads the msgCols of one row, plus extra destinations.
+func scanMessage(r scanner, extra ...any) (Message, error) {
+	var m Message
+	var dir, state int
+	var us int64
+	dest := append([]any{&m.ID, &m.Peer, &dir, &m.MsgID, &m.StanzaID, &us,
+		&m.Delayed, &m.DelayFrom, &m.DelayReason, &m.Body, &state}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return Message{}, err
+	}
+	m.Dir, m.State, m.Time = Direction(dir), State(state), fromMicros(us)
+	return m, nil
+}
+
+// scanMessages reads and closes rows.
+func scanMessages(rows *sql.Rows, sizeHint int) ([]Message, error) {
+	defer rows.Close()
+	ms := make([]Message, 0, sizeHint)
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
+}

@@ -1,0 +1,139 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// A migration takes the schema from version i to i+1 (its index in
+// migrations plus one). Migrations are never edited once released: a change
+// is a new migration appended at the end.
+type migration struct {
+	name string
+	sql  string
+}
+
+// migrations is the schema, in order; SchemaVersion is its length.
+var migrations = []migration{
+	{"messages and full-text search", migration1},
+	{"contact profile cache", migration2},
+}
+
+// SchemaVersion is the schema version this package writes (PRAGMA
+// user_version of an up-to-date archive).
+const SchemaVersion = 2
+
+// migration1: the messages, their indexes, and an external-content FTS5
+// index over the bodies kept in sync by triggers.
+//
+// time is Unix microseconds, UTC. The partial indexes are small: they hold
+// only rows that have a stanza-id, a message id, or are in the outbox.
+const migration1 = `
+CREATE TABLE messages (
+	id           INTEGER PRIMARY KEY,
+	peer         TEXT    NOT NULL,
+	dir          INTEGER NOT NULL,
+	msg_id       TEXT    NOT NULL DEFAULT '',
+	stanza_id    TEXT    NOT NULL DEFAULT '',
+	time         INTEGER NOT NULL,
+	delayed      INTEGER NOT NULL DEFAULT 0,
+	delay_from   TEXT    NOT NULL DEFAULT '',
+	delay_reason TEXT    NOT NULL DEFAULT '',
+	body         TEXT    NOT NULL DEFAULT '',
+	state        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX messages_peer_time ON messages (peer, time, id);
+CREATE INDEX messages_stanza_id ON messages (peer, stanza_id) WHERE stanza_id <> '';
+CREATE INDEX messages_msg_id ON messages (peer, msg_id) WHERE msg_id <> '';
+CREATE INDEX messages_stanza_time ON messages (time, id) WHERE stanza_id <> '';
+CREATE INDEX messages_outbox ON messages (time, id) WHERE dir = 1 AND state = 1;
+
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+	body,
+	content = 'messages',
+	content_rowid = 'id',
+	tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+	INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+	INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+	INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+	INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
+`
+
+// migration2: the contact profile cache (vCards and avatar hashes).
+// fetched is Unix microseconds, 0 for never.
+const migration2 = `
+CREATE TABLE profiles (
+	jid        TEXT PRIMARY KEY,
+	card       BLOB,
+	photo_hash TEXT    NOT NULL DEFAULT '',
+	fetched    INTEGER NOT NULL DEFAULT 0
+);
+`
+
+// migrate brings the schema up to date, one transaction per migration.
+func (s *Store) migrate(ctx context.Context, ms []migration) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	v, err := userVersion(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if v > len(ms) {
+		return fmt.Errorf("%w: schema version %d, this version knows up to %d", ErrNewerSchema, v, len(ms))
+	}
+	for v < len(ms) {
+		if err := migrateOne(ctx, conn, ms, v); err != nil {
+			return err
+		}
+		if v, err = userVersion(ctx, conn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateOne applies migration from+1 unless another connection did it
+// meanwhile (the version is read again inside the transaction).
+func migrateOne(ctx context.Context, conn *sql.Conn, ms []migration, from int) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	v, err := userVersion(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if v != from {
+		return nil // someone else migrated; the caller reads the version again
+	}
+	m := ms[v]
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("migration %d (%s): %w", v+1, m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return fmt.Errorf("migration %d (%s): %w", v+1, m.name, err)
+	}
+	return tx.Commit()
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func userVersion(ctx context.Context, q queryer) (int, error) {
+	var v int
+	err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
