@@ -342,12 +342,16 @@ func TestDecodePhotoLimitExact(t *testing.T) {
 		size int
 		err  error
 	}{{vcard.MaxPhoto, nil}, {vcard.MaxPhoto + 1, vcard.ErrPhotoTooLarge}} {
-		in := open + `<PHOTO><BINVAL>` + base64.StdEncoding.EncodeToString(make([]byte, tc.size)) + `</BINVAL></PHOTO><FN>x</FN></vCard>`
-		v, err := decode(t, in)
+		data := make([]byte, tc.size)
+		data[tc.size-1] = 0xfe
+		start := el("vCard")
+		ts := tokens{el("PHOTO"), el("BINVAL"), xml.CharData(base64.StdEncoding.EncodeToString(data)), end("BINVAL"), end("PHOTO"),
+			el("FN"), xml.CharData("x"), end("FN"), end("vCard")}
+		v, err := vcard.Decode(&ts, &start)
 		if !errors.Is(err, tc.err) || (err == nil) != (tc.err == nil) {
 			t.Errorf("%d bytes: err = %v, want %v", tc.size, err, tc.err)
 		}
-		if want := tc.err == nil; (len(v.Photo.Data) == tc.size) != want || v.FullName != "x" {
+		if want := tc.err == nil; bytes.Equal(v.Photo.Data, data) != want || v.FullName != "x" {
 			t.Errorf("%d bytes: kept %d bytes, FN %q", tc.size, len(v.Photo.Data), v.FullName)
 		}
 	}
