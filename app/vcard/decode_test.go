@@ -174,8 +174,12 @@ func (ts *tokens) Token() (xml.Token, error) {
 	return tok, nil
 }
 
-func el(name string) xml.StartElement { return xml.StartElement{Name: xml.Name{Space: vcard.NS, Local: name}} }
-func end(name string) xml.EndElement  { return xml.EndElement{Name: xml.Name{Space: vcard.NS, Local: name}} }
+func el(name string) xml.StartElement {
+	return xml.StartElement{Name: xml.Name{Space: vcard.NS, Local: name}}
+}
+func end(name string) xml.EndElement {
+	return xml.EndElement{Name: xml.Name{Space: vcard.NS, Local: name}}
+}
 
 func TestDecodeTokenWithEOF(t *testing.T) {
 	start := el("vCard")
