@@ -408,8 +408,8 @@ func (d *decoder) org(o *Org) error {
 	})
 }
 
-// photo reads PHOTO. A photo that ends up with neither data nor an
-// address is left empty, TYPE included.
+// photo reads PHOTO. A photo with data drops EXTVAL; one that ends up with
+// neither data nor an address is left empty, TYPE included.
 func (d *decoder) photo(p *Photo) error {
 	var got Photo
 	err := d.children(false, func(_ xml.StartElement, name string) error {
@@ -430,6 +430,9 @@ func (d *decoder) photo(p *Photo) error {
 	})
 	if err != nil {
 		return err
+	}
+	if len(got.Data) > 0 {
+		got.External = "" // one or the other, as TokenReader writes it
 	}
 	if !got.IsEmpty() {
 		*p = got
