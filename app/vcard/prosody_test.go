@@ -12,12 +12,13 @@ import (
 	"net"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"mellium.im/sasl"
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/disco"
+	discoinfo "mellium.im/xmpp/disco/info"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
@@ -207,12 +208,15 @@ func TestProsody(t *testing.T) {
 				t.Errorf("bob's card after alice's refused set: %+v, %v", v, err)
 			}
 
-			// The module in use is the one meant.
-			log := srv.Log()
-			for _, m := range []string{"vcard", "vcard_legacy"} {
-				if loaded := strings.Contains(log, "mod_"+m+"\n") || strings.Contains(log, "Loaded "+m+" "); loaded != (m == tc.name) {
-					t.Logf("note: %s loaded = %v", m, loaded)
-				}
+			// The module in use is the one meant: only mod_vcard_legacy
+			// announces the conversion on accounts.
+			info, err := disco.GetInfo(ctx, "", aliceJID, alice)
+			if err != nil {
+				t.Fatalf("disco#info of her own account, by alice: %v", err)
+			}
+			converts := slices.ContainsFunc(info.Features, func(f discoinfo.Feature) bool { return f.Var == "urn:xmpp:pep-vcard-conversion:0" })
+			if converts != (tc.name == "vcard_legacy") {
+				t.Errorf("alice's account announces the PEP conversion: %v; features %v", converts, info.Features)
 			}
 		})
 	}
