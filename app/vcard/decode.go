@@ -14,7 +14,8 @@ import (
 	"mellium.im/xmpp/stanza"
 )
 
-// Decode decodes the vCard element that start opens.
+// Decode decodes the vCard element that start opens (in the vcard-temp
+// namespace, or in none).
 // r yields the element's inner tokens and then its end element, as mellium
 // hands a payload to handlers (an io.EOF in place of the end element is
 // accepted too); Decode reads nothing after that end element.

@@ -96,7 +96,7 @@ type Photo struct {
 type Email struct {
 	// Address is USERID.
 	Address string
-	// Kinds are the flag elements given, e.g. "HOME", "WORK", "PREF".
+	// Kinds are the flag elements given: HOME, WORK, INTERNET, PREF, X400.
 	Kinds []string
 }
 
@@ -104,13 +104,15 @@ type Email struct {
 type Phone struct {
 	// Number is NUMBER.
 	Number string
-	// Kinds are the flag elements given, e.g. "HOME", "CELL", "VOICE".
+	// Kinds are the flag elements given: HOME, WORK, VOICE, FAX, PAGER,
+	// MSG, CELL, VIDEO, BBS, MODEM, ISDN, PCS, PREF.
 	Kinds []string
 }
 
 // Address is an ADR entry.
 type Address struct {
-	// Kinds are the flag elements given, e.g. "HOME", "WORK".
+	// Kinds are the flag elements given: HOME, WORK, POSTAL, PARCEL, DOM,
+	// INTL, PREF.
 	Kinds []string
 	// POBox is POBOX, Extended EXTADD, Street STREET, Locality LOCALITY,
 	// Region REGION, PostalCode PCODE and Country CTRY.
@@ -126,8 +128,9 @@ type Org struct {
 }
 
 // The known flags of each entry, in the order of XEP-0054's schema.
-// Only these are encoded and decoded; Decode returns them upper case,
-// without duplicates, in this order, and TokenReader writes them so.
+// Only these are encoded and decoded (others are dropped); Decode returns
+// them upper case, without duplicates, in this order, and TokenReader
+// writes them so.
 var (
 	emailKinds = []string{"HOME", "WORK", "INTERNET", "PREF", "X400"}
 	phoneKinds = []string{"HOME", "WORK", "VOICE", "FAX", "PAGER", "MSG", "CELL",
