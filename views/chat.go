@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/palaver-im/palaver/app/chatstate"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
@@ -19,6 +21,7 @@ type chatWindow struct {
 
 	dot    *canvas.Circle
 	title  *widget.Label
+	typing *widget.Label // the peer's chat state, above the entry
 	list   *widget.List
 	entry  *sendEntry
 	send   *widget.Button
@@ -26,7 +29,12 @@ type chatWindow struct {
 	meas   *messageRow // lays out rows off screen to learn their heights
 	width  float32     // the width the list's item heights were set for
 	told   []float32   // the heights the list was given, by index
+	shown  []*chatMsg  // the messages those heights are of
 	hiding bool        // makes Length 0 while heights are set in bulk
+
+	// historyQueued is set while a look at whether to read the archive
+	// is scheduled (see wantHistory).
+	historyQueued bool
 
 	// active is true while the user is looking at this window. Fyne has
 	// no window focus event, but a window's focused widget hears
@@ -54,6 +62,10 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 			if id < len(c.conv.msgs) {
 				o.(*messageRow).set(c.conv.msgs[id])
 			}
+			if id == 0 {
+				// The top is in view: older messages may be wanted.
+				c.wantHistory()
+			}
 		})
 	c.list.HideSeparators = true
 	// Rows hold selectable text; a list selection would only fight it.
@@ -63,17 +75,28 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c.entry = newSendEntry()
 	c.entry.onSend = c.sendText
 	c.entry.onFocus = c.focusChanged
+	c.entry.onEdit = func() { s.core.ChatActivity(conv.peer, chatstate.Typed) }
+	// One line, always there, so that the layout does not move when the
+	// peer starts or stops typing.
+	c.typing = widget.NewLabel("")
+	c.typing.Importance = widget.LowImportance
+	c.typing.TextStyle.Italic = true
+	c.typing.SizeName = theme.SizeNameCaptionText
+	c.typing.Truncation = fyne.TextTruncateEllipsis
 	c.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), c.entry.send)
 	c.send.Importance = widget.HighImportance
 
 	dotBox := container.NewCenter(sizedBox(c.dot, 10))
 	top := container.NewBorder(nil, widget.NewSeparator(), dotBox, nil, c.title)
-	bottom := container.NewBorder(widget.NewSeparator(), nil, nil, container.NewVBox(c.send), c.entry)
+	bottom := container.NewBorder(container.NewVBox(c.typing, widget.NewSeparator()), nil, nil, container.NewVBox(c.send), c.entry)
 	c.win.SetContent(container.NewBorder(top, bottom, nil, nil, c.sizer))
 	c.win.Resize(fyne.NewSize(480, 560))
 	c.win.SetOnClosed(func() { s.chatClosed(c) })
 	c.updateHeader()
 	c.syncHeights()
+	// A read that failed is tried again when the window is opened anew.
+	conv.histErr = nil
+	c.wantHistory()
 	return c
 }
 
@@ -118,7 +141,10 @@ func (c *chatWindow) setActive(active bool) {
 	}
 	c.active = active
 	if active {
+		c.s.core.ChatActivity(c.conv.peer, chatstate.Focused)
 		c.s.markRead(c.conv.peer)
+	} else {
+		c.s.core.ChatActivity(c.conv.peer, chatstate.Unfocused)
 	}
 }
 
@@ -142,23 +168,51 @@ func (c *chatWindow) updateHeader() {
 		title = "(" + strconv.Itoa(n) + ") " + name
 	}
 	c.win.SetTitle(title)
+	c.updateTyping()
+}
+
+// updateTyping shows the peer's chat state: typing, stopped typing, gone.
+func (c *chatWindow) updateTyping() {
+	text := typingText(c.s.roster.DisplayName(c.conv.peer), c.s.peerStates[c.conv.peer])
+	if c.typing.Text != text {
+		c.typing.SetText(text)
+	}
+}
+
+// typingText words the chat state st of name; empty when there is nothing
+// to say (active, inactive, none).
+func typingText(name string, st chatstate.State) string {
+	switch st {
+	case chatstate.Composing:
+		return name + " is typing…"
+	case chatstate.Paused:
+		return name + " stopped typing"
+	case chatstate.Gone:
+		return name + " closed the conversation"
+	}
+	return ""
 }
 
 func (c *chatWindow) sendText(text string) {
 	id := c.s.core.SendMessage(c.conv.peer, text)
+	c.s.core.ChatActivity(c.conv.peer, chatstate.Sent)
 	c.conv.add(newChatMsg(id, outgoingSender, text, clock.now(), true))
 	c.refresh(true)
 }
 
 // refresh updates the list after messages were added or changed, keeping
-// the view at the newest message when it was there (or when forced).
+// the view at the newest message when it was there (or when forced), and
+// otherwise on the message the user was reading, wherever messages were
+// inserted (older pages of history, delayed messages) or rows grew.
 func (c *chatWindow) refresh(toBottom bool) {
-	atBottom := toBottom || c.atBottom()
+	a := c.anchor()
 	c.syncHeights()
 	c.list.Refresh()
-	if atBottom {
+	if toBottom || a.bottom {
 		c.list.ScrollToBottom()
+		return
 	}
+	c.restore(a)
 }
 
 func (c *chatWindow) atBottom() bool {
@@ -202,7 +256,12 @@ func (c *chatWindow) syncHeights() {
 		h  float32
 	}
 	var changes []change
+	var prev *chatMsg
 	for i, m := range c.conv.msgs {
+		if start := prev == nil || !sameDay(prev.at, m.at, clock.loc); start != m.dayStart {
+			m.dayStart, m.measuredAt = start, 0
+		}
+		prev = m
 		if m.measuredAt != w {
 			c.meas.set(m)
 			m.height, m.measuredAt = c.meas.heightFor(w), w
@@ -217,6 +276,7 @@ func (c *chatWindow) syncHeights() {
 		}
 	}
 	c.told = c.told[:len(c.conv.msgs)]
+	c.shown = append(c.shown[:0], c.conv.msgs...)
 	bulk := len(changes) > 3
 	var offset float32
 	if bulk {

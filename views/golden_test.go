@@ -11,6 +11,8 @@ import (
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/certs"
+	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
 )
 
@@ -73,6 +75,44 @@ func TestChatWindowMarkup(t *testing.T) {
 	h.apply(ev)
 	saveImage(t, "chat", c.win.Canvas())
 	test.AssertRendersToMarkup(t, "chat.xml", c.win.Canvas())
+}
+
+// TestChatTypingMarkup shows the typing indicator, day separators and a
+// delayed message read from the archive with what its delay element said.
+func TestChatTypingMarkup(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "bob@example.org"
+	h.apply(resetEv(contact(peer, "Bob")), presenceEv(peer, im.Away, "Back at 4"))
+	h.core.history = []history.Message{
+		{ID: 1, Peer: peer, Time: now.Add(-4 * 24 * time.Hour), Body: "See you on Tuesday?"},
+		{ID: 2, Peer: peer, Dir: history.Out, MsgID: "a", Time: now.Add(-4*24*time.Hour + time.Minute), Body: "Yes!", State: history.Delivered},
+		{ID: 3, Peer: peer, Time: now.Add(-17*time.Hour - 16*time.Minute), Body: "Running late, sorry", Delayed: true,
+			DelayFrom: "example.org", DelayReason: "Offline Storage"},
+	}
+	c := openRead(h, peer)
+	h.apply(chatStateEv(peer, chatstate.Composing))
+	saveImage(t, "chat_typing", c.win.Canvas())
+	test.AssertRendersToMarkup(t, "chat_typing.xml", c.win.Canvas())
+}
+
+// TestSearchMarkup shows message search results in place of the contacts.
+func TestSearchMarkup(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	h.apply(resetEv(contact("alice@example.org", "Alice"), contact("bob@example.org", "Bob")))
+	h.core.hits = []history.Hit{
+		{Message: history.Message{ID: 9, Peer: "alice@example.org", Time: now.Add(-time.Hour), Body: "Dinner at eight?"},
+			Snippet: "\x02Dinner\x03 at eight?"},
+		{Message: history.Message{ID: 4, Peer: "bob@example.org", Dir: history.Out, Time: now.Add(-30 * time.Hour), Body: "dinner is on me"},
+			Snippet: "\x02dinner\x03 is on me"},
+	}
+	h.ui.search.entry.SetText("dinner")
+	h.runLater()
+	h.drain()
+	h.ui.win.Resize(fyne.NewSize(420, 560))
+	saveImage(t, "search", h.ui.win.Canvas())
+	test.AssertRendersToMarkup(t, "search.xml", h.ui.win.Canvas())
 }
 
 func TestTrustDialogMarkup(t *testing.T) {

@@ -10,7 +10,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/history"
 )
 
 // Limits of what a message row draws. Laying out text costs time in
@@ -38,8 +39,17 @@ type chatMsg struct {
 	clipped  bool   // preview is shorter than body
 	cut      bool   // the core cut the body at im.MaxBody
 	at       time.Time
-	delayed  bool
 	failed   string
+	// archiveID is the message's id in the local history (0: unknown),
+	// which tells a live message from the same one read from the archive.
+	archiveID int64
+	// delayed is set for a message delivered late; delayFrom and
+	// delayReason are what its delay element said.
+	delayed                bool
+	delayFrom, delayReason string
+	// dayStart is set when the message is the first shown of its day,
+	// and its row carries the day separator.
+	dayStart bool
 
 	// height is the row height at width measuredAt (0: not measured).
 	height, measuredAt float32
@@ -80,34 +90,73 @@ func clipPreview(s string) (string, bool) {
 	return s[:n], true
 }
 
-// stamp formats a message time: the clock time today, the date otherwise.
+// stamp formats a message time: the clock time; the day separators above
+// the rows give the date.
 func stamp(t time.Time) string {
-	t = t.In(clock.loc)
-	now := clock.now().In(clock.loc)
-	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
-		return t.Format("15:04")
-	}
-	return t.Format("2006-01-02 15:04")
+	return t.In(clock.loc).Format("15:04")
 }
 
 // conversation is the history with one peer, kept while the window is
-// closed so that reopening it shows what was said.
+// closed so that reopening it shows what was said. It holds the messages
+// read from the archive (newest pages first, see chat_history.go) merged
+// with those that arrived or were sent since.
 type conversation struct {
-	peer string
-	msgs []*chatMsg
-	byID map[string]*chatMsg
+	peer      string
+	msgs      []*chatMsg
+	byID      map[string]*chatMsg // outgoing messages by stanza id
+	byArchive map[int64]*chatMsg  // messages by archive id
+
+	// Paging through the archive: started once the newest page was asked
+	// for, loading while a read is under way, done when the archive has
+	// nothing older; oldest is the cursor of the oldest message read.
+	// histErr stops further reads after one failed, until the window is
+	// opened again.
+	started, loading, done bool
+	oldest                 history.Cursor
+	histErr                error
 }
 
 func newConversation(peer string) *conversation {
-	return &conversation{peer: peer, byID: make(map[string]*chatMsg)}
+	return &conversation{peer: peer, byID: make(map[string]*chatMsg), byArchive: make(map[int64]*chatMsg)}
+}
+
+// known reports whether m is already in the conversation: the same
+// archive id, or for our own messages the same stanza id (a message sent
+// in this session and later read from the archive). A match learns m's
+// archive id.
+func (c *conversation) known(m *chatMsg) bool {
+	if m.archiveID != 0 && c.byArchive[m.archiveID] != nil {
+		return true
+	}
+	if m.outgoing && m.id != "" {
+		if old := c.byID[m.id]; old != nil {
+			if m.archiveID != 0 && old.archiveID == 0 {
+				old.archiveID = m.archiveID
+				c.byArchive[m.archiveID] = old
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func (c *conversation) index(m *chatMsg) {
+	if m.id != "" && m.outgoing {
+		c.byID[m.id] = m
+	}
+	if m.archiveID != 0 {
+		c.byArchive[m.archiveID] = m
+	}
 }
 
 // add inserts m in time order (delayed messages arrive late but belong
-// where they were sent) and returns its index.
+// where they were sent) and returns its index, or -1 when the
+// conversation holds m already.
 func (c *conversation) add(m *chatMsg) int {
-	if m.id != "" {
-		c.byID[m.id] = m
+	if c.known(m) {
+		return -1
 	}
+	c.index(m)
 	i := sort.Search(len(c.msgs), func(i int) bool { return c.msgs[i].at.After(m.at) })
 	c.msgs = append(c.msgs, nil)
 	copy(c.msgs[i+1:], c.msgs[i:])
@@ -129,20 +178,67 @@ func (c *conversation) fail(id string, err error) bool {
 	return true
 }
 
-func incomingMsg(sender, body string, msg im.Message, at time.Time) *chatMsg {
-	m := newChatMsg("", sender, body, at, false)
-	m.delayed = !msg.Delay.IsZero()
-	m.cut = msg.Truncated
+// merge adds the messages ms (read from the archive, oldest first) that
+// the conversation does not hold yet, in time order, and returns how many
+// it added. Messages at the same time keep the archive's order and come
+// before those already held.
+func (c *conversation) merge(ms []*chatMsg) int {
+	var fresh []*chatMsg
+	for _, m := range ms {
+		if c.known(m) {
+			continue
+		}
+		c.index(m)
+		fresh = append(fresh, m)
+	}
+	if len(fresh) == 0 {
+		return 0
+	}
+	all := append(fresh, c.msgs...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].at.Before(all[j].at) })
+	c.msgs = all
+	return len(fresh)
+}
+
+// incomingMsg is a message that just arrived.
+func incomingMsg(sender string, e app.MessageReceived) *chatMsg {
+	m := newChatMsg("", sender, e.Msg.Body, e.Time, false)
+	m.archiveID = e.ArchiveID
+	m.delayed = !e.Msg.Delay.IsZero()
+	m.delayFrom, m.delayReason = e.Msg.DelayFrom, e.Msg.DelayReason
+	m.cut = e.Msg.Truncated
 	return m
 }
 
-// messageRow draws one message: a coloured bar (primary for our messages,
-// grey for theirs), a header with time, sender and marks, the selectable
-// body, and notes for clipped or failed messages.
+// archivedMsg is a message read from the archive; peerName signs the
+// peer's messages.
+func archivedMsg(h history.Message, peerName string) *chatMsg {
+	out := h.Dir == history.Out
+	sender, id := peerName, ""
+	if out {
+		sender, id = outgoingSender, h.MsgID
+	}
+	m := newChatMsg(id, sender, h.Body, h.Time, out)
+	m.archiveID = h.ID
+	m.delayed, m.delayFrom, m.delayReason = h.Delayed, h.DelayFrom, h.DelayReason
+	if out && h.State == history.Failed {
+		m.failed = "Not delivered"
+	}
+	return m
+}
+
+// messageRow draws one message: the day separator when it is the first
+// of its day, a coloured bar (primary for our messages, grey for theirs),
+// a header with time and sender, the selectable body, and notes for late,
+// clipped or failed messages.
 type messageRow struct {
 	widget.BaseWidget
 	msg *chatMsg
 
+	dayLeft  *canvas.Rectangle
+	day      *widget.Label
+	dayRight *canvas.Rectangle
+	late     *widget.Label
 	bar      *canvas.Rectangle
 	header   *widget.RichText
 	copyBtn  *widget.Button
@@ -162,6 +258,17 @@ func newMessageRow() *messageRow {
 			Wrapping:   fyne.TextWrapWord,
 			Importance: widget.DangerImportance,
 		},
+		dayLeft:  canvas.NewRectangle(theme.Color(theme.ColorNameSeparator)),
+		dayRight: canvas.NewRectangle(theme.Color(theme.ColorNameSeparator)),
+		day: &widget.Label{
+			Importance: widget.LowImportance,
+			TextStyle:  fyne.TextStyle{Bold: true},
+		},
+		late: &widget.Label{
+			Wrapping:   fyne.TextWrapWord,
+			Importance: widget.LowImportance,
+			TextStyle:  fyne.TextStyle{Italic: true},
+		},
 	}
 	r.copyBtn = widget.NewButtonWithIcon("", theme.ContentCopyIcon(), r.copy)
 	r.copyBtn.Importance = widget.LowImportance
@@ -171,6 +278,9 @@ func newMessageRow() *messageRow {
 	// Wrapped by wrapText, which is fast for long texts; see there.
 	r.body.Wrapping = fyne.TextWrapOff
 	r.body.Selectable = true
+	for _, o := range []fyne.CanvasObject{r.day, r.dayLeft, r.dayRight, r.late} {
+		o.Hide()
+	}
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -196,11 +306,15 @@ func (r *messageRow) set(m *chatMsg) {
 		&widget.TextSegment{Text: stamp(m.at) + "  ", Style: dim},
 		&widget.TextSegment{Text: m.sender, Style: sender},
 	}
-	if m.delayed {
-		segs = append(segs, &widget.TextSegment{Text: "  (delayed)", Style: dim})
-	}
 	r.header.Segments = segs
 	r.header.Refresh()
+	r.showDay(m)
+	if m.delayed {
+		r.late.SetText(delayNote(m.at, clock.now(), clock.loc, m.delayFrom, m.delayReason))
+		r.late.Show()
+	} else {
+		r.late.Hide()
+	}
 	if m.clipped || m.cut {
 		text := "… message truncated. Full text:"
 		if m.cut && !m.clipped {
@@ -223,6 +337,21 @@ func (r *messageRow) set(m *chatMsg) {
 	r.Refresh()
 }
 
+func (r *messageRow) showDay(m *chatMsg) {
+	if !m.dayStart {
+		r.day.Hide()
+		r.dayLeft.Hide()
+		r.dayRight.Hide()
+		return
+	}
+	r.day.SetText(dayLabel(m.at, clock.now(), clock.loc))
+	c := r.Theme().Color(theme.ColorNameSeparator, fyne.CurrentApp().Settings().ThemeVariant())
+	r.dayLeft.FillColor, r.dayRight.FillColor = c, c
+	r.day.Show()
+	r.dayLeft.Show()
+	r.dayRight.Show()
+}
+
 // heightFor returns the height the row needs at width w.
 func (r *messageRow) heightFor(w float32) float32 {
 	return r.place(fyne.NewSize(w, 0))
@@ -238,20 +367,38 @@ func (r *messageRow) place(size fyne.Size) float32 {
 	if w < 1 {
 		w = 1
 	}
-	r.bar.Move(fyne.NewPos(0, pad/2))
+	// The day separator: the day's name centred between two rules.
+	var top float32
+	if r.day.Visible() {
+		dh := r.day.MinSize().Height
+		dw := naturalWidth(r.day, th)
+		if dw > size.Width {
+			dw = size.Width
+		}
+		dx := (size.Width - dw) / 2
+		r.day.Move(fyne.NewPos(dx, 0))
+		r.day.Resize(fyne.NewSize(dw, dh))
+		rule := th.Size(theme.SizeNameSeparatorThickness)
+		r.dayLeft.Move(fyne.NewPos(pad, dh/2))
+		r.dayLeft.Resize(fyne.NewSize(max(dx-pad, 0), rule))
+		r.dayRight.Move(fyne.NewPos(dx+dw, dh/2))
+		r.dayRight.Resize(fyne.NewSize(max(size.Width-dx-dw-pad, 0), rule))
+		top = dh
+	}
+	r.bar.Move(fyne.NewPos(0, top+pad/2))
 
 	btn := r.copyBtn.MinSize()
 	hh := r.header.MinSize().Height
 	if btn.Height > hh {
 		hh = btn.Height
 	}
-	r.header.Move(fyne.NewPos(x, (hh-r.header.MinSize().Height)/2))
+	r.header.Move(fyne.NewPos(x, top+(hh-r.header.MinSize().Height)/2))
 	r.header.Resize(fyne.NewSize(w-btn.Width, r.header.MinSize().Height))
-	r.copyBtn.Move(fyne.NewPos(size.Width-btn.Width, 0))
+	r.copyBtn.Move(fyne.NewPos(size.Width-btn.Width, top))
 	r.copyBtn.Resize(btn)
 	// The body sits close under the header: the label's own padding
 	// already separates them.
-	y := hh - pad
+	y := top + hh - pad
 	if m := r.msg; m != nil {
 		if m.wrappedAt != w {
 			inner := w - 2*th.Size(theme.SizeNameInnerPadding) - 2
@@ -265,6 +412,13 @@ func (r *messageRow) place(size fyne.Size) float32 {
 	r.body.Move(fyne.NewPos(x, y))
 	r.body.Resize(fyne.NewSize(w, bh))
 	y += bh
+	if r.late.Visible() {
+		r.late.Resize(fyne.NewSize(w, r.late.Size().Height))
+		lh := r.late.MinSize().Height
+		r.late.Move(fyne.NewPos(x, y-pad))
+		r.late.Resize(fyne.NewSize(w, lh))
+		y += lh - pad
+	}
 	if r.note.Visible() {
 		nb := r.noteCopy.MinSize()
 		nw := naturalWidth(r.note, th)
@@ -284,7 +438,7 @@ func (r *messageRow) place(size fyne.Size) float32 {
 		r.failure.Resize(fyne.NewSize(w, fh))
 		y += fh - pad
 	}
-	r.bar.Resize(fyne.NewSize(barW, y-pad))
+	r.bar.Resize(fyne.NewSize(barW, y-top-pad))
 	return y
 }
 
@@ -298,7 +452,7 @@ type messageRowRenderer struct{ r *messageRow }
 func (mr *messageRowRenderer) Destroy() {}
 func (mr *messageRowRenderer) Objects() []fyne.CanvasObject {
 	r := mr.r
-	return []fyne.CanvasObject{r.bar, r.header, r.copyBtn, r.body, r.note, r.noteCopy, r.failure}
+	return []fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.copyBtn, r.body, r.late, r.note, r.noteCopy, r.failure}
 }
 func (mr *messageRowRenderer) Layout(size fyne.Size) { mr.r.place(size) }
 func (mr *messageRowRenderer) MinSize() fyne.Size {

@@ -22,6 +22,11 @@ type sendEntry struct {
 	// onFocus reports focus changes, which tell whether the chat window
 	// is the one the user is looking at.
 	onFocus func(focused bool)
+	// onEdit is called when the user changes the text (typing, deleting,
+	// pasting), not when the entry clears itself after sending.
+	onEdit func()
+	// quiet is set while the entry changes its own text.
+	quiet bool
 }
 
 var _ desktop.Keyable = (*sendEntry)(nil)
@@ -33,6 +38,11 @@ func newSendEntry() *sendEntry {
 	e.SetPlaceHolder("Write a message (Shift+Enter for a new line)")
 	e.ExtendBaseWidget(e)
 	e.SetMinRowsVisible(2)
+	e.OnChanged = func(string) {
+		if !e.quiet && e.onEdit != nil {
+			e.onEdit()
+		}
+	}
 	return e
 }
 
@@ -67,7 +77,9 @@ func (e *sendEntry) send() {
 		return
 	}
 	text := e.Text
+	e.quiet = true
 	e.SetText("")
+	e.quiet = false
 	e.onSend(text)
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/im"
 )
 
 // session is one running account: its core, contact list model,
@@ -36,6 +38,9 @@ type session struct {
 	convs    map[string]*conversation
 	chats    map[string]*chatWindow
 	requests []app.SubscriptionRequest
+	// peerStates holds the chat states worth showing (composing, paused,
+	// gone) by bare JID; a message from the peer clears theirs.
+	peerStates map[string]chatstate.State
 }
 
 func newSession(u *UI, a account.Account, core Core, stop func()) *session {
@@ -48,6 +53,8 @@ func newSession(u *UI, a account.Account, core Core, stop func()) *session {
 		state:  app.StateChanged{State: app.Connecting},
 		convs:  make(map[string]*conversation),
 		chats:  make(map[string]*chatWindow),
+
+		peerStates: make(map[string]chatstate.State),
 	}
 }
 
@@ -86,6 +93,7 @@ func (s *session) apply(batch []app.Event) {
 		notifyCount  = make(map[string]int)
 		notifyText   = make(map[string]string)
 		headers      bool
+		states       = make(map[string]bool) // peers whose chat state changed
 	)
 	for _, ev := range batch {
 		if ev.Account() != s.acct.JID {
@@ -97,18 +105,46 @@ func (s *session) apply(batch []app.Event) {
 			s.state = e
 			stateChanged = true
 			headers = true
+			if e.State != app.Online {
+				// States heard before the connection dropped are stale.
+				clear(s.peerStates)
+			}
 		case app.AuthFailed:
 			authFailed = &e
 		case app.SignInRequired:
 			signInReq = &e
 		case app.CertUntrusted:
 			certFailed = &e
-		case app.RosterReset, app.ContactUpdated, app.ContactRemoved, app.PresenceChanged:
+		case app.RosterReset, app.ContactUpdated, app.ContactRemoved:
 			headers = true
+		case app.PresenceChanged:
+			headers = true
+			if s.peerStates[e.JID] == "" {
+				break
+			}
+			if show, _ := s.roster.Presence(e.JID); show == im.Offline {
+				// Gone offline while typing: the typing will not end.
+				delete(s.peerStates, e.JID)
+				states[e.JID] = true
+			}
+		case app.ChatStateChanged:
+			switch e.State {
+			case chatstate.Composing, chatstate.Paused, chatstate.Gone:
+				s.peerStates[e.JID] = e.State
+			default:
+				delete(s.peerStates, e.JID)
+			}
+			states[e.JID] = true
 		case app.MessageReceived:
 			peer := e.Peer
 			conv := s.conversation(peer)
-			conv.add(incomingMsg(s.roster.DisplayName(peer), e.Msg.Body, e.Msg, e.Time))
+			// Already there when the archive was read after the message
+			// was stored; it still counts as new below.
+			conv.add(incomingMsg(s.roster.DisplayName(peer), e))
+			if s.peerStates[peer] != "" {
+				delete(s.peerStates, peer)
+				states[peer] = true
+			}
 			c := s.chats[peer]
 			if c == nil {
 				c = s.newChatWindow(conv)
@@ -155,6 +191,13 @@ func (s *session) apply(batch []app.Event) {
 	}
 	for c := range touched {
 		c.refresh(false)
+	}
+	if !headers {
+		for peer := range states {
+			if c := s.chats[peer]; c != nil {
+				c.updateTyping()
+			}
+		}
 	}
 	for _, peer := range notify {
 		s.ui.app.SendNotification(notification(s.roster.DisplayName(peer), notifyCount[peer], notifyText[peer]))
@@ -248,6 +291,9 @@ func (s *session) chatClosed(c *chatWindow) {
 	if s.chats[c.conv.peer] == c {
 		delete(s.chats, c.conv.peer)
 	}
+	if !s.closed {
+		s.core.ChatActivity(c.conv.peer, chatstate.Closed)
+	}
 }
 
 // markRead clears the unread count of peer, whose window the user now
@@ -265,7 +311,7 @@ func (s *session) markRead(peer string) {
 // deactivateChats is called when the app loses the focus.
 func (s *session) deactivateChats() {
 	for _, c := range s.chats {
-		c.active = false
+		c.setActive(false)
 	}
 }
 

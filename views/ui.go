@@ -111,6 +111,7 @@ type UI struct {
 	passwordOpen *passwordPrompt
 	signInOpen   *signInPrompt
 	trustOpen    map[string]dialog.Dialog
+	search       *messageSearch
 }
 
 // New builds the main window. Call Show to start.
@@ -305,15 +306,16 @@ func (u *UI) build() {
 	u.noticeBar = container.NewBorder(nil, nil, nil, container.NewCenter(dismiss), u.notice)
 	u.noticeBar.Hide()
 
-	top := container.NewVBox(connBar, presenceBar, widget.NewSeparator(), u.requestsBox, filterBar)
-	bottom := container.NewVBox(widget.NewSeparator(), actions, u.noticeBar)
 	u.emptyHint = widget.NewLabel("")
 	u.emptyHint.Importance = widget.LowImportance
 	u.emptyHint.Alignment = fyne.TextAlignCenter
 	u.emptyHint.Wrapping = fyne.TextWrapWord
 	u.emptyHint.Hide()
 	list := container.NewStack(u.contacts.list, container.NewVBox(u.emptyHint))
-	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, list))
+	u.search = newMessageSearch(u, list)
+	top := container.NewVBox(connBar, presenceBar, widget.NewSeparator(), u.requestsBox, filterBar, u.search.entry)
+	bottom := container.NewVBox(widget.NewSeparator(), actions, u.noticeBar)
+	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.search.view))
 
 	u.offlineItem = fyne.NewMenuItem("Show offline contacts", func() { u.offline.SetChecked(!u.offline.Checked) })
 	u.win.SetMainMenu(fyne.NewMainMenu(

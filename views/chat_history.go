@@ -1,0 +1,141 @@
+package views
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/palaver-im/palaver/app/history"
+)
+
+// Reading the archive. A chat window shows the newest page of the
+// conversation as soon as it opens, and the page before the oldest shown
+// whenever the top of the list comes into view: the list is virtualized
+// and has no scroll callback, but it binds row 0 exactly when that row
+// becomes visible, and that is the trigger (see newChatWindow).
+const (
+	// historyPage is how many messages one read brings.
+	historyPage = 50
+	// historyTimeout bounds one read of the archive.
+	historyTimeout = 10 * time.Second
+)
+
+// wantHistory schedules a look at whether to read the archive, once the
+// layout under way has settled: row 0 is also bound while the list
+// refreshes at another offset (syncHeights does that), so only the
+// position after the refresh tells whether the user is at the top.
+func (c *chatWindow) wantHistory() {
+	if c.historyQueued || c.conv.done {
+		return
+	}
+	c.historyQueued = true
+	c.s.ui.after(0, func() {
+		c.historyQueued = false
+		c.loadHistory()
+	})
+}
+
+// loadHistory reads the newest page of the conversation if it was never
+// read, else the page before the oldest message shown if the top of the
+// list is in view. The read runs on its own goroutine.
+func (c *chatWindow) loadHistory() {
+	s, conv := c.s, c.conv
+	if s.closed || s.chats[conv.peer] != c || conv.loading || conv.done || conv.histErr != nil {
+		return
+	}
+	if conv.started && !c.topVisible() {
+		return
+	}
+	conv.started, conv.loading = true, true
+	core, peer, before := s.core, conv.peer, conv.oldest
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
+		defer cancel()
+		page, err := core.History(ctx, peer, before, historyPage)
+		s.ui.do(func() { s.historyRead(conv, page, err) })
+	}()
+}
+
+// historyRead merges a page read from the archive into conv and shows it.
+func (s *session) historyRead(conv *conversation, page []history.Message, err error) {
+	conv.loading = false
+	if s.closed {
+		return
+	}
+	name := s.roster.DisplayName(conv.peer)
+	if err != nil {
+		conv.histErr = err
+		s.ui.showNotice("Could not read the history with " + name + ": " + err.Error())
+		return
+	}
+	if len(page) < historyPage {
+		conv.done = true
+	}
+	if len(page) > historyPage {
+		page = page[len(page)-historyPage:]
+	}
+	if len(page) > 0 {
+		conv.oldest = page[0].At()
+	}
+	msgs := make([]*chatMsg, len(page))
+	for i, h := range page {
+		msgs[i] = archivedMsg(h, name)
+	}
+	if conv.merge(msgs) == 0 {
+		return
+	}
+	if c := s.chats[conv.peer]; c != nil {
+		c.refresh(false)
+	}
+}
+
+// anchor is where the user is reading: at the bottom, or delta below the
+// top of message m.
+type anchor struct {
+	bottom bool
+	m      *chatMsg
+	delta  float32
+}
+
+// anchor returns the reading position in the list as last laid out.
+func (c *chatWindow) anchor() anchor {
+	if c.atBottom() {
+		return anchor{bottom: true}
+	}
+	off := c.list.GetScrollOffset()
+	pad := c.list.Theme().Size(theme.SizeNamePadding)
+	var y float32
+	for i, h := range c.told {
+		if y+h+pad > off && i < len(c.shown) {
+			return anchor{m: c.shown[i], delta: off - y}
+		}
+		y += h + pad
+	}
+	return anchor{bottom: true}
+}
+
+// restore scrolls the list back to a, after messages were inserted.
+func (c *chatWindow) restore(a anchor) {
+	for i, m := range c.conv.msgs {
+		if m == a.m {
+			c.list.ScrollToOffset(c.rowTop(i) + a.delta)
+			return
+		}
+	}
+}
+
+// rowTop returns the offset of row i in the list.
+func (c *chatWindow) rowTop(i int) float32 {
+	pad := c.list.Theme().Size(theme.SizeNamePadding)
+	var y float32
+	for _, h := range c.told[:min(i, len(c.told))] {
+		y += h + pad
+	}
+	return y
+}
+
+// topVisible reports whether the first row is in view.
+func (c *chatWindow) topVisible() bool {
+	return len(c.told) == 0 || c.list.GetScrollOffset() < c.told[0]
+}

@@ -1,0 +1,331 @@
+package views
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/history"
+	"github.com/palaver-im/palaver/app/im"
+)
+
+// archive returns n archived messages with peer, one a minute up to a
+// minute before now, with ids 1..n; every third one is ours.
+func archive(peer string, n int, now time.Time) []history.Message {
+	ms := make([]history.Message, n)
+	for i := range ms {
+		m := history.Message{
+			ID:    int64(i + 1),
+			Peer:  peer,
+			MsgID: fmt.Sprintf("m%d", i+1),
+			Time:  now.Add(time.Duration(i-n) * time.Minute),
+			Body:  fmt.Sprintf("message %d", i+1),
+			State: history.Received,
+		}
+		if i%3 == 2 {
+			m.Dir, m.State = history.Out, history.Delivered
+		}
+		ms[i] = m
+	}
+	return ms
+}
+
+// openRead opens the chat with peer and lets it read its first page: the
+// window looks at the archive on a timer (runLater) and reads it on a
+// goroutine whose result the UI goroutine applies (drain).
+func openRead(h *harness, peer string) *chatWindow {
+	h.t.Helper()
+	h.ui.sess.openChat(peer)
+	c := h.ui.sess.chats[peer]
+	c.win.Resize(fyne.NewSize(480, 560))
+	h.runLater()
+	h.drain()
+	return c
+}
+
+// bodies returns the bodies of c's messages.
+func bodies(c *chatWindow) []string {
+	out := make([]string, len(c.conv.msgs))
+	for i, m := range c.conv.msgs {
+		out[i] = m.body
+	}
+	return out
+}
+
+// assertOrdered fails unless c's messages are in time order and none is
+// there twice.
+func assertOrdered(t *testing.T, c *chatWindow) {
+	t.Helper()
+	seen := make(map[string]bool)
+	for i, m := range c.conv.msgs {
+		if seen[m.body] {
+			t.Fatalf("message %q is shown twice", m.body)
+		}
+		seen[m.body] = true
+		if i > 0 && m.at.Before(c.conv.msgs[i-1].at) {
+			t.Fatalf("message %d %q is older than the one before it", i, m.body)
+		}
+	}
+}
+
+// idle fails if the window started reading the archive.
+func idle(t *testing.T, h *harness, c *chatWindow) {
+	t.Helper()
+	h.runLater()
+	if c.conv.loading || len(h.queue) != 0 {
+		t.Fatal("the window read the archive without being scrolled to the top")
+	}
+}
+
+func TestHistoryPagesInFromTheTop(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")))
+	h.core.history = archive(peer, 120, now)
+
+	c := openRead(h, peer)
+	got := bodies(c)
+	if len(got) != historyPage || got[0] != "message 71" || got[len(got)-1] != "message 120" {
+		t.Fatalf("opening shows %d messages, %q … %q; want the newest %d", len(got), got[0], got[len(got)-1], historyPage)
+	}
+	if !c.atBottom() {
+		t.Fatal("the window does not show the newest message")
+	}
+	// message 72 is ours.
+	if m := c.conv.msgs[1]; !m.outgoing || m.sender != outgoingSender || c.conv.msgs[0].sender != "Alice" {
+		t.Fatalf("senders: %q, %q", c.conv.msgs[0].sender, m.sender)
+	}
+	idle(t, h, c)
+
+	// The user scrolls to the top: the row of the oldest message is bound,
+	// and the page before it is read.
+	c.list.ScrollToTop()
+	h.runLater()
+	if !c.conv.loading {
+		t.Fatal("reaching the top did not read older messages")
+	}
+	h.drain()
+	got = bodies(c)
+	if len(got) != 2*historyPage || got[0] != "message 21" {
+		t.Fatalf("after one page more: %d messages from %q", len(got), got[0])
+	}
+	assertOrdered(t, c)
+	// The view stays on the message that was at the top.
+	if at, want := c.list.GetScrollOffset(), c.rowTop(historyPage); at != want {
+		t.Fatalf("after the page came in the list is at %v, want %v (message 71)", at, want)
+	}
+	idle(t, h, c)
+
+	c.list.ScrollToTop()
+	h.runLater()
+	h.drain()
+	if got = bodies(c); len(got) != 120 || got[0] != "message 1" || !c.conv.done {
+		t.Fatalf("after the last page: %d messages from %q, done %v", len(got), got[0], c.conv.done)
+	}
+	// Nothing older: the top no longer reads.
+	c.list.ScrollToTop()
+	idle(t, h, c)
+}
+
+func TestHistoryAndLiveMessagesMerge(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")))
+	h.core.history = archive(peer, 120, now)
+
+	// The first message opens the window; it is in the archive already
+	// when it arrives, so the page read next holds it too.
+	first := messageEv(peer, "message 120", h.core.history[119].Time, false)
+	first.ArchiveID = 120
+	h.apply(first)
+	c := h.ui.sess.chats[peer]
+	// Sent before the page is read, and archived by the time it is.
+	c.entry.SetText("sent now")
+	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.core.history = append(h.core.history, history.Message{ID: 121, Peer: peer, Dir: history.Out,
+		MsgID: "id1", Time: now, Body: "sent now", State: history.Sent})
+	h.runLater()
+	h.drain()
+	if n := len(c.conv.msgs); n != historyPage {
+		t.Fatalf("%d messages after merging the archive, want %d: %q", n, historyPage, bodies(c))
+	}
+	assertOrdered(t, c)
+
+	// A live message already read from the archive is not added again…
+	again := messageEv(peer, "message 119", h.core.history[118].Time, false)
+	again.ArchiveID = 119
+	h.apply(again)
+	// …a new one is.
+	next := messageEv(peer, "message 122", now.Add(time.Second), false)
+	next.ArchiveID = 122
+	h.apply(next)
+	if got := bodies(c); len(got) != historyPage+1 || got[len(got)-1] != "message 122" {
+		t.Fatalf("after two live messages: %d, last %q", len(got), got[len(got)-1])
+	}
+	assertOrdered(t, c)
+	// A failure report still finds the message sent before the read.
+	ev := app.MessageFailed{ID: "id1", Peer: peer}
+	ev.Acct = me
+	h.apply(ev)
+	if m := c.conv.byArchive[121]; m == nil || m.failed == "" {
+		t.Fatal("the sent message lost track of its stanza id")
+	}
+}
+
+func TestDelayedMessageGoesWhereItWasSent(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")))
+	h.core.history = archive(peer, 50, now)
+	c := openRead(h, peer)
+
+	// The user reads a message in the middle.
+	c.list.ScrollTo(20)
+	h.runLater()
+	before := c.anchor()
+	if before.bottom {
+		t.Fatal("the list did not scroll up")
+	}
+
+	e := messageEv(peer, "late one", now.Add(-45*time.Minute-30*time.Second), true)
+	e.Msg.DelayFrom, e.Msg.DelayReason = "example.org", "Offline Storage"
+	e.ArchiveID = 51
+	h.apply(e)
+	got := bodies(c)
+	i := indexOf(got, "late one")
+	if i < 1 || got[i-1] != "message 5" || got[i+1] != "message 6" {
+		t.Fatalf("the delayed message is at %d: %q", i, got[max(i-1, 0):min(i+2, len(got))])
+	}
+	m := c.conv.msgs[i]
+	if !m.delayed || m.delayFrom != "example.org" || m.delayReason != "Offline Storage" {
+		t.Fatalf("delay: %v %q %q", m.delayed, m.delayFrom, m.delayReason)
+	}
+	// Inserted above, it did not move what the user reads.
+	if after := c.anchor(); after.m != before.m || after.delta != before.delta {
+		t.Fatalf("the view moved from %q+%v to %q+%v", before.m.body, before.delta, after.m.body, after.delta)
+	}
+	c.list.ScrollTo(i)
+	if !labelContaining(c.win.Content(), "Sent today 14:44, delivered late by example.org (Offline Storage)") {
+		t.Fatal("the delayed message is not marked")
+	}
+}
+
+func indexOf(ss []string, s string) int {
+	for i, x := range ss {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func chatStateEv(jid string, st chatstate.State) app.ChatStateChanged {
+	e := app.ChatStateChanged{JID: jid, State: st}
+	e.Acct = me
+	return e
+}
+
+func TestTypingIndicator(t *testing.T) {
+	fixClock(t)
+	h := signedIn(t)
+	peer := "bob@example.org"
+	h.apply(resetEv(contact(peer, "Bob")), presenceEv(peer, im.Available, ""))
+	h.ui.sess.openChat(peer)
+	c := h.ui.sess.chats[peer]
+	c.win.Resize(fyne.NewSize(480, 560))
+	listSize := c.list.Size()
+	for i, tc := range []struct {
+		ev   app.Event
+		want string
+	}{
+		0: {chatStateEv(peer, chatstate.Composing), "Bob is typing…"},
+		1: {chatStateEv(peer, chatstate.Paused), "Bob stopped typing"},
+		2: {chatStateEv(peer, chatstate.Active), ""},
+		3: {chatStateEv(peer, chatstate.Composing), "Bob is typing…"},
+		4: {messageEv(peer, "hi", clock.now(), false), ""},
+		5: {chatStateEv(peer, chatstate.Inactive), ""},
+		6: {chatStateEv(peer, chatstate.Gone), "Bob closed the conversation"},
+		7: {chatStateEv("carol@example.org", chatstate.Composing), "Bob closed the conversation"},
+		8: {chatStateEv(peer, chatstate.Composing), "Bob is typing…"},
+		9: {presenceEv(peer, im.Offline, ""), ""},
+	} {
+		h.apply(tc.ev)
+		if c.typing.Text != tc.want {
+			t.Errorf("%d: %q, want %q", i, c.typing.Text, tc.want)
+		}
+		if c.list.Size() != listSize {
+			t.Fatalf("%d: the message list changed size from %v to %v", i, listSize, c.list.Size())
+		}
+	}
+	// A window opened while the peer types says so at once.
+	h.apply(chatStateEv("carol@example.org", chatstate.Composing))
+	h.ui.sess.openChat("carol@example.org")
+	if got := h.ui.sess.chats["carol@example.org"].typing.Text; got != "carol@example.org is typing…" {
+		t.Fatalf("new window: %q", got)
+	}
+}
+
+func activity(peer string, as ...chatstate.Activity) []string {
+	var out []string
+	for _, a := range as {
+		out = append(out, fmt.Sprintf("ChatActivity %s %d", peer, a))
+	}
+	return out
+}
+
+func TestChatActivityIsReported(t *testing.T) {
+	h := signedIn(t)
+	peer := "bob@example.org"
+	h.ui.sess.openChat(peer)
+	c := h.ui.sess.chats[peer]
+	want := activity(peer, chatstate.Focused)
+	assertActivity := func(step string) {
+		t.Helper()
+		if got := callsWith(h.core, "ChatActivity"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s:\n%q\nwant\n%q", step, got, want)
+		}
+	}
+	assertActivity("opened")
+
+	test.Type(c.entry, "hi")
+	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyBackspace})
+	want = append(want, activity(peer, chatstate.Typed, chatstate.Typed, chatstate.Typed)...)
+	assertActivity("typed")
+
+	// Sending clears the entry: that is no typing.
+	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	want = append(want, activity(peer, chatstate.Sent)...)
+	assertActivity("sent")
+	if c.entry.Text != "" {
+		t.Fatalf("entry holds %q", c.entry.Text)
+	}
+
+	// The window loses the focus, then gets it back.
+	c.entry.FocusLost()
+	h.runLater()
+	c.entry.FocusGained()
+	want = append(want, activity(peer, chatstate.Unfocused, chatstate.Focused)...)
+	assertActivity("focus")
+
+	c.win.Close()
+	h.runLater()
+	want = append(want, activity(peer, chatstate.Closed)...)
+	assertActivity("closed")
+
+	// Signing out closes the windows without telling each peer.
+	h.ui.sess.openChat(peer)
+	before := len(callsWith(h.core, "ChatActivity"))
+	h.ui.stopSession()
+	if got := callsWith(h.core, "ChatActivity"); len(got) != before {
+		t.Fatalf("closing the session: %q", got[before:])
+	}
+}
