@@ -63,6 +63,7 @@ func main() {
 		} else {
 			c = app.New(acct, creds.Password)
 		}
+		c.SetDataDir(account.DataDir(*dir, acct.JID))
 		cctx, stop := context.WithCancel(ctx)
 		running.Go(func() {
 			if err := c.Run(cctx); err != nil && !errors.Is(err, context.Canceled) {

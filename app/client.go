@@ -10,8 +10,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 
@@ -51,6 +51,17 @@ type Client struct {
 	mu      sync.Mutex
 	account account.Account
 	tokens  Tokens
+	dataDir string
+	st      *history.Store // the archive, opened on first use
+	closed  bool           // Run has returned: the archive is closed
+
+	// vcardFetches counts vCard requests (for tests).
+	vcardFetches atomic.Int64
+
+	// Set up by Run.
+	arch  *archiver
+	chats *chatStates
+	pics  *avatars
 }
 
 // New returns a client for a. Call Run to start it.
@@ -174,20 +185,6 @@ func (c *Client) ChatActivity(peer string, a chatstate.Activity) {
 	c.cmds.Push(cmdActivity{peer: peer, activity: a})
 }
 
-// History returns up to n archived messages with peer (a bare JID) from
-// before the cursor, oldest first; the zero cursor gives the newest.
-// It reads the local archive and may block briefly: call it off the UI
-// goroutine.
-func (c *Client) History(ctx context.Context, peer string, before history.Cursor, n int) ([]history.Message, error) {
-	return nil, errors.New("history: not implemented yet")
-}
-
-// Search finds up to n archived messages whose text matches query, in all
-// conversations, newest first. Like History it may block briefly.
-func (c *Client) Search(ctx context.Context, query string, n int) ([]history.Hit, error) {
-	return nil, errors.New("history: not implemented yet")
-}
-
 // NewID returns a random stanza id.
 func NewID() string {
 	var b [12]byte
@@ -209,6 +206,9 @@ type cmdFetchProfile struct {
 	refresh bool
 }
 type cmdSetProfile struct{ card vcard.VCard }
+
+// cmdOwnPhoto comes from the profile workers: the hash of our own picture.
+type cmdOwnPhoto struct{ hash string }
 type cmdActivity struct {
 	peer     string
 	activity chatstate.Activity

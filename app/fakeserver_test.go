@@ -45,6 +45,20 @@ type fakeConn struct {
 	// as XML text.
 	got chan string
 	mu  sync.Mutex
+	// vcards answers vCard requests: the inner XML of <vCard/> by the
+	// address asked. The server answers before its IQ handling would
+	// refuse the request.
+	vcards map[string]string
+}
+
+// setVCard makes the server answer vCard requests for to with inner.
+func (c *fakeConn) setVCard(to, inner string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.vcards == nil {
+		c.vcards = map[string]string{}
+	}
+	c.vcards[to] = inner
 }
 
 // raw writes bytes to the client as they are, bypassing any encoder.
@@ -153,16 +167,32 @@ func (s *fakeServer) serve(conn net.Conn) {
 		_ = e.Flush()
 		// Go's encoder repeats the default namespace on every element.
 		text := strings.ReplaceAll(sb.String(), ` xmlns="jabber:client"`, "")
-		// Answer the roster request so that the client goes online.
-		if start.Name.Local == "iq" && strings.Contains(text, "jabber:iq:roster") && strings.Contains(text, `type="get"`) {
-			var id string
-			for _, a := range start.Attr {
-				if a.Name.Local == "id" {
-					id = a.Value
-				}
+		var id, to string
+		for _, a := range start.Attr {
+			switch a.Name.Local {
+			case "id":
+				id = a.Value
+			case "to":
+				to = a.Value
 			}
+		}
+		get := start.Name.Local == "iq" && strings.Contains(text, `type="get"`)
+		// Answer the roster request so that the client goes online.
+		if get && strings.Contains(text, "jabber:iq:roster") {
 			fc.mu.Lock()
 			_, err := sess.Conn().Write([]byte(`<iq type="result" id="` + id + `"><query xmlns="jabber:iq:roster" ver="1"><item jid="bob@localhost" name="Bob" subscription="both"/></query></iq>`))
+			fc.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+		if get && strings.Contains(text, "vcard-temp") {
+			fc.mu.Lock()
+			inner, ok := fc.vcards[to]
+			var err error
+			if ok {
+				_, err = sess.Conn().Write([]byte(`<iq type="result" id="` + id + `" from="` + to + `"><vCard xmlns="vcard-temp">` + inner + `</vCard></iq>`))
+			}
 			fc.mu.Unlock()
 			if err != nil {
 				return err

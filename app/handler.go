@@ -10,7 +10,9 @@ import (
 	"mellium.im/xmpp/mux"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/app/internal/queue"
 )
 
 // handler decodes incoming stanzas into events. As Serve holds the stream
@@ -21,6 +23,8 @@ type handler struct {
 	own    string // our bare JID
 	roster *rosterState
 	iqs    *mux.ServeMux
+	// profiles queues the vCard fetches that announced pictures need.
+	profiles *queue.Queue[profileJob]
 
 	mu sync.Mutex
 	// presence caches the last presence of every full JID seen, per bare
@@ -35,6 +39,7 @@ func newHandler(c *Client, sess *xmpp.Session, roster *rosterState) *handler {
 		own:      sess.LocalAddr().Bare().String(),
 		roster:   roster,
 		presence: map[string]map[string]im.Presence{},
+		profiles: queue.New[profileJob](),
 	}
 	h.iqs = mux.New(stanza.NSClient,
 		mux.IQFunc(stanza.SetIQ, xml.Name{Space: im.NSRoster, Local: "query"}, h.handleRosterPush),
@@ -61,24 +66,56 @@ func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 		return nil
 	}
 	peer := m.From.Bare().String()
+	if m.From.String() == "" {
+		peer = h.own // RFC 6120 §8.1.2.1: from our own server, for us
+	}
 	switch {
 	case m.Type == stanza.ErrorMessage:
 		var err error = stanza.Error{Condition: stanza.UndefinedCondition}
 		if m.Err != nil {
 			err = *m.Err
 		}
-		h.c.emit(MessageFailed{base: h.c.b(), ID: m.ID, Peer: peer, Err: explainStanzaError(err)})
-	case m.Type == stanza.GroupChatMessage, m.Body == "":
-		// Group chat is not supported yet; body-less messages carry only
-		// extensions handled elsewhere.
+		h.c.arch.push(archiveOp{
+			state: &stateChange{peer: peer, id: m.ID, state: history.Failed},
+			ev:    MessageFailed{base: h.c.b(), ID: m.ID, Peer: peer, Err: explainStanzaError(err)},
+		})
+	case m.Type == stanza.GroupChatMessage:
+		// Group chat is not supported yet.
 	default:
-		when := m.Delay
-		if when.IsZero() {
-			when = time.Now()
+		// Events go through the archiver, so that a chat state never
+		// overtakes the message before it.
+		if m.Body != "" {
+			h.c.arch.push(archiveOp{add: archived(m, peer, time.Now()), ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: sentAt(m, time.Now())}})
 		}
-		h.c.emit(MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: when})
+		if st, ok := h.c.chats.received(peer, m.ChatState, m.Body != ""); ok {
+			h.c.arch.push(archiveOp{ev: ChatStateChanged{base: h.c.b(), JID: peer, State: st}})
+		}
 	}
 	return nil
+}
+
+// sentAt returns when m was sent: its delay stamp, unless there is none or
+// it lies in the future (a wrong clock), else now.
+func sentAt(m im.Message, now time.Time) time.Time {
+	if m.Delay.IsZero() || m.Delay.After(now) {
+		return now
+	}
+	return m.Delay
+}
+
+// archived returns the archive entry for an incoming message.
+func archived(m im.Message, peer string, now time.Time) *history.Message {
+	return &history.Message{
+		Peer:        peer,
+		Dir:         history.In,
+		MsgID:       m.ID,
+		Time:        sentAt(m, now),
+		Delayed:     !m.Delay.IsZero(),
+		DelayFrom:   m.DelayFrom,
+		DelayReason: m.DelayReason,
+		Body:        m.Body,
+		State:       history.Received,
+	}
 }
 
 func (h *handler) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
@@ -98,8 +135,29 @@ func (h *handler) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartE
 			p.Show = im.Offline
 		}
 		h.updatePresence(bare, p)
+		h.pictureAnnounced(bare, p)
 	}
 	return nil
+}
+
+// pictureAnnounced follows the picture hash in an available presence
+// (XEP-0153 §4.3): a new hash is fetched once, a known one comes from the
+// cache.
+func (h *handler) pictureAnnounced(bare string, p im.Presence) {
+	if !p.IsAvailable() {
+		return
+	}
+	var hash string
+	switch p.Photo {
+	case im.PhotoSet:
+		hash = p.PhotoHash
+	case im.PhotoNone:
+	default:
+		return // says nothing, or "not ready yet"
+	}
+	if h.c.announced(bare, hash) {
+		h.profiles.Push(profileJob{jid: bare})
+	}
 }
 
 func (h *handler) updatePresence(bare string, p im.Presence) {

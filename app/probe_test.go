@@ -84,7 +84,14 @@ func (p *probe) wait(what string, match func(app.Event) bool) app.Event {
 // waitFrom returns the first event at or after position from that matches.
 func (p *probe) waitFrom(from int, what string, match func(app.Event) bool) app.Event {
 	p.t.Helper()
-	deadline := time.After(waitTimeout)
+	return p.waitWithin(waitTimeout, from, what, match)
+}
+
+// waitWithin is waitFrom with a timeout of its own, for work that is slow
+// under the race detector (megabytes of XML).
+func (p *probe) waitWithin(timeout time.Duration, from int, what string, match func(app.Event) bool) app.Event {
+	p.t.Helper()
+	deadline := time.After(timeout)
 	for {
 		p.mu.Lock()
 		for _, e := range p.events[min(from, len(p.events)):] {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/certs"
+	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/internal/queue"
 	"github.com/palaver-im/palaver/app/saslauth"
@@ -58,7 +60,35 @@ func (c *Client) Run(ctx context.Context) error {
 		<-pumped
 	}()
 
-	r := &runner{Client: c, want: true, own: im.Presence{Show: im.Available}}
+	// The archive is written on its own goroutine; quitting flushes it.
+	c.arch = newArchiver(c)
+	c.chats = newChatStates()
+	stopArch := make(chan struct{})
+	go c.arch.run(stopArch)
+	defer func() {
+		close(stopArch)
+		<-c.arch.done
+		c.closeStore()
+	}()
+	st, err := c.store()
+	if err != nil {
+		c.emit(CommandFailed{base: c.b(), Op: "open the message history", Err: err})
+	}
+	if c.pics, err = c.openAvatars(st); err != nil {
+		c.emit(CommandFailed{base: c.b(), Op: "open the picture cache", Err: err})
+	}
+	if c.pics == nil {
+		return fmt.Errorf("no picture cache: %w", err)
+	}
+	defer c.pics.close()
+	for _, ev := range c.cachedAvatars() {
+		c.emit(ev)
+	}
+
+	// Until our own vCard is fetched, the picture is "not ready"
+	// (XEP-0153 §4.1).
+	r := &runner{Client: c, want: true, own: im.Presence{Show: im.Available, Photo: im.PhotoNotReady}}
+	r.comp.byPeer = map[string]*chatstate.Composer{}
 	return r.loop(ctx)
 }
 
@@ -73,6 +103,10 @@ type runner struct {
 	roster   *rosterState
 	// rosterOps feeds the roster worker of the current session.
 	rosterOps *queue.Queue[cmdRoster]
+	// profileOps feeds the vCard workers of the current session.
+	profileOps *queue.Queue[profileJob]
+	// comp sends our chat states.
+	comp composers
 }
 
 func (r *runner) loop(ctx context.Context) error {
@@ -190,6 +224,14 @@ func (r *runner) waitOffline(ctx context.Context, retry <-chan time.Time) error 
 				r.emit(CommandFailed{base: r.b(), Op: cmd.op.String() + " contact", JID: cmd.jid, Err: errNotConnected})
 			case cmdSubscription:
 				r.emit(CommandFailed{base: r.b(), Op: "answer the request of", JID: cmd.jid, Err: errNotConnected})
+			case cmdFetchProfile:
+				r.requestProfile(cmd, nil)
+			case cmdSetProfile:
+				r.emit(ProfileSaved{base: r.b(), Card: cmd.card, Err: errNotConnected})
+			case cmdOwnPhoto:
+				r.ownPhoto(cmd.hash)
+			case cmdActivity:
+				// Chat states mean nothing to peers while we are away.
 			}
 		}
 		if r.want {
@@ -434,11 +476,22 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		defer close(opsDone)
 		r.rosterWorker(opsCtx, sess, r.rosterOps)
 	}()
+	r.profileOps = h.profiles
+	profilesDone := make(chan struct{})
+	go func() {
+		defer close(profilesDone)
+		r.profileWorker(opsCtx, sess, r.profileOps)
+	}()
 	defer func() {
 		sess.Conn().Close()
 		stopOps()
 		<-opsDone
+		<-profilesDone
+		r.profileOps = nil
 		h.allOffline()
+		// A new session starts the conversations' states afresh.
+		clear(r.comp.byPeer)
+		r.armChatTimer()
 	}()
 
 	fetchCtx, cancel := context.WithTimeout(ctx, requestTimeout)
@@ -452,6 +505,8 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		return err
 	}
 	r.emit(StateChanged{base: r.b(), State: Online, Bound: sess.LocalAddr().String()})
+	// Our own vCard tells the picture hash to announce (XEP-0153 §4.1).
+	r.profileOps.Push(profileJob{jid: r.acct})
 
 	for {
 		select {
@@ -463,6 +518,9 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 				err = errors.New("the server closed the connection")
 			}
 			return err
+		case now := <-r.chatTimer():
+			r.chatTick(ctx, sess, now)
+			continue
 		case <-r.cmds.Ready():
 		}
 		for _, cmd := range r.cmds.Take() {
@@ -488,6 +546,20 @@ func (r *runner) signOff(sess *xmpp.Session, served <-chan error) {
 	case <-served:
 	case <-ctx.Done():
 	}
+}
+
+// ownPhoto records the hash of our own picture for our presence; it
+// reports whether it changed.
+func (r *runner) ownPhoto(hash string) bool {
+	photo := im.PhotoNone
+	if hash != "" {
+		photo = im.PhotoSet
+	}
+	if r.own.Photo == photo && r.own.PhotoHash == hash {
+		return false
+	}
+	r.own.Photo, r.own.PhotoHash = photo, hash
+	return true
 }
 
 func (r *runner) sendOwnPresence(ctx context.Context, sess *xmpp.Session) error {
@@ -525,6 +597,18 @@ func (r *runner) do(ctx context.Context, sess *xmpp.Session, cmd command) (stop 
 		r.rosterOps.Push(cmd)
 	case cmdSubscription:
 		r.answerSubscription(ctx, sess, cmd)
+	case cmdFetchProfile:
+		r.requestProfile(cmd, sess)
+	case cmdSetProfile:
+		r.profileOps.Push(profileJob{set: true, card: cmd.card})
+	case cmdOwnPhoto:
+		if r.ownPhoto(cmd.hash) {
+			if err := r.sendOwnPresence(ctx, sess); err != nil {
+				r.emit(CommandFailed{base: r.b(), Op: "announce your picture", Err: err})
+			}
+		}
+	case cmdActivity:
+		r.activity(ctx, sess, cmd.peer, cmd.activity, time.Now())
 	}
 	return false
 }
@@ -535,12 +619,20 @@ func (r *runner) sendMessage(ctx context.Context, sess *xmpp.Session, cmd cmdMes
 		r.emit(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: fmt.Errorf("invalid address: %w", err)})
 		return
 	}
+	peer := to.Bare().String()
+	r.activity(ctx, sess, peer, chatstate.Sent, time.Now())
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
-	m := im.Message{Message: stanza.Message{ID: cmd.id, To: to, Type: stanza.ChatMessage}, Body: cmd.body}
+	// Every message carries <active/>: that is how a peer learns that we
+	// support chat states (XEP-0085 §5.1).
+	m := im.Message{Message: stanza.Message{ID: cmd.id, To: to, Type: stanza.ChatMessage}, Body: cmd.body, ChatState: chatstate.Active}
+	out := history.Message{Peer: peer, Dir: history.Out, MsgID: cmd.id, Time: time.Now(), Body: cmd.body, State: history.Sent}
 	if err := sess.Send(ctx, m.TokenReader()); err != nil {
-		r.emit(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: err})
+		out.State = history.Failed
+		r.arch.push(archiveOp{add: &out, ev: MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: err}})
+		return
 	}
+	r.arch.push(archiveOp{add: &out})
 }
 
 func (r *runner) sendPresence(ctx context.Context, sess *xmpp.Session, to jid.JID, typ stanza.PresenceType) error {

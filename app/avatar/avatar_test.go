@@ -3,6 +3,7 @@ package avatar_test
 import (
 	"bytes"
 	"encoding/binary"
+	"flag"
 	"errors"
 	"hash/crc32"
 	"image"
@@ -11,8 +12,9 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
-	"sync"
 	"testing"
 
 	"github.com/palaver-im/palaver/app/avatar"
@@ -23,12 +25,13 @@ import (
 func picture(w, h int, alpha bool) *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		for x := range w {
 			a := uint8(255)
 			if alpha && x < w/2 {
 				a = uint8(x * 255 / w)
 			}
-			img.SetNRGBA(x, y, color.NRGBA{uint8(x * 255 / w), uint8(y * 255 / h), uint8((x ^ y) & 0xff), a})
+			copy(row[4*x:], []byte{uint8(x * 255 / w), uint8(y * 255 / h), uint8((x ^ y) & 0xff), a})
 		}
 	}
 	return img
@@ -95,15 +98,34 @@ func jpegHeader(w, h uint16) []byte {
 		0xff, 0xda, 0, 8}
 }
 
-var (
-	bigOnce sync.Once
-	bigJPEG []byte
-)
+var regen = flag.Bool("regen", false, "rewrite testdata/4000x3000.jpg")
 
-// big returns a 4000×3000 JPEG, made once.
+// big returns a 4000×3000 JPEG: testdata/4000x3000.jpg, a smooth picture
+// (red grows to the right, green downwards) that -regen rewrites. It is a
+// file because encoding it takes 20 s under the race detector.
 func big(t testing.TB) []byte {
-	bigOnce.Do(func() { bigJPEG = encodeJPEG(t, picture(4000, 3000, false)) })
-	return bigJPEG
+	t.Helper()
+	path := filepath.Join("testdata", "4000x3000.jpg")
+	if *regen {
+		img := image.NewRGBA(image.Rect(0, 0, 4000, 3000))
+		for y := range 3000 {
+			for x := range 4000 {
+				img.SetRGBA(x, y, color.RGBA{uint8(x * 255 / 4000), uint8(y * 255 / 3000), 128, 255})
+			}
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 50}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -regen writes it)", err)
+	}
+	return data
 }
 
 func TestNormalize(t *testing.T) {
@@ -134,10 +156,10 @@ func TestNormalize(t *testing.T) {
 	}{
 		0:  {in: smallPNG, mime: avatar.PNG, w: 100, h: 80, unchanged: true},
 		1:  {in: smallJPEG, mime: avatar.JPEG, w: 200, h: 100, unchanged: true},
-		2:  {in: big(t), mime: avatar.JPEG, w: 256, h: 192},
+		// 2: 4000×3000 in TestNormalizeScalesContent.
 		3:  {in: encodePNG(t, picture(1000, 500, true)), mime: avatar.PNG, w: 256, h: 128},
 		4:  {in: encodePNG(t, picture(600, 600, false)), mime: avatar.JPEG, w: 256, h: 256},
-		5:  {in: encodePNG(t, picture(300, 3000, false)), mime: avatar.JPEG, w: 26, h: 256},
+		5:  {in: encodePNG(t, picture(100, 1000, false)), mime: avatar.JPEG, w: 26, h: 256},
 		6:  {in: encodePNG(t, picture(5000, 1, false)), mime: avatar.JPEG, w: 256, h: 1},
 		7:  {in: heavyPNG, mime: avatar.JPEG, w: 256, h: 256},
 		8:  {in: encodeGIF(t, 50, 40, image.Rect(0, 0, 50, 40), false), mime: avatar.JPEG, w: 50, h: 40},
@@ -155,6 +177,10 @@ func TestNormalize(t *testing.T) {
 		20: {in: pngHeader(0, 10), err: avatar.ErrCorrupt},
 		21: {in: append(pngHeader(10, 10), make([]byte, 20<<20)...), err: avatar.ErrTooLarge},
 		22: {in: jpegHeader(10, 10), err: avatar.ErrCorrupt},
+		// Large enough to be box-shrunk before CatmullRom.
+		23: {in: encodePNG(t, picture(2048, 1024, true)), mime: avatar.PNG, w: 256, h: 128},
+		24: {in: encodeGIF(t, 2048, 1024, image.Rect(0, 0, 2048, 1024), false), mime: avatar.JPEG, w: 256, h: 128},
+		25: {in: encodeJPEG(t, image.NewGray(image.Rect(0, 0, 2100, 1400))), mime: avatar.JPEG, w: 256, h: 171},
 	} {
 		out, mime, err := avatar.Normalize(tc.in)
 		if tc.err != nil {
@@ -181,30 +207,35 @@ func TestNormalize(t *testing.T) {
 }
 
 func TestNormalizeKeepsTransparency(t *testing.T) {
-	out, _, err := avatar.Normalize(encodePNG(t, picture(1000, 500, true)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, _, a := img.At(0, 64).RGBA(); a > 0x1000 {
-		t.Errorf("left edge alpha %#x, want nearly transparent", a)
-	}
-	if _, _, _, a := img.At(255, 64).RGBA(); a != 0xffff {
-		t.Errorf("right edge alpha %#x, want opaque", a)
+	for _, w := range []int{1000, 2048} {
+		out, _, err := avatar.Normalize(encodePNG(t, picture(w, w/2, true)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, a := img.At(0, 64).RGBA(); a > 0x1000 {
+			t.Errorf("%d: left edge alpha %#x, want nearly transparent", w, a)
+		}
+		if _, _, _, a := img.At(255, 64).RGBA(); a != 0xffff {
+			t.Errorf("%d: right edge alpha %#x, want opaque", w, a)
+		}
 	}
 }
 
 func TestNormalizeScalesContent(t *testing.T) {
-	out, _, err := avatar.Normalize(big(t))
+	out, mime, err := avatar.Normalize(big(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	img, err := jpeg.Decode(bytes.NewReader(out))
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || mime != avatar.JPEG {
+		t.Fatal(mime, err)
+	}
+	if b := img.Bounds(); b.Dx() != 256 || b.Dy() != 192 {
+		t.Fatalf("4000×3000 scaled to %v, want 256×192", b.Size())
 	}
 	// The red channel grows from left to right and green from top to bottom.
 	r0, _, _, _ := img.At(5, 96).RGBA()

@@ -1,0 +1,365 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+
+	"github.com/palaver-im/palaver/app/avatar"
+	"github.com/palaver-im/palaver/app/history"
+	"github.com/palaver-im/palaver/app/internal/queue"
+	"github.com/palaver-im/palaver/app/vcard"
+)
+
+// profileWorkers is how many vCard requests run at once.
+const profileWorkers = 4
+
+// avatarsDir is the picture cache's folder inside the data directory.
+const avatarsDir = "avatars"
+
+// avatars knows every contact's picture hash (XEP-0153) and which ones are
+// being fetched, so that each announced hash is fetched once.
+type avatars struct {
+	mu    sync.Mutex
+	files *avatar.Store
+	known map[string]string // bare JID -> hash ("" = no picture)
+	// asked holds the hashes fetched (or being fetched) per contact in
+	// this run: a contact whose vCard photo does not match the hash it
+	// announces is not asked again and again.
+	asked map[string]string
+	temp  string // a temporary picture folder to remove, without a data dir
+}
+
+// openAvatars opens the picture cache and loads what is known.
+func (c *Client) openAvatars(st *history.Store) (*avatars, error) {
+	a := &avatars{known: map[string]string{}, asked: map[string]string{}}
+	c.mu.Lock()
+	dir := c.dataDir
+	c.mu.Unlock()
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "palaver-avatars-")
+		if err != nil {
+			return nil, err
+		}
+		a.temp, dir = tmp, tmp
+	} else {
+		dir = filepath.Join(dir, avatarsDir)
+	}
+	files, err := avatar.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	a.files = files
+	if st != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), archiveTimeout)
+		defer cancel()
+		known, err := st.PhotoHashes(ctx)
+		if err != nil {
+			return a, err
+		}
+		a.known = known
+	}
+	return a, nil
+}
+
+// close removes a temporary picture folder.
+func (a *avatars) close() {
+	if a != nil && a.temp != "" {
+		_ = os.RemoveAll(a.temp)
+	}
+}
+
+// cached returns an AvatarChanged for every contact whose picture is on
+// disk, for the UI at start.
+func (c *Client) cachedAvatars() []Event {
+	a := c.pics
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var evs []Event
+	for j, hash := range a.known {
+		if hash == "" {
+			continue
+		}
+		if path, ok := a.files.Path(hash); ok {
+			evs = append(evs, AvatarChanged{base: c.b(), JID: j, Hash: hash, Path: path})
+		}
+	}
+	return evs
+}
+
+// announced handles a picture hash seen in bare's presence. It returns
+// true when the vCard must be fetched to get the picture.
+func (c *Client) announced(bare, hash string) (fetch bool) {
+	a := c.pics
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if old, ok := a.known[bare]; ok && old == hash {
+		return false
+	}
+	if hash == "" {
+		a.known[bare] = ""
+		c.savePhotoHash(bare, "")
+		c.emit(AvatarChanged{base: c.b(), JID: bare})
+		return false
+	}
+	if path, ok := a.files.Path(hash); ok {
+		a.known[bare] = hash
+		c.savePhotoHash(bare, hash)
+		c.emit(AvatarChanged{base: c.b(), JID: bare, Hash: hash, Path: path})
+		return false
+	}
+	if a.asked[bare] == hash {
+		return false
+	}
+	a.asked[bare] = hash
+	return true
+}
+
+// savePhotoHash writes bare's hash to the archive, on the archiver's
+// goroutine.
+func (c *Client) savePhotoHash(bare, hash string) {
+	c.arch.push(archiveOp{photo: &photoHash{jid: bare, hash: hash}})
+}
+
+// setPicture stores a fetched vCard's photo and tells the UI when bare's
+// picture changed. It returns the XEP-0153 hash ("" = no usable picture).
+func (c *Client) setPicture(bare string, p vcard.Photo) string {
+	var hash, path string
+	if len(p.Data) > 0 {
+		// The hash is of the image as published; the file is the image
+		// made safe and small (a broken or non-image photo is no picture).
+		if small, _, err := avatar.Normalize(p.Data); err == nil {
+			hash = avatar.Hash(p.Data)
+			if path, err = c.pics.files.PutAs(hash, small); err != nil {
+				hash, path = "", ""
+			}
+		}
+	}
+	a := c.pics
+	a.mu.Lock()
+	old, known := a.known[bare]
+	a.known[bare] = hash
+	if hash != "" {
+		a.asked[bare] = hash
+	}
+	a.mu.Unlock()
+	if !known || old != hash {
+		c.savePhotoHash(bare, hash)
+		c.emit(AvatarChanged{base: c.b(), JID: bare, Hash: hash, Path: path})
+	}
+	return hash
+}
+
+// profileJob is a vCard request for the profile workers.
+type profileJob struct {
+	jid string
+	// user is set when the user asked (FetchProfile): the answer is a
+	// ProfileReceived event, errors included. Otherwise the fetch is for
+	// the picture only.
+	user bool
+	// set publishes card as the account's own vCard.
+	set  bool
+	card vcard.VCard
+}
+
+// profileWorker carries out vCard requests, a few at a time, until ctx
+// ends.
+func (r *runner) profileWorker(ctx context.Context, sess *xmpp.Session, jobs *queue.Queue[profileJob]) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	sem := make(chan struct{}, profileWorkers)
+	for {
+		select {
+		case <-ctx.Done():
+			for _, j := range jobs.Take() {
+				r.profileOffline(j, errNotConnected)
+			}
+			return
+		case <-jobs.Ready():
+		}
+		for _, j := range jobs.Take() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				r.profileOffline(j, errNotConnected)
+				continue
+			}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				if j.set {
+					r.publishProfile(ctx, sess, j.card)
+				} else {
+					r.fetchProfile(ctx, sess, j)
+				}
+			})
+		}
+	}
+}
+
+// profileOffline answers a job that cannot be carried out.
+func (r *runner) profileOffline(j profileJob, err error) {
+	switch {
+	case j.set:
+		r.emit(ProfileSaved{base: r.b(), Card: j.card, Err: err})
+	case j.user:
+		r.emit(r.cachedProfile(j.jid, err))
+	}
+}
+
+// cachedProfile returns the cached card of bare as a ProfileReceived
+// carrying err.
+func (r *runner) cachedProfile(bare string, err error) ProfileReceived {
+	ev := ProfileReceived{base: r.b(), JID: bare, Err: err}
+	if card, fetched, ok := r.loadProfile(bare); ok {
+		ev.Card, ev.Fetched = card, fetched
+	}
+	return ev
+}
+
+// loadProfile reads bare's card from the archive.
+func (r *runner) loadProfile(bare string) (vcard.VCard, time.Time, bool) {
+	st, _ := r.store()
+	if st == nil {
+		return vcard.VCard{}, time.Time{}, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), archiveTimeout)
+	defer cancel()
+	p, ok, err := st.Profile(ctx, bare)
+	if err != nil || !ok || len(p.Card) == 0 {
+		return vcard.VCard{}, time.Time{}, false
+	}
+	card, err := decodeCard(p.Card)
+	if err != nil {
+		return vcard.VCard{}, time.Time{}, false
+	}
+	return card, p.Fetched, true
+}
+
+// requestProfile answers FetchProfile: from the cache unless refresh is
+// asked or there is none, else from the server (sess nil: offline).
+func (r *runner) requestProfile(cmd cmdFetchProfile, sess *xmpp.Session) {
+	bare := cmd.jid
+	if j, err := jid.Parse(cmd.jid); err == nil {
+		bare = j.Bare().String()
+	} else {
+		r.emit(ProfileReceived{base: r.b(), JID: cmd.jid, Err: fmt.Errorf("invalid address: %w", err)})
+		return
+	}
+	if !cmd.refresh {
+		if card, fetched, ok := r.loadProfile(bare); ok {
+			r.emit(ProfileReceived{base: r.b(), JID: bare, Card: card, Fetched: fetched})
+			return
+		}
+	}
+	if sess == nil || r.profileOps == nil {
+		r.emit(r.cachedProfile(bare, errNotConnected))
+		return
+	}
+	r.profileOps.Push(profileJob{jid: bare, user: true})
+}
+
+// fetchProfile asks the server for a vCard, caches it and its picture.
+func (r *runner) fetchProfile(ctx context.Context, sess *xmpp.Session, j profileJob) {
+	to, err := jid.Parse(j.jid)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	r.vcardFetches.Add(1)
+	card, err := vcard.Get(ctx, sess, to)
+	cancel()
+	if err != nil && !hasCard(card) {
+		if j.user {
+			r.emit(r.cachedProfile(j.jid, explainStanzaError(err)))
+		}
+		return
+	}
+	// A card whose photo was refused (too large, broken) still counts.
+	now := time.Now()
+	hash := r.setPicture(j.jid, card.Photo)
+	card.Photo.Data = nil
+	r.saveProfile(j.jid, card, hash, now)
+	if j.jid == r.acct {
+		r.cmds.Push(cmdOwnPhoto{hash: hash})
+	}
+	if j.user {
+		r.emit(ProfileReceived{base: r.b(), JID: j.jid, Card: card, Fetched: now})
+	}
+}
+
+// hasCard reports whether a Get that failed still returned a card.
+func hasCard(v vcard.VCard) bool { return !v.IsEmpty() }
+
+// publishProfile sets the account's own vCard.
+func (r *runner) publishProfile(ctx context.Context, sess *xmpp.Session, card vcard.VCard) {
+	if len(card.Photo.Data) > 0 {
+		small, mime, err := avatar.Normalize(card.Photo.Data)
+		if err != nil {
+			r.emit(ProfileSaved{base: r.b(), Card: card, Err: fmt.Errorf("the picture cannot be used: %w", err)})
+			return
+		}
+		card.Photo.Data, card.Photo.Type = small, mime
+	}
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	err := vcard.Set(ctx, sess, card)
+	cancel()
+	if err != nil {
+		r.emit(ProfileSaved{base: r.b(), Card: card, Err: explainStanzaError(err), NotAllowed: vcard.NotAllowed(err)})
+		return
+	}
+	hash := r.setPicture(r.acct, card.Photo)
+	saved := card
+	saved.Photo.Data = nil
+	r.saveProfile(r.acct, saved, hash, time.Now())
+	r.cmds.Push(cmdOwnPhoto{hash: hash})
+	r.emit(ProfileSaved{base: r.b(), Card: card})
+}
+
+// saveProfile caches a card (without its photo, which lives in the
+// picture cache) on the archiver's goroutine.
+func (r *runner) saveProfile(bare string, card vcard.VCard, hash string, fetched time.Time) {
+	data, err := encodeCard(card)
+	if err != nil {
+		return
+	}
+	r.arch.push(archiveOp{profile: &history.Profile{JID: bare, Card: data, PhotoHash: hash, Fetched: fetched}})
+}
+
+// encodeCard and decodeCard convert a card to and from its XML, the form
+// it is cached in.
+func encodeCard(card vcard.VCard) ([]byte, error) {
+	var buf bytes.Buffer
+	e := xml.NewEncoder(&buf)
+	if _, err := card.WriteXML(e); err != nil {
+		return nil, err
+	}
+	if err := e.Flush(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeCard(data []byte) (vcard.VCard, error) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return vcard.VCard{}, err
+		}
+		if start, ok := tok.(xml.StartElement); ok {
+			card, err := vcard.Decode(d, &start)
+			if err != nil && card.IsEmpty() {
+				return card, err
+			}
+			return card, nil
+		}
+	}
+}
