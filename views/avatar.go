@@ -255,6 +255,10 @@ type avatar struct {
 	src             avatarSource
 	img             image.Image // the picture shown, nil for the generated one
 	set             bool        // show was called
+	// rendered is set once Fyne asked for a renderer. Until then a
+	// change needs no refresh; refreshing would make Fyne create and
+	// cache a renderer, which would keep an avatar never shown alive.
+	rendered bool
 
 	circle *canvas.Circle
 	letter *canvas.Text
@@ -292,7 +296,13 @@ func (a *avatar) show(jid, name, hash string, src avatarSource) {
 	if hash != "" {
 		a.img = a.lookup()
 	}
-	a.Refresh()
+	a.refresh()
+}
+
+func (a *avatar) refresh() {
+	if a.rendered {
+		a.Refresh()
+	}
 }
 
 // lookup returns the picture of a.hash if it is decoded, and otherwise
@@ -304,7 +314,7 @@ func (a *avatar) lookup() image.Image {
 			return // shows another picture by now (a recycled row)
 		}
 		if a.img = a.lookup(); a.img != nil {
-			a.Refresh()
+			a.refresh()
 		}
 	})
 	return img
@@ -316,7 +326,10 @@ func (a *avatar) showing() bool { return a.img != nil }
 
 // CreateRenderer implements fyne.Widget.
 func (a *avatar) CreateRenderer() fyne.WidgetRenderer {
-	return &avatarRenderer{a: a, objects: []fyne.CanvasObject{a.circle, a.letter, a.image}}
+	a.rendered = true
+	r := &avatarRenderer{a: a, objects: []fyne.CanvasObject{a.circle, a.letter, a.image}}
+	r.apply()
+	return r
 }
 
 type avatarRenderer struct {
@@ -345,6 +358,15 @@ func (r *avatarRenderer) Layout(size fyne.Size) {
 }
 
 func (r *avatarRenderer) Refresh() {
+	r.apply()
+	r.Layout(r.a.Size())
+	r.a.circle.Refresh()
+	r.a.letter.Refresh()
+	r.a.image.Refresh()
+}
+
+// apply shows the picture or the generated one.
+func (r *avatarRenderer) apply() {
 	a := r.a
 	if a.img != nil {
 		a.circle.Hide()
@@ -357,8 +379,4 @@ func (r *avatarRenderer) Refresh() {
 		a.circle.Show()
 		a.letter.Show()
 	}
-	r.Layout(a.Size())
-	a.circle.Refresh()
-	a.letter.Refresh()
-	a.image.Refresh()
 }

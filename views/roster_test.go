@@ -3,8 +3,10 @@ package views
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
 )
 
@@ -190,5 +192,106 @@ func TestRosterRebuildsOnlyWhenAsked(t *testing.T) {
 	r.Rows()
 	if r.Rebuilds() != 1 {
 		t.Fatalf("an unrelated event caused a rebuild")
+	}
+}
+
+func typingStateEv(jid string, s chatstate.State) app.ChatStateChanged {
+	e := app.ChatStateChanged{JID: jid, State: s}
+	e.Acct = me
+	return e
+}
+
+// typingRows returns the JIDs of the rows marked typing.
+func typingRows(r *Roster) []string {
+	var out []string
+	for _, row := range r.Rows() {
+		if row.Typing {
+			out = append(out, row.JID)
+		}
+	}
+	return out
+}
+
+func TestRosterTyping(t *testing.T) {
+	r := sampleRoster()
+	for i, tc := range []struct {
+		ev   app.Event
+		want []string
+	}{
+		0:  {typingStateEv("zoe@x", chatstate.Composing), []string{"zoe@x"}},
+		1:  {typingStateEv("zoe@x", chatstate.Paused), nil},
+		2:  {typingStateEv("zoe@x", chatstate.Composing), []string{"zoe@x"}},
+		3:  {typingStateEv("zoe@x", chatstate.Active), nil},
+		4:  {typingStateEv("zoe@x", chatstate.Composing), []string{"zoe@x"}},
+		5:  {typingStateEv("zoe@x", chatstate.Inactive), nil},
+		6:  {typingStateEv("zoe@x", chatstate.Composing), []string{"zoe@x"}},
+		7:  {typingStateEv("zoe@x", chatstate.Gone), nil},
+		8:  {typingStateEv("bob@x", chatstate.Composing), []string{"bob@x"}},
+		9:  {messageEv("bob@x", "hi", time.Now(), false), nil}, // the message implies Active
+		10: {typingStateEv("bob@x", chatstate.Composing), []string{"bob@x"}},
+		11: {presenceEv("bob@x", im.Offline, "bye"), nil},
+		12: {typingStateEv("carl@x", chatstate.Composing), []string{"carl@x"}},
+		13: {stateEv(app.Waiting), nil},
+		14: {typingStateEv("stranger@x", chatstate.Composing), nil},
+	} {
+		r.Apply(tc.ev)
+		if got := typingRows(r); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%d: typing %q, want %q", i, got, tc.want)
+		}
+	}
+	if !r.Typing("stranger@x") {
+		t.Error("a stranger's typing is not kept for their chat window")
+	}
+}
+
+func TestRosterTypingRebuildsOnlyOnChange(t *testing.T) {
+	r := sampleRoster()
+	r.Rows()
+	n := r.Rebuilds()
+	r.Apply(typingStateEv("zoe@x", chatstate.Paused)) // was not typing
+	r.Apply(messageEv("zoe@x", "hi", time.Now(), false))
+	r.Apply(typingStateEv("stranger@x", chatstate.Composing))
+	r.Rows()
+	if r.Rebuilds() != n {
+		t.Errorf("events that change no row rebuilt the rows")
+	}
+}
+
+func TestRosterAvatars(t *testing.T) {
+	r := sampleRoster()
+	r.Rows()
+	n := r.Rebuilds()
+	r.Apply(avatarChangedEv("zoe@x", "abc", "/cache/abc.png"))
+	r.Apply(avatarChangedEv(me, "def", "/cache/def.png")) // the own picture: no row
+	rows := r.Rows()
+	if r.Rebuilds() != n+1 {
+		t.Errorf("%d rebuilds, want 1", r.Rebuilds()-n)
+	}
+	for _, row := range rows {
+		want := ""
+		if row.JID == "zoe@x" {
+			want = "abc"
+		}
+		if !row.Header && (row.Avatar != want || (want != "") != (row.AvatarPath != "")) {
+			t.Errorf("row %s: avatar %q %q", row.JID, row.Avatar, row.AvatarPath)
+		}
+	}
+	if h, p := r.Avatar(me); h != "def" || p != "/cache/def.png" {
+		t.Errorf("own avatar %q %q", h, p)
+	}
+	r.Apply(avatarChangedEv("zoe@x", "abc", "/cache/abc.png"))
+	r.Rows()
+	if r.Rebuilds() != n+1 {
+		t.Error("the same picture again rebuilt the rows")
+	}
+	r.Apply(avatarChangedEv("zoe@x", "", ""))
+	if h, _ := r.Avatar("zoe@x"); h != "" || !r.Dirty() {
+		t.Errorf("a removed picture is kept (%q) or not shown", h)
+	}
+	// A roster reset does not forget pictures: they come apart from it.
+	r.Apply(avatarChangedEv("zoe@x", "abc", "/cache/abc.png"))
+	r.Apply(resetEv(contact("zoe@x", "zoe")))
+	if h, _ := r.Avatar("zoe@x"); h != "abc" {
+		t.Error("a roster reset forgot a picture")
 	}
 }
