@@ -3,8 +3,8 @@ package avatar_test
 import (
 	"bytes"
 	"encoding/binary"
-	"flag"
 	"errors"
+	"flag"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -114,7 +114,7 @@ func big(t testing.TB) []byte {
 			}
 		}
 		var buf bytes.Buffer
-		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 50}); err != nil {
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 25}); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
@@ -156,7 +156,7 @@ func TestNormalize(t *testing.T) {
 	}{
 		0:  {in: smallPNG, mime: avatar.PNG, w: 100, h: 80, unchanged: true},
 		1:  {in: smallJPEG, mime: avatar.JPEG, w: 200, h: 100, unchanged: true},
-		// 2: 4000×3000 in TestNormalizeScalesContent.
+		2:  {in: encodeJPEG(t, picture(1024, 768, false)), mime: avatar.JPEG, w: 256, h: 192}, // 4000×3000: TestNormalizeScalesContent
 		3:  {in: encodePNG(t, picture(1000, 500, true)), mime: avatar.PNG, w: 256, h: 128},
 		4:  {in: encodePNG(t, picture(600, 600, false)), mime: avatar.JPEG, w: 256, h: 256},
 		5:  {in: encodePNG(t, picture(100, 1000, false)), mime: avatar.JPEG, w: 26, h: 256},
