@@ -1,10 +1,27 @@
 package im_test
 
 import (
+	"encoding/xml"
 	"testing"
 
+	"mellium.im/xmpp/stanza"
+
+	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
 )
+
+// isHash reports whether s is 40 lower-case hex digits.
+func isHash(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 func FuzzDecodePresence(f *testing.F) {
 	f.Add(`<presence from="a@b/r"><show>away</show><status>x</status><priority>1</priority></presence>`)
@@ -16,8 +33,25 @@ func FuzzDecodePresence(f *testing.F) {
 			return
 		}
 		p, err := im.DecodePresence(r, start)
-		if err == nil && len(p.Status) > im.MaxStatus {
+		if err != nil {
+			return
+		}
+		if len(p.Status) > im.MaxStatus {
 			t.Fatalf("status of %d bytes kept", len(p.Status))
+		}
+		if (p.Photo == im.PhotoSet) != isHash(p.PhotoHash) || (p.Photo != im.PhotoSet && p.PhotoHash != "") ||
+			p.Photo < im.PhotoUnknown || p.Photo > im.PhotoSet {
+			t.Fatalf("photo %v with hash %q", p.Photo, p.PhotoHash)
+		}
+		// What we decode, we can announce and read back.
+		own := im.Presence{Show: im.Available, Photo: p.Photo, PhotoHash: p.PhotoHash}
+		r, start, ok = split(encode(t, own.TokenReader()))
+		if !ok {
+			t.Fatal("own presence does not encode")
+		}
+		back, err := im.DecodePresence(r, start)
+		if err != nil || back.Photo != p.Photo || back.PhotoHash != p.PhotoHash {
+			t.Fatalf("round trip: %v %q (%v), want %v %q", back.Photo, back.PhotoHash, err, p.Photo, p.PhotoHash)
 		}
 	})
 }
@@ -32,8 +66,26 @@ func FuzzDecodeMessage(f *testing.F) {
 			return
 		}
 		m, err := im.DecodeMessage(r, start)
-		if err == nil && len(m.Body) > im.MaxBody {
+		if err != nil {
+			return
+		}
+		if len(m.Body) > im.MaxBody {
 			t.Fatalf("body of %d bytes kept", len(m.Body))
+		}
+		if _, ok := chatstate.Parse(xml.Name{Space: chatstate.NS, Local: string(m.ChatState)}); !ok && m.ChatState != "" {
+			t.Fatalf("unknown chat state %q kept", m.ChatState)
+		}
+		// A decoded chat state survives being sent on, alone or with a body.
+		for _, body := range []string{"", "x"} {
+			out := im.Message{Message: stanza.Message{Type: stanza.ChatMessage}, Body: body, ChatState: m.ChatState}
+			r, start, ok = split(encode(t, out.TokenReader()))
+			if !ok {
+				t.Fatal("message does not encode")
+			}
+			back, err := im.DecodeMessage(r, start)
+			if err != nil || back.ChatState != m.ChatState {
+				t.Fatalf("round trip: %q (%v), want %q", back.ChatState, err, m.ChatState)
+			}
 		}
 	})
 }

@@ -68,7 +68,7 @@ func TestEncodePresence(t *testing.T) {
 		// A malformed hash is never sent: the picture is announced as not ready.
 		8: {"presence-photo-not-ready", im.Presence{Show: im.Available, Photo: im.PhotoSet, PhotoHash: "../../etc/passwd"}},
 		// Only available presence announces a picture.
-		9: {"presence-unavailable", im.Presence{Presence: stanza.Presence{Type: stanza.UnavailablePresence}, Show: im.Offline, Status: "bye", Photo: im.PhotoSet, PhotoHash: hash}},
+		9:  {"presence-unavailable", im.Presence{Presence: stanza.Presence{Type: stanza.UnavailablePresence}, Show: im.Offline, Status: "bye", Photo: im.PhotoSet, PhotoHash: hash}},
 		10: {"presence-available", im.Presence{Show: im.Available, PhotoHash: hash}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
