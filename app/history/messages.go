@@ -13,6 +13,9 @@ import (
 // larger n is reduced to it.
 const MaxPage = 500
 
+// pageCap is MaxPage; tests lower it to test the cap with few messages.
+var pageCap = MaxPage
+
 // msgCols are the messages columns scanMessage reads, in order.
 const msgCols = `id, peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state`
 
@@ -215,7 +218,7 @@ func (s *Store) Page(ctx context.Context, peer string, before Cursor, n int) ([]
 	if n <= 0 {
 		return nil, nil
 	}
-	n = min(n, MaxPage)
+	n = min(n, pageCap)
 	done, err := s.use()
 	if err != nil {
 		return nil, err

@@ -198,9 +198,9 @@ func TestPagingEqualTimestamps(t *testing.T) {
 	stores(t, func(t *testing.T, s *Store) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		var batch []Message
-		for i := range 200 {
-			// Only 7 distinct times, in random insertion order.
-			tm := t0.Add(time.Duration(rng.IntN(7)) * time.Second)
+		for i := range 60 {
+			// Only 5 distinct times, in random insertion order.
+			tm := t0.Add(time.Duration(rng.IntN(5)) * time.Second)
 			batch = append(batch, Message{Peer: "p@x", Time: tm, Body: fmt.Sprint(i)})
 			if i%3 == 0 {
 				batch = append(batch, Message{Peer: "other@x", Time: tm, Body: "noise"})
@@ -213,13 +213,13 @@ func TestPagingEqualTimestamps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(all) != 200 {
-			t.Fatalf("%d messages, want 200", len(all))
+		if len(all) != 60 {
+			t.Fatalf("%d messages, want 60", len(all))
 		}
 		if !slices.IsSortedFunc(all, cmpMsg) {
 			t.Fatal("not in (time, id) order")
 		}
-		for _, size := range []int{1, 6, 7, 50} {
+		for _, size := range []int{1, 7, 13, 100} {
 			var walked []Message
 			cur := Cursor{}
 			for {
@@ -250,18 +250,30 @@ func cmpMsg(a, b Message) int {
 	return int(a.ID - b.ID)
 }
 
+// lowerPageCap makes the cap on n small for one test, so that testing it
+// needs few messages (inserts are slow under -race).
+func lowerPageCap(t *testing.T, n int) {
+	old := pageCap
+	pageCap = n
+	t.Cleanup(func() { pageCap = old })
+}
+
 func TestPageLimits(t *testing.T) {
+	lowerPageCap(t, 10)
 	s := openMem(t)
 	var batch []Message
-	for i := range MaxPage + 20 {
-		batch = append(batch, Message{Peer: "p@x", Time: t0.Add(time.Duration(i)), Body: "x"})
+	for i := range 15 {
+		batch = append(batch, Message{Peer: "p@x", Time: t0.Add(time.Duration(i) * time.Second), Body: "x"})
 	}
 	if _, err := s.AddBatch(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := s.Page(ctx, "p@x", Cursor{}, MaxPage+10)
-	if err != nil || len(ms) != MaxPage {
-		t.Fatalf("n above MaxPage: %d messages, %v", len(ms), err)
+	ms, err := s.Page(ctx, "p@x", Cursor{}, 12)
+	if err != nil || len(ms) != 10 {
+		t.Fatalf("n above the cap: %d messages, %v", len(ms), err)
+	}
+	if !ms[9].Time.Equal(t0.Add(14 * time.Second)) {
+		t.Fatalf("capped page does not end with the newest: %+v", ms[9])
 	}
 	for _, n := range []int{0, -1} {
 		if ms, err := s.Page(ctx, "p@x", Cursor{}, n); err != nil || len(ms) != 0 {
@@ -350,7 +362,7 @@ func TestLastStanzaID(t *testing.T) {
 // with -race).
 func TestConcurrentUse(t *testing.T) {
 	stores(t, func(t *testing.T, s *Store) {
-		const writers, perWriter = 4, 40
+		const writers, perWriter = 4, 15
 		var wg sync.WaitGroup
 		errs := make(chan error, 100)
 		for w := range writers {
@@ -373,7 +385,7 @@ func TestConcurrentUse(t *testing.T) {
 		}
 		for r := range 4 {
 			wg.Go(func() {
-				for range 30 {
+				for range 15 {
 					var err error
 					switch r {
 					case 0:

@@ -36,7 +36,7 @@ func (s *Store) Search(ctx context.Context, query string, n int) ([]Hit, error) 
 	if q == "" || n <= 0 {
 		return nil, nil
 	}
-	n = min(n, MaxPage)
+	n = min(n, pageCap)
 	done, err := s.use()
 	if err != nil {
 		return nil, err
