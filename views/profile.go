@@ -114,8 +114,23 @@ func (s *session) showProfile(jid string) {
 	}
 	c := s.newProfileCard(jid)
 	p.cards[jid] = c
+	s.roster.watch = p.rosterChanged
 	c.win.Show()
 	s.core.FetchProfile(jid, false)
+}
+
+// rosterChanged updates the presence on the open cards of jid ("" for
+// all). It runs inside Roster.Apply, on the UI goroutine.
+func (p *profileState) rosterChanged(jid string) {
+	if jid == "" {
+		for _, c := range p.cards {
+			c.updatePresence()
+		}
+		return
+	}
+	if c := p.cards[jid]; c != nil {
+		c.updatePresence()
+	}
 }
 
 // newAvatar returns jid's picture, side×side, which follows AvatarChanged

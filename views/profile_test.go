@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/vcard"
 )
@@ -422,5 +423,23 @@ func TestCardFields(t *testing.T) {
 		if got := cardFields(tc.card); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%d: %q, want %q", i, got, tc.want)
 		}
+	}
+}
+
+func TestProfileCardFollowsPresence(t *testing.T) {
+	h, _ := profileHarness(t)
+	c := cardWith(t, h)
+	root := c.win.Content()
+	h.apply(presenceEv(c.jid, im.DND, "In a meeting"))
+	if !labelContaining(root, "Do not disturb — In a meeting") || c.dot.FillColor != colorDND {
+		t.Error("the card does not follow the presence")
+	}
+	h.apply(typingStateEv(c.jid, chatstate.Composing))
+	if !labelContaining(root, "typing…") {
+		t.Error("the card does not say the contact is typing")
+	}
+	h.apply(stateEv(app.Waiting))
+	if !labelContaining(root, "Offline") || labelContaining(root, "typing…") {
+		t.Error("the card does not go offline with the connection")
 	}
 }

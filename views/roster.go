@@ -52,6 +52,11 @@ type Roster struct {
 	rows     []Row
 	dirty    bool
 	rebuilds int
+
+	// watch, when set, hears of each contact whose presence, typing or
+	// roster item Apply changed; "" means everyone's. Open profile cards
+	// follow their contact with it.
+	watch func(jid string)
 }
 
 type rosterEntry struct {
@@ -86,6 +91,9 @@ func NewRoster() *Roster {
 // Apply records one event. It only marks the rows stale; Rows rebuilds
 // them once, however many events came in the batch.
 func (r *Roster) Apply(ev app.Event) {
+	if r.watch != nil {
+		defer r.notify(ev)
+	}
 	switch e := ev.(type) {
 	case app.RosterReset:
 		clear(r.contacts)
@@ -163,6 +171,25 @@ func (r *Roster) put(c app.Contact) {
 		e.groups = []string{DefaultGroup}
 	}
 	r.contacts[c.JID] = e
+}
+
+func (r *Roster) notify(ev app.Event) {
+	switch e := ev.(type) {
+	case app.ContactUpdated:
+		r.watch(e.Contact.JID)
+	case app.PresenceChanged:
+		r.watch(e.JID)
+	case app.ChatStateChanged:
+		r.watch(e.JID)
+	case app.MessageReceived:
+		r.watch(e.Peer)
+	case app.RosterReset:
+		r.watch("")
+	case app.StateChanged:
+		if e.State != app.Online {
+			r.watch("")
+		}
+	}
 }
 
 func (r *Roster) setTyping(jid string, typing bool) {
