@@ -82,12 +82,17 @@ func (s *session) historyRead(conv *conversation, page []history.Message, err er
 	for i, h := range page {
 		msgs[i] = archivedMsg(h, name)
 	}
-	if conv.merge(msgs) == 0 {
+	c := s.chats[conv.peer]
+	if c == nil {
+		conv.merge(msgs)
 		return
 	}
-	if c := s.chats[conv.peer]; c != nil {
+	if conv.merge(msgs) > 0 {
 		c.refresh(false)
 	}
+	// A page that added nothing new leaves the top in view, and row 0 is
+	// not bound again: look again.
+	c.wantHistory()
 }
 
 // anchor is where the user is reading: at the bottom, or delta below the
