@@ -25,7 +25,10 @@ var migrations = []migration{
 const SchemaVersion = 2
 
 // migration1: the messages, their indexes, and an external-content FTS5
-// index over the bodies kept in sync by triggers.
+// index over the bodies kept in sync by triggers. The FTS index also has
+// prefix indexes for 2 and 3 characters: without them a prefix query like
+// "the*" merges the doclists of every word starting with "the" (200 ms on
+// a million messages); longer prefixes match few enough words.
 //
 // time is Unix microseconds, UTC. The partial indexes are small: they hold
 // only rows that have a stanza-id, a message id, or are in the outbox.
@@ -53,7 +56,8 @@ CREATE VIRTUAL TABLE messages_fts USING fts5 (
 	body,
 	content = 'messages',
 	content_rowid = 'id',
-	tokenize = 'unicode61 remove_diacritics 2'
+	tokenize = 'unicode61 remove_diacritics 2',
+	prefix = '2 3'
 );
 CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
 	INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);

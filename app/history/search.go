@@ -29,8 +29,8 @@ const searchSQL = `SELECT m.id, m.peer, m.dir, m.msg_id, m.stanza_id, m.time, m.
 // from the server's archive counts as of when it was fetched). Case and
 // diacritics are ignored ("cafe" finds "café"), punctuation separates
 // words, and the last word also matches as a prefix unless the query ends
-// with a space or punctuation. Any query is valid; one without words finds
-// nothing.
+// with a space or punctuation or that word is a single letter. Any query
+// is valid; one without words finds nothing.
 func (s *Store) Search(ctx context.Context, query string, n int) ([]Hit, error) {
 	q := ftsQuery(query)
 	if q == "" || n <= 0 {
@@ -66,13 +66,16 @@ func (s *Store) Search(ctx context.Context, query string, n int) ([]Hit, error) 
 // unicode61 tokenizer sees them) each become a quoted string, so that
 // operators like AND, NEAR, '*', '-', ':' or '"' have no meaning; the
 // strings are ANDed, and the last one is a prefix query unless query ends
-// with a separator. It returns "" for a query without words.
+// with a separator or it is a single letter. It returns "" for a query
+// without words.
 func ftsQuery(query string) string {
 	terms := strings.FieldsFunc(query, func(r rune) bool { return !isTokenRune(r) })
 	if len(terms) == 0 {
 		return ""
 	}
-	prefix := isTokenRune(lastRune(query))
+	// A one-letter prefix would match most of the archive, slowly (there
+	// is no 1-character prefix index): match it as a word.
+	prefix := isTokenRune(lastRune(query)) && utf8.RuneCountInString(terms[len(terms)-1]) > 1
 	if len(terms) > maxTerms {
 		terms, prefix = terms[:maxTerms], false
 	}

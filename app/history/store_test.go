@@ -259,7 +259,7 @@ CREATE INDEX messages_stanza_time ON messages (time, id) WHERE stanza_id <> '';
 CREATE INDEX messages_outbox ON messages (time, id) WHERE dir = 1 AND state = 1;
 CREATE VIRTUAL TABLE messages_fts USING fts5 (
 	body, content = 'messages', content_rowid = 'id',
-	tokenize = 'unicode61 remove_diacritics 2'
+	tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
 );
 CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
 	INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
