@@ -32,6 +32,7 @@ const (
 type messageSearch struct {
 	u       *UI
 	entry   *widget.Entry
+	action  *widget.Button // a magnifier, a clear button while there is a query
 	status  *widget.Label
 	list    *widget.List
 	results *fyne.Container // status and list
@@ -52,9 +53,9 @@ func newMessageSearch(u *UI, under fyne.CanvasObject) *messageSearch {
 	m.entry = widget.NewEntry()
 	m.entry.SetPlaceHolder("Search messages")
 	m.entry.OnChanged = m.changed
-	clearBtn := widget.NewButtonWithIcon("", theme.ContentClearIcon(), func() { m.entry.SetText("") })
-	clearBtn.Importance = widget.LowImportance
-	m.entry.ActionItem = clearBtn
+	m.action = widget.NewButtonWithIcon("", theme.SearchIcon(), func() { m.entry.SetText("") })
+	m.action.Importance = widget.LowImportance
+	m.entry.ActionItem = m.action
 	m.status = widget.NewLabel("")
 	m.status.Importance = widget.LowImportance
 	m.status.Wrapping = fyne.TextWrapWord
@@ -82,6 +83,11 @@ func newMessageSearch(u *UI, under fyne.CanvasObject) *messageSearch {
 // list when it is empty.
 func (m *messageSearch) changed(q string) {
 	m.gen++
+	if q == "" {
+		m.action.SetIcon(theme.SearchIcon())
+	} else {
+		m.action.SetIcon(theme.ContentClearIcon())
+	}
 	q = strings.TrimSpace(q)
 	if q == "" {
 		m.hits = nil
