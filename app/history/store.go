@@ -14,6 +14,9 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Errors returned by Open.
@@ -189,9 +192,11 @@ func wrapOpenErr(path string, err error) error {
 	if errors.Is(err, ErrNewerSchema) || errors.Is(err, ErrNotArchive) {
 		return fmt.Errorf("%w (%s)", err, path)
 	}
-	msg := err.Error()
-	if strings.Contains(msg, "file is not a database") || strings.Contains(msg, "malformed") {
-		return fmt.Errorf("%w: %s: %v", ErrNotArchive, path, err)
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		if c := se.Code() & 0xff; c == sqlite3.SQLITE_NOTADB || c == sqlite3.SQLITE_CORRUPT {
+			return fmt.Errorf("%w: %s: %v", ErrNotArchive, path, err)
+		}
 	}
 	if path == "" {
 		path = "in-memory archive"

@@ -440,6 +440,7 @@ func TestNotAnArchive(t *testing.T) {
 				s.Close()
 				t.Fatalf("Open succeeded")
 			}
+			t.Log(err)
 			if !errors.Is(err, ErrNotArchive) {
 				t.Errorf("Open: %v, want ErrNotArchive", err)
 			}
