@@ -129,9 +129,10 @@ func (c *Client) savePhotoHash(bare, hash string) {
 	c.arch.push(archiveOp{photo: &photoHash{jid: bare, hash: hash}})
 }
 
-// setPicture stores a fetched vCard's photo and tells the UI when bare's
-// picture changed. It returns the XEP-0153 hash ("" = no usable picture).
-func (c *Client) setPicture(bare string, p vcard.Photo) string {
+// setPicture stores a fetched vCard's photo in the picture cache. It
+// returns the XEP-0153 hash ("" = no usable picture) and, when bare's
+// picture changed, the AvatarChanged to emit once the card is saved.
+func (c *Client) setPicture(bare string, p vcard.Photo) (string, Event) {
 	var hash, path string
 	if len(p.Data) > 0 {
 		// The hash is of the image as published; the file is the image
@@ -151,11 +152,10 @@ func (c *Client) setPicture(bare string, p vcard.Photo) string {
 		a.asked[bare] = hash
 	}
 	a.mu.Unlock()
-	if !known || old != hash {
-		c.savePhotoHash(bare, hash)
-		c.emit(AvatarChanged{base: c.b(), JID: bare, Hash: hash, Path: path})
+	if known && old == hash {
+		return hash, nil
 	}
-	return hash
+	return hash, AvatarChanged{base: c.b(), JID: bare, Hash: hash, Path: path}
 }
 
 // profileJob is a vCard request for the profile workers.
@@ -284,14 +284,20 @@ func (r *runner) fetchProfile(ctx context.Context, sess *xmpp.Session, j profile
 	}
 	// A card whose photo was refused (too large, broken) still counts.
 	now := time.Now()
-	hash := r.setPicture(j.jid, card.Photo)
+	hash, changed := r.setPicture(j.jid, card.Photo)
 	card.Photo.Data = nil
-	r.saveProfile(j.jid, card, hash, now)
-	if j.jid == r.acct {
-		r.cmds.Push(cmdOwnPhoto{hash: hash})
+	// The events follow the write, so that the UI never asks for a card
+	// the cache does not have yet.
+	var evs []Event
+	if changed != nil {
+		evs = append(evs, changed)
 	}
 	if j.user {
-		r.emit(ProfileReceived{base: r.b(), JID: j.jid, Card: card, Fetched: now})
+		evs = append(evs, ProfileReceived{base: r.b(), JID: j.jid, Card: card, Fetched: now})
+	}
+	r.saveProfile(j.jid, card, hash, now, evs...)
+	if j.jid == r.acct {
+		r.cmds.Push(cmdOwnPhoto{hash: hash})
 	}
 }
 
@@ -315,22 +321,26 @@ func (r *runner) publishProfile(ctx context.Context, sess *xmpp.Session, card vc
 		r.emit(ProfileSaved{base: r.b(), Card: card, Err: explainStanzaError(err), NotAllowed: vcard.NotAllowed(err)})
 		return
 	}
-	hash := r.setPicture(r.acct, card.Photo)
+	hash, changed := r.setPicture(r.acct, card.Photo)
 	saved := card
 	saved.Photo.Data = nil
-	r.saveProfile(r.acct, saved, hash, time.Now())
+	evs := []Event{ProfileSaved{base: r.b(), Card: card}}
+	if changed != nil {
+		evs = append(evs, changed)
+	}
+	r.saveProfile(r.acct, saved, hash, time.Now(), evs...)
 	r.cmds.Push(cmdOwnPhoto{hash: hash})
-	r.emit(ProfileSaved{base: r.b(), Card: card})
 }
 
 // saveProfile caches a card (without its photo, which lives in the
-// picture cache) on the archiver's goroutine.
-func (r *runner) saveProfile(bare string, card vcard.VCard, hash string, fetched time.Time) {
-	data, err := encodeCard(card)
-	if err != nil {
-		return
+// picture cache) on the archiver's goroutine, then emits evs.
+func (r *runner) saveProfile(bare string, card vcard.VCard, hash string, fetched time.Time, evs ...Event) {
+	if data, err := encodeCard(card); err == nil {
+		r.arch.push(archiveOp{profile: &history.Profile{JID: bare, Card: data, PhotoHash: hash, Fetched: fetched}})
 	}
-	r.arch.push(archiveOp{profile: &history.Profile{JID: bare, Card: data, PhotoHash: hash, Fetched: fetched}})
+	for _, ev := range evs {
+		r.arch.push(archiveOp{ev: ev})
+	}
 }
 
 // encodeCard and decodeCard convert a card to and from its XML, the form
