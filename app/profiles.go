@@ -307,7 +307,7 @@ func hasCard(v vcard.VCard) bool { return !v.IsEmpty() }
 // publishProfile sets the account's own vCard.
 func (r *runner) publishProfile(ctx context.Context, sess *xmpp.Session, card vcard.VCard) {
 	if len(card.Photo.Data) > 0 {
-		small, mime, err := avatar.Normalize(card.Photo.Data)
+		small, mime, err := avatar.Publishable(card.Photo.Data)
 		if err != nil {
 			r.emit(ProfileSaved{base: r.b(), Card: card, Err: fmt.Errorf("the picture cannot be used: %w", err)})
 			return

@@ -87,6 +87,17 @@ func Type(data []byte) string {
 // any pixel is decoded (ErrTooLarge, ErrTooManyPixels).
 // Normalize is safe for concurrent use.
 func Normalize(data []byte) (out []byte, mimeType string, err error) {
+	return normalize(data, true)
+}
+
+// Publishable is Normalize for a picture the user publishes: it is always
+// encoded afresh, so that nothing but pixels leaves the computer (a
+// camera's JPEG carries the place and time it was taken in its metadata).
+func Publishable(data []byte) (out []byte, mimeType string, err error) {
+	return normalize(data, false)
+}
+
+func normalize(data []byte, passThrough bool) (out []byte, mimeType string, err error) {
 	if len(data) > MaxInput {
 		return nil, "", ErrTooLarge
 	}
@@ -118,7 +129,7 @@ func Normalize(data []byte) (out []byte, mimeType string, err error) {
 	if b.Dx() != cfg.Width || b.Dy() != cfg.Height {
 		return nil, "", fmt.Errorf("%w: %v decoded from a %d×%d header", ErrCorrupt, b, cfg.Width, cfg.Height)
 	}
-	if typ != GIF && b.Dx() <= MaxSide && b.Dy() <= MaxSide && len(data) <= MaxPassThrough {
+	if passThrough && typ != GIF && b.Dx() <= MaxSide && b.Dy() <= MaxSide && len(data) <= MaxPassThrough {
 		return data, typ, nil
 	}
 	// Judged before scaling, which may round an opaque alpha down.

@@ -299,3 +299,34 @@ func BenchmarkNormalize4000x3000(b *testing.B) {
 		}
 	}
 }
+
+func TestPublishableDropsMetadata(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i)
+	}
+	plain := encodeJPEG(t, img)
+	// An APP1 (Exif) segment right after SOI, as cameras write it.
+	secret := []byte("Exif\x00\x00GPS 48.8584N 2.2945E")
+	seg := append([]byte{0xFF, 0xE1, 0, byte(len(secret) + 2)}, secret...)
+	tagged := append(append(append([]byte{}, plain[:2]...), seg...), plain[2:]...)
+
+	kept, _, err := avatar.Normalize(tagged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(kept, []byte("GPS")) {
+		t.Fatal("test premise: Normalize passes a small JPEG through unchanged")
+	}
+	out, typ, err := avatar.Publishable(tagged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(out, []byte("GPS")) || bytes.Contains(out, []byte("Exif")) {
+		t.Error("the published picture still carries the metadata")
+	}
+	got, _, err := image.Decode(bytes.NewReader(out))
+	if err != nil || got.Bounds().Dx() != 64 || got.Bounds().Dy() != 48 || typ != avatar.JPEG {
+		t.Errorf("published picture: %v, %v, %s", got.Bounds(), err, typ)
+	}
+}
