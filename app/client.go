@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -57,6 +58,9 @@ type Client struct {
 
 	// vcardFetches counts vCard requests (for tests).
 	vcardFetches atomic.Int64
+	// pingIdle and pingTimeout override the liveness check's times (for
+	// tests); zero means the defaults.
+	pingIdle, pingTimeout time.Duration
 
 	// Set up by Run.
 	arch  *archiver
@@ -115,6 +119,21 @@ func (c *Client) SetAccount(a account.Account) {
 	a.JID = c.acct
 	c.account = a
 	c.mu.Unlock()
+}
+
+// liveness returns the silence after which the server is pinged and how
+// long it has to answer.
+func (c *Client) liveness() (idle, timeout time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	idle, timeout = pingIdle, pingTimeout
+	if c.pingIdle > 0 {
+		idle = c.pingIdle
+	}
+	if c.pingTimeout > 0 {
+		timeout = c.pingTimeout
+	}
+	return idle, timeout
 }
 
 func (c *Client) settings() account.Account {

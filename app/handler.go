@@ -8,6 +8,7 @@ import (
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/mux"
+	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/stanza"
 
 	"github.com/palaver-im/palaver/app/history"
@@ -43,6 +44,7 @@ func newHandler(c *Client, sess *xmpp.Session, roster *rosterState) *handler {
 	}
 	h.iqs = mux.New(stanza.NSClient,
 		mux.IQFunc(stanza.SetIQ, xml.Name{Space: im.NSRoster, Local: "query"}, h.handleRosterPush),
+		ping.Handle(),
 	)
 	return h
 }

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/sasl"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/dial"
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/stanza"
 
 	"github.com/palaver-im/palaver/account"
@@ -32,6 +34,10 @@ const (
 	sendTimeout    = 10 * time.Second
 	closeTimeout   = 3 * time.Second
 	maxBackoff     = 2 * time.Minute
+	// A connection silent for pingIdle is pinged (XEP-0199); no answer
+	// within pingTimeout means it is dead, however open the socket looks.
+	pingIdle    = 60 * time.Second
+	pingTimeout = 10 * time.Second
 )
 
 // errNotConnected is given for commands that need a connection.
@@ -107,6 +113,8 @@ type runner struct {
 	profileOps *queue.Queue[profileJob]
 	// comp sends our chat states.
 	comp composers
+	// lastRead is when the connection last received data (UnixNano).
+	lastRead atomic.Int64
 }
 
 func (r *runner) loop(ctx context.Context) error {
@@ -328,7 +336,7 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	sess, verifier, err := openSession(ctx, a, secret, mechs)
+	sess, verifier, err := openSession(ctx, a, secret, mechs, &r.lastRead)
 	var unreachable *unreachableError
 	switch {
 	case err == nil:
@@ -374,7 +382,9 @@ func (e *unreachableError) Unwrap() error { return e.err }
 // secret by the first of mechs the server offers, and binds a resource.
 // The verifier tells whether a TLS failure was the certificate; it is nil
 // when the settings themselves are unusable.
-func openSession(ctx context.Context, a account.Account, secret string, mechs []saslauth.Mechanism) (*xmpp.Session, *certs.Verifier, error) {
+// When lastRead is not nil, it is kept set to the time (UnixNano) of the
+// last read from the connection.
+func openSession(ctx context.Context, a account.Account, secret string, mechs []saslauth.Mechanism, lastRead *atomic.Int64) (*xmpp.Session, *certs.Verifier, error) {
 	addr, err := a.Address()
 	if err != nil {
 		return nil, nil, err
@@ -397,6 +407,10 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 	if _, ok := conn.(*tls.Conn); !ok {
 		features = append(features, xmpp.StartTLS(tlsCfg))
 	}
+	if lastRead != nil {
+		lastRead.Store(time.Now().UnixNano())
+		conn = &liveConn{Conn: conn, last: lastRead}
+	}
 	creds := func() ([]byte, []byte, []byte) {
 		return []byte(addr.Localpart()), []byte(secret), nil
 	}
@@ -418,7 +432,7 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 func DiscoverIssuer(ctx context.Context, a account.Account) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	sess, verifier, err := openSession(ctx, a, "palaver-asks-for-the-authorization-server", []saslauth.Mechanism{saslauth.OAuthBearer})
+	sess, verifier, err := openSession(ctx, a, "palaver-asks-for-the-authorization-server", []saslauth.Mechanism{saslauth.OAuthBearer}, nil)
 	if err == nil {
 		_ = sess.Close()
 		_ = sess.Conn().Close()
@@ -505,6 +519,8 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		return err
 	}
 	r.emit(StateChanged{base: r.b(), State: Online, Bound: sess.LocalAddr().String()})
+	dead := make(chan error, 1)
+	go r.watchLiveness(opsCtx, sess, dead)
 	// Our own vCard tells the picture hash to announce (XEP-0153 §4.1).
 	r.profileOps.Push(profileJob{jid: r.acct})
 
@@ -518,6 +534,8 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 				err = errors.New("the server closed the connection")
 			}
 			return err
+		case err := <-dead:
+			return err
 		case now := <-r.chatTimer():
 			r.chatTick(ctx, sess, now)
 			continue
@@ -529,6 +547,65 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 				return nil
 			}
 		}
+	}
+}
+
+// liveConn records when data last arrived.
+type liveConn struct {
+	net.Conn
+	last *atomic.Int64
+}
+
+func (c *liveConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// watchLiveness pings the server after a silence (XEP-0199 §4.2) and
+// closes the connection when the ping goes unanswered: a stalled TCP
+// connection (a laptop that slept, a NAT that forgot us) can look open
+// for a long time. It reports why on dead. A wall clock that jumped ahead
+// (the system slept) pings at once.
+func (r *runner) watchLiveness(ctx context.Context, sess *xmpp.Session, dead chan<- error) {
+	idle, timeout := r.liveness()
+	server := sess.LocalAddr().Domain()
+	check := min(idle/4, 5*time.Second)
+	lastWall := time.Now().Round(0)
+	lastMono := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(check):
+		}
+		now := time.Now()
+		// Monotonic time stops while the system sleeps; wall time does not.
+		slept := now.Round(0).Sub(lastWall)-now.Sub(lastMono) > 5*time.Second
+		lastWall, lastMono = now.Round(0), now
+		silent := now.Sub(time.Unix(0, r.lastRead.Load()))
+		if silent < idle && !slept {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		err := ping.Send(pctx, sess, server)
+		cancel()
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("the connection stalled: the server did not answer a ping within %v", timeout)
+		} else {
+			err = fmt.Errorf("the connection failed a ping: %w", err)
+		}
+		dead <- err
+		_ = sess.Conn().Close()
+		return
 	}
 }
 
