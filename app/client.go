@@ -156,12 +156,18 @@ func (c *Client) SetPresence(show im.Show, status string) {
 }
 
 // SendMessage sends a chat message to the address to and returns the
-// message's id, with which a later MessageFailed refers to it.
+// message's id, with which later MessageStateChanged and MessageFailed
+// events refer to it. The message is kept in the archive as pending until
+// the server has it: while offline it waits for the next connection.
 func (c *Client) SendMessage(to, body string) string {
 	id := NewID()
 	c.cmds.Push(cmdMessage{id: id, to: to, body: body})
 	return id
 }
+
+// RetryMessage sends a failed message again (with the same id, so that a
+// recipient that got it after all can tell).
+func (c *Client) RetryMessage(peer, id string) { c.cmds.Push(cmdRetry{peer: peer, id: id}) }
 
 // AddContact adds a contact to the roster and asks to see their presence.
 func (c *Client) AddContact(jid, name string, groups []string) {
@@ -220,6 +226,7 @@ type cmdPresence struct {
 	status string
 }
 type cmdMessage struct{ id, to, body string }
+type cmdRetry struct{ peer, id string }
 type cmdFetchProfile struct {
 	jid     string
 	refresh bool

@@ -8,6 +8,7 @@ import (
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/vcard"
 )
@@ -204,6 +205,13 @@ type MessageReceived struct {
 	// Time is when the message was sent: the delay stamp if there is one,
 	// else the time it arrived.
 	Time time.Time
+	// Outgoing is set for a message the user sent from another device
+	// (a Message Carbon, XEP-0280); Peer is then its recipient.
+	Outgoing bool
+	// FromArchive is set for a message fetched from the server's archive
+	// (XEP-0313) after a reconnection: it may be old, and should not
+	// raise a notification of its own.
+	FromArchive bool
 }
 
 // MessageFailed is sent when a sent message bounced with an error reply,
@@ -214,6 +222,18 @@ type MessageFailed struct {
 	ID   string
 	Peer string
 	Err  error
+}
+
+// MessageStateChanged is sent when a message the user sent moves on:
+// Sent once the server has it, Delivered when the recipient's client
+// acknowledged it (XEP-0184), Pending again after RetryMessage. A failure
+// is a MessageFailed.
+type MessageStateChanged struct {
+	base
+	// ID is the id SendMessage returned.
+	ID    string
+	Peer  string
+	State history.State
 }
 
 // SubscriptionRequest is sent when someone asks to see our presence.
