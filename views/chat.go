@@ -35,6 +35,9 @@ type chatWindow struct {
 	// historyQueued is set while a look at whether to read the archive
 	// is scheduled (see wantHistory).
 	historyQueued bool
+	// boundAt is when the rows were last bound: their day separators and
+	// notes say "Today" and "yesterday" relative to it.
+	boundAt time.Time
 
 	// active is true while the user is looking at this window. Fyne has
 	// no window focus event, but a window's focused widget hears
@@ -94,6 +97,7 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c.win.SetOnClosed(func() { s.chatClosed(c) })
 	c.updateHeader()
 	c.syncHeights()
+	c.boundAt = clock.now()
 	// A read that failed is tried again when the window is opened anew.
 	conv.histErr = nil
 	c.wantHistory()
@@ -143,6 +147,10 @@ func (c *chatWindow) setActive(active bool) {
 	if active {
 		c.s.core.ChatActivity(c.conv.peer, chatstate.Focused)
 		c.s.markRead(c.conv.peer)
+		if !sameDay(c.boundAt, clock.now(), clock.loc) {
+			// Left open overnight: "Today" is yesterday now.
+			c.refresh(false)
+		}
 	} else {
 		c.s.core.ChatActivity(c.conv.peer, chatstate.Unfocused)
 	}
@@ -207,6 +215,7 @@ func (c *chatWindow) sendText(text string) {
 func (c *chatWindow) refresh(toBottom bool) {
 	a := c.anchor()
 	c.syncHeights()
+	c.boundAt = clock.now()
 	c.list.Refresh()
 	if toBottom || a.bottom {
 		c.list.ScrollToBottom()

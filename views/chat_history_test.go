@@ -329,3 +329,22 @@ func TestChatActivityIsReported(t *testing.T) {
 		t.Fatalf("closing the session: %q", got[before:])
 	}
 }
+
+func TestDaySeparatorsFollowTheDate(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.core.history = archive(peer, 3, now)
+	c := openRead(h, peer)
+	if !labelContaining(c.win.Content(), "Today") {
+		t.Fatal("no day separator for today")
+	}
+	// The window stays open past midnight; the user comes back to it.
+	clock.now = func() time.Time { return now.Add(24 * time.Hour) }
+	c.entry.FocusLost()
+	h.runLater()
+	c.entry.FocusGained()
+	if !labelContaining(c.win.Content(), "Yesterday") || labelContaining(c.win.Content(), "Today") {
+		t.Fatal("the day separator still says today")
+	}
+}
