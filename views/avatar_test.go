@@ -2,11 +2,15 @@ package views
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image/color"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -26,10 +30,17 @@ func writeTempFile(t *testing.T, name string, b []byte) string {
 	return p
 }
 
-// testHash is a hash no other test uses: the picture cache is shared.
-func testHash(t *testing.T, n string) string { return t.Name() + "/" + n }
+// testHashes returns a function giving hashes that no other test (or run
+// of the same test) uses: the picture cache is shared.
+func testHashes(t *testing.T) func(n string) string {
+	run := testRuns.Add(1)
+	return func(n string) string { return fmt.Sprintf("%s/%d/%s", t.Name(), run, n) }
+}
+
+var testRuns atomic.Int64
 
 func TestAvatarFollowsAvatarChanged(t *testing.T) {
+	hash := testHashes(t)
 	h, _ := profileHarness(t)
 	const alice = "alice@example.org"
 	h.apply(resetEv(contact(alice, "Alice")))
@@ -42,7 +53,7 @@ func TestAvatarFollowsAvatarChanged(t *testing.T) {
 	}
 
 	path := writeTempFile(t, "a.png", pngBytes(color.NRGBA{B: 255, A: 255}, 32))
-	h.apply(avatarChangedEv(alice, testHash(t, "1"), path))
+	h.apply(avatarChangedEv(alice, hash("1"), path))
 	if a.showing() {
 		t.Fatal("the picture was decoded on the UI goroutine")
 	}
@@ -57,13 +68,14 @@ func TestAvatarFollowsAvatarChanged(t *testing.T) {
 	}
 
 	// The same picture again is in the cache: shown at once.
-	h.apply(avatarChangedEv(alice, testHash(t, "1"), path))
+	h.apply(avatarChangedEv(alice, hash("1"), path))
 	if !a.showing() {
 		t.Fatal("a cached picture is not shown at once")
 	}
 }
 
 func TestAvatarBrokenOrMissingFile(t *testing.T) {
+	hash := testHashes(t)
 	h, _ := profileHarness(t)
 	const bob = "bob@example.org"
 	h.apply(resetEv(contact(bob, "Bob")))
@@ -73,7 +85,7 @@ func TestAvatarBrokenOrMissingFile(t *testing.T) {
 		filepath.Join(t.TempDir(), "missing.jpg"),
 		writeTempFile(t, "huge.png", pngHeader(100000, 100000)),
 	} {
-		h.apply(avatarChangedEv(bob, testHash(t, string(rune('a'+i))), path))
+		h.apply(avatarChangedEv(bob, hash(string(rune('a'+i))), path))
 		h.drain()
 		if a.showing() || !a.circle.Visible() || a.letter.Text != "B" {
 			t.Errorf("%d: a broken picture does not fall back to the generated one", i)
@@ -186,6 +198,7 @@ func TestAvatarImagesCache(t *testing.T) {
 }
 
 func TestContactRowShowsPicture(t *testing.T) {
+	hash := testHashes(t)
 	h, _ := profileHarness(t)
 	const alice = "alice@example.org"
 	h.apply(resetEv(contact(alice, "Alice")), presenceEv(alice, im.Available, ""))
@@ -197,7 +210,7 @@ func TestContactRowShowsPicture(t *testing.T) {
 		t.Fatal("the row does not show the generated picture")
 	}
 	path := writeTempFile(t, "a.png", pngBytes(color.NRGBA{G: 255, A: 255}, 16))
-	h.apply(avatarChangedEv(alice, testHash(t, "1"), path))
+	h.apply(avatarChangedEv(alice, hash("1"), path))
 	h.drain()
 	if !row.avatar.showing() {
 		t.Fatal("the row does not show the picture once loaded")
@@ -250,4 +263,34 @@ func TestContactListTypingMarker(t *testing.T) {
 	if got := status(); got != "Reading" {
 		t.Fatalf("status %q after pausing", got)
 	}
+}
+
+func TestAvatarsLoadLazily(t *testing.T) {
+	hash := testHashes(t)
+	h, _ := profileHarness(t)
+	var mu sync.Mutex
+	delivered := 0
+	h.ui.contacts.do = func(func()) { mu.Lock(); delivered++; mu.Unlock() }
+	h.ui.offline.SetChecked(true)
+	batch := bigRosterBatch(5000)
+	path := writeTempFile(t, "a.png", pngBytes(color.White, 8))
+	for i := range 5000 {
+		batch = append(batch, avatarChangedEv(fmt.Sprintf("user%05d@example.org", i), hash(strconv.Itoa(i)), path))
+	}
+	before := avatarLoads()
+	h.apply(batch...)
+	loads := avatarLoads() - before
+	if shown := len(h.ui.contacts.rows); shown != 5020 {
+		t.Fatalf("%d rows, want 5020", shown)
+	}
+	// Only the rows on screen (the window shows about ten) load theirs.
+	if loads == 0 || loads > 40 {
+		t.Fatalf("%d pictures loaded for 5000 contacts, want those on screen", loads)
+	}
+}
+
+func avatarLoads() int {
+	avatarCache.mu.Lock()
+	defer avatarCache.mu.Unlock()
+	return avatarCache.loads
 }

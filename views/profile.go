@@ -101,6 +101,7 @@ func (s *session) showProfile(jid string) {
 	if s.closed || jid == "" {
 		return
 	}
+	sweepProfiles()
 	if jid == s.acct.JID {
 		s.showOwnProfile()
 		return
