@@ -443,3 +443,32 @@ func TestProfileCardFollowsPresence(t *testing.T) {
 		t.Error("the card does not go offline with the connection")
 	}
 }
+
+func TestOwnProfileChoosePictureOpensFileDialog(t *testing.T) {
+	h, _ := profileHarness(t)
+	o := openOwn(t, h, ownCard())
+	test.Tap(button(t, o.win.Content(), "Choose picture…"))
+	if o.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("Choose picture… shows no file dialog")
+	}
+}
+
+func TestProfilesOfClosedSessionAreDropped(t *testing.T) {
+	h, _ := profileHarness(t)
+	c := cardWith(t, h)
+	s := h.ui.sess
+	h.ui.sess.showProfile(me)
+	own := s.profiles().own
+	open := func(w fyne.Window) bool { return slices.Contains(fyne.CurrentApp().Driver().AllWindows(), w) }
+	if !open(c.win) || !open(own.win) {
+		t.Fatal("the profile windows are not open")
+	}
+	h.ui.stopSession()
+	sweepProfiles()
+	if open(c.win) || open(own.win) {
+		t.Error("the profile windows of a closed session stay open")
+	}
+	if profileStates[s] != nil {
+		t.Error("the closed session's profile state is kept")
+	}
+}
