@@ -35,6 +35,10 @@ type chatWindow struct {
 	// historyQueued is set while a look at whether to read the archive
 	// is scheduled (see wantHistory).
 	historyQueued bool
+	// target is the archive id of a search result to scroll to once it
+	// is read (0: none), targetReads the pages read for it so far.
+	target      int64
+	targetReads int
 	// boundAt is when the rows were last bound: their day separators and
 	// notes say "Today" and "yesterday" relative to it.
 	boundAt time.Time

@@ -19,6 +19,8 @@ const (
 	historyPage = 50
 	// historyTimeout bounds one read of the archive.
 	historyTimeout = 10 * time.Second
+	// revealReads caps the pages read to bring a search result into view.
+	revealReads = 20
 )
 
 // wantHistory schedules a look at whether to read the archive, once the
@@ -47,6 +49,13 @@ func (c *chatWindow) loadHistory() {
 	if conv.started && !c.topVisible() {
 		return
 	}
+	c.readOlder()
+}
+
+// readOlder reads the page before the oldest message held (the newest
+// page at first) on its own goroutine.
+func (c *chatWindow) readOlder() {
+	s, conv := c.s, c.conv
 	conv.started, conv.loading = true, true
 	core, peer, before := s.core, conv.peer, conv.oldest
 	go func() {
@@ -66,6 +75,9 @@ func (s *session) historyRead(conv *conversation, page []history.Message, err er
 	name := s.roster.DisplayName(conv.peer)
 	if err != nil {
 		conv.histErr = err
+		if c := s.chats[conv.peer]; c != nil {
+			c.target = 0
+		}
 		s.ui.showNotice("Could not read the history with " + name + ": " + err.Error())
 		return
 	}
@@ -90,9 +102,45 @@ func (s *session) historyRead(conv *conversation, page []history.Message, err er
 	if conv.merge(msgs) > 0 {
 		c.refresh(false)
 	}
+	if c.target != 0 {
+		c.reveal()
+		return
+	}
 	// A page that added nothing new leaves the top in view, and row 0 is
 	// not bound again: look again.
 	c.wantHistory()
+}
+
+// showArchived brings the archived message id into view, reading older
+// pages until it is there (at most revealReads of them).
+func (c *chatWindow) showArchived(id int64) {
+	c.target, c.targetReads = id, 0
+	c.reveal()
+}
+
+// reveal scrolls to the message c.target once it is held, or reads on
+// towards it.
+func (c *chatWindow) reveal() {
+	conv := c.conv
+	if m := conv.byArchive[c.target]; m != nil {
+		c.target = 0
+		for i, x := range conv.msgs {
+			if x == m {
+				c.list.ScrollTo(i)
+				break
+			}
+		}
+		return
+	}
+	switch {
+	case conv.done || conv.histErr != nil || c.targetReads >= revealReads:
+		c.target = 0 // not to be found; the view stays where it is
+	case !conv.started || conv.loading:
+		// The read scheduled or under way calls back.
+	default:
+		c.targetReads++
+		c.readOlder()
+	}
 }
 
 // anchor is where the user is reading: at the bottom, or delta below the

@@ -70,7 +70,11 @@ func newMessageSearch(u *UI, under fyne.CanvasObject) *messageSearch {
 	m.list.OnSelected = func(id widget.ListItemID) {
 		m.list.Unselect(id)
 		if id < len(m.hits) && m.u.sess != nil {
-			m.u.sess.openChat(m.hits[id].Peer)
+			hit := m.hits[id]
+			m.u.sess.openChat(hit.Peer)
+			if c := m.u.sess.chats[hit.Peer]; c != nil {
+				c.showArchived(hit.ID)
+			}
 		}
 	}
 	m.results = container.NewBorder(m.status, nil, nil, nil, m.list)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app/history"
@@ -124,5 +125,36 @@ func TestSearchSaysWhenNothingMatches(t *testing.T) {
 	h.drain()
 	if !s.status.Visible() || !strings.Contains(s.status.Text, "database is locked") {
 		t.Fatalf("status %q (visible %v)", s.status.Text, s.status.Visible())
+	}
+}
+
+func TestOpeningAResultShowsTheMessage(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")))
+	h.core.history = archive(peer, 120, now)
+	target := h.core.history[29] // message 30, two pages back
+	h.core.hits = []history.Hit{{Message: target, Snippet: "\x02message\x03 30"}}
+	s := h.ui.search
+	s.entry.SetText("message")
+	h.runLater()
+	h.drain()
+
+	s.list.Select(0)
+	c := h.ui.sess.chats[peer]
+	c.win.Resize(fyne.NewSize(480, 560))
+	h.runLater() // the first page is read…
+	for i := 0; i < 3 && c.target != 0; i++ {
+		h.drain() // …and then older ones, until message 30 is there
+	}
+	if c.target != 0 || len(c.conv.msgs) != 2*historyPage {
+		t.Fatalf("reading towards the result: target %d, %d messages", c.target, len(c.conv.msgs))
+	}
+	if !labelContaining(c.win.Content(), "message 30") {
+		t.Fatal("the message found is not in view")
+	}
+	if labelContaining(c.win.Content(), "message 120") {
+		t.Fatal("the view stayed at the newest message")
 	}
 }
