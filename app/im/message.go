@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
 	"github.com/palaver-im/palaver/app/chatstate"
@@ -41,6 +42,104 @@ type Message struct {
 	Err *stanza.Error
 	// ChatState is the chat state the message carries (XEP-0085), "" when none.
 	ChatState chatstate.State
+
+	// StanzaIDs are the XEP-0359 stanza ids that entities on the way (the
+	// account's server, a group chat service) stamped on the message, the
+	// last MaxStanzaIDs of them. Anybody can write one: use StanzaIDBy,
+	// never this list directly, to pick the one to trust. Never sent.
+	StanzaIDs []StanzaID
+	// OriginID is the sender's own XEP-0359 id for the message, "" when
+	// none; it is sent when set (and at most MaxIDLen bytes long). Unlike
+	// the stanza id it is chosen by the sender, so it proves nothing: it
+	// only helps the sender recognise its own message in a carbon or the
+	// archive.
+	OriginID string
+	// ReceiptRequested is set when the sender asks for a delivery receipt
+	// (XEP-0184). It is never set on a receipt or on an error. A message
+	// with ReceiptRequested is sent with a request only when it has an id
+	// (XEP-0184 §5: the receipt refers to it).
+	ReceiptRequested bool
+	// ReceiptFor is, on a delivery receipt (XEP-0184), the id of the
+	// message it acknowledges; "" on other messages and on errors. A receipt without an
+	// id attribute (XEP-0184 before 1.1) acknowledges the message whose id
+	// it repeats as its own. On an outgoing message, ReceiptFor makes it a
+	// receipt: it carries no receipt request then, and when it has no body
+	// or subject it carries a store hint (see TokenReader).
+	ReceiptFor string
+	// CarbonPrivate is set on a message that asks not to be copied to the
+	// sender's other clients (XEP-0280 §6, <private/>); an outgoing one
+	// carries <private/> and the XEP-0334 <no-copy/> hint.
+	CarbonPrivate bool
+	// Forwarded is a message carried inside this one: a carbon copy
+	// (XEP-0280) or an archive query result (XEP-0313); nil otherwise.
+	// Read the warning on Forwarded before using it: only the account's own
+	// server may send one (see Message.FromAccount).
+	Forwarded *Forwarded
+}
+
+// StanzaID is a XEP-0359 stanza id: the id the entity By gave the message.
+type StanzaID struct {
+	ID string
+	// By is the JID of the entity that set the id, in its normal form.
+	By string
+}
+
+// Namespaces of unique stanza ids (XEP-0359) and delivery receipts
+// (XEP-0184).
+const (
+	NSSID      = "urn:xmpp:sid:0"
+	NSReceipts = "urn:xmpp:receipts"
+)
+
+// MaxIDLen is the longest id (stanza id, origin id, receipt id, archive id,
+// query id) kept, in bytes; a longer one is ignored as if absent, and never
+// sent.
+const MaxIDLen = 256
+
+// MaxStanzaIDs is the number of stanza ids kept on a message.
+const MaxStanzaIDs = 8
+
+// StanzaIDBy returns the stanza id that by gave the message, "" when there
+// is none or when there are several different ones (somebody is lying).
+// by is a JID, compared in its normal form.
+//
+// Only an id set by an entity that removes forged ones may be trusted
+// (XEP-0359 §6): for a 1:1 message that is the account's own server, so by
+// is the account's bare JID (im.Bare of it), and only when the server
+// announces urn:xmpp:sid:0 (or urn:xmpp:mam:2); for a group chat message,
+// the room's bare JID when the room announces it. Any other by, or a
+// server that does not strip them, gives an id the sender chose.
+func (m Message) StanzaIDBy(by string) string {
+	j, err := jid.Parse(by)
+	if err != nil {
+		return ""
+	}
+	want, id := j.String(), ""
+	for _, s := range m.StanzaIDs {
+		if s.By != want {
+			continue
+		}
+		if id != "" && id != s.ID {
+			return ""
+		}
+		id = s.ID
+	}
+	return id
+}
+
+// FromAccount reports whether m comes from the account whose bare JID is
+// account: its from is that bare JID, or absent, which means the same (RFC
+// 6120 §8.1.2.1). A full JID of the account (another of its clients) does
+// not count. Only such a message may carry a carbon or an archive result.
+func (m Message) FromAccount(account string) bool {
+	if m.From.String() == "" {
+		return true
+	}
+	own, err := jid.Parse(account)
+	if err != nil {
+		return false
+	}
+	return m.From.Resourcepart() == "" && m.From.Equal(own.Bare())
 }
 
 type wireMessage struct {
@@ -50,19 +149,101 @@ type wireMessage struct {
 	Err     *stanza.Error `xml:"error"`
 	Delay   []wireDelay   `xml:"delay"`
 	XDelay  []wireDelay   `xml:"x"`
-	State   wireChatState `xml:",any"`
+	Ext     wireExt       `xml:",any"`
 }
 
-// wireChatState keeps the first known chat state among the children it is
-// given and skips everything else without storing it.
-type wireChatState struct{ state chatstate.State }
+// wireExt collects the extension children of a message: it keeps what it
+// knows (the first known chat state, stanza ids, receipts, carbons and
+// archive results) and skips everything else without storing it.
+type wireExt struct {
+	// nested is set for a forwarded message, which cannot forward another.
+	nested    bool
+	state     chatstate.State
+	stanzaIDs []StanzaID
+	originID  string
+	request   bool
+	received  bool
+	// receivedID is the id attribute of the first <received/>.
+	receivedID string
+	private    bool
+	// wrappers counts the carbon and archive result elements; fwd is what
+	// the first one held, when usable.
+	wrappers int
+	fwd      *Forwarded
+}
 
 // UnmarshalXML implements xml.Unmarshaler.
-func (w *wireChatState) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
-	if s, ok := chatstate.Parse(start.Name); ok && w.state == "" {
-		w.state = s
+func (w *wireExt) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	if s, ok := chatstate.Parse(start.Name); ok {
+		if w.state == "" {
+			w.state = s
+		}
+		return d.Skip()
+	}
+	switch start.Name {
+	case xml.Name{Space: NSSID, Local: "stanza-id"}:
+		id, by := idAttr(start, "id"), attr(start, "by")
+		if b, err := jid.Parse(by); id != "" && err == nil {
+			if len(w.stanzaIDs) == MaxStanzaIDs {
+				// Servers append their id: the last ones are those that
+				// matter, the first ones may be a sender's padding.
+				w.stanzaIDs = append(w.stanzaIDs[:0], w.stanzaIDs[1:]...)
+			}
+			w.stanzaIDs = append(w.stanzaIDs, StanzaID{ID: id, By: b.String()})
+		}
+	case xml.Name{Space: NSSID, Local: "origin-id"}:
+		if w.originID == "" {
+			w.originID = idAttr(start, "id")
+		}
+	case xml.Name{Space: NSReceipts, Local: "request"}:
+		w.request = true
+	case xml.Name{Space: NSReceipts, Local: "received"}:
+		if !w.received {
+			w.received, w.receivedID = true, attr(start, "id")
+		}
+	case xml.Name{Space: NSCarbons, Local: "private"}:
+		w.private = true
+	case xml.Name{Space: NSCarbons, Local: "received"},
+		xml.Name{Space: NSCarbons, Local: "sent"},
+		xml.Name{Space: NSMAM, Local: "result"}:
+		if w.nested {
+			break // one level only
+		}
+		w.wrappers++
+		if w.wrappers > 1 {
+			w.fwd = nil // which one is meant? none
+			break
+		}
+		f, err := decodeWrapper(d, start)
+		w.fwd = f
+		return err
 	}
 	return d.Skip()
+}
+
+// attr returns the value of start's attribute name (without namespace).
+func attr(start xml.StartElement, name string) string {
+	for _, a := range start.Attr {
+		if a.Name.Space == "" && a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// idAttr returns start's attribute name when it is a usable id: not empty
+// and at most MaxIDLen bytes long; "" otherwise.
+func idAttr(start xml.StartElement, name string) string {
+	return validID(attr(start, name))
+}
+
+// validID returns id when it is not empty and at most MaxIDLen bytes long,
+// else "".
+func validID(id string) string {
+	if len(id) > MaxIDLen {
+		return ""
+	}
+	return id
 }
 
 type wireDelay struct {
@@ -73,6 +254,11 @@ type wireDelay struct {
 }
 
 // DecodeMessage decodes the message stanza that start opens from r.
+//
+// A carbon or an archive result (XEP-0280, XEP-0313) is decoded into
+// Forwarded, the message it carries decoded by the same rules; a message
+// forwarded inside that one is ignored. Malformed extensions are ignored
+// as if absent; only malformed XML or a malformed header is an error.
 func DecodeMessage(r xml.TokenReader, start *xml.StartElement) (Message, error) {
 	var m Message
 	hdr, err := stanza.NewMessage(*start)
@@ -84,6 +270,12 @@ func DecodeMessage(r xml.TokenReader, start *xml.StartElement) (Message, error) 
 	if err := decodeElement(r, start, &w); err != nil {
 		return m, fmt.Errorf("malformed message from %s: %w", hdr.From, err)
 	}
+	return w.message(hdr), nil
+}
+
+// message builds the message that w and its header hdr make.
+func (w *wireMessage) message(hdr stanza.Message) Message {
+	m := Message{Message: hdr}
 	body := pickLang(w.Body, hdr.Lang)
 	if len(body) > MaxBody {
 		body, m.Truncated = clip(body, MaxBody), true
@@ -92,7 +284,7 @@ func DecodeMessage(r xml.TokenReader, start *xml.StartElement) (Message, error) 
 	m.Subject = clip(pickLang(w.Subject, hdr.Lang), MaxStatus)
 	m.Thread = clip(strings.TrimSpace(w.Thread), 256)
 	m.Err = w.Err
-	m.ChatState = w.State.state
+	m.ChatState = w.Ext.state
 	// XEP-0203 wins over the legacy XEP-0091 form when both are present.
 	for _, d := range append(w.Delay, w.XDelay...) {
 		if d.XMLName.Space != NSDelay && d.XMLName.Space != NSLegacyDelay {
@@ -105,7 +297,24 @@ func DecodeMessage(r xml.TokenReader, start *xml.StartElement) (Message, error) 
 		m.Delay, m.DelayFrom, m.DelayReason = t, d.From, clip(strings.TrimSpace(d.Reason), MaxStatus)
 		break
 	}
-	return m, nil
+	m.StanzaIDs = w.Ext.stanzaIDs
+	m.OriginID = w.Ext.originID
+	if w.Ext.received && hdr.Type != stanza.ErrorMessage {
+		// XEP-0184 1.0 receipts had no id of their own: the receipt
+		// repeated the message's id.
+		id := w.Ext.receivedID
+		if id == "" {
+			id = hdr.ID
+		}
+		m.ReceiptFor = validID(id)
+	}
+	// XEP-0184 §5.4: never answer a receipt with a receipt (loops); an
+	// error (a bounce, which repeats what was sent) is neither a request
+	// nor a receipt.
+	m.ReceiptRequested = w.Ext.request && !w.Ext.received && hdr.Type != stanza.ErrorMessage
+	m.CarbonPrivate = w.Ext.private
+	m.Forwarded = w.Ext.fwd
+	return m
 }
 
 // parseStamp parses a XEP-0082 date-time, or the legacy CCYYMMDDThh:mm:ss.
@@ -123,11 +332,20 @@ func parseStamp(s string, legacy bool) (time.Time, bool) {
 	return t.UTC(), true
 }
 
-// TokenReader encodes m with its subject, body, thread and chat state (delay
-// and errors are never sent by a client).
+// TokenReader encodes m with its subject, body, thread, chat state, origin
+// id, receipt request or receipt, and carbon privacy (delay, stanza ids,
+// forwarded messages and errors are never sent by a client).
+//
 // A chat state without subject or body is a standalone notification: it
 // also carries a no-store hint (XEP-0334) so that servers do not keep it
 // for offline delivery or archive it.
+//
+// A receipt without subject or body carries a store hint (XEP-0334 §4.4)
+// instead, and never no-store: the sender may be offline, and its receipt
+// must wait for it in offline storage and in its archive (servers such as
+// Prosody archive a message without a body only with that hint). This
+// departs from XEP-0184 §5's "SHOULD contain only one child element" in
+// the way other clients (Conversations) do.
 func (m Message) TokenReader() xml.TokenReader {
 	var inner []xml.TokenReader
 	if m.Subject != "" {
@@ -139,13 +357,34 @@ func (m Message) TokenReader() xml.TokenReader {
 	if m.Thread != "" {
 		inner = append(inner, textElement("thread", m.Thread))
 	}
+	content := m.Body != "" || m.Subject != ""
+	receipt := validID(m.ReceiptFor)
 	if _, ok := chatstate.Parse(xml.Name{Space: chatstate.NS, Local: string(m.ChatState)}); ok {
 		inner = append(inner, m.ChatState.TokenReader())
-		if m.Body == "" && m.Subject == "" {
-			inner = append(inner, xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: NSHints, Local: "no-store"}}))
+		if !content && receipt == "" {
+			inner = append(inner, emptyElement(NSHints, "no-store"))
 		}
 	}
+	if receipt != "" {
+		inner = append(inner, emptyElement(NSReceipts, "received", xml.Attr{Name: xml.Name{Local: "id"}, Value: receipt}))
+		if !content {
+			inner = append(inner, emptyElement(NSHints, "store"))
+		}
+	} else if m.ReceiptRequested && m.ID != "" && m.Type != stanza.ErrorMessage {
+		inner = append(inner, emptyElement(NSReceipts, "request"))
+	}
+	if id := validID(m.OriginID); id != "" {
+		inner = append(inner, emptyElement(NSSID, "origin-id", xml.Attr{Name: xml.Name{Local: "id"}, Value: id}))
+	}
+	if m.CarbonPrivate {
+		inner = append(inner, emptyElement(NSCarbons, "private"), emptyElement(NSHints, "no-copy"))
+	}
 	return m.Message.Wrap(xmlstream.MultiReader(inner...))
+}
+
+// emptyElement returns the element space:local with attrs and no content.
+func emptyElement(space, local string, attrs ...xml.Attr) xml.TokenReader {
+	return xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: space, Local: local}, Attr: attrs})
 }
 
 // WriteXML writes m to w.
