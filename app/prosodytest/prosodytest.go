@@ -530,8 +530,24 @@ func (s *Server) Stop() {
 	}
 }
 
+// Kill kills the server at once (SIGKILL where there is one), as a crash
+// or a power cut would: no stream is closed, nothing is flushed. Start it
+// again on the same ports and data with Restart. Killing a stopped server
+// does nothing.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	p := s.proc
+	s.proc = nil
+	s.mu.Unlock()
+	if p != nil {
+		_ = p.Cmd.Process.Kill()
+		<-p.Done
+	}
+}
+
 // Restart stops the server, if it runs, and starts it again on the same
-// ports with the same accounts and data, e.g. to test reconnection.
+// ports with the same accounts and data, e.g. to test reconnection (also
+// after Kill).
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Stop()

@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -357,6 +359,41 @@ func TestStopAndRestart(t *testing.T) {
 	c.features()
 	if got := c.authPlain("dave", "pw"); !strings.Contains(got, "<success") {
 		t.Errorf("dave's login after the restart: %q", got)
+	}
+}
+
+// Kill is a crash: open connections die with the process (no closing
+// </stream:stream>), and Restart brings the server back on the same port
+// with its accounts.
+func TestKillAndRestart(t *testing.T) {
+	s := prosodytest.Start(t)
+	s.Register(t, "erin", "pw")
+	held := dial(t, s.Addr)
+	held.features()
+	s.Kill()
+	if prosodytest.PID(s) != 0 {
+		t.Error("the server still has a process after Kill")
+	}
+	_ = held.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	rest, err := io.ReadAll(held.c)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the open connection survived the kill (%q)", rest)
+	}
+	if strings.Contains(string(rest), "</stream:stream>") {
+		t.Errorf("a killed server closed its stream politely: %q", rest)
+	}
+	if c, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
+		c.Close()
+		t.Fatalf("%s still accepts connections after Kill", s.Addr)
+	}
+	s.Kill() // again: nothing happens
+	s.Restart(t)
+	c := dial(t, s.Addr)
+	c.features()
+	c.startTLS(s, s.Domain)
+	c.features()
+	if got := c.authPlain("erin", "pw"); !strings.Contains(got, "<success") {
+		t.Errorf("erin's login after the restart: %q", got)
 	}
 }
 
