@@ -66,6 +66,7 @@ type Proxy struct {
 	resume   chan struct{} // closed when the stall ends
 	delay    time.Duration
 	cut      [2]int // bytes to forward of the next chunk per direction; -1: no cut
+	refuse   bool
 	closed   bool
 }
 
@@ -180,6 +181,15 @@ func (p *Proxy) CutNext(dir Direction, n int) {
 	p.mu.Unlock()
 }
 
+// Refuse makes the proxy reset every new connection at once (on), as a
+// server that is down would refuse it, or forward them again (off).
+// Connections already open are not affected: combine with DropAll.
+func (p *Proxy) Refuse(on bool) {
+	p.mu.Lock()
+	p.refuse = on
+	p.mu.Unlock()
+}
+
 // Close stops accepting, closes every connection abruptly and waits until
 // all of the proxy's goroutines are gone. Calling it again does nothing.
 func (p *Proxy) Close() {
@@ -213,7 +223,7 @@ func (p *Proxy) acceptLoop() {
 		}
 		p.mu.Lock()
 		p.accepted++
-		closed := p.closed
+		closed := p.closed || p.refuse
 		if !closed {
 			p.wg.Add(1)
 		}

@@ -406,6 +406,40 @@ func TestTargetDownResetsClient(t *testing.T) {
 	eventually(t, "no connection open", func() bool { return p.Conns() == 0 })
 }
 
+func TestRefuseResetsNewConnectionsOnly(t *testing.T) {
+	e := startEcho(t)
+	p := faultproxy.Start(t, e.addr())
+	old := dial(t, p)
+	if _, err := old.Write([]byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	readN(t, old, 1)
+	p.Refuse(true)
+	if c, err := net.Dial("tcp", p.Addr()); err == nil {
+		defer c.Close()
+		if got, err := readToEnd(t, c); err == nil || err == io.EOF {
+			t.Errorf("refused connection: %q, %v; want a reset", got, err)
+		}
+	}
+	if _, err := old.Write([]byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, old, 1); got != "b" {
+		t.Errorf("open connection while refusing: %q", got)
+	}
+	p.Refuse(false)
+	c := dial(t, p)
+	if _, err := c.Write([]byte("c")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, c, 1); got != "c" {
+		t.Errorf("after refusing: %q", got)
+	}
+	if p.Accepted() != 3 {
+		t.Errorf("accepted %d, want 3 (the refused one counts)", p.Accepted())
+	}
+}
+
 // Faults switched from many goroutines while data flows: the race
 // detector watches, and Close leaves no goroutine behind.
 func TestConcurrentFaultsAndNoLeaks(t *testing.T) {
@@ -451,6 +485,7 @@ func TestConcurrentFaultsAndNoLeaks(t *testing.T) {
 			if i%10 == 4 {
 				p.DropAll()
 			}
+			p.Refuse(i%20 == 4)
 		}
 		_ = p.Conns()
 		_ = p.Accepted()
