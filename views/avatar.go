@@ -173,24 +173,24 @@ var avatarCache = newAvatarImages(256, 4)
 // loading; once the picture is decoded or found broken, ready is run
 // through do, which hands it to the UI goroutine. A broken picture gives
 // a nil image and its error.
-func (c *avatarImages) get(hash string, src avatarSource, do func(func()), ready func()) (img image.Image, err error, loading bool) {
+func (c *avatarImages) get(hash string, src avatarSource, do func(func()), ready func()) (img image.Image, loading bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.entries[hash]; ok {
 		e := el.Value.(*imageEntry)
 		c.lru.MoveToFront(el)
 		if e.done {
-			return e.img, e.err, false
+			return e.img, false, e.err
 		}
 		e.waiters = append(e.waiters, func() { do(ready) })
-		return nil, nil, true
+		return nil, true, nil
 	}
 	e := &imageEntry{hash: hash, waiters: []func(){func() { do(ready) }}}
 	c.entries[hash] = c.lru.PushFront(e)
 	c.evict()
 	c.loads++
 	go c.load(e, src)
-	return nil, nil, true
+	return nil, true, nil
 }
 
 // put caches a picture decoded elsewhere (one the user chose).

@@ -169,7 +169,7 @@ func TestAvatarImagesCache(t *testing.T) {
 	queue := func(f func()) { do <- f }
 	ready := 0
 	for range 3 {
-		if img, _, loading := c.get("x", avatarSource{data: data}, queue, func() { ready++ }); img != nil || !loading {
+		if img, loading, _ := c.get("x", avatarSource{data: data}, queue, func() { ready++ }); img != nil || !loading {
 			t.Fatal("a picture not loaded yet is returned")
 		}
 	}
@@ -179,20 +179,20 @@ func TestAvatarImagesCache(t *testing.T) {
 	if ready != 3 || c.loads != 1 {
 		t.Fatalf("%d ready calls and %d loads, want 3 and 1", ready, c.loads)
 	}
-	if img, err, loading := c.get("x", avatarSource{}, queue, nil); img == nil || err != nil || loading {
+	if img, loading, err := c.get("x", avatarSource{}, queue, nil); img == nil || err != nil || loading {
 		t.Fatal("a loaded picture is not cached")
 	}
 	c.put("y", nil)
 	c.put("z", nil)
-	if _, _, loading := c.get("x", avatarSource{data: data}, queue, func() {}); !loading {
+	if _, loading, _ := c.get("x", avatarSource{data: data}, queue, func() {}); !loading {
 		t.Error("the least recently used picture was not dropped")
 	}
 	(<-do)()
-	if _, err, _ := c.get("broken", avatarSource{data: []byte("junk")}, queue, func() {}); err != nil {
+	if _, _, err := c.get("broken", avatarSource{data: []byte("junk")}, queue, func() {}); err != nil {
 		t.Fatal("an error before loading")
 	}
 	(<-do)()
-	if img, err, loading := c.get("broken", avatarSource{}, queue, nil); img != nil || err == nil || loading {
+	if img, loading, err := c.get("broken", avatarSource{}, queue, nil); img != nil || err == nil || loading {
 		t.Error("a broken picture is not remembered as broken")
 	}
 }

@@ -31,6 +31,9 @@ type ownProfileData struct {
 	loaded bool      // base came from the core
 	draft  *ownDraft // nil: no unsaved edits
 	saving bool
+	// sent is the draft being saved: edits made while saving stay
+	// unsaved when the save succeeds.
+	sent *ownDraft
 	// result is the sentence about the last save; failed when it did not
 	// go through.
 	result string
@@ -290,7 +293,7 @@ func (o *ownProfile) saveProfile() {
 			return
 		}
 	}
-	mine.saving = true
+	mine.saving, mine.sent = true, mine.draft
 	mine.result, mine.failed = "", false
 	o.showStatus("Saving…", widget.LowImportance)
 	o.refreshButtons()
@@ -450,8 +453,12 @@ func (s *session) ownSaved(e app.ProfileSaved) {
 	mine.saving = false
 	mine.result, mine.failed = e.Message(), e.Err != nil
 	if e.Err == nil {
-		mine.base, mine.loaded, mine.draft = e.Card, true, nil
+		mine.base, mine.loaded = e.Card, true
+		if mine.draft != nil && mine.sent != nil && *mine.draft == *mine.sent {
+			mine.draft = nil
+		}
 	}
+	mine.sent = nil
 	o := p.own
 	if o == nil {
 		if mine.failed {
@@ -460,7 +467,11 @@ func (s *session) ownSaved(e app.ProfileSaved) {
 		return
 	}
 	if e.Err == nil {
-		o.fill()
+		if mine.draft == nil {
+			o.fill()
+		} else {
+			o.refreshButtons()
+		}
 		o.showStatus(mine.result, widget.SuccessImportance)
 		return
 	}

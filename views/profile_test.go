@@ -472,3 +472,23 @@ func TestProfilesOfClosedSessionAreDropped(t *testing.T) {
 		t.Error("the closed session's profile state is kept")
 	}
 }
+
+func TestOwnProfileEditsWhileSavingStay(t *testing.T) {
+	h, pc := profileHarness(t)
+	o := openOwn(t, h, ownCard())
+	name := entryWithPlaceholder(t, o.win.Content(), "Full name")
+	name.SetText("First")
+	test.Tap(button(t, o.win.Content(), "Save"))
+	name.SetText("Second")
+	h.apply(profileSavedEv(pc.saved[0], nil, false))
+	if name.Text != "Second" {
+		t.Fatalf("an edit made while saving was replaced by %q", name.Text)
+	}
+	if d := h.ui.sess.profiles().mine.draft; d == nil || d.FullName != "Second" {
+		t.Fatal("an edit made while saving is not kept as unsaved")
+	}
+	test.Tap(button(t, o.win.Content(), "Save"))
+	if got := pc.saved[1].FullName; got != "Second" {
+		t.Fatalf("saved %q, want Second", got)
+	}
+}
