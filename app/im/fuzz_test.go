@@ -60,6 +60,9 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add(`<message from="a@b/r" type="chat"><body>hi</body><delay xmlns="urn:xmpp:delay" stamp="2026-11-20T22:14:00Z"/></message>`)
 	f.Add(`<message from="a@b/r"><x xmlns="jabber:x:delay" stamp="20261120T22:14:00"/><body>x</body></message>`)
 	f.Add(`<message type="error" id="1"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">t</text></error></message>`)
+	for _, s := range []string{carbonReceived, carbonSent, carbonPrivate, archiveResult, stanzaIDs, receiptRequest, receipt} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		r, start, ok := split(s)
 		if !ok {
@@ -69,11 +72,33 @@ func FuzzDecodeMessage(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(m.Body) > im.MaxBody {
-			t.Fatalf("body of %d bytes kept", len(m.Body))
+		checkMessage(t, m)
+		if f := m.Forwarded; f != nil {
+			if f.Kind < im.CarbonReceived || f.Kind > im.ArchiveResult {
+				t.Fatalf("forwarded of kind %d", f.Kind)
+			}
+			if f.Kind != im.ArchiveResult && (f.QueryID != "" || f.ResultID != "") {
+				t.Fatalf("carbon with archive ids %+v", f)
+			}
+			if len(f.QueryID) > im.MaxIDLen || len(f.ResultID) > im.MaxIDLen {
+				t.Fatalf("archive ids of %d and %d bytes kept", len(f.QueryID), len(f.ResultID))
+			}
+			if f.Msg.Forwarded != nil {
+				t.Fatal("forwarded message forwards another")
+			}
+			checkMessage(t, f.Msg)
 		}
-		if _, ok := chatstate.Parse(xml.Name{Space: chatstate.NS, Local: string(m.ChatState)}); !ok && m.ChatState != "" {
-			t.Fatalf("unknown chat state %q kept", m.ChatState)
+		// Receipt fields survive being sent on.
+		out := im.Message{Message: stanza.Message{ID: "x", Type: stanza.ChatMessage}, OriginID: m.OriginID,
+			ReceiptRequested: m.ReceiptRequested, ReceiptFor: m.ReceiptFor, CarbonPrivate: m.CarbonPrivate}
+		r, start, ok = split(encode(t, out.TokenReader()))
+		if !ok {
+			t.Fatal("message does not encode")
+		}
+		back, err := im.DecodeMessage(r, start)
+		if err != nil || back.OriginID != m.OriginID || back.ReceiptRequested != m.ReceiptRequested ||
+			back.ReceiptFor != m.ReceiptFor || back.CarbonPrivate != m.CarbonPrivate {
+			t.Fatalf("round trip: %+v (%v), want %+v", back, err, m)
 		}
 		// A decoded chat state survives being sent on, alone or with a body.
 		for _, body := range []string{"", "x"} {
@@ -86,6 +111,64 @@ func FuzzDecodeMessage(f *testing.F) {
 			if err != nil || back.ChatState != m.ChatState {
 				t.Fatalf("round trip: %q (%v), want %q", back.ChatState, err, m.ChatState)
 			}
+		}
+	})
+}
+
+// checkMessage fails t when m breaks one of DecodeMessage's limits.
+func checkMessage(t *testing.T, m im.Message) {
+	t.Helper()
+	if len(m.Body) > im.MaxBody {
+		t.Fatalf("body of %d bytes kept", len(m.Body))
+	}
+	if _, ok := chatstate.Parse(xml.Name{Space: chatstate.NS, Local: string(m.ChatState)}); !ok && m.ChatState != "" {
+		t.Fatalf("unknown chat state %q kept", m.ChatState)
+	}
+	if len(m.StanzaIDs) > im.MaxStanzaIDs {
+		t.Fatalf("%d stanza ids kept", len(m.StanzaIDs))
+	}
+	for _, id := range m.StanzaIDs {
+		if id.ID == "" || len(id.ID) > im.MaxIDLen || id.By == "" {
+			t.Fatalf("stanza id %q by %q kept", id.ID, id.By)
+		}
+		if got := m.StanzaIDBy(id.By); got != "" && got != id.ID {
+			t.Fatalf("StanzaIDBy(%q) = %q, not one of its ids", id.By, got)
+		}
+	}
+	if len(m.OriginID) > im.MaxIDLen || len(m.ReceiptFor) > im.MaxIDLen {
+		t.Fatalf("ids of %d and %d bytes kept", len(m.OriginID), len(m.ReceiptFor))
+	}
+	if m.ReceiptRequested && m.ReceiptFor != "" {
+		t.Fatal("a receipt asks for a receipt")
+	}
+	if m.Type == stanza.ErrorMessage && (m.ReceiptRequested || m.ReceiptFor != "") {
+		t.Fatal("an error is a receipt or asks for one")
+	}
+}
+
+func FuzzDecodeArchiveFin(f *testing.F) {
+	f.Add(`<fin xmlns="urn:xmpp:mam:2" complete="true"><set xmlns="http://jabber.org/protocol/rsm"><first index="0">a</first><last>b</last><count>2</count></set></fin>`)
+	f.Add(`<fin xmlns="urn:xmpp:mam:2" stable="false"/>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		r, start, ok := split(s)
+		if !ok {
+			return
+		}
+		fin, err := im.DecodeArchiveFin(r, start)
+		if err != nil {
+			return
+		}
+		if fin.Count < -1 || len(fin.First) > im.MaxIDLen || len(fin.Last) > im.MaxIDLen {
+			t.Fatalf("bad fin kept: %+v", fin)
+		}
+		// The next page can be asked for with the last id.
+		q := im.ArchiveQuery{QueryID: fin.First, AfterID: fin.Last}
+		var got struct {
+			QueryID string `xml:"queryid,attr"`
+			After   string `xml:"http://jabber.org/protocol/rsm set>after"`
+		}
+		if err := xml.Unmarshal([]byte(encode(t, q.TokenReader())), &got); err != nil || got.QueryID != fin.First || got.After != fin.Last {
+			t.Fatalf("query for the next page: %+v (%v), want %q %q", got, err, fin.First, fin.Last)
 		}
 	})
 }
