@@ -36,7 +36,7 @@ var forwardKindNames = [...]string{"", "carbon received", "carbon sent", "archiv
 
 // String returns a name for k, for logs.
 func (k ForwardKind) String() string {
-	if k < 0 || int(k) >= len(forwardKindNames) || k == 0 {
+	if k <= 0 || int(k) >= len(forwardKindNames) {
 		return "unknown"
 	}
 	return forwardKindNames[k]
