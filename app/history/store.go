@@ -19,7 +19,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Errors returned by Open.
+// Errors of the Store.
 var (
 	// ErrNewerSchema: the database was written by a newer version of the
 	// program; it is left untouched.
@@ -27,7 +27,7 @@ var (
 	// ErrNotArchive: the file exists but is not an SQLite database (or is
 	// damaged); it is left untouched.
 	ErrNotArchive = errors.New("history: the file is not a readable message archive")
-	// ErrClosed: the Store has been closed.
+	// ErrClosed: the Store has been closed (returned by its methods).
 	ErrClosed = errors.New("history: store closed")
 )
 
