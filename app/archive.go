@@ -98,7 +98,11 @@ func (c *Client) Search(ctx context.Context, query string, n int) ([]history.Hit
 // message, change a stored message's state, or emit an event once what
 // came before it is stored.
 type archiveOp struct {
-	add     *history.Message
+	add *history.Message
+	// onlyNew drops ev when add turns out to be a duplicate.
+	onlyNew bool
+	// flushed is closed once the op (and all before it) is done.
+	flushed chan struct{}
 	state   *stateChange
 	photo   *photoHash
 	profile *history.Profile
@@ -131,6 +135,17 @@ func newArchiver(c *Client) *archiver {
 
 // push queues an op; it never blocks.
 func (a *archiver) push(op archiveOp) { a.ops.Push(op) }
+
+// flush waits until everything pushed before is written, or ctx ends.
+func (a *archiver) flush(ctx context.Context) {
+	done := make(chan struct{})
+	a.push(archiveOp{flushed: done})
+	select {
+	case <-done:
+	case <-ctx.Done():
+	case <-a.done:
+	}
+}
 
 // run carries out ops until stop is closed, then what is left.
 func (a *archiver) run(stop <-chan struct{}) {
@@ -173,21 +188,30 @@ func (a *archiver) apply(ops []archiveOp) {
 			msgs = append(msgs, *op.add)
 		}
 	}
-	var ids []int64
+	var (
+		ids   []int64
+		added []bool
+	)
 	if st != nil && len(msgs) > 0 {
 		var err error
-		ids, err = st.AddBatch(ctx, msgs)
+		ids, added, err = st.AddAll(ctx, msgs)
 		if err != nil {
 			a.report(fmt.Errorf("saving messages to the history: %w", err))
-			ids = nil
+			ids, added = nil, nil
 		}
 	}
 	for i, op := range ops {
 		if st != nil {
 			a.write(ctx, st, op)
 		}
+		if op.flushed != nil {
+			close(op.flushed)
+		}
 		if op.ev == nil {
 			continue
+		}
+		if op.onlyNew && idx[i] >= 0 && idx[i] < len(added) && !added[idx[i]] {
+			continue // seen before
 		}
 		if mr, ok := op.ev.(MessageReceived); ok && idx[i] >= 0 && idx[i] < len(ids) {
 			mr.ArchiveID = ids[idx[i]]

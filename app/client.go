@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	"mellium.im/xmpp/jid"
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/chatstate"
@@ -56,6 +57,8 @@ type Client struct {
 	st      *history.Store // the archive, opened on first use
 	closed  bool           // Run has returned: the archive is closed
 
+	// lastHeard is when the server last sent a stanza (UnixNano).
+	lastHeard atomic.Int64
 	// vcardFetches counts vCard requests (for tests).
 	vcardFetches atomic.Int64
 	// pingIdle and pingTimeout override the liveness check's times (for
@@ -63,9 +66,10 @@ type Client struct {
 	pingIdle, pingTimeout time.Duration
 
 	// Set up by Run.
-	arch  *archiver
-	chats *chatStates
-	pics  *avatars
+	arch    *archiver
+	chats   *chatStates
+	pics    *avatars
+	catchup catchups
 }
 
 // New returns a client for a. Call Run to start it.
@@ -120,6 +124,9 @@ func (c *Client) SetAccount(a account.Account) {
 	c.account = a
 	c.mu.Unlock()
 }
+
+// heard records that the server just spoke.
+func (c *Client) heard() { c.lastHeard.Store(time.Now().UnixNano()) }
 
 // liveness returns the silence after which the server is pinged and how
 // long it has to answer.
@@ -227,6 +234,24 @@ type cmdPresence struct {
 }
 type cmdMessage struct{ id, to, body string }
 type cmdRetry struct{ peer, id string }
+
+// cmdAcked comes from the outbox's confirmation ping: the server has the
+// messages ids, written on session.
+type cmdAcked struct {
+	session uint64
+	ids     []string
+}
+
+// cmdReceipt comes from the handler: acknowledge message id from to
+// (XEP-0184).
+type cmdReceipt struct {
+	to jid.JID
+	id string
+}
+
+// cmdBounced comes from the handler: the message id to peer came back
+// with an error.
+type cmdBounced struct{ peer, id string }
 type cmdFetchProfile struct {
 	jid     string
 	refresh bool

@@ -51,6 +51,7 @@ func newHandler(c *Client, sess *xmpp.Session, roster *rosterState) *handler {
 
 // HandleXMPP implements xmpp.Handler.
 func (h *handler) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	h.c.heard()
 	switch start.Name.Local {
 	case "message":
 		return h.handleMessage(t, start)
@@ -71,12 +72,29 @@ func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 	if m.From.String() == "" {
 		peer = h.own // RFC 6120 §8.1.2.1: from our own server, for us
 	}
+	if f := m.Forwarded; f != nil {
+		// Only our own server forwards (a carbon or an archive result from
+		// anyone else is a forgery, CVE-2017-5589).
+		if !m.FromAccount(h.own) {
+			return nil
+		}
+		switch f.Kind {
+		case im.CarbonReceived:
+			h.incoming(f.Msg, false)
+		case im.CarbonSent:
+			h.sentElsewhere(f.Msg, time.Time{})
+		case im.ArchiveResult:
+			h.archiveResult(f)
+		}
+		return nil
+	}
 	switch {
 	case m.Type == stanza.ErrorMessage:
 		var err error = stanza.Error{Condition: stanza.UndefinedCondition}
 		if m.Err != nil {
 			err = *m.Err
 		}
+		h.c.cmds.Push(cmdBounced{peer: peer, id: m.ID})
 		h.c.arch.push(archiveOp{
 			state: &stateChange{peer: peer, id: m.ID, state: history.Failed},
 			ev:    MessageFailed{base: h.c.b(), ID: m.ID, Peer: peer, Err: explainStanzaError(err)},
@@ -84,16 +102,99 @@ func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 	case m.Type == stanza.GroupChatMessage:
 		// Group chat is not supported yet.
 	default:
-		// Events go through the archiver, so that a chat state never
-		// overtakes the message before it.
-		if m.Body != "" {
-			h.c.arch.push(archiveOp{add: archived(m, peer, time.Now()), ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: sentAt(m, time.Now())}})
-		}
-		if st, ok := h.c.chats.received(peer, m.ChatState, m.Body != ""); ok {
-			h.c.arch.push(archiveOp{ev: ChatStateChanged{base: h.c.b(), JID: peer, State: st}})
-		}
+		h.incoming(m, true)
 	}
 	return nil
+}
+
+// incoming handles a chat or normal message from a peer: directly
+// (direct) or as a carbon of one that another of our clients received.
+func (h *handler) incoming(m im.Message, direct bool) {
+	if m.Type == stanza.ErrorMessage || m.Type == stanza.GroupChatMessage || m.From.String() == "" {
+		return
+	}
+	peer := m.From.Bare().String()
+	if m.ReceiptFor != "" {
+		// XEP-0184: the peer's client has our message. The archive only
+		// changes a message to peer with that id.
+		h.c.arch.push(archiveOp{
+			state: &stateChange{peer: peer, id: m.ReceiptFor, state: history.Delivered},
+			ev:    MessageStateChanged{base: h.c.b(), ID: m.ReceiptFor, Peer: peer, State: history.Delivered},
+		})
+	}
+	// Events go through the archiver, so that a chat state never
+	// overtakes the message before it, and a message seen twice (offline
+	// storage, then the server archive) is shown once.
+	if m.Body != "" {
+		a := archived(m, peer, time.Now())
+		a.StanzaID = m.StanzaIDBy(h.own)
+		h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: a.Time}})
+		if direct && m.ReceiptRequested && m.ID != "" && h.mayAcknowledge(peer) {
+			h.c.cmds.Push(cmdReceipt{to: m.From, id: m.ID})
+		}
+	}
+	if st, ok := h.c.chats.received(peer, m.ChatState, m.Body != ""); ok {
+		h.c.arch.push(archiveOp{ev: ChatStateChanged{base: h.c.b(), JID: peer, State: st}})
+	}
+}
+
+// mayAcknowledge reports whether a receipt may go to peer: only contacts
+// that see our presence learn that we are there (XEP-0184 §8).
+func (h *handler) mayAcknowledge(peer string) bool {
+	c, ok := h.roster.get(peer)
+	return ok && (c.Subscription == "from" || c.Subscription == "both")
+}
+
+// sentElsewhere archives and shows a message the user sent from another
+// client (a carbon, or an archive result); at is when the server had it,
+// if known.
+func (h *handler) sentElsewhere(m im.Message, at time.Time) {
+	if m.Body == "" || m.To.String() == "" || m.Type == stanza.GroupChatMessage {
+		return
+	}
+	peer := m.To.Bare().String()
+	when := time.Now()
+	if !at.IsZero() && !at.After(when) {
+		when = at
+	}
+	a := &history.Message{Peer: peer, Dir: history.Out, MsgID: m.ID, StanzaID: m.StanzaIDBy(h.own), Time: when, Body: m.Body, State: history.Sent}
+	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: when, Outgoing: true}})
+}
+
+// archiveResult merges a message from the server's archive (XEP-0313)
+// into the local one; only new ones reach the UI.
+func (h *handler) archiveResult(f *im.Forwarded) {
+	if !h.c.catchup.expects(f.QueryID) || f.ResultID == "" {
+		return // not an answer to our query
+	}
+	m := f.Msg
+	if m.Body == "" || m.Type == stanza.ErrorMessage || m.Type == stanza.GroupChatMessage {
+		return
+	}
+	at := f.Delay
+	if !m.Delay.IsZero() {
+		at = m.Delay
+	}
+	now := time.Now()
+	if at.IsZero() || at.After(now) {
+		at = now
+	}
+	if m.From.Bare().String() == h.own {
+		if m.To.String() == "" {
+			return
+		}
+		peer := m.To.Bare().String()
+		a := &history.Message{Peer: peer, Dir: history.Out, MsgID: m.ID, StanzaID: f.ResultID, Time: at, Body: m.Body, State: history.Sent}
+		h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: at, Outgoing: true, FromArchive: true}})
+		return
+	}
+	if m.From.String() == "" {
+		return
+	}
+	peer := m.From.Bare().String()
+	a := archived(m, peer, now)
+	a.Time, a.StanzaID, a.Delayed = at, f.ResultID, true
+	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: at, FromArchive: true}})
 }
 
 // sentAt returns when m was sent: its delay stamp, unless there is none or

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"mellium.im/sasl"
@@ -21,7 +20,6 @@ import (
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/chatstate"
-	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/internal/queue"
 	"github.com/palaver-im/palaver/app/saslauth"
@@ -95,6 +93,7 @@ func (c *Client) Run(ctx context.Context) error {
 	// (XEP-0153 §4.1).
 	r := &runner{Client: c, want: true, own: im.Presence{Show: im.Available, Photo: im.PhotoNotReady}}
 	r.comp.byPeer = map[string]*chatstate.Composer{}
+	r.loadOutbox()
 	return r.loop(ctx)
 }
 
@@ -113,8 +112,10 @@ type runner struct {
 	profileOps *queue.Queue[profileJob]
 	// comp sends our chat states.
 	comp composers
-	// lastRead is when the connection last received data (UnixNano).
-	lastRead atomic.Int64
+	// session counts the sessions that went online.
+	session uint64
+	// outbox holds the messages the server has not confirmed, in order.
+	outbox []*outMsg
 }
 
 func (r *runner) loop(ctx context.Context) error {
@@ -227,7 +228,13 @@ func (r *runner) waitOffline(ctx context.Context, retry <-chan time.Time) error 
 				r.own.Show, r.own.Status = cmd.show, cmd.status
 				r.want = cmd.show != im.Offline
 			case cmdMessage:
-				r.emit(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: errNotConnected})
+				r.queueMessage(ctx, nil, cmd)
+			case cmdRetry:
+				r.retry(ctx, nil, cmd)
+			case cmdAcked:
+				r.acked(cmd)
+			case cmdBounced:
+				r.failed(cmd.peer, cmd.id)
 			case cmdRoster:
 				r.emit(CommandFailed{base: r.b(), Op: cmd.op.String() + " contact", JID: cmd.jid, Err: errNotConnected})
 			case cmdSubscription:
@@ -336,7 +343,7 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	sess, verifier, err := openSession(ctx, a, secret, mechs, &r.lastRead)
+	sess, verifier, err := openSession(ctx, a, secret, mechs)
 	var unreachable *unreachableError
 	switch {
 	case err == nil:
@@ -382,9 +389,7 @@ func (e *unreachableError) Unwrap() error { return e.err }
 // secret by the first of mechs the server offers, and binds a resource.
 // The verifier tells whether a TLS failure was the certificate; it is nil
 // when the settings themselves are unusable.
-// When lastRead is not nil, it is kept set to the time (UnixNano) of the
-// last read from the connection.
-func openSession(ctx context.Context, a account.Account, secret string, mechs []saslauth.Mechanism, lastRead *atomic.Int64) (*xmpp.Session, *certs.Verifier, error) {
+func openSession(ctx context.Context, a account.Account, secret string, mechs []saslauth.Mechanism) (*xmpp.Session, *certs.Verifier, error) {
 	addr, err := a.Address()
 	if err != nil {
 		return nil, nil, err
@@ -407,10 +412,6 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 	if _, ok := conn.(*tls.Conn); !ok {
 		features = append(features, xmpp.StartTLS(tlsCfg))
 	}
-	if lastRead != nil {
-		lastRead.Store(time.Now().UnixNano())
-		conn = &liveConn{Conn: conn, last: lastRead}
-	}
 	creds := func() ([]byte, []byte, []byte) {
 		return []byte(addr.Localpart()), []byte(secret), nil
 	}
@@ -432,7 +433,7 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 func DiscoverIssuer(ctx context.Context, a account.Account) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	sess, verifier, err := openSession(ctx, a, "palaver-asks-for-the-authorization-server", []saslauth.Mechanism{saslauth.OAuthBearer}, nil)
+	sess, verifier, err := openSession(ctx, a, "palaver-asks-for-the-authorization-server", []saslauth.Mechanism{saslauth.OAuthBearer})
 	if err == nil {
 		_ = sess.Close()
 		_ = sess.Conn().Close()
@@ -477,6 +478,8 @@ func dialServer(ctx context.Context, addr jid.JID, override string, directTLS bo
 // online serves a signed-in session until it ends. It returns nil when the
 // user signed out, else why the session ended.
 func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
+	r.session++
+	r.heard()
 	h := newHandler(r.Client, sess, r.roster)
 	served := make(chan error, 1)
 	go func() { served <- sess.Serve(h) }()
@@ -521,6 +524,8 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 	r.emit(StateChanged{base: r.b(), State: Online, Bound: sess.LocalAddr().String()})
 	dead := make(chan error, 1)
 	go r.watchLiveness(opsCtx, sess, dead)
+	r.flushOutbox(ctx, sess)
+	go r.afterOnline(opsCtx, sess)
 	// Our own vCard tells the picture hash to announce (XEP-0153 §4.1).
 	r.profileOps.Push(profileJob{jid: r.acct})
 
@@ -550,20 +555,6 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 	}
 }
 
-// liveConn records when data last arrived.
-type liveConn struct {
-	net.Conn
-	last *atomic.Int64
-}
-
-func (c *liveConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.last.Store(time.Now().UnixNano())
-	}
-	return n, err
-}
-
 // watchLiveness pings the server after a silence (XEP-0199 §4.2) and
 // closes the connection when the ping goes unanswered: a stalled TCP
 // connection (a laptop that slept, a NAT that forgot us) can look open
@@ -585,7 +576,7 @@ func (r *runner) watchLiveness(ctx context.Context, sess *xmpp.Session, dead cha
 		// Monotonic time stops while the system sleeps; wall time does not.
 		slept := now.Round(0).Sub(lastWall)-now.Sub(lastMono) > 5*time.Second
 		lastWall, lastMono = now.Round(0), now
-		silent := now.Sub(time.Unix(0, r.lastRead.Load()))
+		silent := now.Sub(time.Unix(0, r.lastHeard.Load()))
 		if silent < idle && !slept {
 			continue
 		}
@@ -593,6 +584,7 @@ func (r *runner) watchLiveness(ctx context.Context, sess *xmpp.Session, dead cha
 		err := ping.Send(pctx, sess, server)
 		cancel()
 		if err == nil {
+			r.heard()
 			continue
 		}
 		if ctx.Err() != nil {
@@ -669,7 +661,19 @@ func (r *runner) do(ctx context.Context, sess *xmpp.Session, cmd command) (stop 
 			r.emit(CommandFailed{base: r.b(), Op: "set your status", Err: err})
 		}
 	case cmdMessage:
-		r.sendMessage(ctx, sess, cmd)
+		r.queueMessage(ctx, sess, cmd)
+	case cmdRetry:
+		r.retry(ctx, sess, cmd)
+	case cmdAcked:
+		r.acked(cmd)
+	case cmdBounced:
+		r.failed(cmd.peer, cmd.id)
+	case cmdReceipt:
+		rctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		m := im.Message{Message: stanza.Message{ID: NewID(), To: cmd.to, Type: stanza.ChatMessage}, ReceiptFor: cmd.id}
+		// A lost receipt only leaves the peer's message "sent".
+		_ = sess.Send(rctx, m.TokenReader())
+		cancel()
 	case cmdRoster:
 		r.rosterOps.Push(cmd)
 	case cmdSubscription:
@@ -688,28 +692,6 @@ func (r *runner) do(ctx context.Context, sess *xmpp.Session, cmd command) (stop 
 		r.activity(ctx, sess, cmd.peer, cmd.activity, time.Now())
 	}
 	return false
-}
-
-func (r *runner) sendMessage(ctx context.Context, sess *xmpp.Session, cmd cmdMessage) {
-	to, err := jid.Parse(cmd.to)
-	if err != nil {
-		r.emit(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: fmt.Errorf("invalid address: %w", err)})
-		return
-	}
-	peer := to.Bare().String()
-	r.activity(ctx, sess, peer, chatstate.Sent, time.Now())
-	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
-	defer cancel()
-	// Every message carries <active/>: that is how a peer learns that we
-	// support chat states (XEP-0085 §5.1).
-	m := im.Message{Message: stanza.Message{ID: cmd.id, To: to, Type: stanza.ChatMessage}, Body: cmd.body, ChatState: chatstate.Active}
-	out := history.Message{Peer: peer, Dir: history.Out, MsgID: cmd.id, Time: time.Now(), Body: cmd.body, State: history.Sent}
-	if err := sess.Send(ctx, m.TokenReader()); err != nil {
-		out.State = history.Failed
-		r.arch.push(archiveOp{add: &out, ev: MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: err}})
-		return
-	}
-	r.arch.push(archiveOp{add: &out})
 }
 
 func (r *runner) sendPresence(ctx context.Context, sess *xmpp.Session, to jid.JID, typ stanza.PresenceType) error {

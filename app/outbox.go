@@ -1,0 +1,181 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/ping"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/history"
+	"github.com/palaver-im/palaver/app/im"
+)
+
+// outMsg is a message in the outbox: typed by the user, not yet known to
+// have reached the server.
+type outMsg struct {
+	id, peer, body string
+	to             jid.JID
+	at             time.Time
+	// written is the session it was last written on (0: not yet).
+	written uint64
+}
+
+// The outbox keeps every message the user sent until the server has
+// acknowledged it. A message is written at once when online, else when the
+// next session starts, in the order it was typed. Without stream
+// management (XEP-0198), the acknowledgement is a ping sent after the
+// messages: the server handles a stream's stanzas in order, so its answer
+// means it has everything written before it (RFC 6120 §10.1). A message
+// whose session died before that answer is written again, with the same
+// id, on the next session; a recipient that got it twice can tell by the
+// id (Palaver's archive does).
+
+// queueMessage puts a message the user sent into the outbox and the
+// archive (as pending) and writes it when online (sess not nil).
+func (r *runner) queueMessage(ctx context.Context, sess *xmpp.Session, cmd cmdMessage) {
+	to, err := jid.Parse(cmd.to)
+	if err != nil {
+		r.emit(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: fmt.Errorf("invalid address: %w", err)})
+		return
+	}
+	peer := to.Bare().String()
+	m := &outMsg{id: cmd.id, peer: peer, body: cmd.body, to: to, at: time.Now()}
+	r.outbox = append(r.outbox, m)
+	r.arch.push(archiveOp{add: &history.Message{Peer: peer, Dir: history.Out, MsgID: m.id, Time: m.at, Body: m.body, State: history.Pending}})
+	if sess != nil {
+		r.activity(ctx, sess, peer, chatstate.Sent, time.Now())
+		r.flushOutbox(ctx, sess)
+	}
+}
+
+// loadOutbox reads the messages left pending by an earlier run.
+func (r *runner) loadOutbox() {
+	st, _ := r.store()
+	if st == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), archiveTimeout)
+	defer cancel()
+	pending, err := st.Pending(ctx)
+	if err != nil {
+		return
+	}
+	for _, p := range pending {
+		to, err := jid.Parse(p.Peer)
+		if err != nil {
+			continue
+		}
+		r.outbox = append(r.outbox, &outMsg{id: p.MsgID, peer: p.Peer, body: p.Body, to: to, at: p.Time})
+	}
+}
+
+// flushOutbox writes the messages not yet written on this session, in
+// order, then asks the server to confirm them.
+func (r *runner) flushOutbox(ctx context.Context, sess *xmpp.Session) {
+	var batch []string
+	for _, m := range r.outbox {
+		if m.written == r.session {
+			continue
+		}
+		wctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		msg := im.Message{
+			Message:          stanza.Message{ID: m.id, To: m.to, Type: stanza.ChatMessage},
+			Body:             m.body,
+			ReceiptRequested: true,
+			OriginID:         m.id,
+			// Every message carries <active/>: that is how a peer learns
+			// that we support chat states (XEP-0085 §5.1).
+			ChatState: chatstate.Active,
+		}
+		err := sess.Send(wctx, msg.TokenReader())
+		cancel()
+		if err != nil {
+			// The session is failing; what is left goes on the next one.
+			return
+		}
+		m.written = r.session
+		batch = append(batch, m.id)
+	}
+	if len(batch) == 0 {
+		return
+	}
+	session := r.session
+	_, timeout := r.liveness()
+	go func() {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if err := ping.Send(pctx, sess, sess.LocalAddr().Domain()); err == nil {
+			r.cmds.Push(cmdAcked{session: session, ids: batch})
+		}
+	}()
+}
+
+// acked marks messages the server confirmed as sent.
+func (r *runner) acked(cmd cmdAcked) {
+	done := make(map[string]bool, len(cmd.ids))
+	for _, id := range cmd.ids {
+		done[id] = true
+	}
+	kept := r.outbox[:0]
+	for _, m := range r.outbox {
+		// An answer on an older session proves that write arrived too.
+		if !done[m.id] {
+			kept = append(kept, m)
+			continue
+		}
+		r.arch.push(archiveOp{
+			state: &stateChange{peer: m.peer, id: m.id, state: history.Sent},
+			ev:    MessageStateChanged{base: r.b(), ID: m.id, Peer: m.peer, State: history.Sent},
+		})
+	}
+	clear(r.outbox[len(kept):])
+	r.outbox = kept
+}
+
+// retry puts a failed message back into the outbox.
+func (r *runner) retry(ctx context.Context, sess *xmpp.Session, cmd cmdRetry) {
+	for _, m := range r.outbox {
+		if m.id == cmd.id {
+			return // still on its way
+		}
+	}
+	st, _ := r.store()
+	if st == nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, archiveTimeout)
+	defer cancel()
+	m, ok, err := st.Outgoing(rctx, cmd.peer, cmd.id)
+	if err != nil || !ok || m.State != history.Failed {
+		return
+	}
+	to, err := jid.Parse(m.Peer)
+	if err != nil {
+		return
+	}
+	r.outbox = append(r.outbox, &outMsg{id: m.MsgID, peer: m.Peer, body: m.Body, to: to, at: m.Time})
+	r.arch.push(archiveOp{
+		state: &stateChange{peer: m.Peer, id: m.MsgID, state: history.Pending},
+		ev:    MessageStateChanged{base: r.b(), ID: m.MsgID, Peer: m.Peer, State: history.Pending},
+	})
+	if sess != nil {
+		r.flushOutbox(ctx, sess)
+	}
+}
+
+// failed takes a bounced message out of the outbox.
+func (r *runner) failed(peer, id string) {
+	kept := r.outbox[:0]
+	for _, m := range r.outbox {
+		if m.id != id || m.peer != peer {
+			kept = append(kept, m)
+		}
+	}
+	clear(r.outbox[len(kept):])
+	r.outbox = kept
+}
