@@ -179,12 +179,13 @@ func TestPictureHashChangeIsFetchedOnce(t *testing.T) {
 		mark := alice.mark()
 		bmark := bob.mark()
 		bob.c.SetProfile(vcard.VCard{FullName: "Bob", Photo: vcard.Photo{Type: "image/png", Data: photo}})
-		if saved := savedProfile(bob, bmark); saved.Err != nil {
+		saved := savedProfile(bob, bmark)
+		if saved.Err != nil || len(saved.Card.Photo.Data) == 0 {
 			t.Fatalf("%d: save: %v", i, saved.Err)
 		}
-		// Bob's presence now announces the new hash; alice fetches the
-		// card once and shows the picture.
-		ch := avatarOf(alice, mark, bobJID, avatar.Hash(photo))
+		// Bob's presence now announces the hash of the picture as
+		// published; alice fetches the card once and shows the picture.
+		ch := avatarOf(alice, mark, bobJID, avatar.Hash(saved.Card.Photo.Data))
 		if _, err := os.Stat(ch.Path); err != nil {
 			t.Errorf("%d: picture file: %v", i, err)
 		}
@@ -285,8 +286,12 @@ func TestOfflineMessageKeepsItsTimeAndTheArchiveSurvivesRestart(t *testing.T) {
 			t.Errorf("%q has no archive id", m.Msg.Body)
 		}
 	}
-	alice.c.SendMessage(bobJID, "back now")
+	id := alice.c.SendMessage(bobJID, "back now")
 	bob.wait("back now", func(e app.Event) bool { m, ok := e.(app.MessageReceived); return ok && m.Msg.Body == "back now" })
+	alice.wait("back now sent", func(e app.Event) bool {
+		m, ok := e.(app.MessageStateChanged)
+		return ok && m.ID == id && m.State >= history.Sent
+	})
 
 	// Restart alice on the same data folder: the archive has it all, in
 	// order, the offline ones marked as delayed.

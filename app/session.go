@@ -605,6 +605,17 @@ func (r *runner) watchLiveness(ctx context.Context, sess *xmpp.Session, dead cha
 func (r *runner) signOff(sess *xmpp.Session, served <-chan error) {
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
+	// Messages written but not yet confirmed: one last ping settles them,
+	// so that they are not sent again next time.
+	var unconfirmed []string
+	for _, m := range r.outbox {
+		if m.written == r.session {
+			unconfirmed = append(unconfirmed, m.id)
+		}
+	}
+	if len(unconfirmed) > 0 && ping.Send(ctx, sess, sess.LocalAddr().Domain()) == nil {
+		r.acked(cmdAcked{session: r.session, ids: unconfirmed})
+	}
 	p := im.Presence{Presence: stanza.Presence{Type: stanza.UnavailablePresence}, Status: r.own.Status}
 	_ = sess.Send(ctx, p.TokenReader())
 	_ = sess.Close()
