@@ -1,6 +1,7 @@
 package history
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -84,7 +85,10 @@ func (s *Store) Add(ctx context.Context, m Message) (id int64, added bool, err e
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		id, added, err = s.txStmts(ctx, tx).add(ctx, m)
-		return err
+		if err != nil || !added {
+			return err
+		}
+		return indexNew(ctx, tx, id, id)
 	})
 	return id, added, err
 }
@@ -104,14 +108,18 @@ func (s *Store) AddBatch(ctx context.Context, ms []Message) ([]int64, error) {
 	ids := make([]int64, len(ms))
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		ts := s.txStmts(ctx, tx)
+		var first, last int64
 		for i, m := range ms {
-			id, _, err := ts.add(ctx, m)
+			id, added, err := ts.add(ctx, m)
 			if err != nil {
 				return err
 			}
 			ids[i] = id
+			if added {
+				first, last = cmp.Or(first, id), id
+			}
 		}
-		return nil
+		return indexNew(ctx, tx, first, last)
 	})
 	if err != nil {
 		return nil, err
@@ -141,6 +149,22 @@ func (s *Store) txStmts(ctx context.Context, tx *sql.Tx) txStatements {
 		byMsgID:      tx.StmtContext(ctx, s.stmts.byMsgID),
 		fillStanzaID: tx.StmtContext(ctx, s.stmts.fillStanzaID),
 	}
+}
+
+// indexNew adds the messages first to last, all written by the current
+// transaction, to the full-text index in one statement (see migration3).
+// Rows are numbered in order and writers take turns, so the range holds
+// only this transaction's new rows.
+func indexNew(ctx context.Context, tx *sql.Tx, first, last int64) error {
+	if first == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (rowid, body)
+		SELECT id, body FROM messages WHERE id BETWEEN ? AND ?`, first, last)
+	if err != nil {
+		return fmt.Errorf("history: indexing: %w", err)
+	}
+	return nil
 }
 
 // add is Add inside a transaction.

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -21,14 +22,18 @@ func (s *Store) AddAll(ctx context.Context, ms []Message) (ids []int64, added []
 	ids, added = make([]int64, len(ms)), make([]bool, len(ms))
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		ts := s.txStmts(ctx, tx)
+		var first, last int64
 		for i, m := range ms {
 			id, isNew, err := ts.add(ctx, m)
 			if err != nil {
 				return err
 			}
 			ids[i], added[i] = id, isNew
+			if isNew {
+				first, last = cmp.Or(first, id), id
+			}
 		}
-		return nil
+		return indexNew(ctx, tx, first, last)
 	})
 	if err != nil {
 		return nil, nil, err
