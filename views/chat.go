@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/history"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -19,18 +20,20 @@ type chatWindow struct {
 	conv *conversation
 	win  fyne.Window
 
-	dot    *canvas.Circle
-	title  *widget.Label
-	typing *widget.Label // the peer's chat state, above the entry
-	list   *widget.List
-	entry  *sendEntry
-	send   *widget.Button
-	sizer  *widthWatcher
-	meas   *messageRow // lays out rows off screen to learn their heights
-	width  float32     // the width the list's item heights were set for
-	told   []float32   // the heights the list was given, by index
-	shown  []*chatMsg  // the messages those heights are of
-	hiding bool        // makes Length 0 while heights are set in bulk
+	dot     *canvas.Circle
+	title   *widget.Label
+	avatar  fyne.CanvasObject // the peer's picture
+	profile *widget.Button    // opens the peer's profile card
+	typing  *widget.Label     // the peer's chat state, above the entry
+	list    *widget.List
+	entry   *sendEntry
+	send    *widget.Button
+	sizer   *widthWatcher
+	meas    *messageRow // lays out rows off screen to learn their heights
+	width   float32     // the width the list's item heights were set for
+	told    []float32   // the heights the list was given, by index
+	shown   []*chatMsg  // the messages those heights are of
+	hiding  bool        // makes Length 0 while heights are set in bulk
 
 	// historyQueued is set while a look at whether to read the archive
 	// is scheduled (see wantHistory).
@@ -64,7 +67,11 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 			}
 			return len(c.conv.msgs)
 		},
-		func() fyne.CanvasObject { return newMessageRow() },
+		func() fyne.CanvasObject {
+			r := newMessageRow()
+			r.onRetry = c.retry
+			return r
+		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id < len(c.conv.msgs) {
 				o.(*messageRow).set(c.conv.msgs[id])
@@ -93,8 +100,11 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), c.entry.send)
 	c.send.Importance = widget.HighImportance
 
-	dotBox := container.NewCenter(sizedBox(c.dot, 10))
-	top := container.NewBorder(nil, widget.NewSeparator(), dotBox, nil, c.title)
+	c.avatar = s.newAvatar(conv.peer, 32)
+	c.profile = widget.NewButtonWithIcon("Profile", theme.AccountIcon(), func() { s.showProfile(conv.peer) })
+	c.profile.Importance = widget.LowImportance
+	left := container.NewHBox(container.NewCenter(c.avatar), container.NewCenter(sizedBox(c.dot, 10)))
+	top := container.NewBorder(nil, widget.NewSeparator(), left, container.NewCenter(c.profile), c.title)
 	bottom := container.NewBorder(container.NewVBox(c.typing, widget.NewSeparator()), nil, nil, container.NewVBox(c.send), c.entry)
 	c.win.SetContent(container.NewBorder(top, bottom, nil, nil, c.sizer))
 	c.win.Resize(fyne.NewSize(480, 560))
@@ -205,11 +215,24 @@ func typingText(name string, st chatstate.State) string {
 	return ""
 }
 
+// sendText sends a message. It shows as pending until the core reports
+// it sent; offline it waits in the core's outbox.
 func (c *chatWindow) sendText(text string) {
 	id := c.s.core.SendMessage(c.conv.peer, text)
 	c.s.core.ChatActivity(c.conv.peer, chatstate.Sent)
 	c.conv.add(newChatMsg(id, outgoingSender, text, clock.now(), true))
 	c.refresh(true)
+}
+
+// retry sends the failed message m again. It shows as pending at once;
+// the core confirms with MessageStateChanged.
+func (c *chatWindow) retry(m *chatMsg) {
+	if c.s.closed || !m.outgoing || m.state != history.Failed || m.id == "" {
+		return
+	}
+	c.s.core.RetryMessage(c.conv.peer, m.id)
+	m.setState(history.Pending, "")
+	c.refresh(false)
 }
 
 // refresh updates the list after messages were added or changed, keeping

@@ -68,12 +68,13 @@ func (c *chatWindow) readOlder() {
 
 // historyRead merges a page read from the archive into conv and shows it.
 func (s *session) historyRead(conv *conversation, page []history.Message, err error) {
-	conv.loading = false
 	if s.closed {
+		conv.readDone()
 		return
 	}
 	name := s.roster.DisplayName(conv.peer)
 	if err != nil {
+		conv.readDone()
 		conv.histErr = err
 		if c := s.chats[conv.peer]; c != nil {
 			c.target = 0
@@ -94,12 +95,15 @@ func (s *session) historyRead(conv *conversation, page []history.Message, err er
 	for i, h := range page {
 		msgs[i] = archivedMsg(h, name)
 	}
+	added := conv.merge(msgs)
+	// States the page may predate; they can change held messages too.
+	late := len(conv.late) > 0
+	conv.readDone()
 	c := s.chats[conv.peer]
 	if c == nil {
-		conv.merge(msgs)
 		return
 	}
-	if conv.merge(msgs) > 0 {
+	if added > 0 || late {
 		c.refresh(false)
 	}
 	if c.target != 0 {

@@ -22,7 +22,12 @@ type Core interface {
 	// signed in); the views call Connect afterwards.
 	SetTokens(app.Tokens)
 	SetPresence(show im.Show, status string)
+	// SendMessage queues a message and returns its id; it never fails at
+	// once: offline, the message waits (history.Pending) until online.
 	SendMessage(to, body string) (id string)
+	// RetryMessage sends the failed message id to peer again, with the
+	// same id; app.MessageStateChanged reports it Pending, then Sent.
+	RetryMessage(peer, id string)
 	AddContact(jid, name string, groups []string)
 	UpdateContact(jid, name string, groups []string)
 	RemoveContact(jid string)

@@ -80,6 +80,7 @@ func (f *fakeCore) SendMessage(to, body string) string {
 	f.record("SendMessage %s %q", to, body)
 	return id
 }
+func (f *fakeCore) RetryMessage(peer, id string) { f.record("RetryMessage %s %s", peer, id) }
 func (f *fakeCore) AddContact(jid, name string, groups []string) {
 	f.record("AddContact %s %q %q", jid, name, groups)
 }

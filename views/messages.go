@@ -39,7 +39,11 @@ type chatMsg struct {
 	clipped  bool   // preview is shorter than body
 	cut      bool   // the core cut the body at im.MaxBody
 	at       time.Time
-	failed   string
+	// state is how far one of our messages has come (history.Pending,
+	// Sent, Delivered, Failed); history.Received for the peer's.
+	state history.State
+	// failed says why a Failed message was not delivered.
+	failed string
 	// archiveID is the message's id in the local history (0: unknown),
 	// which tells a live message from the same one read from the archive.
 	archiveID int64
@@ -58,8 +62,12 @@ type chatMsg struct {
 	wrappedAt float32
 }
 
+// newChatMsg returns a message; an outgoing one starts Pending.
 func newChatMsg(id, sender, body string, at time.Time, outgoing bool) *chatMsg {
 	m := &chatMsg{id: id, sender: sender, body: body, at: at, outgoing: outgoing}
+	if outgoing {
+		m.state = history.Pending
+	}
 	m.preview, m.clipped = clipPreview(body)
 	return m
 }
@@ -114,6 +122,17 @@ type conversation struct {
 	started, loading, done bool
 	oldest                 history.Cursor
 	histErr                error
+	// late holds, while a read of the archive is under way, the states
+	// that events gave messages not held yet: the page may have been read
+	// before the archive learnt them. The archive is written before the
+	// event is sent, so a read started later has them anyway.
+	late map[string]lateState
+}
+
+// lateState is a state change for a message not held yet.
+type lateState struct {
+	state  history.State
+	reason string
 }
 
 func newConversation(peer string) *conversation {
@@ -164,18 +183,64 @@ func (c *conversation) add(m *chatMsg) int {
 	return i
 }
 
-// fail marks the sent message id as not delivered.
+// fail marks the sent message id as not delivered and reports whether
+// the conversation holds it.
 func (c *conversation) fail(id string, err error) bool {
+	reason := "Not delivered"
+	if err != nil {
+		reason += ": " + err.Error()
+	}
+	return c.setState(id, history.Failed, reason)
+}
+
+// setState moves the sent message id to st (reason says why, for Failed)
+// and reports whether the conversation holds it and it changed. Like the
+// archive (history.Store.SetState), a late Sent does not undo Delivered:
+// a receipt can overtake the server's acknowledgement.
+func (c *conversation) setState(id string, st history.State, reason string) bool {
 	m, ok := c.byID[id]
 	if !ok || !m.outgoing {
+		if c.loading && id != "" {
+			if c.late == nil {
+				c.late = make(map[string]lateState)
+			}
+			if old, ok := c.late[id]; !ok || !(old.state == history.Delivered && st == history.Sent) {
+				c.late[id] = lateState{st, reason}
+			}
+		}
 		return false
 	}
-	m.failed = "Not delivered"
-	if err != nil {
-		m.failed += ": " + err.Error()
+	return m.setState(st, reason)
+}
+
+// setState moves m to st; see conversation.setState.
+func (m *chatMsg) setState(st history.State, reason string) bool {
+	if m.state == history.Delivered && st == history.Sent {
+		return false
 	}
-	m.measuredAt = 0
+	if st != history.Failed {
+		reason = ""
+	}
+	if m.state == st && m.failed == reason {
+		return false
+	}
+	if m.failed != reason {
+		m.measuredAt = 0 // the failure line comes, goes or changes
+	}
+	m.state, m.failed = st, reason
 	return true
+}
+
+// readDone ends a read of the archive: the states kept for it are
+// applied to the messages it brought, and forgotten.
+func (c *conversation) readDone() {
+	c.loading = false
+	for id, ls := range c.late {
+		if m := c.byID[id]; m != nil {
+			m.setState(ls.state, ls.reason)
+		}
+	}
+	c.late = nil
 }
 
 // merge adds the messages ms (read from the archive, oldest first) that
@@ -200,11 +265,22 @@ func (c *conversation) merge(ms []*chatMsg) int {
 	return len(fresh)
 }
 
-// incomingMsg is a message that just arrived.
+// incomingMsg is a message that just arrived: from the peer (signed
+// sender), or one the user sent from another device (e.Outgoing, a carbon
+// or an archive result), which the server has (Sent).
 func incomingMsg(sender string, e app.MessageReceived) *chatMsg {
+	if e.Outgoing {
+		m := newChatMsg(e.Msg.ID, outgoingSender, e.Msg.Body, e.Time, true)
+		m.state = history.Sent
+		m.archiveID = e.ArchiveID
+		m.cut = e.Msg.Truncated
+		return m
+	}
 	m := newChatMsg("", sender, e.Msg.Body, e.Time, false)
 	m.archiveID = e.ArchiveID
-	m.delayed = !e.Msg.Delay.IsZero()
+	// The archive marks what the server's archive brought as delayed;
+	// so does the row, as it will after a reopen.
+	m.delayed = !e.Msg.Delay.IsZero() || e.FromArchive
 	m.delayFrom, m.delayReason = e.Msg.DelayFrom, e.Msg.DelayReason
 	m.cut = e.Msg.Truncated
 	return m
@@ -221,19 +297,46 @@ func archivedMsg(h history.Message, peerName string) *chatMsg {
 	m := newChatMsg(id, sender, h.Body, h.Time, out)
 	m.archiveID = h.ID
 	m.delayed, m.delayFrom, m.delayReason = h.Delayed, h.DelayFrom, h.DelayReason
-	if out && h.State == history.Failed {
-		m.failed = "Not delivered"
+	if out {
+		m.state = h.State
+		if h.State == history.Received {
+			m.state = history.Sent // archived before states were kept
+		}
+		if h.State == history.Failed {
+			// The archive keeps no reason.
+			m.failed = "Not delivered"
+		}
 	}
 	return m
 }
 
+// stateMark is what the header of one of our messages shows after its
+// time: how far it has come. A failed message says so below its body.
+func stateMark(m *chatMsg) string {
+	if !m.outgoing {
+		return ""
+	}
+	switch m.state {
+	case history.Pending:
+		return "Sending…"
+	case history.Sent:
+		return "✓"
+	case history.Delivered:
+		return "✓✓"
+	}
+	return ""
+}
+
 // messageRow draws one message: the day separator when it is the first
 // of its day, a coloured bar (primary for our messages, grey for theirs),
-// a header with time and sender, the selectable body, and notes for late,
-// clipped or failed messages.
+// a header with time, state and sender, the selectable body, and notes
+// for late, clipped or failed messages; a failed one of ours has a Retry
+// button.
 type messageRow struct {
 	widget.BaseWidget
 	msg *chatMsg
+	// onRetry is called with msg when its Retry button is tapped.
+	onRetry func(*chatMsg)
 
 	dayLeft  *canvas.Rectangle
 	day      *widget.Label
@@ -246,6 +349,7 @@ type messageRow struct {
 	note     *widget.Label
 	noteCopy *widget.Button
 	failure  *widget.Label
+	retry    *widget.Button
 }
 
 func newMessageRow() *messageRow {
@@ -274,11 +378,17 @@ func newMessageRow() *messageRow {
 	r.copyBtn.Importance = widget.LowImportance
 	r.noteCopy = widget.NewButton("Copy", r.copy)
 	r.noteCopy.Importance = widget.LowImportance
+	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() {
+		if r.msg != nil && r.onRetry != nil {
+			r.onRetry(r.msg)
+		}
+	})
+	r.retry.Importance = widget.LowImportance
 	r.note.Importance = widget.LowImportance
 	// Wrapped by wrapText, which is fast for long texts; see there.
 	r.body.Wrapping = fyne.TextWrapOff
 	r.body.Selectable = true
-	for _, o := range []fyne.CanvasObject{r.day, r.dayLeft, r.dayRight, r.late} {
+	for _, o := range []fyne.CanvasObject{r.day, r.dayLeft, r.dayRight, r.late, r.retry} {
 		o.Hide()
 	}
 	r.ExtendBaseWidget(r)
@@ -302,8 +412,12 @@ func (r *messageRow) set(m *chatMsg) {
 		r.bar.FillColor = r.Theme().Color(theme.ColorNameDisabled, fyne.CurrentApp().Settings().ThemeVariant())
 	}
 	dim := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameDisabled}
+	when := stamp(m.at)
+	if mark := stateMark(m); mark != "" {
+		when += " " + mark
+	}
 	segs := []widget.RichTextSegment{
-		&widget.TextSegment{Text: stamp(m.at) + "  ", Style: dim},
+		&widget.TextSegment{Text: when + "  ", Style: dim},
 		&widget.TextSegment{Text: m.sender, Style: sender},
 	}
 	r.header.Segments = segs
@@ -332,6 +446,11 @@ func (r *messageRow) set(m *chatMsg) {
 		r.failure.Show()
 	} else {
 		r.failure.Hide()
+	}
+	if m.outgoing && m.state == history.Failed && m.id != "" {
+		r.retry.Show()
+	} else {
+		r.retry.Hide()
 	}
 	r.bar.Refresh()
 	r.Refresh()
@@ -432,10 +551,21 @@ func (r *messageRow) place(size fyne.Size) float32 {
 		y += nb.Height
 	}
 	if r.failure.Visible() {
-		r.failure.Resize(fyne.NewSize(w, r.failure.Size().Height))
+		fw := w
+		var rb fyne.Size
+		if r.retry.Visible() {
+			rb = r.retry.MinSize()
+			fw = max(w-rb.Width, 1)
+		}
+		r.failure.Resize(fyne.NewSize(fw, r.failure.Size().Height))
 		fh := r.failure.MinSize().Height
 		r.failure.Move(fyne.NewPos(x, y-pad))
-		r.failure.Resize(fyne.NewSize(w, fh))
+		r.failure.Resize(fyne.NewSize(fw, fh))
+		if r.retry.Visible() {
+			r.retry.Move(fyne.NewPos(size.Width-rb.Width, y-pad))
+			r.retry.Resize(rb)
+			fh = max(fh, rb.Height)
+		}
 		y += fh - pad
 	}
 	r.bar.Resize(fyne.NewSize(barW, y-top-pad))
@@ -452,7 +582,7 @@ type messageRowRenderer struct{ r *messageRow }
 func (mr *messageRowRenderer) Destroy() {}
 func (mr *messageRowRenderer) Objects() []fyne.CanvasObject {
 	r := mr.r
-	return []fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.copyBtn, r.body, r.late, r.note, r.noteCopy, r.failure}
+	return []fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.copyBtn, r.body, r.late, r.note, r.noteCopy, r.failure, r.retry}
 }
 func (mr *messageRowRenderer) Layout(size fyne.Size) { mr.r.place(size) }
 func (mr *messageRowRenderer) MinSize() fyne.Size {

@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -41,6 +42,9 @@ type session struct {
 	// peerStates holds the chat states worth showing (composing, paused,
 	// gone) by bare JID; a message from the peer clears theirs.
 	peerStates map[string]chatstate.State
+	// caughtUp gathers the messages the server's archive brought, for
+	// the one notification that sums them up (see catchUpNotice).
+	caughtUp catchUp
 }
 
 func newSession(u *UI, a account.Account, core Core, stop func()) *session {
@@ -70,6 +74,7 @@ func (s *session) close() {
 	for _, c := range s.chats {
 		c.win.Close()
 	}
+	s.closeProfiles()
 	if s.stop != nil {
 		s.stop()
 	}
@@ -141,25 +146,60 @@ func (s *session) apply(batch []app.Event) {
 			// Already there when the archive was read after the message
 			// was stored; it still counts as new below.
 			conv.add(incomingMsg(s.roster.DisplayName(peer), e))
-			if s.peerStates[peer] != "" {
+			c := s.chats[peer]
+			if e.Outgoing {
+				// Sent by the user elsewhere: no window pops up for it
+				// (the conversation keeps it), and having written there,
+				// the user has read what came before.
+				if c != nil {
+					touched[c] = true
+				}
+				if s.roster.Unread(peer) > 0 {
+					s.roster.ClearUnread(peer)
+					headers = true
+				}
+				if notifyCount[peer] > 0 {
+					delete(notifyCount, peer)
+					notify = slices.DeleteFunc(notify, func(p string) bool { return p == peer })
+				}
+				s.caughtUp.forget(peer)
+				break
+			}
+			if s.peerStates[peer] != "" && !e.FromArchive {
 				delete(s.peerStates, peer)
 				states[peer] = true
 			}
-			c := s.chats[peer]
-			if c == nil {
+			if c == nil && !e.FromArchive {
 				c = s.newChatWindow(conv)
 				s.chats[peer] = c
 				c.show(false)
 			}
-			touched[c] = true
-			if !c.active {
-				s.roster.AddUnread(peer, 1)
-				if notifyCount[peer] == 0 {
-					notify = append(notify, peer)
+			if c != nil {
+				touched[c] = true
+				if c.active {
+					break
 				}
-				notifyCount[peer]++
-				notifyText[peer] = e.Msg.Body
-				headers = true
+			}
+			s.roster.AddUnread(peer, 1)
+			headers = true
+			if e.FromArchive {
+				// Possibly old, and possibly many: summed up in one
+				// notification once the catch-up is over.
+				s.caughtUp.add(peer, e.Msg.Body)
+				break
+			}
+			if notifyCount[peer] == 0 {
+				notify = append(notify, peer)
+			}
+			notifyCount[peer]++
+			notifyText[peer] = e.Msg.Body
+		case app.MessageStateChanged:
+			conv := s.convs[e.Peer]
+			if conv == nil || !conv.setState(e.ID, e.State, "") {
+				break
+			}
+			if c := s.chats[e.Peer]; c != nil {
+				touched[c] = true
 			}
 		case app.MessageFailed:
 			conv := s.convs[e.Peer]
@@ -202,6 +242,7 @@ func (s *session) apply(batch []app.Event) {
 	for _, peer := range notify {
 		s.ui.app.SendNotification(notification(s.roster.DisplayName(peer), notifyCount[peer], notifyText[peer]))
 	}
+	s.scheduleCatchUpNotice()
 	if requests {
 		s.ui.refreshRequests()
 	}

@@ -92,7 +92,7 @@ type UI struct {
 	stateDot     *canvas.Circle
 	stateText    *widget.Label
 	stateAction  *widget.Button
-	ticking      bool
+	countdown    countdown // keeps the Waiting bar's count live
 	showSelect   *widget.Select
 	statusEntry  *widget.Entry
 	filter       *widget.Entry
@@ -409,6 +409,9 @@ func (u *UI) refreshState() {
 		u.stateAction.OnTapped = f
 		u.stateAction.Show()
 	}
+	if s == nil || s.state.State != app.Waiting {
+		u.stopCountdown()
+	}
 	if s == nil {
 		u.stateDot.FillColor = colorOffline
 		u.stateDot.Refresh()
@@ -433,20 +436,11 @@ func (u *UI) refreshState() {
 		text = "Connecting to " + s.acct.JID + "…"
 		u.stateAction.Hide()
 	case app.Waiting:
-		if st.Err != nil {
-			text += ": " + st.Err.Error()
-		}
-		if wait := time.Until(st.RetryAt).Round(time.Second); wait > 0 {
-			text += fmt.Sprintf(". Retrying in %s.", wait)
-			if !u.ticking {
-				u.ticking = true
-				u.after(time.Second, func() {
-					u.ticking = false
-					u.refreshState()
-				})
-			}
-		}
+		// Clipped already, keeping the count in view.
+		u.stateText.SetText(waitingText(st.Err, st.RetryAt, clock.now()))
+		u.armCountdown(st.RetryAt)
 		act("Reconnect now", s.core.Connect)
+		return
 	default:
 		if s.acct.UsesOAuth() && s.needsSignIn {
 			text = "Not signed in with " + providerName(s.acct) + "."

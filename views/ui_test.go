@@ -272,7 +272,7 @@ func TestConnectionIndicator(t *testing.T) {
 	w.Err = errors.New("cannot reach the server")
 	w.RetryAt = time.Now().Add(30 * time.Second)
 	h.apply(w)
-	if !strings.Contains(h.ui.stateText.Text, "cannot reach the server") || !strings.Contains(h.ui.stateText.Text, "Retrying in") {
+	if !strings.Contains(h.ui.stateText.Text, "cannot reach the server") || !strings.Contains(h.ui.stateText.Text, "Reconnecting in") {
 		t.Fatalf("waiting: %q", h.ui.stateText.Text)
 	}
 	if h.ui.stateAction.Text != "Reconnect now" {

@@ -1,0 +1,112 @@
+package views
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+)
+
+// Messages fetched from the server's archive after a reconnection
+// (app.MessageReceived.FromArchive) may be old, and come in bursts over
+// several event batches. Each counts as unread, but none pops up a chat
+// window or raises a notification of its own: once no more have come for
+// catchUpQuiet, one notification sums up those still unread.
+const catchUpQuiet = 2 * time.Second
+
+// catchUp gathers the messages of a catch-up for its notification.
+type catchUp struct {
+	peers     []string // in the order of their first message
+	count     map[string]int
+	last      map[string]string // the newest body, by peer
+	lastAt    time.Time         // when the newest message was added
+	scheduled bool              // catchUpNotice is due
+}
+
+// add counts a message from peer.
+func (c *catchUp) add(peer, body string) {
+	if c.count == nil {
+		c.count, c.last = make(map[string]int), make(map[string]string)
+	}
+	if c.count[peer] == 0 {
+		c.peers = append(c.peers, peer)
+	}
+	c.count[peer]++
+	c.last[peer] = body
+	c.lastAt = clock.now()
+}
+
+// forget drops peer's messages: the user has seen the conversation.
+func (c *catchUp) forget(peer string) {
+	if c.count[peer] == 0 {
+		return
+	}
+	delete(c.count, peer)
+	delete(c.last, peer)
+	c.peers = slices.DeleteFunc(c.peers, func(p string) bool { return p == peer })
+}
+
+// scheduleCatchUpNotice arranges for catchUpNotice to run once the
+// catch-up is quiet, unless it is arranged already.
+func (s *session) scheduleCatchUpNotice() {
+	if len(s.caughtUp.peers) == 0 || s.caughtUp.scheduled {
+		return
+	}
+	s.caughtUp.scheduled = true
+	s.ui.after(catchUpQuiet, s.catchUpNotice)
+}
+
+// catchUpNotice sends the catch-up's notification, or waits on while
+// messages still come.
+func (s *session) catchUpNotice() {
+	c := &s.caughtUp
+	c.scheduled = false
+	if s.closed {
+		return
+	}
+	if wait := catchUpQuiet - clock.now().Sub(c.lastAt); wait > 0 {
+		c.scheduled = true
+		s.ui.after(wait, s.catchUpNotice)
+		return
+	}
+	var names []string
+	total, one := 0, ""
+	for _, peer := range c.peers {
+		// Read meanwhile (the window was opened): nothing to announce.
+		n := min(c.count[peer], s.roster.Unread(peer))
+		if n == 0 {
+			continue
+		}
+		total += n
+		one = peer
+		names = append(names, s.roster.DisplayName(peer))
+	}
+	last := c.last[one]
+	*c = catchUp{}
+	if n := catchUpNotification(names, total, last); n != nil {
+		s.ui.app.SendNotification(n)
+	}
+}
+
+// catchUpNotification words the notification for total messages from
+// the contacts names (in order of their first message); last is the
+// newest text, shown when there is only one message. Nil when total is 0.
+func catchUpNotification(names []string, total int, last string) *fyne.Notification {
+	switch {
+	case total == 0 || len(names) == 0:
+		return nil
+	case len(names) == 1:
+		return notification(names[0], total, last)
+	}
+	const shown = 3
+	var who string
+	switch {
+	case len(names) <= shown:
+		who = strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	default:
+		who = fmt.Sprintf("%s and %d others", strings.Join(names[:shown-1], ", "), len(names)-shown+1)
+	}
+	return fyne.NewNotification("Palaver", fmt.Sprintf("%d new messages from %s", total, who))
+}
