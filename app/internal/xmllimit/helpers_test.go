@@ -66,7 +66,15 @@ var chunkings = []chunking{
 // each into a buffer of bufSize bytes. It returns what the guard passed and
 // the error it ended with (nil at EOF).
 func readAll(data []byte, l Limits, split func(int) int, bufSize int) ([]byte, error) {
+	return readAllArmed(data, l, split, bufSize, false)
+}
+
+// readAllArmed is readAll, after the client opened a stream if arm.
+func readAllArmed(data []byte, l Limits, split func(int) int, bufSize int, arm bool) ([]byte, error) {
 	c := Wrap(&fakeConn{data: data, split: split}, l)
+	if arm {
+		c.Write([]byte("<?xml version='1.0'?><stream:stream xmlns='jabber:client' to='example.net' version='1.0'>"))
+	}
 	var out []byte
 	buf := make([]byte, bufSize)
 	for {

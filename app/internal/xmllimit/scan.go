@@ -65,6 +65,7 @@ type scanner struct {
 
 	region      uint8
 	regionStart int64
+	rstop       int64 // the offset of the first byte the region cannot hold
 	tok         uint8
 	tokStart    int64
 
@@ -82,7 +83,7 @@ type limits struct {
 
 func newScanner(l Limits) *scanner {
 	l = l.withDefaults()
-	return &scanner{lim: limits{
+	s := &scanner{lim: limits{
 		stanza:  int64(l.StanzaBytes),
 		depth:   int64(l.Depth),
 		token:   int64(l.TokenBytes),
@@ -90,12 +91,14 @@ func newScanner(l Limits) *scanner {
 		between: int64(l.BetweenBytes),
 		header:  int64(l.HeaderBytes),
 	}}
+	s.setRegion(regHeader, 0)
+	return s
 }
 
 // bound returns the index in p of the first byte that would cross a limit
 // of the current region or token, or len(p).
 func (s *scanner) bound(p []byte) int {
-	stop := s.regionStop()
+	stop := s.rstop
 	if s.tok != tokNone {
 		stop = min(stop, s.tokStart+s.lim.token)
 	}
@@ -132,7 +135,7 @@ func (s *scanner) crossed(i int) *LimitError {
 func (s *scanner) mayPass(b byte, at int64) bool {
 	if s.tok != tokNone {
 		// The byte after a token of the largest size ends it.
-		if at != s.tokStart+s.lim.token || at >= s.regionStop() {
+		if at != s.tokStart+s.lim.token || at >= s.rstop {
 			return false
 		}
 		if s.tok == tokValue {
@@ -145,21 +148,27 @@ func (s *scanner) mayPass(b byte, at int64) bool {
 	return s.region == regBetween && (s.state == sText && b == '<' || s.state == sLt)
 }
 
-// regionStop returns the offset of the first byte the current region cannot
-// hold.
-func (s *scanner) regionStop() int64 {
-	switch s.region {
-	case regHeader:
-		return s.regionStart + s.lim.header
-	case regBetween:
-		return s.regionStart + s.lim.between
+// tokBound returns the index in p of the first byte that a token starting
+// at p[i] cannot hold, or len(p).
+func (s *scanner) tokBound(p []byte, i int) int {
+	stop := min(s.rstop, s.off+int64(i)+s.lim.token) - s.off
+	if stop > int64(len(p)) {
+		return len(p)
 	}
-	return s.regionStart + s.lim.stanza
+	return int(stop)
 }
 
 // setRegion starts region r at offset at.
 func (s *scanner) setRegion(r uint8, at int64) {
 	s.region, s.regionStart = r, at
+	switch r {
+	case regHeader:
+		s.rstop = at + s.lim.header
+	case regBetween:
+		s.rstop = at + s.lim.between
+	default:
+		s.rstop = at + s.lim.stanza
+	}
 }
 
 // closed updates the regions after an element closed with the byte at
@@ -181,6 +190,7 @@ func (s *scanner) closed(at int64) {
 // together with the error.
 func (s *scanner) scan(p []byte) (int, error) {
 	i, end := 0, s.bound(p)
+scan:
 	for i < len(p) {
 		if i >= end {
 			if !s.mayPass(p[i], s.off+int64(i)) {
@@ -217,6 +227,19 @@ func (s *scanner) scan(p []byte) (int, error) {
 					return i, &LimitError{What: WhatDepth, Limit: int(s.lim.depth), Offset: s.off}
 				}
 				s.attrs = 0
+				if !s.checkRoot {
+					// The name, at once if it ends within bounds.
+					tb := s.tokBound(p, i)
+					j := i
+					for j < tb && nameByte[p[j]] {
+						j++
+					}
+					if j < tb {
+						i, s.state = j, sTag
+						end = s.bound(p)
+						continue
+					}
+				}
 				s.state = sName
 				s.tok, s.tokStart = tokName, s.off+int64(i)
 				end = s.bound(p)
@@ -238,6 +261,23 @@ func (s *scanner) scan(p []byte) (int, error) {
 			i++
 			switch b {
 			case '/':
+				// The name, and the '>' right after it, at once if they
+				// are within bounds.
+				tb := s.tokBound(p, i)
+				j := i
+				for j < tb && nameByte[p[j]] {
+					j++
+				}
+				if j < tb {
+					if p[j] == '>' {
+						i, s.state = j+1, sText
+						s.closed(s.off + int64(j))
+					} else {
+						i, s.state = j, sEndTag
+					}
+					end = s.bound(p)
+					continue
+				}
 				s.state = sEndName
 				s.tok, s.tokStart = tokName, s.off+int64(i)
 			case '?':
@@ -277,36 +317,59 @@ func (s *scanner) scan(p []byte) (int, error) {
 			end = s.bound(p)
 
 		case sTag:
-			switch {
-			case b == '>':
-				if s.depth == 1 {
-					// The stream header is complete.
-					s.disarm()
-					s.setRegion(regBetween, s.off+int64(i)+1)
+			for i < end {
+				b := p[i]
+				switch {
+				case b == '>':
+					if s.depth == 1 {
+						// The stream header is complete.
+						s.disarm()
+						s.setRegion(regBetween, s.off+int64(i)+1)
+						end = s.bound(p)
+					}
+					s.state = sText
+					i++
+					continue scan
+				case b == '/':
+					s.state = sSlash
+					i++
+					continue scan
+				case b == '"' || b == '\'':
+					s.attrs++
+					if int64(s.attrs) > s.lim.attrs {
+						s.off += int64(i)
+						return i, &LimitError{What: WhatAttrs, Limit: int(s.lim.attrs), Offset: s.off}
+					}
+					i++
+					tb := s.tokBound(p, i)
+					if j := bytes.IndexByte(p[i:tb], b); j >= 0 {
+						i += j + 1
+						continue
+					}
+					s.quote = b
+					s.state = sAttrVal
+					s.tok, s.tokStart = tokValue, s.off+int64(i)
+					i = tb
 					end = s.bound(p)
+					continue scan
+				case nameByte[b]:
+					tb := s.tokBound(p, i)
+					j := i + 1
+					for j < tb && nameByte[p[j]] {
+						j++
+					}
+					if j < tb {
+						i = j
+						continue
+					}
+					s.state = sAttrName
+					s.tok, s.tokStart = tokName, s.off+int64(i)
+					i = j
+					end = s.bound(p)
+					continue scan
 				}
-				s.state = sText
-			case b == '/':
-				s.state = sSlash
-			case b == '"' || b == '\'':
-				s.attrs++
-				if int64(s.attrs) > s.lim.attrs {
-					s.off += int64(i)
-					return i, &LimitError{What: WhatAttrs, Limit: int(s.lim.attrs), Offset: s.off}
-				}
-				s.quote = b
-				s.state = sAttrVal
-				s.tok, s.tokStart = tokValue, s.off+int64(i)+1
 				i++
-				end = s.bound(p)
-				continue
-			case nameByte[b]:
-				s.state = sAttrName
-				s.tok, s.tokStart = tokName, s.off+int64(i)
-				end = s.bound(p)
-				continue
 			}
-			i++
 
 		case sAttrName:
 			for i < end && nameByte[p[i]] {
