@@ -31,7 +31,9 @@ func waitingText(err error, retryAt, now time.Time) string {
 			text += ": " + reason
 		}
 	}
-	text += "."
+	if !strings.HasSuffix(text, "…") {
+		text += "."
+	}
 	if s := secondsLeft(retryAt, now); s > 0 {
 		return text + fmt.Sprintf(" Reconnecting in %d s…", s)
 	}

@@ -164,3 +164,42 @@ func TestWaitingDialogMarkup(t *testing.T) {
 	saveImage(t, "waitingdialog", h.ui.win.Canvas())
 	test.AssertRendersToMarkup(t, "waitingdialog.xml", h.ui.win.Canvas())
 }
+
+// TestChatStatesMarkup shows the user's messages in each state: delivered,
+// sent (one of them from another device), pending and failed with Retry.
+func TestChatStatesMarkup(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")), presenceEv(peer, im.Available, ""))
+	c := openRead(h, peer)
+	h.apply(messageEv(peer, "Did you get my photos?", now.Add(-10*time.Minute), false))
+	for _, text := range []string{"Yes, they are lovely", "Especially the one by the lake", "Sending you mine now", "And this one"} {
+		c.entry.SetText(text)
+		c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	}
+	h.apply(
+		msgStateEv(peer, "id1", history.Sent), msgStateEv(peer, "id1", history.Delivered),
+		msgStateEv(peer, "id2", history.Sent),
+		msgFailedEv(peer, "id4", errors.New("the message is too large for the server")),
+		carbonEv(peer, "phone1", "(from my phone) see you later", now.Add(time.Second), 9),
+	)
+	saveImage(t, "chat_states", c.win.Canvas())
+	test.AssertRendersToMarkup(t, "chat_states.xml", c.win.Canvas())
+}
+
+// TestWaitingBannerMarkup shows the connection bar while the core waits
+// to reconnect after the connection stalled.
+func TestWaitingBannerMarkup(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	h.apply(resetEv(contact("alice@example.org", "Alice"), contact("bob@example.org", "Bob")))
+	w := stateEv(app.Waiting)
+	w.Err = errors.New("the connection stalled: the server did not answer a ping within 10s")
+	w.RetryAt = now.Add(8 * time.Second)
+	h.apply(w)
+	h.ui.offline.SetChecked(true)
+	h.ui.win.Resize(fyne.NewSize(420, 560))
+	saveImage(t, "waiting_banner", h.ui.win.Canvas())
+	test.AssertRendersToMarkup(t, "waiting_banner.xml", h.ui.win.Canvas())
+}
