@@ -174,9 +174,10 @@ func (s *scanner) setRegion(r uint8, at int64) {
 // closed updates the regions after an element closed with the byte at
 // offset at.
 func (s *scanner) closed(at int64) {
-	if s.depth > 0 {
-		s.depth--
+	if s.depth == 0 {
+		return // encoding/xml fails here
 	}
+	s.depth--
 	switch s.depth {
 	case 0:
 		s.setRegion(regHeader, at+1) // a new stream may follow

@@ -141,8 +141,9 @@ func size(n int) string {
 // no longer XML, and the guard steps aside: guard the TLS connection
 // itself, see StartTLS).
 //
-// The returned net.Conn also has ConnectionState, like a *tls.Conn, when c
-// has it, and NetConn, which returns c.
+// Limits{} means DefaultLimits. The returned net.Conn also has
+// ConnectionState, like a *tls.Conn (the zero state when c has none), and
+// NetConn, which returns c.
 func Wrap(c net.Conn, l Limits) net.Conn {
 	return &conn{Conn: c, s: newScanner(l)}
 }
