@@ -88,6 +88,15 @@ func TestCountdownTicks(t *testing.T) {
 	if len(h.later) != 1 {
 		t.Fatalf("%d timers for the new count, want 1", len(h.later))
 	}
+	// Another failure moves the attempt while the count runs: the timer
+	// set for the old one must not start a second chain.
+	w.RetryAt = now.Add(12500 * time.Millisecond)
+	h.apply(w)
+	set(4 * time.Second)
+	h.runLater()
+	if len(h.later) != 1 || h.ui.stateText.Text != reason+" Reconnecting in 9 s…" {
+		t.Fatalf("moved attempt: %d timers, %q", len(h.later), h.ui.stateText.Text)
+	}
 	test.Tap(h.ui.stateAction)
 	assertCalls(t, h.core, "Connect")
 	h.apply(stateEv(app.Online))
