@@ -14,10 +14,10 @@
 // Retry button. A message sent offline is pending, not failed: the core
 // keeps it until it can send it. A message the user sent from another
 // device (a carbon) joins its conversation as the user's own, pops up no
-// window, raises no notification and marks the conversation read. Messages
-// the server's archive brings after a reconnection count as unread but pop
-// up no window; one notification sums them up once they stop coming (see
-// catchup.go).
+// window, raises no notification and, when it comes live, marks the
+// conversation read. Messages the server's archive brings after a
+// reconnection count as unread but pop up no window; one notification sums
+// them up once they stop coming (see catchup.go).
 //
 // The package never imports fyne.io/fyne/v2/app: main builds the app and
 // passes it in, which keeps every view testable with fyne.io/fyne/v2/test.

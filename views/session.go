@@ -149,10 +149,14 @@ func (s *session) apply(batch []app.Event) {
 			c := s.chats[peer]
 			if e.Outgoing {
 				// Sent by the user elsewhere: no window pops up for it
-				// (the conversation keeps it), and having written there,
-				// the user has read what came before.
+				// (the conversation keeps it), and having just written
+				// there, the user has read what came before. One from the
+				// server's archive may be older than what is unread here.
 				if c != nil {
 					touched[c] = true
+				}
+				if e.FromArchive {
+					break
 				}
 				if s.roster.Unread(peer) > 0 {
 					s.roster.ClearUnread(peer)
