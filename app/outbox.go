@@ -36,7 +36,8 @@ type outMsg struct {
 // id (Palaver's archive does).
 
 // queueMessage puts a message the user sent into the outbox and the
-// archive (as pending) and writes it when online (sess not nil).
+// archive (as pending). The session loop writes it (flushOutbox) after the
+// batch of commands it came in.
 func (r *runner) queueMessage(ctx context.Context, sess *xmpp.Session, cmd cmdMessage) {
 	to, err := jid.Parse(cmd.to)
 	if err != nil {
@@ -49,7 +50,6 @@ func (r *runner) queueMessage(ctx context.Context, sess *xmpp.Session, cmd cmdMe
 	r.arch.push(archiveOp{add: &history.Message{Peer: peer, Dir: history.Out, MsgID: m.id, Time: m.at, Body: m.body, State: history.Pending}})
 	if sess != nil {
 		r.activity(ctx, sess, peer, chatstate.Sent, time.Now())
-		r.flushOutbox(ctx, sess)
 	}
 }
 
@@ -75,9 +75,12 @@ func (r *runner) loadOutbox() {
 }
 
 // flushOutbox writes the messages not yet written on this session, in
-// order, then asks the server to confirm them.
+// order, then asks the server to confirm them: one confirming ping at a
+// time, which covers everything written before it. A write that fails
+// means the connection is broken (a TLS stream cut in the middle of a
+// record cannot go on): the session is closed, and the next one writes
+// what is left.
 func (r *runner) flushOutbox(ctx context.Context, sess *xmpp.Session) {
-	var batch []string
 	for _, m := range r.outbox {
 		if m.written == r.session {
 			continue
@@ -95,28 +98,50 @@ func (r *runner) flushOutbox(ctx context.Context, sess *xmpp.Session) {
 		err := sess.Send(wctx, msg.TokenReader())
 		cancel()
 		if err != nil {
-			// The session is failing; what is left goes on the next one.
+			_ = sess.Conn().Close()
 			return
 		}
 		m.written = r.session
-		batch = append(batch, m.id)
 	}
-	if len(batch) == 0 {
+	r.confirm(ctx, sess)
+}
+
+// confirm starts the confirming ping for the messages written on this
+// session, unless one is already on its way (its answer starts the next).
+func (r *runner) confirm(ctx context.Context, sess *xmpp.Session) {
+	if r.confirming == r.session {
 		return
 	}
+	var ids []string
+	for _, m := range r.outbox {
+		if m.written == r.session {
+			ids = append(ids, m.id)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	r.confirming = r.session
 	session := r.session
 	_, timeout := r.liveness()
 	go func() {
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		if err := ping.Send(pctx, sess, sess.LocalAddr().Domain()); err == nil {
-			r.cmds.Push(cmdAcked{session: session, ids: batch})
+		err := ping.Send(pctx, sess, sess.LocalAddr().Domain())
+		if err != nil {
+			ids = nil // the liveness check deals with a dead connection
 		}
+		r.cmds.Push(cmdAcked{session: session, ids: ids})
 	}()
 }
 
 // acked marks messages the server confirmed as sent.
 func (r *runner) acked(cmd cmdAcked) {
+	// After a failed ping (no ids) no other is tried on that session:
+	// its connection is failing, and the next session writes again.
+	if r.confirming == cmd.session && cmd.ids != nil {
+		r.confirming = 0
+	}
 	done := make(map[string]bool, len(cmd.ids))
 	for _, id := range cmd.ids {
 		done[id] = true
@@ -163,9 +188,6 @@ func (r *runner) retry(ctx context.Context, sess *xmpp.Session, cmd cmdRetry) {
 		state: &stateChange{peer: m.Peer, id: m.MsgID, state: history.Pending},
 		ev:    MessageStateChanged{base: r.b(), ID: m.MsgID, Peer: m.Peer, State: history.Pending},
 	})
-	if sess != nil {
-		r.flushOutbox(ctx, sess)
-	}
 }
 
 // failed takes a bounced message out of the outbox.

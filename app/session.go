@@ -22,6 +22,7 @@ import (
 	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/internal/queue"
+	"github.com/palaver-im/palaver/app/internal/xmllimit"
 	"github.com/palaver-im/palaver/app/saslauth"
 )
 
@@ -37,6 +38,9 @@ const (
 	pingIdle    = 60 * time.Second
 	pingTimeout = 10 * time.Second
 )
+
+// streamLimits bound what the server may send (see xmllimit).
+var streamLimits = xmllimit.DefaultLimits
 
 // errNotConnected is given for commands that need a connection.
 var errNotConnected = errors.New("not connected")
@@ -116,6 +120,8 @@ type runner struct {
 	session uint64
 	// outbox holds the messages the server has not confirmed, in order.
 	outbox []*outMsg
+	// confirming is the session whose confirming ping is on its way.
+	confirming uint64
 }
 
 func (r *runner) loop(ctx context.Context) error {
@@ -408,14 +414,24 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 	if err != nil {
 		return nil, verifier, &unreachableError{err}
 	}
-	features := []xmpp.StreamFeature{}
-	if _, ok := conn.(*tls.Conn); !ok {
-		features = append(features, xmpp.StartTLS(tlsCfg))
-	}
+	// Everything the server sends passes a guard that bounds stanzas,
+	// nesting, names and values (README, "Limits"): a hostile server ends
+	// the session with an error instead of filling the memory.
 	creds := func() ([]byte, []byte, []byte) {
 		return []byte(addr.Localpart()), []byte(secret), nil
 	}
-	features = append(features, saslauth.Feature(creds, mechs...), xmpp.BindResource())
+	auth := saslauth.Feature(creds, mechs...)
+	var features []xmpp.StreamFeature
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = xmllimit.Wrap(tc, streamLimits)
+		// TLS from the first byte, verified above; mellium only recognises
+		// a bare *tls.Conn as secure, and the guard hides it.
+		auth.Necessary &^= xmpp.Secure
+	} else {
+		conn = xmllimit.Wrap(conn, streamLimits)
+		features = append(features, xmllimit.StartTLS(tlsCfg, streamLimits))
+	}
+	features = append(features, auth, xmpp.BindResource())
 	sess, err := xmpp.NewClientSession(ctx, addr, conn, features...)
 	if err != nil {
 		conn.Close()
@@ -552,6 +568,8 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 				return nil
 			}
 		}
+		// New messages, and those an answered ping leaves unconfirmed.
+		r.flushOutbox(ctx, sess)
 	}
 }
 
