@@ -118,6 +118,18 @@ func newFakeServer(t testing.TB) *fakeServer {
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return listenFake(t, caFile, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12})
+}
+
+// newFakeServerLike starts another fake server with the certificate of
+// other: the same domain served from another address.
+func newFakeServerLike(t testing.TB, other *fakeServer) *fakeServer {
+	t.Helper()
+	return listenFake(t, other.caFile, other.tlsCfg)
+}
+
+func listenFake(t testing.TB, caFile string, cfg *tls.Config) *fakeServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +138,7 @@ func newFakeServer(t testing.TB) *fakeServer {
 		t:      t,
 		ln:     ln,
 		caFile: caFile,
-		tlsCfg: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12},
+		tlsCfg: cfg,
 		conns:  make(chan *fakeConn, 4),
 	}
 	t.Cleanup(func() { ln.Close() })

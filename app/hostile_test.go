@@ -3,6 +3,7 @@ package app_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/im"
@@ -120,4 +121,33 @@ func TestOutgoingStanzas(t *testing.T) {
 	alice.c.SetPresence(im.Offline, "")
 	conn.expect(t, `type="unavailable"`)
 	alice.wait("offline", isState(app.Offline))
+}
+
+func TestSeeOtherHostIsFollowed(t *testing.T) {
+	srv, conn, alice := signIn(t)
+	other := newFakeServerLike(t, srv)
+	mark := alice.mark()
+	conn.raw(t, `<stream:error><see-other-host xmlns="urn:ietf:params:xml:ns:xmpp-streams">`+other.ln.Addr().String()+`</see-other-host></stream:error></stream:stream>`)
+	// The client goes to the other server at once, not after a backoff.
+	other.next(t)
+	alice.waitFrom(mark, "online at the other server", isState(app.Online))
+	if n := alice.count(isState(app.Waiting)); n != 0 {
+		t.Errorf("waited %d times before following the redirect", n)
+	}
+}
+
+func TestConflictWaitsForTheUser(t *testing.T) {
+	srv, conn, alice := signIn(t)
+	mark := alice.mark()
+	conn.raw(t, `<stream:error><conflict xmlns="urn:ietf:params:xml:ns:xmpp-streams"/></stream:error></stream:stream>`)
+	off := alice.waitFrom(mark, "offline", isState(app.Offline)).(app.StateChanged)
+	if off.Err == nil || !strings.Contains(off.Err.Error(), "elsewhere") {
+		t.Errorf("offline because %v", off.Err)
+	}
+	// No reconnection on its own: the other session keeps the resource.
+	select {
+	case <-srv.conns:
+		t.Error("the client reconnected and would push the other session off")
+	case <-time.After(1500 * time.Millisecond):
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"mellium.im/sasl"
@@ -16,6 +18,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/stanza"
+	"mellium.im/xmpp/stream"
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/certs"
@@ -122,6 +125,10 @@ type runner struct {
 	outbox []*outMsg
 	// confirming is the session whose confirming ping is on its way.
 	confirming uint64
+	// redirect is where see-other-host sent us (host:port), redirects
+	// how many times in a row.
+	redirect  string
+	redirects int
 }
 
 func (r *runner) loop(ctx context.Context) error {
@@ -150,15 +157,32 @@ func (r *runner) loop(ctx context.Context) error {
 				err = fatalError{&signInError{rejected.err}}
 			}
 		}
+		redirected := r.redirect != ""
 		if err == nil {
 			r.failures = 0
 			err = r.online(ctx, sess)
 			if err == nil { // signed out on purpose
+				r.redirect, r.redirects = "", 0
 				continue
 			}
 		}
 		if ctx.Err() != nil {
 			continue
+		}
+		// RFC 6120 §4.9.3.19: the server sends us elsewhere; go at once (a
+		// few times in a row at most). The certificate is still checked
+		// against the account's domain.
+		if to, ok := seeOtherHost(err); ok && r.redirects < maxRedirects {
+			r.redirect = to
+			r.redirects++
+			continue
+		}
+		if redirected {
+			r.redirect = "" // back to the account's own server next time
+		}
+		r.redirects = 0
+		if conflict(err) {
+			err = fatalError{fmt.Errorf("signed out: this account signed in elsewhere with the same resource (%w)", err)}
 		}
 		var fatal fatalError
 		if errors.As(err, &fatal) {
@@ -180,6 +204,30 @@ func (r *runner) loop(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// maxRedirects bounds see-other-host redirections in a row.
+const maxRedirects = 5
+
+// seeOtherHost returns the address a see-other-host stream error names.
+func seeOtherHost(err error) (string, bool) {
+	var se stream.Error
+	if !errors.As(err, &se) || se.Err != "see-other-host" {
+		return "", false
+	}
+	to := strings.TrimSpace(se.Content)
+	if to == "" || len(to) > 300 || strings.ContainsAny(to, "/ \t\n") {
+		return "", false
+	}
+	return to, true
+}
+
+// conflict reports a stream error saying that another session took ours
+// (RFC 6120 §4.9.3.3): reconnecting would take it back, and the two would
+// push each other off forever.
+func conflict(err error) bool {
+	var se stream.Error
+	return errors.As(err, &se) && se.Err == "conflict"
 }
 
 // backoff returns the wait before attempt n+1: exponential from 1 s,
@@ -216,12 +264,27 @@ func (r *runner) reportFatal(err error) {
 // waitOffline handles commands while there is no connection, until retry
 // fires or a command asks to connect.
 func (r *runner) waitOffline(ctx context.Context, retry <-chan time.Time) error {
+	// While a retry is scheduled, a system that wakes from sleep retries
+	// at once: the network that failed is likely back, and the backoff
+	// may have grown to minutes.
+	var wake <-chan time.Time
+	if retry != nil {
+		tick := time.NewTicker(5 * time.Second)
+		defer tick.Stop()
+		wake = tick.C
+	}
+	clock := newSleepDetector()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-retry:
 			return nil
+		case now := <-wake:
+			if clock.slept(now) {
+				return nil
+			}
+			continue
 		case <-r.cmds.Ready():
 		}
 		for _, cmd := range r.cmds.Take() {
@@ -344,6 +407,14 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	a := r.settings()
 	if _, err := a.Address(); err != nil {
 		return nil, fatalError{err}
+	}
+	if r.redirect != "" {
+		host, port, err := net.SplitHostPort(r.redirect)
+		if err != nil {
+			host, port = r.redirect, "5222"
+		}
+		a.Host, a.DirectTLS = host, false
+		a.Port, _ = strconv.Atoi(port)
 	}
 	secret, mechs, err := r.credentials(ctx, a)
 	if err != nil {
@@ -582,8 +653,7 @@ func (r *runner) watchLiveness(ctx context.Context, sess *xmpp.Session, dead cha
 	idle, timeout := r.liveness()
 	server := sess.LocalAddr().Domain()
 	check := min(idle/4, 5*time.Second)
-	lastWall := time.Now().Round(0)
-	lastMono := time.Now()
+	clock := newSleepDetector()
 	for {
 		select {
 		case <-ctx.Done():
@@ -591,9 +661,7 @@ func (r *runner) watchLiveness(ctx context.Context, sess *xmpp.Session, dead cha
 		case <-time.After(check):
 		}
 		now := time.Now()
-		// Monotonic time stops while the system sleeps; wall time does not.
-		slept := now.Round(0).Sub(lastWall)-now.Sub(lastMono) > 5*time.Second
-		lastWall, lastMono = now.Round(0), now
+		slept := clock.slept(now)
 		silent := now.Sub(time.Unix(0, r.lastHeard.Load()))
 		if silent < idle && !slept {
 			continue
@@ -617,6 +685,24 @@ func (r *runner) watchLiveness(ctx context.Context, sess *xmpp.Session, dead cha
 		_ = sess.Conn().Close()
 		return
 	}
+}
+
+// sleepDetector notices that the system slept: the monotonic clock stops
+// while it sleeps (on Linux, and on macOS and Windows as Go reads it), the
+// wall clock does not.
+type sleepDetector struct{ wall, mono time.Time }
+
+func newSleepDetector() *sleepDetector {
+	now := time.Now()
+	return &sleepDetector{wall: now.Round(0), mono: now}
+}
+
+// slept reports whether the system slept (more than 5 s) since the last
+// call.
+func (d *sleepDetector) slept(now time.Time) bool {
+	gap := now.Round(0).Sub(d.wall) - now.Sub(d.mono)
+	d.wall, d.mono = now.Round(0), now
+	return gap > 5*time.Second
 }
 
 // signOff sends unavailable presence and closes the stream politely.
