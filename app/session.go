@@ -491,19 +491,22 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 	creds := func() ([]byte, []byte, []byte) {
 		return []byte(addr.Localpart()), []byte(secret), nil
 	}
-	auth := saslauth.Feature(creds, mechs...)
-	var features []xmpp.StreamFeature
-	if tc, ok := conn.(*tls.Conn); ok {
-		conn = xmllimit.Wrap(tc, streamLimits)
-		// TLS from the first byte, verified above; mellium only recognises
+	var (
+		features []xmpp.StreamFeature
+		state    xmpp.SessionState
+	)
+	if _, ok := conn.(*tls.Conn); ok {
+		// TLS from the first byte, verified above; mellium recognises only
 		// a bare *tls.Conn as secure, and the guard hides it.
-		auth.Necessary &^= xmpp.Secure
+		state = xmpp.Secure
 	} else {
-		conn = xmllimit.Wrap(conn, streamLimits)
 		features = append(features, xmllimit.StartTLS(tlsCfg, streamLimits))
 	}
-	features = append(features, auth, xmpp.BindResource())
-	sess, err := xmpp.NewClientSession(ctx, addr, conn, features...)
+	conn = xmllimit.Wrap(conn, streamLimits)
+	features = append(features, saslauth.Feature(creds, mechs...), xmpp.BindResource())
+	// xmpp.NewClientSession, with the state given.
+	sess, err := xmpp.NewSession(ctx, addr.Domain(), addr, conn, state, xmpp.NewNegotiator(
+		func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig { return xmpp.StreamConfig{Features: features} }))
 	if err != nil {
 		conn.Close()
 		return nil, verifier, err
