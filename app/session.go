@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/sasl"
@@ -31,7 +32,11 @@ import (
 
 // Timeouts of the session goroutine.
 const (
+	// Signing in gives up after connectTimeout without a byte from the
+	// server, or after connectLimit in all: a slow link (2 s round trips)
+	// needs a minute for the dozen round trips of TLS, SASL and bind.
 	connectTimeout = 30 * time.Second
+	connectLimit   = 3 * time.Minute
 	requestTimeout = 20 * time.Second
 	sendTimeout    = 10 * time.Second
 	closeTimeout   = 3 * time.Second
@@ -401,8 +406,29 @@ func oauthMechanism(s account.OAuthSettings) (saslauth.Mechanism, error) {
 
 // connect dials, secures, authenticates and binds a session.
 func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
-	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	defer cancel()
+	ctx, stopAll := context.WithTimeoutCause(ctx, connectLimit, errors.New("signing in took too long"))
+	defer stopAll()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var progress atomic.Int64
+	progress.Store(time.Now().UnixNano())
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tick.C:
+				if now.Sub(time.Unix(0, progress.Load())) > connectTimeout {
+					cancel(fmt.Errorf("the server stopped answering for %v while signing in", connectTimeout))
+					return
+				}
+			}
+		}
+	}()
 
 	a := r.settings()
 	if _, err := a.Address(); err != nil {
@@ -420,7 +446,12 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	sess, verifier, err := openSession(ctx, a, secret, mechs)
+	sess, verifier, err := openSession(ctx, a, secret, mechs, &progress)
+	if err != nil && ctx.Err() != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+	}
 	var unreachable *unreachableError
 	switch {
 	case err == nil:
@@ -466,7 +497,9 @@ func (e *unreachableError) Unwrap() error { return e.err }
 // secret by the first of mechs the server offers, and binds a resource.
 // The verifier tells whether a TLS failure was the certificate; it is nil
 // when the settings themselves are unusable.
-func openSession(ctx context.Context, a account.Account, secret string, mechs []saslauth.Mechanism) (*xmpp.Session, *certs.Verifier, error) {
+// When progress is not nil, it is kept set to the time (UnixNano) data
+// last arrived.
+func openSession(ctx context.Context, a account.Account, secret string, mechs []saslauth.Mechanism, progress *atomic.Int64) (*xmpp.Session, *certs.Verifier, error) {
 	addr, err := a.Address()
 	if err != nil {
 		return nil, nil, err
@@ -502,11 +535,16 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 	} else {
 		features = append(features, xmllimit.StartTLS(tlsCfg, streamLimits))
 	}
+	if progress != nil {
+		conn = &liveConn{Conn: conn, last: progress}
+	}
 	conn = xmllimit.Wrap(conn, streamLimits)
 	features = append(features, saslauth.Feature(creds, mechs...), xmpp.BindResource())
 	// xmpp.NewClientSession, with the state given.
 	sess, err := xmpp.NewSession(ctx, addr.Domain(), addr, conn, state, xmpp.NewNegotiator(
-		func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig { return xmpp.StreamConfig{Features: features} }))
+		func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
+			return xmpp.StreamConfig{Features: features}
+		}))
 	if err != nil {
 		conn.Close()
 		return nil, verifier, err
@@ -523,7 +561,7 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 func DiscoverIssuer(ctx context.Context, a account.Account) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	sess, verifier, err := openSession(ctx, a, "palaver-asks-for-the-authorization-server", []saslauth.Mechanism{saslauth.OAuthBearer})
+	sess, verifier, err := openSession(ctx, a, "palaver-asks-for-the-authorization-server", []saslauth.Mechanism{saslauth.OAuthBearer}, nil)
 	if err == nil {
 		_ = sess.Close()
 		_ = sess.Conn().Close()
@@ -688,6 +726,29 @@ func (r *runner) watchLiveness(ctx context.Context, sess *xmpp.Session, dead cha
 		_ = sess.Conn().Close()
 		return
 	}
+}
+
+// liveConn records when data last arrived. It passes the TLS state of a
+// direct TLS connection through, for channel binding.
+type liveConn struct {
+	net.Conn
+	last *atomic.Int64
+}
+
+func (c *liveConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// ConnectionState returns the TLS state of the connection, if it has one.
+func (c *liveConn) ConnectionState() tls.ConnectionState {
+	if tc, ok := c.Conn.(interface{ ConnectionState() tls.ConnectionState }); ok {
+		return tc.ConnectionState()
+	}
+	return tls.ConnectionState{}
 }
 
 // sleepDetector notices that the system slept: the monotonic clock stops
