@@ -2,6 +2,7 @@ package views
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/palaver-im/palaver/app/chatstate"
@@ -30,10 +31,15 @@ type chatWindow struct {
 	send    *widget.Button
 	sizer   *widthWatcher
 	meas    *messageRow // lays out rows off screen to learn their heights
-	width   float32     // the width the list's item heights were set for
-	told    []float32   // the heights the list was given, by index
-	shown   []*chatMsg  // the messages those heights are of
-	hiding  bool        // makes Length 0 while heights are set in bulk
+	// lineH is a one-line row's height at width lineW, for estimates.
+	lineH, lineW float32
+	// unmeasured is set while rows have estimated heights; measuring is
+	// set while a frame to measure them is scheduled.
+	unmeasured, measuring bool
+	width                 float32    // the width the list's item heights were set for
+	told                  []float32  // the heights the list was given, by index
+	shown                 []*chatMsg // the messages those heights are of
+	hiding                bool       // makes Length 0 while heights are set in bulk
 
 	// historyQueued is set while a look at whether to read the archive
 	// is scheduled (see wantHistory).
@@ -278,6 +284,55 @@ func (c *chatWindow) widthChanged(w float32) {
 // width. Each SetItemHeight that changes something refreshes the whole
 // list, so many changes at once are made while Length reports 0, which
 // makes those refreshes cheap.
+// Beyond floodRows rows to lay out or heights to give (more than a page
+// of history: a flood), one frame lays out measureBudget rows to learn
+// their heights and gives the list heightBudget new heights; later frames
+// do the rest.
+const (
+	floodRows     = 64
+	measureBudget = 20
+	heightBudget  = 24
+)
+
+// estimate guesses m's height at width w from a one-line row's height and
+// the length of its text, until it is measured.
+func (c *chatWindow) estimate(m *chatMsg, w float32) float32 {
+	if c.lineW != w {
+		one := newChatMsg("", "me", "x", m.at, true)
+		c.meas.set(one)
+		c.lineH, c.lineW = c.meas.heightFor(w), w
+	}
+	size := theme.TextSize()
+	perLine := max(1, int(w/(size*0.55)))
+	lines := 1
+	for _, line := range strings.Split(m.preview, "\n") {
+		lines += len(line) / perLine
+	}
+	lines += strings.Count(m.preview, "\n")
+	h := c.lineH + float32(lines-1)*size*1.3
+	if m.dayStart {
+		h += size * 2.5
+	}
+	return h
+}
+
+// measureLater measures, on a later frame, the rows a flood left with an
+// estimate.
+func (c *chatWindow) measureLater() {
+	if !c.unmeasured || c.measuring {
+		return
+	}
+	c.measuring = true
+	c.s.ui.after(16*time.Millisecond, func() {
+		c.measuring = false
+		if c.s.closed || c.s.chats[c.conv.peer] != c {
+			return
+		}
+		c.unmeasured = false
+		c.refresh(false)
+	})
+}
+
 func (c *chatWindow) syncHeights() {
 	w := c.list.Size().Width
 	if w <= 0 {
@@ -293,26 +348,61 @@ func (c *chatWindow) syncHeights() {
 	}
 	var changes []change
 	var prev *chatMsg
-	for i, m := range c.conv.msgs {
+	for _, m := range c.conv.msgs {
 		if start := prev == nil || !sameDay(prev.at, m.at, clock.loc); start != m.dayStart {
 			m.dayStart, m.measuredAt = start, 0
 		}
 		prev = m
+	}
+	// Laying a row out shapes its text (a millisecond or two each): a
+	// flood of messages is measured newest first, measureBudget rows per
+	// frame, and the rest get an estimate until a later frame measures
+	// them, so that no frame stalls the UI.
+	budget := measureBudget
+	pending := 0
+	for _, m := range c.conv.msgs {
 		if m.measuredAt != w {
-			c.meas.set(m)
-			m.height, m.measuredAt = c.meas.heightFor(w), w
+			pending++
 		}
+	}
+	if pending <= floodRows {
+		budget = pending // a page of history, a few messages: all now
+	}
+	for i := len(c.conv.msgs) - 1; i >= 0; i-- {
+		m := c.conv.msgs[i]
+		if m.measuredAt == w {
+			continue
+		}
+		if budget == 0 {
+			m.height = c.estimate(m, w)
+			c.unmeasured = true
+			continue
+		}
+		budget--
+		c.meas.set(m)
+		m.height, m.measuredAt = c.meas.heightFor(w), w
+	}
+	for i, m := range c.conv.msgs {
 		h := m.height
 		if i >= len(c.told) {
 			c.told = append(c.told, -1)
 		}
 		if c.told[i] != h {
 			changes = append(changes, change{i, h})
-			c.told[i] = h
 		}
 	}
 	c.told = c.told[:len(c.conv.msgs)]
 	c.shown = append(c.shown[:0], c.conv.msgs...)
+	// Each new height costs the list a walk over all of them: the newest
+	// rows (where the user looks during a flood) get theirs now, the
+	// rest on the following frames.
+	if len(changes) > floodRows {
+		changes = changes[len(changes)-heightBudget:]
+		c.unmeasured = true
+	}
+	for _, ch := range changes {
+		c.told[ch.id] = ch.h
+	}
 	bulk := len(changes) > 3
 	var offset float32
 	if bulk {
@@ -327,6 +417,7 @@ func (c *chatWindow) syncHeights() {
 		c.list.Refresh()
 		c.list.ScrollToOffset(offset)
 	}
+	c.measureLater()
 }
 
 // widthWatcher holds one object and reports width changes of its layout.
