@@ -25,6 +25,7 @@ import (
 	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/app/internal/netwatch"
 	"github.com/palaver-im/palaver/app/internal/queue"
 	"github.com/palaver-im/palaver/app/internal/xmllimit"
 	"github.com/palaver-im/palaver/app/saslauth"
@@ -130,6 +131,8 @@ type runner struct {
 	outbox []*outMsg
 	// confirming is the session whose confirming ping is on its way.
 	confirming uint64
+	// netEvents tells that the network came back or the system woke.
+	netEvents <-chan netwatch.Event
 	// redirect is where see-other-host sent us (host:port), redirects
 	// how many times in a row.
 	redirect  string
@@ -138,6 +141,10 @@ type runner struct {
 
 func (r *runner) loop(ctx context.Context) error {
 	r.roster = newRosterState()
+	// The OS says when the network is back or the system woke up (Linux:
+	// NetworkManager and logind over D-Bus); elsewhere the clock check in
+	// waitOffline notices sleep.
+	r.netEvents = netwatch.Watch(ctx).Events()
 	for {
 		if err := ctx.Err(); err != nil {
 			r.emit(StateChanged{base: r.b(), State: Offline})
@@ -272,11 +279,15 @@ func (r *runner) waitOffline(ctx context.Context, retry <-chan time.Time) error 
 	// While a retry is scheduled, a system that wakes from sleep retries
 	// at once: the network that failed is likely back, and the backoff
 	// may have grown to minutes.
-	var wake <-chan time.Time
+	var (
+		wake  <-chan time.Time
+		netUp <-chan netwatch.Event
+	)
 	if retry != nil {
 		tick := time.NewTicker(5 * time.Second)
 		defer tick.Stop()
 		wake = tick.C
+		netUp = r.netEvents
 	}
 	clock := newSleepDetector()
 	for {
@@ -290,6 +301,12 @@ func (r *runner) waitOffline(ctx context.Context, retry <-chan time.Time) error 
 				return nil
 			}
 			continue
+		case _, ok := <-netUp:
+			if !ok {
+				netUp = nil
+				continue
+			}
+			return nil
 		case <-r.cmds.Ready():
 		}
 		for _, cmd := range r.cmds.Take() {
