@@ -14,6 +14,8 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/oauthtest"
 	"github.com/palaver-im/palaver/app/prosodytest"
@@ -22,7 +24,13 @@ import (
 // TestSmokeBinaryShowsContactList builds the real binary, signs it in to a
 // real Prosody with a prepared profile (settings file and a password in the
 // real Secret Service), and reads its window with OCR: the contact list
-// must show Bob, his group and his status.
+// must show Bob, his group and his status. Then, as a person would, with
+// Bob played by a real core: a message each way in a chat window; Bob
+// typing shows in the chat and in his row; the app quits cleanly; Bob
+// writes while it is not running; started again on the same profile, the
+// chat shows the earlier messages from the local archive and Bob's
+// message delivered late under today's day separator; the message search
+// finds an earlier message.
 //
 // It needs an X display, xdotool, ImageMagick and tesseract; `make test`
 // provides all of them (Xvfb, see .ci/with-services). Set
@@ -43,7 +51,7 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 	acct := account.Account{JID: aliceJID, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile, RememberPassword: true}
 
 	// Alice and Bob become contacts through the real core; Bob stays online.
-	bob, bobGot := befriend(t, srv, acct)
+	bob, bobGot, bobSent := befriend(t, srv, acct)
 	bob.SetPresence(im.Away, "Smoke testing")
 
 	dir := t.TempDir()
@@ -57,7 +65,9 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = keys.DeletePassword(aliceJID) })
 
-	logs := startApp(t, buildApp(t), dir)
+	bin := buildApp(t)
+	first := launch(t, bin, dir)
+	logs := first.logs
 
 	began := time.Now()
 	wid := window(t, "Palaver")
@@ -130,7 +140,161 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	t.Logf("%v: the chat window shows both messages", time.Since(began))
+
+	// Without a window manager every window opens at the top left: the
+	// chat moves aside so that the contact list shows too.
+	xdo(t, "windowmove", chat, "430", "0")
+	checkTyping(t, bob, aliceJID, wid, chat)
+	t.Logf("%v: both windows show that Bob is typing", time.Since(began))
+
+	// Quit as a desktop session ending does: the app signs out and exits
+	// cleanly. Events the core still reports while it signs out must not
+	// reach widgets once Fyne's loop has ended (checkLogs sees "Error in
+	// Fyne call thread", and a chat window's title then panics in GLFW).
+	if err := first.quit(); err != nil {
+		t.Errorf("palaver did not quit cleanly: %v", err)
+	}
 	checkLogs(t, logs)
+	t.Logf("%v: palaver quit", time.Since(began))
+
+	// Bob writes while Alice's app is not running: the server keeps it.
+	id := bob.SendMessage(aliceJID, "Written while you were away")
+	for sent := false; !sent; {
+		select {
+		case got := <-bobSent:
+			sent = got == id
+		case <-time.After(15 * time.Second):
+			t.Fatal("bob's message to the offline alice never reached the server")
+		}
+	}
+
+	// The same profile again: the chat shows the earlier messages from the
+	// local archive, and the one held by the server at its original time
+	// with a "delivered late" note, under today's day separator.
+	second := launch(t, bin, dir)
+	logs = second.logs
+	wid = window(t, "Palaver")
+	openChat(t, wid, "Bob")
+	chat = window(t, "Bob")
+	xdo(t, "windowmove", chat, "430", "0")
+	waitForAll(t, chat, "after a restart, the chat window",
+		"hello from the smoke test", "Reply from Bob", // from the archive
+		"Written while you were away", "delivered late", "Today")
+	t.Logf("%v: after a restart the chat shows the archive and the offline message", time.Since(began))
+
+	// The message search above the contact list finds an earlier message.
+	xdo(t, "windowfocus", "--sync", wid)
+	x, y = wordAt(t, snap(t, wid), "messages") // the entry's placeholder
+	xdo(t, "mousemove", "--window", wid, x, y, "click", "1")
+	time.Sleep(300 * time.Millisecond)
+	xdo(t, "type", "--delay", "30", "Reply")
+	waitForAll(t, wid, "the message search", "Reply from Bob")
+	t.Logf("%v: the search finds Bob's reply", time.Since(began))
+
+	if err := second.quit(); err != nil {
+		t.Errorf("palaver did not quit cleanly after the restart: %v", err)
+	}
+	checkLogs(t, logs)
+}
+
+// openChat waits until the chat with name is open: the main window (wid)
+// lists name and a double-click opens the chat, unless a message opened
+// it first (an offline message does so at sign-in). That window covers the
+// main window's top left, which then reads as black.
+func openChat(t *testing.T, wid, name string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !visible(name) {
+		shot := snap(t, wid)
+		text := ocr(t, shot)
+		if strings.Contains(text, name) && !visible(name) {
+			x, y := wordAt(t, shot, name)
+			xdo(t, "mousemove", "--window", wid, x, y, "click", "--repeat", "2", "--delay", "80", "1")
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the main window never listed %s and no chat with %s opened; OCR read:\n%s\n(screenshot: %s)", name, name, text, keep(t, shot))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// checkTyping makes Bob type until the chat window says "Bob is typing"
+// above the entry and Bob's row in the main window's contact list (window
+// list) says "typing" in place of his status.
+func checkTyping(t *testing.T, bob *app.Client, alice, list, chat string) {
+	t.Helper()
+	// Bob keeps typing: he would pause 5 s after his last key, and one
+	// round of reading both windows can take about as long under -race.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			bob.ChatActivity(alice, chatstate.Typed)
+			select {
+			case <-tick.C:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	time.Sleep(time.Second) // the first notification on its way
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		chatShot, listShot := snap(t, chat), snap(t, list)
+		inChat := ocrStretched(t, chatShot)
+		inList := ocr(t, listShot)
+		if !strings.Contains(inList, "typing") {
+			inList += "\n" + ocrStretched(t, listShot)
+		}
+		if strings.Contains(inChat, "Bob is typing") && strings.Contains(inList, "typing") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Bob typed but the windows never said so; OCR read in the chat:\n%s\nand in the contact list:\n%s", inChat, inList)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// waitForAll screenshots a window until OCR (dim text included) reads all
+// of texts in it; what names the window in a failure.
+func waitForAll(t *testing.T, wid, what string, texts ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		shot := snap(t, wid)
+		got := ocr(t, shot)
+		var missing []string
+		for pass := 0; pass < 2; pass++ {
+			if pass == 1 {
+				got += "\n" + ocrStretched(t, shot)
+			}
+			flat := strings.Join(strings.Fields(got), " ")
+			missing = missing[:0]
+			for _, s := range texts {
+				if !strings.Contains(flat, s) {
+					missing = append(missing, s)
+				}
+			}
+			if len(missing) == 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never showed %q; OCR read:\n%s\n(screenshot: %s)", what, missing, got, keep(t, shot))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// visible reports whether a window named name is visible now.
+func visible(name string) bool {
+	out, err := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^"+name+"$").Output()
+	return err == nil && len(strings.Fields(string(out))) > 0
 }
 
 // checkLogs fails the test if the app touched widgets off Fyne's goroutine
@@ -164,28 +328,54 @@ func buildApp(t testing.TB) string {
 // its output, which is logged if the test failed.
 func startApp(t *testing.T, bin, dir string, env ...string) *lockedBuffer {
 	t.Helper()
-	logs := &lockedBuffer{}
-	cmd := exec.Command(bin, "--config-dir", dir)
-	cmd.Env = append(append(os.Environ(), "LANG=C.UTF-8"), env...)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
+	return launch(t, bin, dir, env...).logs
+}
+
+// process is a running palaver binary.
+type process struct {
+	cmd  *exec.Cmd
+	logs *lockedBuffer
+	done chan struct{}
+	err  error // the exit status, once done is closed
+	once sync.Once
+}
+
+// launch runs bin with the profile dir and extra environment; it is
+// interrupted when the test ends unless quit stopped it before.
+func launch(t *testing.T, bin, dir string, env ...string) *process {
+	t.Helper()
+	p := &process{logs: &lockedBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, "--config-dir", dir)
+	p.cmd.Env = append(append(os.Environ(), "LANG=C.UTF-8"), env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		_ = p.quit()
 		if t.Failed() {
-			t.Logf("palaver output:\n%s", logs.String())
+			t.Logf("palaver output:\n%s", p.logs.String())
 		}
 	})
-	return logs
+	return p
+}
+
+// quit interrupts the app as a desktop session ending would, waits for it
+// to sign out and exit, and returns its exit status (an error after a
+// panic, or when it had to be killed).
+func (p *process) quit() error {
+	p.once.Do(func() {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+			p.err = fmt.Errorf("still running 15 s after SIGINT (killed): %v", p.err)
+		}
+	})
+	return p.err
 }
 
 // lockedBuffer collects a process's output while the test reads it.
@@ -216,8 +406,9 @@ func need(t *testing.T, why string) {
 }
 
 // befriend makes alice and bob mutual contacts (Bob in Alice's group
-// Friends) and returns Bob's running core.
-func befriend(t *testing.T, srv *prosodytest.Server, alice account.Account) (*app.Client, <-chan string) {
+// Friends) and returns Bob's running core, the bodies of the messages Bob
+// receives and the ids of Bob's messages that reached the server.
+func befriend(t *testing.T, srv *prosodytest.Server, alice account.Account) (*app.Client, <-chan string, <-chan string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	aliceCore := app.New(alice, func(context.Context) (string, error) { return "alice-pw", nil })
@@ -231,6 +422,7 @@ func befriend(t *testing.T, srv *prosodytest.Server, alice account.Account) (*ap
 
 	both := make(chan struct{})
 	got := make(chan string, 16)
+	sent := make(chan string, 16)
 	go func() {
 		for batch := range bobCore.Events() {
 			for _, e := range batch {
@@ -239,6 +431,13 @@ func befriend(t *testing.T, srv *prosodytest.Server, alice account.Account) (*ap
 					bobCore.Approve(e.From)
 				case app.MessageReceived:
 					got <- e.Msg.Body
+				case app.MessageStateChanged:
+					if e.State == history.Sent {
+						select {
+						case sent <- e.ID:
+						default: // nobody waits for it
+						}
+					}
 				}
 			}
 		}
@@ -271,7 +470,7 @@ func befriend(t *testing.T, srv *prosodytest.Server, alice account.Account) (*ap
 	// Alice's own core signs out; the binary takes over.
 	aliceCore.Disconnect()
 	time.Sleep(200 * time.Millisecond)
-	return bobCore, got
+	return bobCore, got, sent
 }
 
 // xdo runs xdotool.
@@ -370,6 +569,24 @@ func ocr(t *testing.T, png string) string {
 		t.Fatalf("tesseract: %v", err)
 	}
 	return string(out)
+}
+
+// ocrStretched reads a screenshot with the contrast stretched, so that
+// dim text reads too: times, the day separator, the typing line and the
+// "delivered late" note are dark grey on the dark theme's background,
+// which ocr's reading misses.
+func ocrStretched(t *testing.T, png string) string {
+	t.Helper()
+	dim := strings.TrimSuffix(png, ".png") + "-dim.png"
+	out, err := exec.Command("convert", png, "-resize", fmt.Sprint(scale*100)+"%", "-colorspace", "Gray", "-level", "8%,25%", "-negate", dim).CombinedOutput()
+	if err != nil {
+		t.Fatalf("convert: %v\n%s", err, out)
+	}
+	text, err := exec.Command("tesseract", dim, "-").Output()
+	if err != nil {
+		t.Fatalf("tesseract: %v", err)
+	}
+	return string(text)
 }
 
 // keep copies a screenshot somewhere that outlives the test.
