@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -50,6 +51,8 @@ type Options struct {
 // UI is Palaver's user interface: the main window and everything opened
 // from it. All its methods must be called on the UI goroutine.
 type UI struct {
+	// stopped is set when the app has stopped running (see New).
+	stopped atomic.Bool
 	app     fyne.App
 	win     fyne.Window
 	dir     string
@@ -139,6 +142,21 @@ func New(o Options) *UI {
 	}
 	if u.openURL == nil {
 		u.openURL = o.App.OpenURL
+	}
+	// Once the app has stopped, nothing may touch a widget: the cores
+	// still say goodbye (offline, last events) while main waits for them,
+	// and Fyne's loop that ran those updates is gone.
+	o.App.Lifecycle().SetOnStopped(func() { u.stopped.Store(true) })
+	do := u.do
+	u.do = func(f func()) {
+		if u.stopped.Load() {
+			return
+		}
+		do(func() {
+			if !u.stopped.Load() {
+				f()
+			}
+		})
 	}
 	u.after = func(d time.Duration, f func()) {
 		time.AfterFunc(d, func() { u.do(f) })
@@ -275,6 +293,7 @@ func (u *UI) build() {
 	u.requestsBox.Hide()
 
 	u.contacts = newContactList()
+	u.contacts.do = func(f func()) { u.do(f) }
 	u.contacts.onSelect = func(Row, bool) { u.refreshActions() }
 	u.contacts.onOpen = func(jid string) {
 		if u.sess != nil {
