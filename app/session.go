@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -545,25 +546,41 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 		features []xmpp.StreamFeature
 		state    xmpp.SessionState
 	)
+	raw := conn
 	if _, ok := conn.(*tls.Conn); ok {
 		// TLS from the first byte, verified above; mellium recognises only
 		// a bare *tls.Conn as secure, and the guard hides it.
 		state = xmpp.Secure
 	} else {
-		features = append(features, xmllimit.StartTLS(tlsCfg, streamLimits))
+		starttls := xmllimit.StartTLS(tlsCfg, streamLimits)
+		negotiate := starttls.Negotiate
+		starttls.Negotiate = func(ctx context.Context, s *xmpp.Session, data any) (xmpp.SessionState, io.ReadWriter, error) {
+			mask, rw, err := negotiate(ctx, s, data)
+			if c, ok := rw.(net.Conn); ok {
+				rw = noDeadlines{c}
+			}
+			return mask, rw, err
+		}
+		features = append(features, starttls)
 	}
 	if progress != nil {
 		conn = &liveConn{Conn: conn, last: progress}
 	}
-	conn = xmllimit.Wrap(conn, streamLimits)
+	conn = noDeadlines{xmllimit.Wrap(conn, streamLimits)}
 	features = append(features, saslauth.Feature(creds, mechs...), xmpp.BindResource())
+	// With deadlines ignored, a negotiation that must stop is stopped by
+	// closing the connection.
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	// xmpp.NewClientSession, with the state given.
 	sess, err := xmpp.NewSession(ctx, addr.Domain(), addr, conn, state, xmpp.NewNegotiator(
 		func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
 			return xmpp.StreamConfig{Features: features}
 		}))
-	if err != nil {
-		conn.Close()
+	if !stop() || err != nil {
+		raw.Close()
+		if err == nil {
+			err = context.Cause(ctx)
+		}
 		return nil, verifier, err
 	}
 	return sess, verifier, nil
@@ -743,6 +760,30 @@ func (r *runner) watchLiveness(ctx context.Context, sess *xmpp.Session, dead cha
 		_ = sess.Conn().Close()
 		return
 	}
+}
+
+// noDeadlines hides a connection's deadlines from mellium. mellium turns
+// every context it is given into deadlines on the connection, from a
+// goroutine that, when the call has returned and the context ends at
+// about the same time, may still set a deadline in the past: the next
+// write, from anywhere, then fails half-way, and a TLS stream cut in a
+// record is garbage for the server from there on (Prosody: "decryption
+// failed or bad record mac"). Writes are bounded by the liveness check
+// instead (it closes a connection that stopped answering), and a
+// negotiation by closing the connection when its context ends.
+type noDeadlines struct{ net.Conn }
+
+func (noDeadlines) SetDeadline(time.Time) error      { return nil }
+func (noDeadlines) SetReadDeadline(time.Time) error  { return nil }
+func (noDeadlines) SetWriteDeadline(time.Time) error { return nil }
+
+// ConnectionState returns the TLS state of the connection, if it has one
+// (mellium takes channel binding data from it).
+func (c noDeadlines) ConnectionState() tls.ConnectionState {
+	if tc, ok := c.Conn.(interface{ ConnectionState() tls.ConnectionState }); ok {
+		return tc.ConnectionState()
+	}
+	return tls.ConnectionState{}
 }
 
 // liveConn records when data last arrived. It passes the TLS state of a

@@ -72,8 +72,12 @@ func scripted(t *testing.T, answer func(request) string) (*xmpp.Session, <-chan 
 		out.XMLNS = stanza.NSClient
 		return xmpp.Ready, nil, nil, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	// The negotiation's context stays alive with the session: mellium
+	// watches it, and when it ends it sets the connection's deadlines to
+	// the past (to stop a negotiation) — racing the next request if that
+	// happened right after NewSession returned.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
 	s, err := xmpp.NewSession(ctx, jid.MustParse("localhost"), jid.MustParse("alice@localhost/r"), client, 0, negotiate)
 	if err != nil {
 		t.Fatal(err)
