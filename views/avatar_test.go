@@ -168,11 +168,15 @@ func TestAvatarImagesCache(t *testing.T) {
 	do := make(chan func(), 8)
 	queue := func(f func()) { do <- f }
 	ready := 0
+	// Hold the only loading slot, so that the load cannot finish between
+	// the three asks.
+	c.slots <- struct{}{}
 	for range 3 {
 		if img, loading, _ := c.get("x", avatarSource{data: data}, queue, func() { ready++ }); img != nil || !loading {
 			t.Fatal("a picture not loaded yet is returned")
 		}
 	}
+	<-c.slots
 	for range 3 {
 		(<-do)()
 	}
