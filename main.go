@@ -91,7 +91,7 @@ func main() {
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-signals
-		fyne.Do(a.Quit)
+		fyne.Do(ui.Quit)
 	}()
 	a.Run()
 

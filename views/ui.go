@@ -164,6 +164,7 @@ func New(o Options) *UI {
 	u.pw = newPasswords(o.Secrets)
 	u.win = o.App.NewWindow("Palaver")
 	u.win.SetMaster()
+	u.win.SetCloseIntercept(u.Quit)
 	u.build()
 	u.win.Resize(fyne.NewSize(420, 640))
 	o.App.Lifecycle().SetOnExitedForeground(func() {
@@ -172,6 +173,23 @@ func New(o Options) *UI {
 		}
 	})
 	return u
+}
+
+// Quit stops the views and quits the app. From here on nothing touches a
+// widget: the cores still report their goodbyes while main waits for them,
+// and Fyne, once its loop is gone, would run those updates on the wrong
+// goroutine. Every way to quit goes through here: the Quit menu item,
+// closing the main window, and main on SIGINT or SIGTERM.
+func (u *UI) Quit() {
+	u.stopped.Store(true)
+	u.app.Quit()
+}
+
+// quitItem is the menu item that quits (Fyne adds its own otherwise).
+func quitItem(quit func()) *fyne.MenuItem {
+	item := fyne.NewMenuItem("Quit", quit)
+	item.IsQuit = true
+	return item
 }
 
 // Show shows the main window and signs in to the configured account, or
@@ -346,6 +364,7 @@ func (u *UI) build() {
 			fyne.NewMenuItem("Sign out", u.signOut),
 			fyne.NewMenuItemSeparator(),
 			fyne.NewMenuItem("Remove account…", u.removeAccount),
+			quitItem(u.Quit),
 		),
 		fyne.NewMenu("Contacts",
 			fyne.NewMenuItem("Add contact…", u.addContact),
