@@ -779,8 +779,11 @@ func (noDeadlines) SetWriteDeadline(time.Time) error { return nil }
 
 // ConnectionState returns the TLS state of the connection, if it has one
 // (mellium takes channel binding data from it).
-func (c noDeadlines) ConnectionState() tls.ConnectionState {
-	if tc, ok := c.Conn.(interface{ ConnectionState() tls.ConnectionState }); ok {
+func (c noDeadlines) ConnectionState() tls.ConnectionState { return connState(c.Conn) }
+
+// connState returns c's TLS state, the zero state if it has none.
+func connState(c net.Conn) tls.ConnectionState {
+	if tc, ok := c.(interface{ ConnectionState() tls.ConnectionState }); ok {
 		return tc.ConnectionState()
 	}
 	return tls.ConnectionState{}
@@ -802,12 +805,7 @@ func (c *liveConn) Read(p []byte) (int, error) {
 }
 
 // ConnectionState returns the TLS state of the connection, if it has one.
-func (c *liveConn) ConnectionState() tls.ConnectionState {
-	if tc, ok := c.Conn.(interface{ ConnectionState() tls.ConnectionState }); ok {
-		return tc.ConnectionState()
-	}
-	return tls.ConnectionState{}
-}
+func (c *liveConn) ConnectionState() tls.ConnectionState { return connState(c.Conn) }
 
 // sleepDetector notices that the system slept: the monotonic clock stops
 // while it sleeps (on Linux, and on macOS and Windows as Go reads it), the
