@@ -149,6 +149,9 @@ func (m *messageSearch) found(g int, q string, hits []history.Hit, err error) {
 	default:
 		m.status.Hide()
 	}
+	// The border layout only gives the list the status line's room back
+	// when it lays out again.
+	m.results.Refresh()
 }
 
 func (m *messageSearch) showStatus(text string) {

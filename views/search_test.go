@@ -158,3 +158,27 @@ func TestOpeningAResultShowsTheMessage(t *testing.T) {
 		t.Fatal("the view stayed at the newest message")
 	}
 }
+
+// After "No message matches", results start right under the search box:
+// the status line's room goes back to the list.
+func TestSearchResultsTakeBackTheStatusLine(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	s := h.ui.search
+	s.entry.SetText("zzq")
+	h.runLater()
+	h.drain()
+	if !s.status.Visible() {
+		t.Fatal("no status for a search without results")
+	}
+	h.core.hits = []history.Hit{{Message: history.Message{ID: 1, Peer: "alice@example.org", Time: now, Body: "the end"}, Snippet: "\x02the\x03 end"}}
+	s.entry.SetText("the")
+	h.runLater()
+	h.drain()
+	if s.status.Visible() {
+		t.Fatal("the status stays over the results")
+	}
+	if y := s.list.Position().Y; y != 0 {
+		t.Errorf("the results start %v below the top of their area, want 0", y)
+	}
+}
