@@ -1,11 +1,7 @@
 package im_test
 
 import (
-	"bytes"
 	"encoding/xml"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,41 +12,15 @@ import (
 
 	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/app/internal/xmltest"
 )
 
 const hash = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
 
-var update = flag.Bool("update", false, "rewrite golden files")
+// encode returns the XML text of r.
+func encode(t testing.TB, r xml.TokenReader) string { t.Helper(); return xmltest.Encode(t, r) }
 
-func encode(t *testing.T, r xml.TokenReader) string {
-	t.Helper()
-	var buf bytes.Buffer
-	e := xml.NewEncoder(&buf)
-	if _, err := xmlstream.Copy(e, r); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden.xml")
-	if *update {
-		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("missing golden file (run with -update): %v", err)
-	}
-	if strings.TrimSpace(string(want)) != got {
-		t.Errorf("%s:\n got: %s\nwant: %s", name, got, want)
-	}
-}
+func golden(t *testing.T, name, got string) { t.Helper(); xmltest.Golden(t, name, got) }
 
 func TestEncodePresence(t *testing.T) {
 	for _, tc := range []struct {

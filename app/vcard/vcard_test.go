@@ -4,19 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/xml"
-	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"mellium.im/xmlstream"
 
+	"github.com/palaver-im/palaver/app/internal/xmltest"
 	"github.com/palaver-im/palaver/app/vcard"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // tinyPNG is a 1×1 PNG image.
 var tinyPNG = mustBase64("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
@@ -61,35 +57,9 @@ func fullCard() vcard.VCard {
 func minimalCard() vcard.VCard { return vcard.VCard{FullName: "Bob"} }
 
 // encode returns the XML text of r.
-func encode(t testing.TB, r xml.TokenReader) string {
-	t.Helper()
-	var buf bytes.Buffer
-	e := xml.NewEncoder(&buf)
-	if _, err := xmlstream.Copy(e, r); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.String()
-}
+func encode(t testing.TB, r xml.TokenReader) string { t.Helper(); return xmltest.Encode(t, r) }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden.xml")
-	if *update {
-		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("missing golden file (run with -update): %v", err)
-	}
-	if strings.TrimSpace(string(want)) != got {
-		t.Errorf("%s:\n got: %s\nwant: %s", name, got, want)
-	}
-}
+func golden(t *testing.T, name, got string) { t.Helper(); xmltest.Golden(t, name, got) }
 
 // split reads the first start element of s and returns it with a reader of
 // the rest of that element, as mellium's Serve hands a payload to a handler
