@@ -82,7 +82,7 @@ func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 		case im.CarbonReceived:
 			h.incoming(f.Msg, false)
 		case im.CarbonSent:
-			h.sentElsewhere(f.Msg, time.Time{})
+			h.sentElsewhere(f.Msg, time.Time{}, "", false)
 		case im.ArchiveResult:
 			h.archiveResult(f)
 		}
@@ -146,19 +146,19 @@ func (h *handler) mayAcknowledge(peer string) bool {
 }
 
 // sentElsewhere archives and shows a message the user sent from another
-// client (a carbon, or an archive result); at is when the server had it,
-// if known.
-func (h *handler) sentElsewhere(m im.Message, at time.Time) {
+// client (a carbon, or an archive result when fromArchive is set); at is
+// when the server had it and stanzaID the id it gave it, if known.
+func (h *handler) sentElsewhere(m im.Message, at time.Time, stanzaID string, fromArchive bool) {
 	if m.Body == "" || m.To.String() == "" || m.Type == stanza.GroupChatMessage {
 		return
 	}
-	peer := m.To.Bare().String()
-	when := time.Now()
-	if !at.IsZero() && !at.After(when) {
-		when = at
+	if stanzaID == "" {
+		stanzaID = m.StanzaIDBy(h.own)
 	}
-	a := &history.Message{Peer: peer, Dir: history.Out, MsgID: m.ID, StanzaID: m.StanzaIDBy(h.own), Time: when, Body: m.Body, State: history.Sent}
-	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: when, Outgoing: true}})
+	peer := m.To.Bare().String()
+	when := notLater(at, time.Now())
+	a := &history.Message{Peer: peer, Dir: history.Out, MsgID: m.ID, StanzaID: stanzaID, Time: when, Body: m.Body, State: history.Sent}
+	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: when, Outgoing: true, FromArchive: fromArchive}})
 }
 
 // archiveResult merges a message from the server's archive (XEP-0313)
@@ -175,22 +175,15 @@ func (h *handler) archiveResult(f *im.Forwarded) {
 	if !m.Delay.IsZero() {
 		at = m.Delay
 	}
-	now := time.Now()
-	if at.IsZero() || at.After(now) {
-		at = now
-	}
 	if m.From.Bare().String() == h.own {
-		if m.To.String() == "" {
-			return
-		}
-		peer := m.To.Bare().String()
-		a := &history.Message{Peer: peer, Dir: history.Out, MsgID: m.ID, StanzaID: f.ResultID, Time: at, Body: m.Body, State: history.Sent}
-		h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: at, Outgoing: true, FromArchive: true}})
+		h.sentElsewhere(m, at, f.ResultID, true)
 		return
 	}
 	if m.From.String() == "" {
 		return
 	}
+	now := time.Now()
+	at = notLater(at, now)
 	peer := m.From.Bare().String()
 	a := archived(m, peer, now)
 	a.Time, a.StanzaID, a.Delayed = at, f.ResultID, true
@@ -199,11 +192,14 @@ func (h *handler) archiveResult(f *im.Forwarded) {
 
 // sentAt returns when m was sent: its delay stamp, unless there is none or
 // it lies in the future (a wrong clock), else now.
-func sentAt(m im.Message, now time.Time) time.Time {
-	if m.Delay.IsZero() || m.Delay.After(now) {
+func sentAt(m im.Message, now time.Time) time.Time { return notLater(m.Delay, now) }
+
+// notLater returns t, or now when t is unknown or in the future.
+func notLater(t, now time.Time) time.Time {
+	if t.IsZero() || t.After(now) {
 		return now
 	}
-	return m.Delay
+	return t
 }
 
 // archived returns the archive entry for an incoming message.

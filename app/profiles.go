@@ -276,13 +276,14 @@ func (r *runner) fetchProfile(ctx context.Context, sess *xmpp.Session, j profile
 	r.vcardFetches.Add(1)
 	card, err := vcard.Get(ctx, sess, to)
 	cancel()
-	if err != nil && !hasCard(card) {
+	// A card whose photo was refused (too large, broken) comes with an
+	// error, and still counts.
+	if err != nil && card.IsEmpty() {
 		if j.user {
 			r.emit(r.cachedProfile(j.jid, explainStanzaError(err)))
 		}
 		return
 	}
-	// A card whose photo was refused (too large, broken) still counts.
 	now := time.Now()
 	hash, changed := r.setPicture(j.jid, card.Photo)
 	card.Photo.Data = nil
@@ -300,9 +301,6 @@ func (r *runner) fetchProfile(ctx context.Context, sess *xmpp.Session, j profile
 		r.cmds.Push(cmdOwnPhoto{hash: hash})
 	}
 }
-
-// hasCard reports whether a Get that failed still returned a card.
-func hasCard(v vcard.VCard) bool { return !v.IsEmpty() }
 
 // publishProfile sets the account's own vCard.
 func (r *runner) publishProfile(ctx context.Context, sess *xmpp.Session, card vcard.VCard) {

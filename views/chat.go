@@ -304,11 +304,10 @@ func (c *chatWindow) estimate(m *chatMsg, w float32) float32 {
 	}
 	size := theme.TextSize()
 	perLine := max(1, int(w/(size*0.55)))
-	lines := 1
-	for _, line := range strings.Split(m.preview, "\n") {
-		lines += len(line) / perLine
+	lines := 0
+	for line := range strings.SplitSeq(m.preview, "\n") {
+		lines += 1 + len(line)/perLine
 	}
-	lines += strings.Count(m.preview, "\n")
 	h := c.lineH + float32(lines-1)*size*1.3
 	if m.dayStart {
 		h += size * 2.5
@@ -348,23 +347,21 @@ func (c *chatWindow) syncHeights() {
 	}
 	var changes []change
 	var prev *chatMsg
+	pending := 0
 	for _, m := range c.conv.msgs {
 		if start := prev == nil || !sameDay(prev.at, m.at, clock.loc); start != m.dayStart {
 			m.dayStart, m.measuredAt = start, 0
 		}
 		prev = m
+		if m.measuredAt != w {
+			pending++
+		}
 	}
 	// Laying a row out shapes its text (a millisecond or two each): a
 	// flood of messages is measured newest first, measureBudget rows per
 	// frame, and the rest get an estimate until a later frame measures
 	// them, so that no frame stalls the UI.
 	budget := measureBudget
-	pending := 0
-	for _, m := range c.conv.msgs {
-		if m.measuredAt != w {
-			pending++
-		}
-	}
 	if pending <= floodRows {
 		budget = pending // a page of history, a few messages: all now
 	}
