@@ -380,19 +380,57 @@ func (t recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// recording returns a copy of c that records its last response in info,
-// and a context carrying it for golang.org/x/oauth2.
+// recording returns a copy of c that records its last response in info
+// and follows no redirect (see noRedirects), and a context carrying it
+// for golang.org/x/oauth2.
 // The client must be used for one request at a time.
 func recording(ctx context.Context, c *http.Client) (context.Context, *responseInfo) {
-	c = clientOrDefault(c)
+	cc := noRedirects(c)
 	info := new(responseInfo)
-	base := c.Transport
+	base := cc.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	cc := *c
 	cc.Transport = recordingTransport{base: base, info: info}
-	return context.WithValue(ctx, oauth2.HTTPClient, &cc), info
+	return context.WithValue(ctx, oauth2.HTTPClient, cc), info
+}
+
+// ErrRedirected is wrapped by the error of a token, refresh or
+// revocation request that the server answered with a redirect.
+var ErrRedirected = errors.New("the authorization server answered with a redirect, which Palaver does not follow for a request that carries a code, a token or the client secret")
+
+// redirectError is what refuseRedirects returns: where the server
+// wanted the request to go.
+type redirectError struct {
+	from, to *url.URL
+}
+
+// Error names both ends of the redirect, for the user.
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("%s redirected the request to %s; Palaver does not send codes, tokens or the client secret on to another address: check the endpoint URL in the account settings", e.from.Host, clean(e.to.Redacted(), 200))
+}
+
+// Unwrap makes the error match ErrRedirected.
+func (e *redirectError) Unwrap() error { return ErrRedirected }
+
+// refuseRedirects is the CheckRedirect of every request that carries a
+// code, a refresh token or the client secret. A 307 or 308 repeats the
+// method and the body (RFC 9110 §15.4.8, §15.4.9), so following one
+// would post them to whatever address the answer names, even over plain
+// http; RFC 9700 §4.12 warns of the same with user agents. The token and
+// revocation endpoints of RFC 6749 §3.2 and RFC 7009 §2 answer directly.
+func refuseRedirects(req *http.Request, via []*http.Request) error {
+	return &redirectError{from: via[len(via)-1].URL, to: req.URL}
+}
+
+// noRedirects returns a copy of c (nil: the default client) that follows
+// no redirect; c itself is left as it is.
+// Callers pass in clients of their own (proxies, test transports), so
+// the copy, not a fixed client, keeps their settings.
+func noRedirects(c *http.Client) *http.Client {
+	cc := *clientOrDefault(c)
+	cc.CheckRedirect = refuseRedirects
+	return &cc
 }
 
 // tokenEndpointError explains err, returned by golang.org/x/oauth2 for a
@@ -407,6 +445,10 @@ func tokenEndpointError(op, tokenURL string, err error, info *responseInfo) erro
 	}
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s: %w", op, err)
+	}
+	var rd *redirectError
+	if errors.As(err, &rd) {
+		return wrap("%v", rd)
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {

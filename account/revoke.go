@@ -29,7 +29,8 @@ const (
 // HintRefreshToken, HintAccessToken or "". The client identifies itself
 // as it does at the token endpoint. It takes at most RevokeTimeout.
 // A provider without a revocation endpoint makes it do nothing.
-// client nil means a default client.
+// client nil means a default client; redirects are never followed, not
+// even when client would (the error then wraps ErrRedirected).
 func Revoke(ctx context.Context, c OAuthConfig, token, hint string, client *http.Client) error {
 	if c.RevocationURL == "" || token == "" {
 		return nil
@@ -60,10 +61,15 @@ func Revoke(ctx context.Context, c OAuthConfig, token, hint string, client *http
 		req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
 	}
 	host := req.URL.Host
-	resp, err := clientOrDefault(client).Do(req)
+	// The request carries the token and the client secret: no redirect.
+	resp, err := noRedirects(client).Do(req)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return fmt.Errorf("revoking the token: %w", err)
+		}
+		var rd *redirectError
+		if errors.As(err, &rd) {
+			return &explained{msg: "revoking the token: " + rd.Error(), err: err}
 		}
 		return &explained{msg: fmt.Sprintf("revoking the token: cannot reach %s: %v", host, err), err: err}
 	}

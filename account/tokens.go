@@ -50,6 +50,7 @@ type TokenSourceConfig struct {
 	// sign-in with the refresh token in Store.
 	Token *oauth2.Token
 	// HTTPClient talks to the token endpoint; nil means a default client.
+	// Redirects are never followed, whatever its CheckRedirect says.
 	HTTPClient *http.Client
 	// OnStoreError, when set, is called when Store fails to keep a new
 	// refresh token: once, and again only after storing worked in
