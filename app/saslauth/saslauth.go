@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"mellium.im/sasl"
@@ -106,10 +107,29 @@ func Wrap(mechs ...sasl.Mechanism) []Mechanism {
 
 // Feature returns a client SASL stream feature that uses the first of
 // mechs (in that order) which the server offers.
+// It is Features without XEP-0440: prefer Features.
 //
 // When the server fails the exchange, the error is a *Failure.
 // When it offers none of mechs, the error is a *NoMechanismError.
+// When it fails to prove what the mechanism requires of it (SCRAM's server
+// signature, a sane iteration count, XEP-0474's downgrade protection), the
+// error is a *VerifyError.
 func Feature(creds Credentials, mechs ...Mechanism) xmpp.StreamFeature {
+	return saslFeature(creds, &offer{}, mechs)
+}
+
+// Features returns the stream features for signing in: XEP-0440's list of
+// channel binding types, which the server sends next to its mechanisms,
+// and the SASL feature of Feature, which uses that list.
+// A SCRAM-*-PLUS mechanism in mechs is used only when the connection is TLS
+// and the server supports the channel binding type it needs; otherwise the
+// next of mechs is.
+func Features(creds Credentials, mechs ...Mechanism) []xmpp.StreamFeature {
+	o := &offer{}
+	return []xmpp.StreamFeature{channelBindingFeature(o), saslFeature(creds, o, mechs)}
+}
+
+func saslFeature(creds Credentials, o *offer, mechs []Mechanism) xmpp.StreamFeature {
 	return xmpp.StreamFeature{
 		Name:       xml.Name{Space: NS, Local: "mechanisms"},
 		Necessary:  xmpp.Secure,
@@ -126,11 +146,18 @@ func Feature(creds Credentials, mechs ...Mechanism) xmpp.StreamFeature {
 		},
 		Negotiate: func(ctx context.Context, session *xmpp.Session, data interface{}) (xmpp.SessionState, io.ReadWriter, error) {
 			offered, _ := data.([]string)
-			mech, ok := Choose(offered, mechs)
+			o.mechanisms = offered
+			usable := mechs
+			if cs := session.ConnectionState(); !plusUsable(cs, o) {
+				usable = slices.DeleteFunc(slices.Clone(mechs), func(m Mechanism) bool {
+					return strings.HasSuffix(m.Name, "-PLUS")
+				})
+			}
+			mech, ok := Choose(offered, usable)
 			if !ok {
 				return 0, nil, &NoMechanismError{Offered: offered}
 			}
-			if err := negotiate(ctx, session, creds, offered, mech); err != nil {
+			if err := negotiate(ctx, session, creds, o, mech); err != nil {
 				return 0, nil, err
 			}
 			return xmpp.Authn, session.Conn(), nil
@@ -161,7 +188,7 @@ type finalError struct {
 func (e *finalError) Error() string { return e.err.Error() }
 func (e *finalError) Unwrap() error { return e.err }
 
-func negotiate(ctx context.Context, session *xmpp.Session, creds Credentials, offered []string, mech Mechanism) error {
+func negotiate(ctx context.Context, session *xmpp.Session, creds Credentials, o *offer, mech Mechanism) error {
 	for _, a := range mech.Attrs {
 		if a.Name.Space != "" {
 			return fmt.Errorf("saslauth: attribute %s of %s has a namespace; give it as a qualified name", a.Name.Local, mech.Name)
@@ -178,11 +205,16 @@ func negotiate(ctx context.Context, session *xmpp.Session, creds Credentials, of
 			return username, secret, identity
 		}
 	}
-	opts := []sasl.Option{sasl.Credentials(creds), sasl.RemoteMechanisms(offered...)}
+	opts := []sasl.Option{sasl.Credentials(creds), sasl.RemoteMechanisms(o.mechanisms...)}
 	if cs := session.ConnectionState(); cs.Version != 0 {
 		opts = append(opts, sasl.TLSState(cs))
 	}
-	client := sasl.NewClient(mech.Mechanism, opts...)
+	m := mech.Mechanism
+	scram := strings.HasPrefix(m.Name, "SCRAM-")
+	if scram {
+		m = guardSCRAM(m, o)
+	}
+	client := sasl.NewClient(m, opts...)
 	more, resp, err := client.Step(nil)
 	if err != nil {
 		return err
@@ -223,10 +255,21 @@ func negotiate(ctx context.Context, session *xmpp.Session, creds Credentials, of
 		case "success":
 			// The success payload (additional data) must be checked by the
 			// mechanism when it still expects a step, e.g. SCRAM's server
-			// signature.
+			// signature (RFC 6120 §6.4.6, RFC 5802 §5).
 			if more {
-				if more, _, err = client.Step(payload); err != nil {
-					return fmt.Errorf("the server's proof of identity did not verify: %w", err)
+				more, _, err = client.Step(payload)
+				var ve *VerifyError
+				switch {
+				case errors.As(err, &ve):
+					return err
+				case err != nil:
+					return &VerifyError{Reason: BadServerProof, Err: err}
+				case more:
+					// The exchange is not over, yet the server says it is:
+					// a SCRAM server that answers <auth/> with <success/>
+					// carrying its first message never proved that it knows
+					// the password.
+					return &VerifyError{Reason: NoServerProof}
 				}
 			}
 			return nil
@@ -240,10 +283,20 @@ func negotiate(ctx context.Context, session *xmpp.Session, creds Credentials, of
 				continue
 			}
 			more, resp, err = client.Step(payload)
-			var fe *finalError
-			if errors.As(err, &fe) {
+			var (
+				fe *finalError
+				ve *VerifyError
+			)
+			switch {
+			case errors.As(err, &fe):
 				final, more, resp = fe.err, false, fe.resp
-			} else if err != nil {
+			case errors.As(err, &ve):
+				return err
+			case err != nil && scram:
+				// mellium's SCRAM client checks the server's final message
+				// (v=) in this step when it comes as a challenge.
+				return &VerifyError{Reason: BadServerProof, Err: err}
+			case err != nil:
 				return err
 			}
 			if err := send(w, xml.StartElement{Name: xml.Name{Space: NS, Local: "response"}}, encode(resp)); err != nil {
