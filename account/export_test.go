@@ -14,3 +14,11 @@ func SetListen(f *Flow, listen func(network, address string) (net.Listener, erro
 func SetClock(s *TokenSource, now func() time.Time) {
 	s.now = now
 }
+
+// SetKeychainTimeout makes s give up on a store call after d instead of
+// KeychainTimeout; call it before using s.
+func SetKeychainTimeout(s *TokenSource, d time.Duration) {
+	if b, ok := s.cfg.Store.(*boundedStore); ok {
+		b.timeout = d
+	}
+}

@@ -83,7 +83,8 @@ type Flow struct {
 	// DefaultFlowTimeout.
 	Timeout time.Duration
 	// HTTPClient talks to the token endpoint; nil means a default client
-	// with a 30 s timeout.
+	// with a 30 s timeout. Redirects are never followed, whatever its
+	// CheckRedirect says: the request carries the code and the verifier.
 	HTTPClient *http.Client
 
 	// listen replaces net.Listen in tests.

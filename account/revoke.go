@@ -97,7 +97,8 @@ func Revoke(ctx context.Context, c OAuthConfig, token, hint string, client *http
 // It deletes the stored refresh token and revokes it at the provider
 // where there is a revocation endpoint. Deleting comes first and is not
 // undone by a failed revocation, which is best effort: the error says
-// what failed. store and client may be nil.
+// what failed. store and client may be nil. Each keychain call is given
+// up after KeychainTimeout.
 func SignOut(ctx context.Context, c OAuthConfig, account string, store RefreshStore, client *http.Client) error {
 	return signOut(ctx, c, account, store, client, "", "")
 }
@@ -108,11 +109,15 @@ func SignOut(ctx context.Context, c OAuthConfig, account string, store RefreshSt
 func signOut(ctx context.Context, c OAuthConfig, account string, store RefreshStore, client *http.Client, refresh, access string) error {
 	var errs []error
 	var stored string
-	if store != nil {
-		var err error
-		stored, err = store.RefreshToken(account)
-		if err != nil && !errors.Is(err, ErrNoSecret) {
-			errs = append(errs, err)
+	if store = bounded(store); store != nil {
+		// Read only what can be revoked: reading a locked keychain may
+		// ask the user to unlock it.
+		if c.CanRevoke() {
+			var err error
+			stored, err = store.RefreshToken(account)
+			if err != nil && !errors.Is(err, ErrNoSecret) {
+				errs = append(errs, err)
+			}
 		}
 		if err := store.DeleteRefreshToken(account); err != nil {
 			errs = append(errs, err)

@@ -45,6 +45,8 @@ type TokenSourceConfig struct {
 	// Account is the bare JID, the key of the refresh token in Store.
 	Account string
 	// Store keeps the refresh token; nil keeps it in memory only.
+	// Each call to it is given up after KeychainTimeout (the error wraps
+	// ErrKeychainTimeout), and calls reach it one at a time.
 	Store RefreshStore
 	// Token is the token Flow.Authorize returned; nil means a silent
 	// sign-in with the refresh token in Store.
@@ -97,6 +99,7 @@ type TokenSource struct {
 // It does no I/O: the first Token call stores the refresh token of
 // c.Token, or reads the stored one when c.Token is nil.
 func NewTokenSource(c TokenSourceConfig) *TokenSource {
+	c.Store = bounded(c.Store)
 	s := &TokenSource{
 		cfg:  c,
 		conf: c.OAuth.OAuth2Config(""),

@@ -101,6 +101,11 @@ func catchUpNotification(names []string, total int, last string) *fyne.Notificat
 		return notification(names[0], total, last)
 	}
 	const shown = 3
+	// The names are the contacts' own, each kept to one line.
+	names = slices.Clone(names)
+	for i, name := range names {
+		names[i] = plainLine(name)
+	}
 	var who string
 	switch {
 	case len(names) <= shown:
@@ -108,5 +113,5 @@ func catchUpNotification(names []string, total int, last string) *fyne.Notificat
 	default:
 		who = fmt.Sprintf("%s and %d others", strings.Join(names[:shown-1], ", "), len(names)-shown+1)
 	}
-	return fyne.NewNotification("Palaver", fmt.Sprintf("%d new messages from %s", total, who))
+	return fyne.NewNotification("Palaver", notificationBody(fmt.Sprintf("%d new messages from %s", total, who)))
 }

@@ -130,7 +130,9 @@ func (t *silentTokens) SignOut(ctx context.Context) error {
 		if t.cfg.Store == nil {
 			return err
 		}
-		return errors.Join(err, t.cfg.Store.DeleteRefreshToken(t.cfg.Account))
+		// No revocation without the endpoints: only the deletion, bounded
+		// by account.KeychainTimeout like every refresh token call.
+		return errors.Join(err, account.SignOut(ctx, account.OAuthConfig{}, t.cfg.Account, t.cfg.Store, nil))
 	}
 	return src.SignOut(ctx)
 }

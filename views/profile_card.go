@@ -50,7 +50,7 @@ const (
 
 func (s *session) newProfileCard(jid string) *profileCard {
 	c := &profileCard{s: s, jid: jid}
-	c.win = s.ui.app.NewWindow(s.roster.DisplayName(jid) + " – Profile")
+	c.win = s.ui.app.NewWindow(plainLine(s.roster.DisplayName(jid)) + " – Profile")
 	c.photo = s.trackedAvatar(jid, 96)
 
 	c.name = selectable("", fyne.TextWrapWord)
@@ -111,7 +111,8 @@ func (c *profileCard) received(e app.ProfileReceived) {
 	c.card, c.loaded = e.Card, true
 	if e.Err != nil {
 		c.status.Importance = widget.DangerImportance
-		c.status.SetText("Could not fetch the profile: " + clipRunes(e.Err.Error(), 300))
+		// The error may carry the server's words (RFC 6120 8.3.3.4 <text/>).
+		c.status.SetText("Could not fetch the profile: " + clipRunes(plainLine(e.Err.Error()), 300))
 		c.status.Show()
 	} else {
 		c.status.Hide()
@@ -119,15 +120,17 @@ func (c *profileCard) received(e app.ProfileReceived) {
 	c.show()
 }
 
-// show fills the card from c.card, the roster and the presence.
+// show fills the card from c.card, the roster and the presence. All of
+// it is the contact's own words: each line is made plain (plainLine), so
+// that no bidi control or line break makes it read as something else.
 func (c *profileCard) show() {
 	card := c.card
-	name := card.DisplayName()
+	name := strings.TrimSpace(plainLine(card.DisplayName()))
 	if name == "" {
-		name = c.s.roster.DisplayName(c.jid)
+		name = plainLine(c.s.roster.DisplayName(c.jid))
 	}
 	c.name.SetText(clipRunes(name, maxFieldRunes))
-	nick := strings.TrimSpace(card.Nickname)
+	nick := strings.TrimSpace(plainLine(card.Nickname))
 	if nick != "" && nick != name {
 		c.nick.SetText("“" + clipRunes(nick, maxFieldRunes) + "”")
 		c.nick.Show()
@@ -160,7 +163,7 @@ func (c *profileCard) updatePresence() {
 	if show != im.Offline && c.s.roster.Typing(c.jid) {
 		text += ", typing…"
 	}
-	if status = strings.TrimSpace(status); status != "" {
+	if status = strings.TrimSpace(plainLine(status)); status != "" {
 		text += " — " + clipRunes(status, maxFieldRunes)
 	}
 	c.presence.SetText(text)
@@ -182,13 +185,16 @@ type field struct{ label, value string }
 
 // cardFields lists the filled fields of card, in the order a card shows
 // them. The name and nickname are shown in the card's header instead.
+// Values are made plain: one line each (plainLine), except the note and
+// the lines of an address (plainText).
 func cardFields(card vcard.VCard) []field {
 	var out []field
-	add := func(label, value string, max int) {
-		if value = strings.TrimSpace(value); value != "" {
+	addText := func(label, value string, max int) {
+		if value = strings.TrimSpace(plainText(value)); value != "" {
 			out = append(out, field{label, clipRunes(value, max)})
 		}
 	}
+	add := func(label, value string, max int) { addText(label, plainLine(value), max) }
 	if n := card.Name; card.FullName != "" && n != (vcard.Name{}) {
 		// FN is the header; a structured name that says more is shown too.
 		full := strings.Join(strings.Fields(strings.Join([]string{n.Prefix, n.Given, n.Middle, n.Family, n.Suffix}, " ")), " ")
@@ -204,7 +210,7 @@ func cardFields(card vcard.VCard) []field {
 		add(withKinds("Phone", p.Kinds), p.Number, maxFieldRunes)
 	}
 	for _, a := range card.Addresses {
-		add(withKinds("Address", a.Kinds), address(a), maxFieldRunes)
+		addText(withKinds("Address", a.Kinds), address(a), maxFieldRunes)
 	}
 	var org []string
 	for _, u := range append([]string{card.Org.Name}, card.Org.Units...) {
@@ -217,7 +223,7 @@ func cardFields(card vcard.VCard) []field {
 	add("Role", card.Role, maxFieldRunes)
 	add("Web page", card.URL, maxFieldRunes)
 	add("Jabber ID", card.JabberID, maxFieldRunes)
-	add("Note", card.Note, maxNoteRunes)
+	addText("Note", card.Note, maxNoteRunes)
 	return out
 }
 
@@ -257,7 +263,7 @@ func address(a vcard.Address) string {
 	add := func(parts ...string) {
 		var ps []string
 		for _, p := range parts {
-			if p = strings.TrimSpace(p); p != "" {
+			if p = strings.TrimSpace(plainLine(p)); p != "" {
 				ps = append(ps, p)
 			}
 		}

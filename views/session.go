@@ -298,18 +298,22 @@ func (s *session) signInRequired(e app.SignInRequired) {
 }
 
 // notification words a desktop notification for n new messages from name.
+// The contact chose the name and wrote the text: both are made safe for
+// the platform's notifications (notifyText), after clipping, so that no
+// escape is cut in half.
 func notification(name string, n int, last string) *fyne.Notification {
+	title := notificationTitle(name)
 	if n > 1 {
-		return fyne.NewNotification(name, fmt.Sprintf("%d new messages", n))
+		return fyne.NewNotification(title, fmt.Sprintf("%d new messages", n))
 	}
-	text, clipped := clipPreview(last)
+	text, clipped := clipPreview(plainText(last))
 	if r := []rune(text); len(r) > 200 {
 		text, clipped = string(r[:200]), true
 	}
 	if clipped {
 		text += "…"
 	}
-	return fyne.NewNotification(name, text)
+	return fyne.NewNotification(title, notificationBody(text))
 }
 
 func (s *session) conversation(peer string) *conversation {

@@ -1,7 +1,9 @@
 package views
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -66,14 +68,30 @@ func (u *UI) trustCert(s *session, cert certs.Info) {
 	s.core.Connect()
 }
 
-// describeCert splits cert.Describe into the text without the fingerprint
-// and the fingerprint on lines of its own, 16 bytes each, which wrapping
-// would otherwise break anywhere.
+// describeCert words cert for the dialog: the text without the
+// fingerprint, and the fingerprint on lines of its own, 16 bytes each,
+// which wrapping would otherwise break anywhere.
+//
+// The names come from the certificate, which whoever answers for the
+// server wrote: each is shown on its one line with its control and bidi
+// characters written out (escapedLine), so that a subject such as
+// "CN=x\nSHA-256: <a fingerprint the user expects>" cannot add a line
+// that looks like the dialog's own.
 func describeCert(cert certs.Info) (text, fingerprint string) {
-	desc := cert.Describe()
-	fp := cert.Fingerprint()
-	if len(fp) != 95 { // 32 pairs and 31 colons
-		return desc, ""
+	names := make([]string, len(cert.DNSNames))
+	for i, n := range cert.DNSNames {
+		names[i] = escapedLine(n)
 	}
-	return strings.Replace(desc, "\nSHA-256: "+fp, "", 1), "SHA-256:\n" + fp[:47] + "\n" + fp[48:]
+	list := strings.Join(names, ", ")
+	if list == "" {
+		list = "(none)"
+	}
+	fp := cert.Fingerprint()
+	text = fmt.Sprintf("Why: %s\nIssued to: %s\nNames: %s\nIssued by: %s\nValid: %s to %s",
+		escapedLine(cert.Reason), escapedLine(cert.Subject), list, escapedLine(cert.Issuer),
+		cert.NotBefore.Format(time.DateOnly), cert.NotAfter.Format(time.DateOnly))
+	if len(fp) != 95 { // 32 pairs and 31 colons
+		return text + "\nSHA-256: " + escapedLine(fp), ""
+	}
+	return text, "SHA-256:\n" + fp[:47] + "\n" + fp[48:]
 }
