@@ -65,6 +65,11 @@ type Client struct {
 	// tests); zero means the defaults.
 	pingIdle, pingTimeout time.Duration
 
+	// book keeps presence across the sessions of a Run; opened holds the
+	// addresses the user opened (see handler.follows).
+	book   presenceBook
+	opened openedSet
+
 	// Set up by Run.
 	arch    *archiver
 	chats   *chatStates
@@ -168,6 +173,7 @@ func (c *Client) SetPresence(show im.Show, status string) {
 // the server has it: while offline it waits for the next connection.
 func (c *Client) SendMessage(to, body string) string {
 	id := NewID()
+	c.opened.add(to)
 	c.cmds.Push(cmdMessage{id: id, to: to, body: body})
 	return id
 }
@@ -203,6 +209,7 @@ func (c *Client) Deny(jid string) { c.cmds.Push(cmdSubscription{jid: jid}) }
 // JID). The answer is a ProfileReceived event: at once from the cache when
 // there is one, unless refresh is set, and from the server otherwise.
 func (c *Client) FetchProfile(jid string, refresh bool) {
+	c.opened.add(jid)
 	c.cmds.Push(cmdFetchProfile{jid: jid, refresh: refresh})
 }
 
@@ -214,6 +221,9 @@ func (c *Client) SetProfile(card vcard.VCard) { c.cmds.Push(cmdSetProfile{card: 
 // peer (a bare JID); the core sends the chat states that follow from it
 // (XEP-0085), only on change and only to contacts that support them.
 func (c *Client) ChatActivity(peer string, a chatstate.Activity) {
+	if a != chatstate.Closed {
+		c.opened.add(peer) // the user has the chat open
+	}
 	c.cmds.Push(cmdActivity{peer: peer, activity: a})
 }
 

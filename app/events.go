@@ -191,6 +191,13 @@ type PresenceChanged struct {
 	Best im.Presence
 	// Resources is how many resources are available.
 	Resources int
+	// Stale is set for presence seen in an earlier session (or run) and
+	// not confirmed since: a server that answers no presence probe (the
+	// Messenger service) never repeats it. Best is then the last presence
+	// seen, Resources 0, and Since when it was last known to hold. A
+	// fresh PresenceChanged replaces it.
+	Stale bool
+	Since time.Time
 }
 
 // MessageReceived is sent for each incoming chat or normal message with a

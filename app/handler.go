@@ -1,12 +1,14 @@
 package app
 
 import (
+	"context"
 	"encoding/xml"
 	"sync"
 	"time"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/mux"
 	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/stanza"
@@ -26,12 +28,6 @@ type handler struct {
 	iqs    *mux.ServeMux
 	// profiles queues the vCard fetches that announced pictures need.
 	profiles *queue.Queue[profileJob]
-
-	mu sync.Mutex
-	// presence caches the last presence of every full JID seen, per bare
-	// JID: some services (the Messenger service) answer no presence probe,
-	// so what was seen is all there is.
-	presence map[string]map[string]im.Presence
 }
 
 func newHandler(c *Client, sess *xmpp.Session, roster *rosterState) *handler {
@@ -39,8 +35,12 @@ func newHandler(c *Client, sess *xmpp.Session, roster *rosterState) *handler {
 		c:        c,
 		own:      sess.LocalAddr().Bare().String(),
 		roster:   roster,
-		presence: map[string]map[string]im.Presence{},
 		profiles: queue.New[profileJob](),
+	}
+	// The first session of a Run shows the presence kept from the last
+	// run, as last seen, until the server says otherwise.
+	for _, ev := range c.book.restore(c) {
+		c.emit(ev)
 	}
 	h.iqs = mux.New(stanza.NSClient,
 		mux.IQFunc(stanza.SetIQ, xml.Name{Space: im.NSRoster, Local: "query"}, h.handleRosterPush),
@@ -230,6 +230,13 @@ func (h *handler) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartE
 	case stanza.SubscribePresence:
 		h.c.emit(SubscriptionRequest{base: h.c.b(), From: bare, Nick: p.Nick, Status: p.Status})
 	case stanza.AvailablePresence, stanza.UnavailablePresence, stanza.ErrorPresence:
+		// Anyone may send us directed presence (RFC 6121 §4.6): following
+		// a stranger's would fetch their vCard on our behalf (telling
+		// them our full JID and that we are online) and keep state for
+		// every address a flood invents.
+		if !h.follows(bare) {
+			return nil
+		}
 		if p.Type == stanza.ErrorPresence {
 			p.Show = im.Offline
 		}
@@ -237,6 +244,18 @@ func (h *handler) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartE
 		h.pictureAnnounced(bare, p)
 	}
 	return nil
+}
+
+// follows reports whether the core keeps the presence and picture of bare:
+// the account itself, a roster contact, or an address the user opened.
+func (h *handler) follows(bare string) bool {
+	if bare == h.own {
+		return true
+	}
+	if _, ok := h.roster.get(bare); ok {
+		return true
+	}
+	return h.c.opened.has(bare)
 }
 
 // pictureAnnounced follows the picture hash in an available presence
@@ -260,52 +279,15 @@ func (h *handler) pictureAnnounced(bare string, p im.Presence) {
 }
 
 func (h *handler) updatePresence(bare string, p im.Presence) {
-	h.mu.Lock()
-	res := h.presence[bare]
-	if res == nil {
-		res = map[string]im.Presence{}
-		h.presence[bare] = res
+	if ev, ok := h.c.book.update(h.c, bare, p); ok {
+		h.c.emit(ev)
 	}
-	resource := p.From.Resourcepart()
-	if p.IsAvailable() {
-		res[resource] = p
-	} else if p.Type == stanza.ErrorPresence || resource == "" {
-		// An error or a bare unavailable means every resource is gone.
-		clear(res)
-	} else {
-		delete(res, resource)
-	}
-	ev := h.summary(bare, res, p)
-	h.mu.Unlock()
-	h.c.emit(ev)
 }
 
-// summary returns the PresenceChanged that describes bare; last is the
-// presence that caused it, used for the status of an offline contact.
-func (h *handler) summary(bare string, res map[string]im.Presence, last im.Presence) PresenceChanged {
-	best, ok := im.Best(res)
-	if !ok {
-		best = im.Presence{Show: im.Offline, Status: last.Status}
-		best.From = last.From.Bare()
-		best.Type = stanza.UnavailablePresence
-	}
-	return PresenceChanged{base: h.c.b(), JID: bare, Best: best, Resources: len(res)}
-}
-
-// allOffline marks every contact offline when the session ends.
+// allOffline ends the session's presence: what was seen stays, marked
+// last seen (see presenceBook.endSession), and is saved for the next run.
 func (h *handler) allOffline() {
-	h.mu.Lock()
-	var evs []PresenceChanged
-	for bare, res := range h.presence {
-		if len(res) == 0 {
-			continue
-		}
-		clear(res)
-		off := im.Presence{Show: im.Offline}
-		evs = append(evs, PresenceChanged{base: h.c.b(), JID: bare, Best: off})
-	}
-	h.mu.Unlock()
-	for _, ev := range evs {
+	for _, ev := range h.c.book.endSession(h.c, time.Now()) {
 		h.c.emit(ev)
 	}
 }
@@ -330,4 +312,243 @@ func (h *handler) handleRosterPush(iq stanza.IQ, t xmlstream.TokenReadEncoder, s
 	}
 	_, err = xmlstream.Copy(t, iq.Result(nil))
 	return err
+}
+
+// Limits on what the core keeps per address (issue 9). Presence and
+// pictures are followed only for the account itself, roster contacts and
+// addresses the user opened (see handler.follows); these caps bound the
+// rest against a server or contacts that send from ever new resources, or
+// a roster larger than any person keeps.
+const (
+	// maxResources bounds the resources kept per address: a further one
+	// is ignored until one of them goes away.
+	maxResources = 32
+	// maxPresenceJIDs bounds the addresses whose presence is kept, live
+	// or last seen: beyond it a new address's presence is ignored.
+	maxPresenceJIDs = 20000
+	// maxOpened bounds the addresses outside the roster that the user
+	// opened (a chat or a profile) and whose presence and picture are
+	// followed; the least recently opened is forgotten first.
+	maxOpened = 100
+)
+
+// presenceBook is the presence the core knows, per bare JID: the available
+// resources of the current session, and the last presence seen before it
+// (stale), which some services never repeat: the Messenger service answers
+// no presence probe (RFC 6121 §4.3), so a contact online before a
+// reconnection is heard of again only when it changes. It lives as long as
+// the Client; the zero value is ready to use.
+// It is safe for concurrent use (the Serve handler writes it, the session
+// goroutine ends it).
+type presenceBook struct {
+	mu       sync.Mutex
+	live     map[string]map[string]im.Presence
+	stale    map[string]lastSeen
+	restored bool
+}
+
+// lastSeen is a presence from an earlier session and when it was last
+// known to hold.
+type lastSeen struct {
+	best  im.Presence
+	since time.Time
+}
+
+// size returns how many addresses the book holds (for tests).
+func (b *presenceBook) size() (live, stale int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.live), len(b.stale)
+}
+
+// update records p, from bare, and returns the event that describes bare
+// now; false when p is ignored (a cap is reached).
+func (b *presenceBook) update(c *Client, bare string, p im.Presence) (PresenceChanged, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.live == nil {
+		b.live = map[string]map[string]im.Presence{}
+	}
+	res := b.live[bare]
+	if res == nil {
+		if len(b.live)+len(b.stale) >= maxPresenceJIDs && !b.hasStale(bare) {
+			return PresenceChanged{}, false
+		}
+		res = map[string]im.Presence{}
+		b.live[bare] = res
+	}
+	// Fresh word from the server replaces what was last seen.
+	delete(b.stale, bare)
+	resource := p.From.Resourcepart()
+	switch {
+	case p.IsAvailable():
+		if _, ok := res[resource]; !ok && len(res) >= maxResources {
+			return PresenceChanged{}, false
+		}
+		res[resource] = p
+	case p.Type == stanza.ErrorPresence || resource == "":
+		// An error or a bare unavailable means every resource is gone.
+		clear(res)
+	default:
+		delete(res, resource)
+	}
+	best, ok := im.Best(res)
+	if !ok {
+		best = im.Presence{Show: im.Offline, Status: p.Status}
+		best.From = p.From.Bare()
+		best.Type = stanza.UnavailablePresence
+		delete(b.live, bare) // offline is what an unknown address is
+	}
+	return PresenceChanged{base: c.b(), JID: bare, Best: best, Resources: len(res)}, true
+}
+
+func (b *presenceBook) hasStale(bare string) bool {
+	_, ok := b.stale[bare]
+	return ok
+}
+
+// endSession turns the session's available contacts into last seen ones,
+// as of now, saves them for the next run and returns their events. Those
+// offline stay offline: nothing is shown for them.
+func (b *presenceBook) endSession(c *Client, now time.Time) []Event {
+	b.mu.Lock()
+	var evs []Event
+	for bare, res := range b.live {
+		best, ok := im.Best(res)
+		if !ok {
+			continue
+		}
+		if b.stale == nil {
+			b.stale = map[string]lastSeen{}
+		}
+		b.stale[bare] = lastSeen{best: best, since: now}
+		evs = append(evs, staleEvent(c, bare, b.stale[bare]))
+	}
+	clear(b.live)
+	saved := make([]history.LastSeen, 0, len(b.stale))
+	for bare, ls := range b.stale {
+		saved = append(saved, history.LastSeen{JID: bare, Show: ls.best.Show.String(), Status: ls.best.Status, Since: ls.since})
+	}
+	b.mu.Unlock()
+	c.saveLastSeen(saved)
+	return evs
+}
+
+// restore loads, once per Client, the presence saved by the last run and
+// returns it as last seen.
+func (b *presenceBook) restore(c *Client) []Event {
+	b.mu.Lock()
+	if b.restored {
+		b.mu.Unlock()
+		return nil
+	}
+	b.restored = true
+	b.mu.Unlock()
+	saved := c.loadLastSeen()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stale == nil {
+		b.stale = map[string]lastSeen{}
+	}
+	var evs []Event
+	for _, s := range saved {
+		if len(b.stale) >= maxPresenceJIDs {
+			break
+		}
+		if _, live := b.live[s.JID]; live {
+			continue
+		}
+		show := im.ParseShow(s.Show)
+		if s.Show == im.Offline.String() {
+			continue
+		}
+		best := im.Presence{Show: show, Status: s.Status}
+		if j, err := jid.Parse(s.JID); err == nil {
+			best.From = j
+		}
+		b.stale[s.JID] = lastSeen{best: best, since: s.Since}
+		evs = append(evs, staleEvent(c, s.JID, b.stale[s.JID]))
+	}
+	return evs
+}
+
+func staleEvent(c *Client, bare string, ls lastSeen) PresenceChanged {
+	return PresenceChanged{base: c.b(), JID: bare, Best: ls.best, Stale: true, Since: ls.since}
+}
+
+// saveLastSeen replaces the last seen presence kept in the archive.
+func (c *Client) saveLastSeen(saved []history.LastSeen) {
+	st, _ := c.store()
+	if st == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), archiveTimeout)
+	defer cancel()
+	// Lost, it only means contacts look offline after a restart.
+	_ = st.SetLastSeen(ctx, saved)
+}
+
+// loadLastSeen reads the last seen presence kept in the archive.
+func (c *Client) loadLastSeen() []history.LastSeen {
+	st, _ := c.store()
+	if st == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), archiveTimeout)
+	defer cancel()
+	saved, err := st.LastSeen(ctx)
+	if err != nil {
+		return nil
+	}
+	return saved
+}
+
+// openedSet holds the addresses the user opened (a chat, a profile), whose
+// presence and picture the core follows although they are not contacts;
+// at most maxOpened, the least recently opened forgotten first. The zero
+// value is ready to use; it is safe for concurrent use.
+type openedSet struct {
+	mu   sync.Mutex
+	tick uint64
+	at   map[string]uint64
+}
+
+// add records that the user opened addr (a JID, bare or full).
+func (o *openedSet) add(addr string) {
+	j, err := jid.Parse(addr)
+	if err != nil {
+		return
+	}
+	bare := j.Bare().String()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.at == nil {
+		o.at = map[string]uint64{}
+	}
+	if _, ok := o.at[bare]; !ok && len(o.at) >= maxOpened {
+		oldest, first := "", true
+		for k, t := range o.at {
+			if first || t < o.at[oldest] {
+				oldest, first = k, false
+			}
+		}
+		delete(o.at, oldest)
+	}
+	o.tick++
+	o.at[bare] = o.tick
+}
+
+// has reports whether the user opened bare.
+func (o *openedSet) has(bare string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, ok := o.at[bare]
+	return ok
+}
+
+// len returns how many addresses are held (for tests).
+func (o *openedSet) len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.at)
 }

@@ -333,16 +333,17 @@ func TestReconnectsAfterServerRestart(t *testing.T) {
 
 	mark := alice.mark()
 	srv.Restart(t)
-	alice.waitFrom(mark, "bob offline while the server is down", func(e app.Event) bool {
+	// Nobody said bob left: he is shown as last seen, not offline.
+	alice.waitFrom(mark, "bob last seen while the server is down", func(e app.Event) bool {
 		p, ok := e.(app.PresenceChanged)
-		return ok && p.JID == bobJID && p.Best.Show == im.Offline
+		return ok && p.JID == bobJID && p.Stale && p.Best.Show == im.Away
 	})
 	alice.waitFrom(mark, "waiting", isState(app.Waiting))
 	alice.waitFrom(mark, "online again", isState(app.Online))
 	// Bob's client came back too and restored his away status.
 	alice.waitFrom(mark, "bob away again", func(e app.Event) bool {
 		p, ok := e.(app.PresenceChanged)
-		return ok && p.JID == bobJID && p.Best.Show == im.Away && p.Best.Status == "before restart"
+		return ok && p.JID == bobJID && !p.Stale && p.Best.Show == im.Away && p.Best.Status == "before restart"
 	})
 }
 

@@ -22,6 +22,12 @@ import (
 // profileWorkers is how many vCard requests run at once.
 const profileWorkers = 4
 
+// maxPictureJIDs bounds the addresses whose picture hash is kept in
+// memory (known, asked): pictures are followed only for contacts and
+// addresses the user opened (handler.follows), and this cap bounds those
+// too. Beyond it a hash is still cached on disk, only looked up again.
+const maxPictureJIDs = maxPresenceJIDs
+
 // avatarsDir is the picture cache's folder inside the data directory.
 const avatarsDir = "avatars"
 
@@ -70,6 +76,14 @@ func (c *Client) openAvatars(st *history.Store) (*avatars, error) {
 	return a, nil
 }
 
+// remember records bare's hash in memory, unless maxPictureJIDs others
+// are known; a.mu is held.
+func (a *avatars) remember(bare, hash string) {
+	if _, ok := a.known[bare]; ok || len(a.known) < maxPictureJIDs {
+		a.known[bare] = hash
+	}
+}
+
 // close removes a temporary picture folder.
 func (a *avatars) close() {
 	if a != nil && a.temp != "" {
@@ -105,19 +119,22 @@ func (c *Client) announced(bare, hash string) (fetch bool) {
 		return false
 	}
 	if hash == "" {
-		a.known[bare] = ""
+		a.remember(bare, "")
 		c.savePhotoHash(bare, "")
 		c.emit(AvatarChanged{base: c.b(), JID: bare})
 		return false
 	}
 	if path, ok := a.files.Path(hash); ok {
-		a.known[bare] = hash
+		a.remember(bare, hash)
 		c.savePhotoHash(bare, hash)
 		c.emit(AvatarChanged{base: c.b(), JID: bare, Hash: hash, Path: path})
 		return false
 	}
 	if a.asked[bare] == hash {
 		return false
+	}
+	if len(a.asked) >= maxPictureJIDs {
+		clear(a.asked) // at worst a refused hash is asked once more
 	}
 	a.asked[bare] = hash
 	return true
@@ -147,8 +164,8 @@ func (c *Client) setPicture(bare string, p vcard.Photo) (string, Event) {
 	a := c.pics
 	a.mu.Lock()
 	old, known := a.known[bare]
-	a.known[bare] = hash
-	if hash != "" {
+	a.remember(bare, hash)
+	if hash != "" && (len(a.asked) < maxPictureJIDs || a.asked[bare] != "") {
 		a.asked[bare] = hash
 	}
 	a.mu.Unlock()

@@ -19,11 +19,12 @@ var migrations = []migration{
 	{"messages and full-text search", migration1},
 	{"contact profile cache", migration2},
 	{"full-text index written per transaction", migration3},
+	{"last seen presence", migration4},
 }
 
 // SchemaVersion is the schema version this package writes (PRAGMA
 // user_version of an up-to-date archive).
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migration1: the messages, their indexes, and an external-content FTS5
 // index over the bodies kept in sync by triggers. The FTS index also has
@@ -90,6 +91,19 @@ CREATE TABLE profiles (
 // segment write each (0.2 ms of CPU per message).
 const migration3 = `
 DROP TRIGGER messages_fts_insert;
+`
+
+// migration4: the presence last seen per contact, shown as "last seen"
+// after a restart: a server that answers no presence probe (RFC 6121
+// §4.3; the Messenger service) never sends it again. since is Unix
+// microseconds.
+const migration4 = `
+CREATE TABLE last_seen (
+	jid    TEXT PRIMARY KEY,
+	show   TEXT    NOT NULL DEFAULT '',
+	status TEXT    NOT NULL DEFAULT '',
+	since  INTEGER NOT NULL DEFAULT 0
+);
 `
 
 // migrate brings the schema up to date, one transaction per migration.
