@@ -47,6 +47,13 @@ type Account struct {
 	PinnedCerts []string `json:"pinned_certs,omitempty"`
 	// CAFile names a PEM file with extra certificate authorities to trust.
 	CAFile string `json:"ca_file,omitempty"`
+	// AllowPlain lets a password account sign in with SASL PLAIN, which
+	// hands the password itself to the server (inside TLS), when the
+	// server offers nothing better. Off unless the user chooses it.
+	AllowPlain bool `json:"allow_plain,omitempty"`
+	// SCRAMPinned records that SCRAM signed this account in once: PLAIN is
+	// refused from then on, whatever AllowPlain says (XEP-0474 §6).
+	SCRAMPinned bool `json:"scram_pinned,omitempty"`
 	// Priority is sent with available presence (RFC 6121 §4.7.2.3).
 	Priority int8 `json:"priority,omitempty"`
 	// Auth is how the account proves who it is: AuthPassword (also when

@@ -62,6 +62,8 @@ type StateChanged struct {
 	State ConnState
 	// Bound is the full JID bound when State is Online.
 	Bound string
+	// Mechanism is the SASL mechanism that signed in, when State is Online.
+	Mechanism string
 	// Err says why the connection is Waiting or Offline, if it failed.
 	Err error
 	// RetryAt is when the next attempt starts, for Waiting.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -23,6 +24,7 @@ import (
 	"mellium.im/xmpp/stream"
 
 	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app/bind"
 	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
@@ -138,6 +140,14 @@ type runner struct {
 	// how many times in a row.
 	redirect  string
 	redirects int
+	// mechanism is the SASL mechanism of the current session;
+	// scramPinned is true once SCRAM signed in during this run (the views
+	// keep it in the account's settings for the next runs).
+	mechanism   string
+	scramPinned bool
+	// carried are commands taken in the batch that ended a session, after
+	// the one that ended it: waitOffline handles them first.
+	carried []command
 }
 
 func (r *runner) loop(ctx context.Context) error {
@@ -260,6 +270,9 @@ func (r *runner) reportFatal(err error) {
 		untrusted *certs.UntrustedError
 		nopw      *passwordError
 		signin    *signInError
+		plain     *plainRefusedError
+		verify    *saslauth.VerifyError
+		unauthed  *unauthenticatedError
 	)
 	switch {
 	case errors.As(err, &untrusted):
@@ -271,6 +284,14 @@ func (r *runner) reportFatal(err error) {
 		r.emit(AuthFailed{base: r.b(), Condition: fail.Condition, Text: fail.Text})
 	case errors.As(err, &nopw):
 		r.emit(AuthFailed{base: r.b(), Condition: ConditionNoPassword, Text: nopw.Error()})
+	case errors.As(err, &plain):
+		cond := ConditionPlainNotAllowed
+		if plain.pinned {
+			cond = ConditionPlainAfterSCRAM
+		}
+		r.emit(AuthFailed{base: r.b(), Condition: cond})
+	case errors.As(err, &verify), errors.As(err, &unauthed):
+		r.emit(AuthFailed{base: r.b(), Condition: ConditionServerNotVerified, Text: err.Error()})
 	}
 }
 
@@ -292,25 +313,32 @@ func (r *runner) waitOffline(ctx context.Context, retry <-chan time.Time) error 
 	}
 	clock := newSleepDetector()
 	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-retry:
-			return nil
-		case now := <-wake:
-			if clock.slept(now) {
+		// Commands carried over from the session that just ended come
+		// first, in order.
+		cmds := r.carried
+		r.carried = nil
+		if len(cmds) == 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-retry:
 				return nil
-			}
-			continue
-		case _, ok := <-netUp:
-			if !ok {
-				netUp = nil
+			case now := <-wake:
+				if clock.slept(now) {
+					return nil
+				}
 				continue
+			case _, ok := <-netUp:
+				if !ok {
+					netUp = nil
+					continue
+				}
+				return nil
+			case <-r.cmds.Ready():
 			}
-			return nil
-		case <-r.cmds.Ready():
+			cmds = r.cmds.Take()
 		}
-		for _, cmd := range r.cmds.Take() {
+		for _, cmd := range cmds {
 			switch cmd := cmd.(type) {
 			case cmdConnect:
 				r.want = true
@@ -352,8 +380,22 @@ func (r *runner) waitOffline(ctx context.Context, retry <-chan time.Time) error 
 	}
 }
 
-// ConditionNoPassword is the AuthFailed condition when no password is known.
-const ConditionNoPassword = "no-password"
+// AuthFailed conditions that are Palaver's, not the server's.
+const (
+	// ConditionNoPassword: no password is known.
+	ConditionNoPassword = "no-password"
+	// ConditionPlainNotAllowed: the server offers only PLAIN (the password
+	// itself), and the account does not allow it (account.Account.AllowPlain).
+	ConditionPlainNotAllowed = "palaver-plain-not-allowed"
+	// ConditionPlainAfterSCRAM: the server offers only PLAIN although SCRAM
+	// worked for this account before: a downgrade, perhaps by an attacker.
+	ConditionPlainAfterSCRAM = "palaver-plain-after-scram"
+	// ConditionServerNotVerified: the server did not prove that it knows the
+	// password, asked for an unsafe SCRAM iteration count, showed that its
+	// list of mechanisms was changed on the way (XEP-0474), or ended sign-in
+	// without authentication or binding. Text says which.
+	ConditionServerNotVerified = "palaver-server-not-verified"
+)
 
 type passwordError struct{ err error }
 
@@ -384,8 +426,7 @@ func (r *runner) credentials(ctx context.Context, a account.Account) (string, []
 		if err != nil {
 			return "", nil, fatalError{&passwordError{err}}
 		}
-		// PLAIN is safe here: the SASL feature is only offered inside TLS.
-		return password, saslauth.Wrap(sasl.ScramSha256, sasl.ScramSha1, sasl.Plain), nil
+		return password, passwordMechanisms(a, r.scramPinned), nil
 	}
 	mech, err := oauthMechanism(a.OAuth)
 	if err != nil {
@@ -404,6 +445,20 @@ func (r *runner) credentials(ctx context.Context, a account.Account) (string, []
 		return "", nil, fmt.Errorf("getting an access token: %w", err)
 	}
 	return tok.AccessToken, []saslauth.Mechanism{mech}, nil
+}
+
+// passwordMechanisms returns the SASL mechanisms of a password account, best
+// first: SCRAM with channel binding (used only where it can work, see
+// saslauth.Features), then SCRAM. PLAIN hands the password itself to whoever
+// holds a certificate the client accepts, so it is offered only when the
+// user allowed it for this account, and never again once SCRAM worked for
+// it (XEP-0474 §6: pin the use of SCRAM; pinned says so for this run).
+func passwordMechanisms(a account.Account, pinned bool) []saslauth.Mechanism {
+	mechs := []sasl.Mechanism{sasl.ScramSha256Plus, sasl.ScramSha1Plus, sasl.ScramSha256, sasl.ScramSha1}
+	if a.AllowPlain && !a.SCRAMPinned && !pinned {
+		mechs = append(mechs, sasl.Plain)
+	}
+	return saslauth.Wrap(mechs...)
 }
 
 // oauthMechanism returns the SASL mechanism named by the settings.
@@ -464,7 +519,8 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	sess, verifier, err := openSession(ctx, a, secret, mechs, &progress)
+	var info sessionInfo
+	sess, verifier, err := openSessionInfo(ctx, a, secret, mechs, &progress, &info)
 	if err != nil && ctx.Err() != nil {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
 			err = fmt.Errorf("%w: %w", cause, err)
@@ -473,6 +529,10 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	var unreachable *unreachableError
 	switch {
 	case err == nil:
+		r.mechanism = info.mechanism
+		if strings.HasPrefix(info.mechanism, "SCRAM-") {
+			r.scramPinned = true
+		}
 		return sess, nil
 	case errors.As(err, &unreachable):
 		if ue := verifier.Rejected(); ue != nil {
@@ -483,13 +543,21 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 		return nil, fatalError{err} // bad settings: CA file, address
 	default:
 		var (
-			fail *saslauth.Failure
-			nom  *saslauth.NoMechanismError
+			fail     *saslauth.Failure
+			nom      *saslauth.NoMechanismError
+			verify   *saslauth.VerifyError
+			unauthed *unauthenticatedError
 		)
 		if ue := verifier.Rejected(); ue != nil {
 			return nil, fatalError{ue}
 		}
 		switch {
+		case errors.As(err, &verify), errors.As(err, &unauthed):
+			// The server (or whoever answers for it) did not prove itself:
+			// never try again by ourselves.
+			return nil, fatalError{err}
+		case errors.As(err, &nom) && !a.UsesOAuth() && slices.Contains(nom.Offered, sasl.Plain.Name):
+			return nil, fatalError{&plainRefusedError{pinned: a.SCRAMPinned || r.scramPinned, err: err}}
 		case errors.As(err, &fail):
 			if fail.Condition == "temporary-auth-failure" {
 				return nil, err
@@ -505,6 +573,31 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	}
 }
 
+// plainRefusedError: the server offers PLAIN, and no mechanism this
+// account may use.
+type plainRefusedError struct {
+	// pinned is true when SCRAM worked for this account before.
+	pinned bool
+	err    error
+}
+
+func (e *plainRefusedError) Error() string {
+	return "refused to send the password in plain form (PLAIN): " + e.err.Error()
+}
+func (e *plainRefusedError) Unwrap() error { return e.err }
+
+// unauthenticatedError: the server ended stream negotiation without
+// authenticating or binding the session (a server that sends empty stream
+// features after TLS): nothing may be sent on such a stream.
+type unauthenticatedError struct{ state xmpp.SessionState }
+
+func (e *unauthenticatedError) Error() string {
+	if e.state&xmpp.Authn == 0 {
+		return "the server started the session without signing in"
+	}
+	return "the server started the session without binding an address"
+}
+
 // unreachableError is a failure to connect at all (DNS, TCP, direct TLS).
 type unreachableError struct{ err error }
 
@@ -518,6 +611,17 @@ func (e *unreachableError) Unwrap() error { return e.err }
 // When progress is not nil, it is kept set to the time (UnixNano) data
 // last arrived.
 func openSession(ctx context.Context, a account.Account, secret string, mechs []saslauth.Mechanism, progress *atomic.Int64) (*xmpp.Session, *certs.Verifier, error) {
+	return openSessionInfo(ctx, a, secret, mechs, progress, &sessionInfo{})
+}
+
+// sessionInfo is what openSessionInfo learned while opening a session.
+type sessionInfo struct {
+	// mechanism is the SASL mechanism that signed in.
+	mechanism string
+}
+
+// openSessionInfo is openSession that also fills info.
+func openSessionInfo(ctx context.Context, a account.Account, secret string, mechs []saslauth.Mechanism, progress *atomic.Int64, info *sessionInfo) (*xmpp.Session, *certs.Verifier, error) {
 	addr, err := a.Address()
 	if err != nil {
 		return nil, nil, err
@@ -545,12 +649,16 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 	var (
 		features []xmpp.StreamFeature
 		state    xmpp.SessionState
+		// secured is set once TLS is up: only then may the server send
+		// us elsewhere (see-other-host).
+		secured atomic.Bool
 	)
 	raw := conn
 	if _, ok := conn.(*tls.Conn); ok {
 		// TLS from the first byte, verified above; mellium recognises only
 		// a bare *tls.Conn as secure, and the guard hides it.
 		state = xmpp.Secure
+		secured.Store(true)
 	} else {
 		starttls := xmllimit.StartTLS(tlsCfg, streamLimits)
 		negotiate := starttls.Negotiate
@@ -558,6 +666,7 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 			mask, rw, err := negotiate(ctx, s, data)
 			if c, ok := rw.(net.Conn); ok {
 				rw = noDeadlines{c}
+				secured.Store(err == nil)
 			}
 			return mask, rw, err
 		}
@@ -567,7 +676,10 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 		conn = &liveConn{Conn: conn, last: progress}
 	}
 	conn = noDeadlines{xmllimit.Wrap(conn, streamLimits)}
-	features = append(features, saslauth.Feature(creds, mechs...), xmpp.BindResource())
+	auth, outcome := saslauth.Features(creds, mechs...)
+	// Our own bind: mellium's sends the requested resource empty (see
+	// app/bind).
+	features = append(append(features, auth...), bind.Feature())
 	// With deadlines ignored, a negotiation that must stop is stopped by
 	// closing the connection.
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
@@ -581,8 +693,23 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 		if err == nil {
 			err = context.Cause(ctx)
 		}
+		if _, ok := seeOtherHost(err); ok && !secured.Load() {
+			// RFC 6120 §4.9.3.19 lets a server redirect the client, but
+			// before TLS anyone on the path can say so: refuse (losing the
+			// stream.Error, so that the redirect is not followed).
+			err = fmt.Errorf("the server asked to connect elsewhere before the connection was encrypted; not followed (%v)", err)
+		}
 		return nil, verifier, err
 	}
+	// mellium ends negotiation as soon as the server lists no feature it
+	// knows, even right after TLS (features.go, negotiateFeatures): such a
+	// session is neither authenticated nor bound, and nothing may be sent
+	// on it.
+	if st := sess.State(); st&xmpp.Authn == 0 || st&xmpp.Ready == 0 || sess.LocalAddr().Resourcepart() == "" {
+		raw.Close()
+		return nil, verifier, &unauthenticatedError{state: st}
+	}
+	info.mechanism = outcome.Mechanism
 	return sess, verifier, nil
 }
 
@@ -683,7 +810,7 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 	if err := r.sendOwnPresence(ctx, sess); err != nil {
 		return err
 	}
-	r.emit(StateChanged{base: r.b(), State: Online, Bound: sess.LocalAddr().String()})
+	r.emit(StateChanged{base: r.b(), State: Online, Bound: sess.LocalAddr().String(), Mechanism: r.mechanism})
 	dead := make(chan error, 1)
 	go r.watchLiveness(opsCtx, sess, dead)
 	r.flushOutbox(ctx, sess)
@@ -708,8 +835,13 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 			continue
 		case <-r.cmds.Ready():
 		}
-		for _, cmd := range r.cmds.Take() {
+		cmds := r.cmds.Take()
+		for i, cmd := range cmds {
 			if stop := r.do(ctx, sess, cmd); stop {
+				// What came after the sign-out in the same batch (a message,
+				// Connect again) is still to be done, offline or in the next
+				// session.
+				r.carried = append(r.carried, cmds[i+1:]...)
 				r.signOff(sess, served)
 				return nil
 			}

@@ -115,7 +115,13 @@ func Wrap(mechs ...sasl.Mechanism) []Mechanism {
 // signature, a sane iteration count, XEP-0474's downgrade protection), the
 // error is a *VerifyError.
 func Feature(creds Credentials, mechs ...Mechanism) xmpp.StreamFeature {
-	return saslFeature(creds, &offer{}, mechs)
+	return saslFeature(creds, &offer{}, mechs, &Outcome{})
+}
+
+// Outcome is how signing in went, once the features were negotiated.
+type Outcome struct {
+	// Mechanism is the name of the mechanism that signed in.
+	Mechanism string
 }
 
 // Features returns the stream features for signing in: XEP-0440's list of
@@ -124,12 +130,13 @@ func Feature(creds Credentials, mechs ...Mechanism) xmpp.StreamFeature {
 // A SCRAM-*-PLUS mechanism in mechs is used only when the connection is TLS
 // and the server supports the channel binding type it needs; otherwise the
 // next of mechs is.
-func Features(creds Credentials, mechs ...Mechanism) []xmpp.StreamFeature {
-	o := &offer{}
-	return []xmpp.StreamFeature{channelBindingFeature(o), saslFeature(creds, o, mechs)}
+// The outcome is filled in when signing in succeeded.
+func Features(creds Credentials, mechs ...Mechanism) ([]xmpp.StreamFeature, *Outcome) {
+	o, out := &offer{}, &Outcome{}
+	return []xmpp.StreamFeature{channelBindingFeature(o), saslFeature(creds, o, mechs, out)}, out
 }
 
-func saslFeature(creds Credentials, o *offer, mechs []Mechanism) xmpp.StreamFeature {
+func saslFeature(creds Credentials, o *offer, mechs []Mechanism, out *Outcome) xmpp.StreamFeature {
 	return xmpp.StreamFeature{
 		Name:       xml.Name{Space: NS, Local: "mechanisms"},
 		Necessary:  xmpp.Secure,
@@ -160,6 +167,7 @@ func saslFeature(creds Credentials, o *offer, mechs []Mechanism) xmpp.StreamFeat
 			if err := negotiate(ctx, session, creds, o, mech); err != nil {
 				return 0, nil, err
 			}
+			out.Mechanism = mech.Name
 			return xmpp.Authn, session.Conn(), nil
 		},
 	}

@@ -186,7 +186,8 @@ func signIn(t *testing.T, srv scramServer, client, server net.Conn, end func(), 
 	_, err := xmpp.NewSession(ctx, jid.MustParse("example.org"), jid.MustParse("alice@example.org/desk"), client,
 		xmpp.Secure,
 		xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
-			return xmpp.StreamConfig{Features: saslauth.Features(password(srv.password), saslauth.Wrap(prefs...)...)}
+			features, _ := saslauth.Features(password(srv.password), saslauth.Wrap(prefs...)...)
+			return xmpp.StreamConfig{Features: features}
 		}))
 	end()
 	return <-got, err
