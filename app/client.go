@@ -69,6 +69,9 @@ type Client struct {
 	// addresses the user opened (see handler.follows).
 	book   presenceBook
 	opened openedSet
+	// blocks holds the addresses to block (XEP-0191), carried out by the
+	// session's block worker, kept while offline.
+	blocks *queue.Queue[string]
 
 	// Set up by Run.
 	arch    *archiver
@@ -84,6 +87,7 @@ func New(a account.Account, password PasswordFunc) *Client {
 		events:   queue.New[Event](),
 		out:      make(chan []Event),
 		cmds:     queue.New[command](),
+		blocks:   queue.New[string](),
 		password: password,
 		account:  a,
 	}
@@ -226,6 +230,12 @@ func (c *Client) ChatActivity(peer string, a chatstate.Activity) {
 	}
 	c.cmds.Push(cmdActivity{peer: peer, activity: a})
 }
+
+// Block blocks jid on the server (XEP-0191), once online: its messages,
+// presence and requests no longer reach the account. A Blocked event says
+// whether the server did; one without blocking support leaves it to the UI
+// to ignore jid locally.
+func (c *Client) Block(jid string) { c.blocks.Push(jid) }
 
 // NewID returns a random stanza id.
 func NewID() string {

@@ -333,3 +333,13 @@ type AvatarChanged struct {
 	// Path is the image file in the on-disk cache, empty when Hash is.
 	Path string
 }
+
+// Blocked answers Client.Block.
+type Blocked struct {
+	base
+	// JID is the bare address blocked.
+	JID string
+	// OnServer is true when the server blocks it (XEP-0191); false when
+	// the server offers no blocking, so only the UI can ignore it.
+	OnServer bool
+}

@@ -3,12 +3,15 @@ package app
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"slices"
 	"sort"
 	"sync"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/blocklist"
+	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
@@ -142,4 +145,70 @@ func (s *rosterState) remove(ctx context.Context, sess *xmpp.Session, j jid.JID)
 func (s *rosterState) write(ctx context.Context, sess *xmpp.Session, item xml.TokenReader) error {
 	query := xmlstream.Wrap(item, xml.StartElement{Name: xml.Name{Space: im.NSRoster, Local: "query"}})
 	return writeIQ(ctx, sess, stanza.IQ{Type: stanza.SetIQ}, query, nil)
+}
+
+// blockWorker carries out Client.Block while the session lasts; what is
+// left when it ends waits for the next session.
+func (r *runner) blockWorker(ctx context.Context, sess *xmpp.Session) {
+	supported := -1 // not asked yet
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.blocks.Ready():
+		}
+		jids := r.blocks.Take()
+		if len(jids) == 0 {
+			continue
+		}
+		if supported < 0 {
+			// XEP-0191 §2: the server says it supports blocking.
+			dctx, cancel := context.WithTimeout(ctx, requestTimeout)
+			info, err := disco.GetInfo(dctx, "", sess.LocalAddr().Domain(), sess)
+			cancel()
+			if ctx.Err() != nil {
+				r.requeueBlocks(jids)
+				return
+			}
+			supported = 0
+			if err == nil {
+				for _, f := range info.Features {
+					if f.Var == blocklist.NS {
+						supported = 1
+					}
+				}
+			}
+		}
+		for _, s := range jids {
+			j, err := jid.Parse(s)
+			if err != nil {
+				r.emit(CommandFailed{base: r.b(), Op: "block", JID: s, Err: fmt.Errorf("invalid address: %w", err)})
+				continue
+			}
+			j = j.Bare()
+			if supported == 0 {
+				r.emit(Blocked{base: r.b(), JID: j.String()})
+				continue
+			}
+			bctx, cancel := context.WithTimeout(ctx, requestTimeout)
+			err = blocklist.Add(bctx, sess, j)
+			cancel()
+			if ctx.Err() != nil {
+				r.requeueBlocks([]string{s})
+				continue
+			}
+			if err != nil {
+				r.emit(CommandFailed{base: r.b(), Op: "block", JID: j.String(), Err: explainStanzaError(err)})
+				continue
+			}
+			r.emit(Blocked{base: r.b(), JID: j.String(), OnServer: true})
+		}
+	}
+}
+
+// requeueBlocks keeps blocks the ended session could not carry out.
+func (r *runner) requeueBlocks(jids []string) {
+	for _, j := range jids {
+		r.blocks.Push(j)
+	}
 }
