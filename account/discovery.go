@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -51,6 +52,10 @@ type Discovery struct {
 	// TokenEndpointAuthMethodsSupported decides how a client secret, if
 	// any, is sent.
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	// AuthorizationResponseIssParameterSupported says that the provider
+	// puts its issuer in every authorization response (RFC 9207 §3):
+	// Flow then refuses a response without it.
+	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 // Discover fetches and checks the openid-configuration of target, which
@@ -211,4 +216,75 @@ func discoveryTarget(target string) (docURL string, issuers []string, err error)
 	}
 	issuer := strings.TrimSuffix(target, "/")
 	return issuer + WellKnownPath, []string{issuer}, nil
+}
+
+// CheckServerIssuer checks an issuer URL that an XMPP server named (the
+// openid-configuration of an RFC 7628 error) before it is shown to the
+// user: it must be a valid issuer or configuration URL, use https, and
+// not name this computer.
+//
+// Such a URL comes from whoever answers for the XMPP server, not from
+// the user, and is the way into a mix-up attack (RFC 9700 §4.4): http
+// would let anyone on the path choose the authorization server, and a
+// loopback host any program on this computer. Issuers the user types may
+// still be http on loopback (see checkEndpoint), for servers run locally.
+func CheckServerIssuer(raw string) error {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err == nil && u.Scheme == "http" {
+		return fmt.Errorf("the server named the authorization server %q, which does not use https", clean(raw, 200))
+	}
+	if _, _, err := discoveryTarget(raw); err != nil {
+		return err
+	}
+	if u.Scheme != "https" {
+		return fmt.Errorf("the server named the authorization server %q, which does not use https", clean(raw, 200))
+	}
+	if h := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."); isLoopbackHost(h) || strings.HasSuffix(h, ".localhost") {
+		// RFC 6761 §6.3: *.localhost is this computer too.
+		return fmt.Errorf("the server named the authorization server %q, which is on this computer", clean(raw, 200))
+	}
+	return nil
+}
+
+// origin returns the origin of an absolute URL (RFC 6454 §4): scheme,
+// host in lower case, and port, the scheme's default when none is given.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		switch u.Scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// checkOrigins refuses the endpoints of d that are on another origin than
+// its issuer; configured says which ones the settings give themselves
+// ("authorization", "token", "revocation"), and those are not checked.
+//
+// An openid-configuration naming another site's endpoints is how a
+// mix-up attack (RFC 9700 §4.4.1) sends the code, or the refresh token
+// at a revocation, to an attacker's server while the user sees the real
+// provider's sign-in page. Providers whose endpoints do live elsewhere
+// can still be used: type the endpoints into the settings.
+func (d *Discovery) checkOrigins(configured ...string) error {
+	want := origin(d.Issuer)
+	for _, e := range []struct{ name, what, u string }{
+		{"authorization", "authorization endpoint", d.AuthorizationEndpoint},
+		{"token", "token endpoint", d.TokenEndpoint},
+		{"revocation", "revocation endpoint", d.RevocationEndpoint},
+	} {
+		if e.u == "" || slices.Contains(configured, e.name) || origin(e.u) == want {
+			continue
+		}
+		return fmt.Errorf("the OpenID configuration of %s names the %s %q on another site: Palaver only uses endpoints of the issuer's own site, unless you enter them in the account settings", clean(d.Issuer, 200), e.what, clean(e.u, 200))
+	}
+	return nil
 }

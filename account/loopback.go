@@ -42,6 +42,12 @@ var (
 	// ErrMissingCode: the provider redirected back without a code and
 	// without an error.
 	ErrMissingCode = errors.New("the provider sent the browser back without an authorization code")
+	// ErrIssuerMismatch: the redirect's iss parameter (RFC 9207) names
+	// another authorization server than the one the sign-in started at,
+	// or is missing where the provider promised it: the code may be
+	// meant for another server (a mix-up attack, RFC 9700 §4.4) and is
+	// not used.
+	ErrIssuerMismatch = errors.New("the sign-in response did not come from the expected authorization server")
 	// ErrNoLoopback: neither 127.0.0.1 nor [::1] can be listened on.
 	ErrNoLoopback = errors.New("cannot listen on the loopback address for the browser to come back")
 )
@@ -108,7 +114,9 @@ type Flow struct {
 // could cancel the user's sign-in by sending one. When the wait then
 // times out, the error also wraps ErrStateMismatch.
 // A redirect with the right state ends the sign-in: with an *AuthError
-// when it carries an error, ErrMissingCode when it carries no code.
+// when it carries an error, ErrMissingCode when it carries no code, and
+// ErrIssuerMismatch when its iss parameter (RFC 9207) names another
+// issuer than Config.Issuer, or is missing while Config.RequireIss.
 //
 // Authorize ends at the first of: the token (or the token endpoint's
 // error), the timeout (ErrTimeout), or ctx being done (ctx.Err() is
@@ -133,6 +141,7 @@ func (f Flow) Authorize(ctx context.Context) (*oauth2.Token, error) {
 	verifier := oauth2.GenerateVerifier()
 	h := &callbackHandler{
 		host:    ln.Addr().String(),
+		issuer:  issuerCheck{issuer: f.Config.Issuer, required: f.Config.RequireIss},
 		state:   rand.Text(),
 		arrived: make(chan callback),
 		done:    make(chan struct{}),
@@ -249,6 +258,7 @@ type callback struct {
 // callbackHandler serves the redirect URI.
 type callbackHandler struct {
 	host     string // the listener's address, the only Host accepted
+	issuer   issuerCheck
 	state    string
 	arrived  chan callback // unbuffered: a send succeeds only while Authorize waits
 	done     chan struct{} // closed when Authorize returns
@@ -274,7 +284,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.write(w, page{status: http.StatusBadRequest, Title: "Sign-in failed", Message: "This request was not meant for Palaver."})
 		return
 	}
-	res := parseCallback(r.URL.RawQuery, h.state)
+	res := parseCallback(r.URL.RawQuery, h.state, h.issuer)
 	if res.ignore {
 		h.rejected.Add(1)
 		h.write(w, page{status: http.StatusBadRequest, Title: "Sign-in failed", Message: "This sign-in link does not belong to the sign-in Palaver is waiting for (wrong state). Start the sign-in again from Palaver if it is still waiting."})
@@ -304,10 +314,31 @@ type callbackResult struct {
 	err    error  // *AuthError or ErrMissingCode
 }
 
+// issuerCheck is what a redirect's iss parameter must be (RFC 9207 §2.4).
+type issuerCheck struct {
+	issuer   string // "" when unknown: iss cannot be checked
+	required bool   // the provider sends iss in every response
+}
+
+// check returns nil when the iss values of a redirect are acceptable.
+// One trailing slash is no difference, as for discovery.
+func (c issuerCheck) check(iss []string) error {
+	switch {
+	case len(iss) > 1:
+		return fmt.Errorf("%w: the redirect carried %d issuers", ErrIssuerMismatch, len(iss))
+	case len(iss) == 1 && c.issuer != "" && !sameIssuer(iss[0], c.issuer):
+		return fmt.Errorf("%w: it names the issuer %q, not %q; Palaver did not use its code", ErrIssuerMismatch, clean(iss[0], 200), c.issuer)
+	case len(iss) == 0 && c.required:
+		return fmt.Errorf("%w: it names no issuer although %s always does (RFC 9207); Palaver did not use its code", ErrIssuerMismatch, c.issuer)
+	}
+	return nil
+}
+
 // parseCallback reads the query of a request to the redirect URI.
 // Only a query whose single state parameter equals state counts; the
-// comparison takes constant time.
-func parseCallback(rawQuery, state string) callbackResult {
+// comparison takes constant time. Then the issuer is checked, for error
+// responses too (RFC 9207 §2).
+func parseCallback(rawQuery, state string, issuer issuerCheck) callbackResult {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return callbackResult{ignore: true}
@@ -315,6 +346,9 @@ func parseCallback(rawQuery, state string) callbackResult {
 	got := q["state"]
 	if len(got) != 1 || subtle.ConstantTimeCompare([]byte(got[0]), []byte(state)) != 1 {
 		return callbackResult{ignore: true}
+	}
+	if err := issuer.check(q["iss"]); err != nil {
+		return callbackResult{err: err}
 	}
 	if e := q["error"]; len(e) > 0 {
 		return callbackResult{err: &AuthError{Code: e[0], Description: q.Get("error_description"), URI: q.Get("error_uri")}}

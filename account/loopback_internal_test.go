@@ -9,11 +9,15 @@ import (
 	"testing"
 )
 
-const fuzzState = "STATE0123456789ABCDEFGHIJK"
+const (
+	fuzzState  = "STATE0123456789ABCDEFGHIJK"
+	fuzzIssuer = "https://as.example/tenant"
+)
 
 // FuzzCallback feeds the redirect URI's handler arbitrary request targets
-// and checks that nothing panics, that only the right state counts, and
-// that every answer is one of the documented ones.
+// and checks that nothing panics, that only the right state counts, that
+// a code counts only with the right issuer (RFC 9207), and that every
+// answer is one of the documented ones.
 func FuzzCallback(f *testing.F) {
 	for _, s := range []string{
 		"/callback?code=abc&state=" + fuzzState,
@@ -33,6 +37,10 @@ func FuzzCallback(f *testing.F) {
 		"*",
 	} {
 		f.Add(s)
+		f.Add(s + "&iss=" + url.QueryEscape(fuzzIssuer))
+	}
+	for _, iss := range []string{fuzzIssuer + "/", "https://as.example", "https://evil.example/tenant", "", fuzzIssuer + "&iss=" + fuzzIssuer, "HTTPS://as.example/tenant"} {
+		f.Add("/callback?code=abc&state=" + fuzzState + "&iss=" + url.QueryEscape(iss))
 	}
 	f.Fuzz(func(t *testing.T, target string) {
 		// parseCallback alone, on the query as a browser would send it.
@@ -40,7 +48,7 @@ func FuzzCallback(f *testing.F) {
 		if i := strings.IndexByte(target, '?'); i >= 0 {
 			rawQuery = target[i+1:]
 		}
-		res := parseCallback(rawQuery, fuzzState)
+		res := parseCallback(rawQuery, fuzzState, issuerCheck{issuer: fuzzIssuer, required: true})
 		q, qerr := url.ParseQuery(rawQuery)
 		right := qerr == nil && len(q["state"]) == 1 && q["state"][0] == fuzzState
 		if res.ignore == right {
@@ -53,8 +61,12 @@ func FuzzCallback(f *testing.F) {
 			if res.code != "" && (len(q["code"]) != 1 || q["code"][0] != res.code || q.Has("error")) {
 				t.Fatalf("parseCallback(%q) = code %q", rawQuery, res.code)
 			}
+			issOK := len(q["iss"]) == 1 && strings.TrimSuffix(q["iss"][0], "/") == fuzzIssuer
+			if errors.Is(res.err, ErrIssuerMismatch) == issOK {
+				t.Fatalf("parseCallback(%q) = %v: the issuer is right = %v", rawQuery, res.err, issOK)
+			}
 			var ae *AuthError
-			if q.Has("error") != errors.As(res.err, &ae) {
+			if issOK && q.Has("error") != errors.As(res.err, &ae) {
 				t.Fatalf("parseCallback(%q) = %v: an error parameter must give an *AuthError", rawQuery, res.err)
 			}
 			if res.err != nil && res.err.Error() == "" {

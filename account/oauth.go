@@ -124,6 +124,15 @@ type OAuthConfig struct {
 	AuthParams map[string]string
 	// Mechanism is the SASL mechanism name to sign in with.
 	Mechanism string
+	// Issuer is the authorization server's issuer identifier, "" when
+	// unknown (a preset, or endpoints typed without an issuer). An
+	// authorization response whose iss parameter (RFC 9207) names
+	// another issuer is refused.
+	Issuer string
+	// RequireIss makes Flow refuse an authorization response without the
+	// iss parameter; Resolve sets it when the provider's configuration
+	// says it sends one (RFC 9207 §2.4).
+	RequireIss bool
 	// AuthStyle says how the client ID (and secret) go to the token
 	// endpoint. oauth2.AuthStyleAutoDetect is never used: it repeats a
 	// failed request in the other style, and repeating a refresh can
@@ -153,6 +162,9 @@ func (s OAuthSettings) MechanismName() string {
 // the settings name an issuer and lack the authorization or token
 // endpoint; client is used for that, nil means a default client.
 // Saving the discovered endpoints in the settings avoids the fetch.
+// Discovered endpoints must be on the issuer's origin (scheme, host and
+// port) unless the settings give them (RFC 9700 §4.4, mix-up), and the
+// provider's RFC 9207 support decides OAuthConfig.RequireIss.
 func (s OAuthSettings) Resolve(ctx context.Context, client *http.Client) (OAuthConfig, error) {
 	if err := s.Validate(); err != nil {
 		return OAuthConfig{}, err
@@ -179,7 +191,17 @@ func (s OAuthSettings) Resolve(ctx context.Context, client *http.Client) (OAuthC
 		if d, err = Discover(ctx, client, s.Issuer); err != nil {
 			return OAuthConfig{}, err
 		}
+		var configured []string
+		for name, set := range map[string]bool{"authorization": s.AuthURL != "", "token": s.TokenURL != "", "revocation": s.RevocationURL != ""} {
+			if set {
+				configured = append(configured, name)
+			}
+		}
+		if err := d.checkOrigins(configured...); err != nil {
+			return OAuthConfig{}, err
+		}
 		c.AuthURL, c.TokenURL, c.RevocationURL = d.AuthorizationEndpoint, d.TokenEndpoint, d.RevocationEndpoint
+		c.Issuer, c.RequireIss = d.Issuer, d.AuthorizationResponseIssParameterSupported
 		if len(s.Scopes) == 0 && len(d.ScopesSupported) > 0 {
 			// The preset's default scopes, less those the server does
 			// not know: an unknown scope fails the whole request.
@@ -191,6 +213,12 @@ func (s OAuthSettings) Resolve(ctx context.Context, client *http.Client) (OAuthC
 			slices.Contains(d.TokenEndpointAuthMethodsSupported, "client_secret_basic") {
 			c.AuthStyle = oauth2.AuthStyleInHeader
 		}
+	}
+	if c.Issuer == "" && s.Issuer != "" {
+		// Endpoints typed by hand, and the issuer they belong to: no
+		// discovery says whether iss comes, but a wrong one is refused.
+		_, issuers, _ := discoveryTarget(s.Issuer)
+		c.Issuer = issuers[0]
 	}
 	if s.AuthURL != "" {
 		c.AuthURL = s.AuthURL

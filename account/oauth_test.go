@@ -172,6 +172,7 @@ func TestResolveDiscovery(t *testing.T) {
 		Scopes:     []string{"openid", "offline_access"},
 		AuthParams: map[string]string{"prompt": "consent"},
 		Mechanism:  "OAUTHBEARER", AuthStyle: oauth2.AuthStyleInParams,
+		Issuer: as.srv.URL,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Resolve = %+v\nwant %+v", c, want)

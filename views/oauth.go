@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -164,11 +165,16 @@ func sameOAuth(a, b account.OAuthSettings) bool {
 // signIn is a browser sign-in in progress; there is at most one.
 type signIn struct {
 	acct   account.Account
+	ctx    context.Context // ends with the sign-in
 	cancel context.CancelFunc
-	d      *dialog.CustomDialog
-	note   *widget.Label
-	busy   *widget.Activity
-	copy   *widget.Button
+	// serverIssuer is the authorization server the XMPP server named and
+	// the user agreed to, "" when the settings name one.
+	serverIssuer string
+	confirm      *dialog.CustomDialog // the question about serverIssuer
+	d            *dialog.CustomDialog
+	note         *widget.Label
+	busy         *widget.Activity
+	copy         *widget.Button
 
 	mu   sync.Mutex
 	link string // the authorization URL, once the flow made it
@@ -184,7 +190,8 @@ func (f *signIn) authURL() string {
 // of a gets the new token source and connects (a session is started when
 // there is none); when the user cancels or the sign-in fails, the
 // account is left signed out, and a failure is shown with a way to try
-// again. The settings are never touched.
+// again. The settings are only touched to keep an authorization server
+// the XMPP server named, and only after the sign-in with it worked.
 func (u *UI) authorize(a account.Account) {
 	if f := u.flow; f != nil {
 		if f.acct.JID == a.JID {
@@ -193,29 +200,61 @@ func (u *UI) authorize(a account.Account) {
 		u.cancelSignIn(f)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &signIn{acct: a, cancel: cancel}
+	f := &signIn{acct: a, ctx: ctx, cancel: cancel}
 	u.flow = f
 	u.showWaiting(f)
 	u.refreshState()
+	if !needsServerIssuer(a.OAuth) {
+		u.runSignIn(f)
+		return
+	}
+	// No issuer or endpoints: the XMPP server names its authorization
+	// server (RFC 7628 §3.2.2). Whoever answers for the server chooses
+	// it, so the user is asked before it is used (RFC 9700 §4.4).
+	f.note.SetText("Asking the server of " + a.JID + " where its accounts sign in…")
+	discover, check := u.discoverIssuer, u.checkServerIssuer
+	if check == nil {
+		check = account.CheckServerIssuer
+	}
+	go func() {
+		issuer, err := discover(ctx, a)
+		if err == nil {
+			err = check(issuer)
+		}
+		u.do(func() {
+			if u.flow != f {
+				return // canceled meanwhile
+			}
+			if err != nil {
+				u.signInEnded(f, account.OAuthConfig{}, nil, err)
+				return
+			}
+			u.confirmIssuer(f, issuer)
+		})
+	}()
+}
 
-	settings, client, timeout := a.OAuth, u.httpClient, u.flowTimeout
+// needsServerIssuer reports whether the settings s leave it to the XMPP
+// server to name the authorization server (see account.ErrNoIssuer).
+func needsServerIssuer(s account.OAuthSettings) bool {
+	p, ok := account.ProviderByID(s.Provider)
+	return ok && p.Discovery && s.Issuer == "" && s.AuthURL == "" && s.TokenURL == ""
+}
+
+// runSignIn resolves f's settings and runs the browser flow in a
+// goroutine; its outcome comes back to signInEnded.
+func (u *UI) runSignIn(f *signIn) {
+	ctx, settings, client, timeout := f.ctx, f.acct.OAuth, u.httpClient, u.flowTimeout
+	if f.serverIssuer != "" {
+		settings.Issuer = f.serverIssuer
+	}
 	open := u.opener(f)
-	run, discover := u.runFlow, u.discoverIssuer
+	run := u.runFlow
 	// A sign-out of the same account still under way deletes the stored
 	// refresh token: it must be done before the new one can be stored.
-	earlier := u.signingOut[a.JID]
+	earlier := u.signingOut[f.acct.JID]
 	go func() {
 		cfg, err := settings.Resolve(ctx, client)
-		if errors.Is(err, account.ErrNoIssuer) {
-			// No issuer or endpoints: the XMPP server names its
-			// authorization server (RFC 7628), kept for next time.
-			var issuer string
-			if issuer, err = discover(ctx, a); err == nil {
-				settings.Issuer = issuer
-				u.do(func() { u.issuerFound(f, issuer) })
-				cfg, err = settings.Resolve(ctx, client)
-			}
-		}
 		var tok *oauth2.Token
 		if err == nil {
 			tok, err = run(ctx, account.Flow{Config: cfg, Open: open, Timeout: timeout, HTTPClient: client})
@@ -231,14 +270,78 @@ func (u *UI) authorize(a account.Account) {
 	}()
 }
 
-// issuerFound keeps the authorization server that f's account's XMPP
-// server named, in the sign-in and in the settings.
-func (u *UI) issuerFound(f *signIn, issuer string) {
-	f.acct.OAuth.Issuer = issuer
-	if a := u.cfg.Find(f.acct.JID); a != nil {
-		a.OAuth.Issuer = issuer
+// confirmIssuer asks whether to sign f's account in at issuer, which its
+// XMPP server named; the sign-in goes on only when the user agrees.
+// The host is what the user can judge, so it is shown on its own line,
+// with every character that could hide or reorder text written out.
+func (u *UI) confirmIssuer(f *signIn, issuer string) {
+	host, domain := issuerHost(issuer), f.acct.JID
+	if j, err := account.ParseJID(f.acct.JID); err == nil {
+		domain = j.Domainpart()
+	}
+	msg := widget.NewLabel("The server " + escapedLine(domain) + " says that its accounts sign in at:")
+	msg.Wrapping = fyne.TextWrapWord
+	hostLabel := widget.NewLabelWithStyle(host, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	hostLabel.Wrapping = fyne.TextWrapBreak
+	full := widget.NewLabel(escapedLine(issuer))
+	full.Wrapping = fyne.TextWrapBreak
+	full.Importance = widget.LowImportance
+	warn := widget.NewLabel("Continue only if this is where you expect to sign in for " + f.acct.JID + ". " +
+		"A server that is not what it claims could send you to a look-alike page that collects your password. " +
+		"Palaver remembers this choice once you have signed in.")
+	warn.Wrapping = fyne.TextWrapWord
+	var d *dialog.CustomDialog
+	decided := false
+	cancel := widget.NewButton("Cancel", func() {
+		decided = true
+		d.Hide()
+		u.cancelSignIn(f)
+	})
+	ok := widget.NewButton("Sign in at "+host, func() {
+		decided = true
+		d.Hide()
+		if u.flow != f {
+			return
+		}
+		f.serverIssuer = issuer
+		u.setWaitingNote(f)
+		u.runSignIn(f)
+	})
+	ok.Importance = widget.HighImportance
+	buttons := container.NewHBox(layout.NewSpacer(), cancel, ok)
+	d = dialog.NewCustomWithoutButtons("Where to sign in?", container.NewVBox(msg, hostLabel, full, warn, buttons), u.win)
+	d.SetOnClosed(func() {
+		if !decided {
+			u.cancelSignIn(f) // closed another way: nothing was agreed
+		}
+	})
+	f.confirm = d
+	u.showDialog(d, 460)
+}
+
+// issuerHost returns the host (and port, when not the default) of an
+// issuer URL, written so that nothing in it can hide.
+// It cuts the text itself rather than parse it, so that even a URL the
+// parser refuses shows where it points.
+func issuerHost(issuer string) string {
+	host := issuer
+	if _, rest, ok := strings.Cut(host, "://"); ok {
+		host = rest
+	}
+	if i := strings.IndexAny(host, "/?#"); i >= 0 {
+		host = host[:i]
+	}
+	return escapedLine(strings.TrimSuffix(host, ":443"))
+}
+
+// keepServerIssuer saves the authorization server that f's account's
+// XMPP server named, after a sign-in with it worked.
+func (u *UI) keepServerIssuer(f *signIn) {
+	f.acct.OAuth.Issuer = f.serverIssuer
+	if a := u.cfg.Find(f.acct.JID); a != nil && a.OAuth.Issuer == "" {
+		a.OAuth.Issuer = f.serverIssuer
 		if err := u.cfg.Save(u.dir); err != nil {
-			// The sign-in goes on; the next one asks the server again.
+			// The sign-in holds; the next one asks the server again.
 			u.showNotice("Could not save the settings: " + err.Error())
 		}
 	}
@@ -269,9 +372,9 @@ func (u *UI) showWaiting(f *signIn) {
 	name := providerName(f.acct)
 	f.busy = widget.NewActivity()
 	waiting := widget.NewLabelWithStyle("Waiting for your browser…", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	f.note = widget.NewLabel("Palaver opened the " + name + " sign-in page in your web browser. " +
-		"Sign in there for " + f.acct.JID + " and allow access; Palaver continues by itself.")
+	f.note = widget.NewLabel("")
 	f.note.Wrapping = fyne.TextWrapWord
+	u.setWaitingNote(f)
 	f.copy = widget.NewButton("Copy link", func() {
 		if link := f.authURL(); link != "" {
 			u.app.Clipboard().SetContent(link)
@@ -285,6 +388,12 @@ func (u *UI) showWaiting(f *signIn) {
 	f.d = dialog.NewCustomWithoutButtons("Sign in with "+name, container.NewVBox(head, f.note, buttons), u.win)
 	f.busy.Start()
 	u.showDialog(f.d, 440)
+}
+
+// setWaitingNote says what the waiting dialog waits for: the browser.
+func (u *UI) setWaitingNote(f *signIn) {
+	f.note.SetText("Palaver opened the " + providerName(f.acct) + " sign-in page in your web browser. " +
+		"Sign in there for " + f.acct.JID + " and allow access; Palaver continues by itself.")
 }
 
 // browserFailed says that no browser opened, and how to go on.
@@ -304,6 +413,9 @@ func (u *UI) closeWaiting(f *signIn) {
 	u.flow = nil
 	f.busy.Stop()
 	f.d.Hide()
+	if f.confirm != nil {
+		f.confirm.Hide()
+	}
 }
 
 // cancelSignIn ends f at the user's request: the flow's context ends, and
@@ -328,6 +440,9 @@ func (u *UI) signInEnded(f *signIn, cfg account.OAuthConfig, tok *oauth2.Token, 
 		u.signInAbandoned(f.acct)
 		u.signInFailed(f.acct, err)
 		return
+	}
+	if f.serverIssuer != "" {
+		u.keepServerIssuer(f)
 	}
 	c := u.tokenSourceConfig(f.acct.JID)
 	c.OAuth, c.Token = cfg, tok

@@ -441,25 +441,51 @@ func TestOAuthSignInStartsCoreWithTokens(t *testing.T) {
 	assertCalls(t, h.core)
 }
 
+// loopbackIssuers lets h take issuers the XMPP server names on loopback
+// http, where the test servers are; account.CheckServerIssuer refuses
+// them (TestServerNamedIssuerMustBeHTTPS).
+func loopbackIssuers(h *harness) {
+	h.ui.checkServerIssuer = func(issuer string) error {
+		if !strings.HasPrefix(issuer, "http://127.0.0.1:") {
+			return account.CheckServerIssuer(issuer)
+		}
+		return nil
+	}
+}
+
+// serverNames makes the XMPP server of h name issuer, and returns a
+// channel that gets the JID of each account asked about.
+func serverNames(h *harness, issuer string) chan string {
+	asked := make(chan string, 4)
+	h.ui.discoverIssuer = func(_ context.Context, a account.Account) (string, error) {
+		asked <- a.JID
+		return issuer, nil
+	}
+	return asked
+}
+
+// savedIssuer returns the issuer in the saved settings of the one account.
+func savedIssuer(t *testing.T, h *harness) string {
+	t.Helper()
+	cfg, err := account.Load(h.dir)
+	if err != nil || len(cfg.Accounts) != 1 {
+		t.Fatalf("saved settings %+v, %v", cfg, err)
+	}
+	return cfg.Accounts[0].OAuth.Issuer
+}
+
 // An account with neither issuer nor endpoints learns its authorization
-// server from the XMPP server, keeps it, and signs in.
+// server from the XMPP server, asks the user before using it (RFC 9700
+// §4.4), keeps it once the sign-in worked, and signs in.
 func TestIssuerIsAskedFromTheServer(t *testing.T) {
 	srv := newAuthServer(t)
 	h := newHarness(t)
-	asked := make(chan string, 1)
-	h.ui.discoverIssuer = func(_ context.Context, a account.Account) (string, error) {
-		asked <- a.JID
-		return srv.URL, nil
-	}
+	loopbackIssuers(h)
+	asked := serverNames(h, srv.URL)
 	h.browser.setAnswer(signedInAnswer)
 	h.ui.Show()
 	h.setUpGeneric("")
-	page := h.browser.waitOpened(1)
-	if !strings.HasPrefix(page.String(), srv.URL+"/authorize?") {
-		t.Fatalf("the browser opened %s", page)
-	}
-	h.drain() // the issuer the server named, kept
-	h.drain() // the flow's outcome
+	h.drain() // the issuer the server named: the user is asked
 	select {
 	case jid := <-asked:
 		if jid != me {
@@ -468,12 +494,129 @@ func TestIssuerIsAskedFromTheServer(t *testing.T) {
 	default:
 		t.Fatal("the server was not asked")
 	}
-	cfg, err := account.Load(h.dir)
-	if err != nil || len(cfg.Accounts) != 1 || cfg.Accounts[0].OAuth.Issuer != srv.URL {
-		t.Fatalf("saved settings %+v, %v: the issuer the server named is not kept", cfg, err)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	d := h.overlay()
+	if !labelContaining(d, "says that its accounts sign in at") || !labelContaining(d, host) {
+		t.Fatal("the question does not name the issuer's host")
 	}
-	if len(h.starts) != 1 || h.starts[0].OAuth.Issuer != srv.URL {
-		t.Fatalf("starts %+v", h.starts)
+	if n := h.browser.count(); n != 0 {
+		t.Fatalf("the browser opened %d times before the user agreed", n)
+	}
+	if got := savedIssuer(t, h); got != "" {
+		t.Fatalf("the issuer %q was saved before the sign-in", got)
+	}
+	test.Tap(button(t, d, "Sign in at "+host))
+	page := h.browser.waitOpened(1)
+	if !strings.HasPrefix(page.String(), srv.URL+"/authorize?") {
+		t.Fatalf("the browser opened %s", page)
+	}
+	h.drain() // the flow's outcome
+	if got := savedIssuer(t, h); got != srv.URL {
+		t.Fatalf("saved issuer %q after signing in, want %q", got, srv.URL)
+	}
+	if len(h.starts) != 1 || h.starts[0].OAuth.Issuer != srv.URL || h.tokens == nil {
+		t.Fatalf("starts %+v, tokens %v", h.starts, h.tokens)
+	}
+	if tok, err := h.tokens.TokenContext(context.Background()); err != nil || tok.AccessToken != "at-1" {
+		t.Fatalf("token %+v, %v", tok, err)
+	}
+}
+
+// Saying no, or a sign-in that fails, leaves nothing of the issuer the
+// server named in the settings.
+func TestIssuerTheServerNamedIsKeptOnlyAfterSigningIn(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer url.Values
+		agree  bool
+		want   string // in the failure dialog; "" when none
+	}{
+		{name: "the user says no"},
+		{name: "the sign-in fails", agree: true, answer: url.Values{"error": {"access_denied"}}, want: "access was denied"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newAuthServer(t)
+			h := newHarness(t)
+			loopbackIssuers(h)
+			serverNames(h, srv.URL)
+			h.browser.setAnswer(tc.answer)
+			h.ui.Show()
+			h.setUpGeneric("")
+			h.drain()
+			host := strings.TrimPrefix(srv.URL, "http://")
+			if !tc.agree {
+				test.Tap(button(t, h.overlay(), "Cancel"))
+				if n := h.browser.count(); n != 0 {
+					t.Errorf("the browser opened %d times", n)
+				}
+				if h.ui.flow != nil || h.ui.win.Canvas().Overlays().Top() != nil {
+					t.Error("the sign-in is still under way, or a dialog is open")
+				}
+			} else {
+				test.Tap(button(t, h.overlay(), "Sign in at "+host))
+				h.drain()
+				if !labelContaining(h.overlay(), tc.want) {
+					t.Fatalf("the failure does not say %q", tc.want)
+				}
+			}
+			if got := savedIssuer(t, h); got != "" {
+				t.Errorf("saved issuer %q, want none", got)
+			}
+			if len(h.starts) != 1 || h.starts[0].OAuth.Issuer != "" || h.tokens != nil {
+				t.Errorf("starts %+v, tokens %v", h.starts, h.tokens)
+			}
+		})
+	}
+}
+
+// The real check: a server-named issuer on http, or on this computer, is
+// refused before the user is asked or anything is fetched from it.
+func TestServerNamedIssuerMustBeHTTPS(t *testing.T) {
+	for _, tc := range []struct{ issuer, want string }{
+		{"http://auth.example.org", "does not use https"},
+		{"https://127.0.0.1:8443", "on this computer"},
+	} {
+		t.Run(tc.issuer, func(t *testing.T) {
+			h := newHarness(t)
+			serverNames(h, tc.issuer)
+			h.ui.Show()
+			h.setUpGeneric("")
+			h.drain()
+			d := h.overlay()
+			if !labelContaining(d, "Palaver could not sign in "+me) || !labelContaining(d, tc.want) {
+				t.Fatalf("the failure does not say %q", tc.want)
+			}
+			if n := h.browser.count(); n != 0 {
+				t.Errorf("the browser opened %d times", n)
+			}
+			if got := savedIssuer(t, h); got != "" {
+				t.Errorf("saved issuer %q", got)
+			}
+		})
+	}
+}
+
+// What the server names is shown with nothing hidden: a right-to-left
+// override or a line break cannot make one host look like another.
+func TestServerNamedIssuerIsShownEscaped(t *testing.T) {
+	h := newHarness(t)
+	h.ui.checkServerIssuer = func(string) error { return nil }
+	serverNames(h, "https://evil.example/\u202egro.elpmaxe.htua\nhttps://auth.example.org")
+	h.ui.Show()
+	h.setUpGeneric("")
+	h.drain()
+	d := h.overlay()
+	walk(d, func(o fyne.CanvasObject) bool {
+		if l, ok := o.(*widget.Label); ok && strings.ContainsAny(l.Text, "\u202e\n") {
+			t.Errorf("label %q shows a control or bidi character", l.Text)
+		}
+		return true
+	})
+	if !labelContaining(d, `https://evil.example/\u202egro.elpmaxe.htua\nhttps://auth.example.org`) {
+		t.Error("the issuer is not shown written out")
+	}
+	if _, ok := find(d, func(b *widget.Button) bool { return b.Text == "Sign in at evil.example" }); !ok {
+		t.Error("the button does not name the real host")
 	}
 }
 

@@ -75,6 +75,10 @@ type UI struct {
 	// discoverIssuer asks an account's XMPP server for its authorization
 	// server (app.DiscoverIssuer; tests replace it).
 	discoverIssuer func(context.Context, account.Account) (string, error)
+	// checkServerIssuer vets the issuer a server named before the user
+	// is asked about it; nil means account.CheckServerIssuer (tests on
+	// loopback http replace it).
+	checkServerIssuer func(string) error
 	// flow is the browser sign-in under way, nil when none.
 	flow *signIn
 	// signingOut holds, per account, a channel closed when its sign-out
