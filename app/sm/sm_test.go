@@ -259,6 +259,13 @@ func waitFor(t *testing.T, st *sm.State, mark <-chan struct{}, what string, ok f
 	}
 }
 
+// now is a mark that has passed: waitFor checks the state at once.
+func now() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
 // askAck has the server request an acknowledgement and returns the h the
 // client answers with.
 func (c *client) askAck(t *testing.T) string {
