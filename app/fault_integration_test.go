@@ -88,6 +88,14 @@ func seen(jid string, available bool) func(app.Event) bool {
 	}
 }
 
+// bothDevices matches the presence of jid with two resources available.
+func bothDevices(jid string) func(app.Event) bool {
+	return func(e app.Event) bool {
+		p, ok := e.(app.PresenceChanged)
+		return ok && p.JID == jid && p.Resources == 2
+	}
+}
+
 func failedID(id string) func(app.Event) bool {
 	return func(e app.Event) bool {
 		f, ok := e.(app.MessageFailed)
@@ -397,9 +405,11 @@ func TestFaultTwoDevicesSeeEachOthersMessages(t *testing.T) {
 	for _, p := range []*probe{laptop, phone, bob} {
 		p.waitOnline()
 	}
-	// Each device has signed in completely once it sees the other.
-	laptop.wait("the phone's presence", seen(r.aliceJID, true))
-	phone.wait("the laptop's presence", seen(r.aliceJID, true))
+	// Each device has signed in completely once it sees the other: two
+	// resources of alice's, not only its own presence reflected back
+	// (RFC 6121 §4.2.2), which comes first.
+	laptop.wait("the phone's presence", bothDevices(r.aliceJID))
+	phone.wait("the laptop's presence", bothDevices(r.aliceJID))
 	bob.wait("alice available", seen(r.aliceJID, true))
 
 	id := laptop.c.SendMessage(r.bobJID, "from the laptop")

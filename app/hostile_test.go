@@ -103,10 +103,13 @@ func TestMultipleResourcesBestWins(t *testing.T) {
 		p, ok := e.(app.PresenceChanged)
 		return ok && p.Resources == 2 && p.Best.Show == im.Available && p.Best.Status == "at desk"
 	})
+	// From a mark: the phone's own presence, before the desk's, looked
+	// the same.
+	mark := alice.mark()
 	conn.raw(t, `<presence from="bob@localhost/desk" type="unavailable"/>`)
-	alice.wait("phone remains", func(e app.Event) bool {
+	alice.waitFrom(mark, "phone remains", func(e app.Event) bool {
 		p, ok := e.(app.PresenceChanged)
-		return ok && p.Resources == 1 && p.Best.Show == im.Away
+		return ok && p.JID == "bob@localhost" && p.Resources == 1 && p.Best.Show == im.Away && p.Best.Status == ""
 	})
 }
 
