@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/palaver-im/palaver/account"
@@ -82,16 +81,20 @@ func main() {
 		Tokens:    account.Keychain{},
 		Start:     start,
 		Trace:     trace(),
+		// Fyne's loop runs on this goroutine (App.Run below).
+		OnLoop: views.OnThisGoroutine(),
 	})
 	ui.Show()
 
 	// SIGINT and SIGTERM (a desktop session ending) quit like the menu
-	// does, so that the accounts sign out properly.
+	// does, so that the accounts sign out properly. Fyne's driver also
+	// quits on them (catchTerm), in either order: the views drop whatever
+	// runs after its loop has ended (Options.OnLoop).
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-signals
-		fyne.Do(ui.Quit)
+		ui.QuitSoon()
 	}()
 	a.Run()
 

@@ -1,7 +1,9 @@
 package views
 
 import (
+	"bytes"
 	"context"
+	"runtime"
 	"time"
 
 	"github.com/palaver-im/palaver/app"
@@ -60,4 +62,35 @@ func pump(ctx context.Context, events <-chan []app.Event, do func(func()), apply
 			return
 		}
 	}
+}
+
+// OnThisGoroutine returns a function that reports whether its caller runs
+// on the goroutine that called OnThisGoroutine.
+// main calls it on the goroutine that runs Fyne's loop (App.Run must run
+// on the main goroutine) and passes the result as Options.OnLoop: once
+// that loop has ended, fyne.Do no longer queues a function but runs it on
+// the calling goroutine (fyne.io/fyne/v2 internal/driver/glfw/loop.go,
+// runOnMainWithWait after "drained"), with GLFW terminated, so only this
+// tells a late update from a live one.
+// The returned function is safe for concurrent use.
+func OnThisGoroutine() func() bool {
+	id := goroutineID()
+	return func() bool { return goroutineID() == id }
+}
+
+// goroutineID returns the id of the calling goroutine, read from the first
+// line of its stack trace ("goroutine 18 [running]:"), as Fyne does
+// (internal/async/goroutine.go): Go offers no other way.
+func goroutineID() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	var id uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
 }

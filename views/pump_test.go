@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
+
 	"github.com/palaver-im/palaver/app"
 )
 
@@ -143,5 +145,48 @@ func TestPumpStopsWithContext(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("pump did not stop")
+	}
+}
+
+func TestOnThisGoroutine(t *testing.T) {
+	here := OnThisGoroutine()
+	if !here() {
+		t.Fatal("false on the goroutine that made it")
+	}
+	other := make(chan bool)
+	go func() { other <- here() }()
+	if <-other {
+		t.Fatal("true on another goroutine")
+	}
+}
+
+// TestNothingRunsOffTheLoop: once Fyne's loop has ended, fyne.Do runs a
+// function on the caller's goroutine (with GLFW gone). That happens when
+// Fyne's own SIGTERM handler quits before Palaver's; such a call must not
+// reach a widget, and the views stop.
+func TestNothingRunsOffTheLoop(t *testing.T) {
+	for i, tc := range []struct {
+		onLoop  bool
+		ran     bool
+		stopped bool
+	}{
+		0: {onLoop: true, ran: true},
+		1: {onLoop: false, stopped: true},
+	} {
+		u := New(Options{App: test.NewTempApp(t), OnLoop: func() bool { return tc.onLoop }})
+		ran := false
+		// The test driver's fyne.Do runs f on this goroutine, as Fyne's
+		// does once its loop has ended.
+		u.do(func() { ran = true })
+		if ran != tc.ran || u.stopped.Load() != tc.stopped {
+			t.Errorf("%d: ran %v, stopped %v; want %v, %v", i, ran, u.stopped.Load(), tc.ran, tc.stopped)
+		}
+		// After stopping, nothing runs even on the loop.
+		if tc.stopped {
+			u.do(func() { ran = true })
+			if ran {
+				t.Errorf("%d: ran after the views stopped", i)
+			}
+		}
 	}
 }

@@ -46,6 +46,14 @@ type Options struct {
 	// how long it held the UI goroutine, and the contacts known. For
 	// measuring, see BenchmarkBinarySignIn5000 in main_test.go.
 	Trace io.Writer
+	// OnLoop, when set, reports whether the caller runs on the App's event
+	// loop (OnThisGoroutine, called where App.Run will run).
+	// Once Fyne's loop has ended, fyne.Do runs a function on the calling
+	// goroutine with GLFW gone: with OnLoop the views drop such a call, and
+	// stop, instead of touching a widget (a panic in SetTitle). This
+	// happens when Fyne's own SIGINT/SIGTERM handler quits before ours.
+	// Nil means every call runs on the loop, as with Fyne's test driver.
+	OnLoop func() bool
 }
 
 // UI is Palaver's user interface: the main window and everything opened
@@ -150,16 +158,27 @@ func New(o Options) *UI {
 	// Once the app has stopped, nothing may touch a widget: the cores
 	// still say goodbye (offline, last events) while main waits for them,
 	// and Fyne's loop that ran those updates is gone.
+	// Fyne's own signal handler (driver_desktop.go, catchTerm) may end the
+	// loop before main's calls Quit: OnLoop catches what runs after that.
 	o.App.Lifecycle().SetOnStopped(func() { u.stopped.Store(true) })
+	onLoop := o.OnLoop
+	if onLoop == nil {
+		onLoop = func() bool { return true }
+	}
 	do := u.do
 	u.do = func(f func()) {
 		if u.stopped.Load() {
 			return
 		}
 		do(func() {
-			if !u.stopped.Load() {
-				f()
+			if u.stopped.Load() {
+				return
 			}
+			if !onLoop() {
+				u.stopped.Store(true)
+				return
+			}
+			f()
 		})
 	}
 	u.after = func(d time.Duration, f func()) {
@@ -187,6 +206,14 @@ func New(o Options) *UI {
 func (u *UI) Quit() {
 	u.stopped.Store(true)
 	u.app.Quit()
+}
+
+// QuitSoon quits as Quit does, from any goroutine: it runs Quit on the UI
+// goroutine, or only stops the views when Fyne's loop has already ended
+// (Fyne's own SIGINT/SIGTERM handler got there first).
+// It is safe for concurrent use; main calls it on SIGINT and SIGTERM.
+func (u *UI) QuitSoon() {
+	u.do(u.Quit)
 }
 
 // quitItem is the menu item that quits (Fyne adds its own otherwise).
