@@ -362,6 +362,12 @@ func TestOAuthIssuerDiscoveredFromServer(t *testing.T) {
 	if issuer != rig.as.OpenIDConfiguration() {
 		t.Errorf("discovered %q, want %q", issuer, rig.as.OpenIDConfiguration())
 	}
+	// The rig serves OAuth on loopback http: the UI refuses that from a
+	// server (it must be https and not this computer), so the test goes
+	// on as a user who typed the issuer in would.
+	if err := account.CheckServerIssuer(issuer); err == nil {
+		t.Errorf("CheckServerIssuer(%q) accepted a loopback http issuer", issuer)
+	}
 	acct.OAuth.Issuer = issuer
 	alice := run(t, "alice", app.NewOAuth(acct, rig.signIn(t, acct, "alice", "alice-secret")))
 	alice.waitOnline()
@@ -372,5 +378,66 @@ func TestOAuthIssuerDiscoveredFromServer(t *testing.T) {
 	var ue *certs.UntrustedError
 	if _, err := app.DiscoverIssuer(context.Background(), untrusted); !errors.As(err, &ue) {
 		t.Errorf("with an untrusted certificate: %v", err)
+	}
+}
+
+// The real provider advertises RFC 9207 and puts iss in its redirect:
+// the sign-in requires it, works with it, and refuses a redirect whose
+// iss names another issuer or is missing, as in a mix-up attack
+// (RFC 9700 §4.4) where the code was meant for another server.
+func TestOAuthIssIsChecked(t *testing.T) {
+	rig := startOAuthRig(t, 0)
+	acct := rig.account(account.MechanismOAuthBearer)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg, err := acct.OAuth.Resolve(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.RequireIss || cfg.Issuer != rig.as.Issuer {
+		t.Fatalf("Resolve = %+v: want iss required from the issuer %s", cfg, rig.as.Issuer)
+	}
+	// Untouched, the real flow works with iss checked.
+	alice := run(t, "alice", app.NewOAuth(acct, rig.signIn(t, acct, "alice", "alice-secret")))
+	alice.waitOnline()
+
+	for _, tc := range []struct {
+		name   string
+		tamper func(q url.Values)
+		want   string
+	}{
+		{name: "another issuer", tamper: func(q url.Values) { q.Set("iss", "https://attacker.example") }, want: `names the issuer "https://attacker.example"`},
+		{name: "no issuer", tamper: func(q url.Values) { q.Del("iss") }, want: "names no issuer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sawIss string
+			open := func(authURL string) error {
+				redirect, err := rig.as.Login(nil, authURL, "alice", "alice-secret")
+				if err != nil {
+					return err
+				}
+				u, err := url.Parse(redirect)
+				if err != nil {
+					return err
+				}
+				q := u.Query()
+				sawIss = q.Get("iss")
+				tc.tamper(q)
+				u.RawQuery = q.Encode()
+				_ = oauthtest.Visit(u.String()) // the listener answers 400
+				return nil
+			}
+			flow := account.Flow{Config: cfg, Open: open, Timeout: 30 * time.Second}
+			tok, err := flow.Authorize(ctx)
+			if sawIss != rig.as.Issuer {
+				t.Errorf("the provider's redirect carried iss %q, want %q", sawIss, rig.as.Issuer)
+			}
+			if err == nil {
+				t.Fatalf("Authorize = %+v, want the response refused", tok)
+			}
+			if !errors.Is(err, account.ErrIssuerMismatch) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Authorize: %v; want ErrIssuerMismatch saying %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -716,9 +716,13 @@ func openSessionInfo(ctx context.Context, a account.Account, secret string, mech
 // DiscoverIssuer asks the XMPP server of a where its OAuth authorization
 // server is, for an OAUTHBEARER account whose settings name none: it
 // offers a placeholder token, and the server's RFC 7628 error (§3.2.2)
-// names the openid-configuration document. The returned URL goes into
-// account.OAuthSettings.Issuer. The TLS rules are the account's own: an
-// untrusted certificate gives a *certs.UntrustedError.
+// names the openid-configuration document. The TLS rules are the
+// account's own: an untrusted certificate gives a *certs.UntrustedError.
+//
+// The returned URL is only the server's word, and the way into a mix-up
+// attack (RFC 9700 §4.4): vet it with account.CheckServerIssuer, ask the
+// user before using it, and keep it in account.OAuthSettings.Issuer only
+// after a sign-in with it worked (the views do all three).
 func DiscoverIssuer(ctx context.Context, a account.Account) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()

@@ -297,6 +297,9 @@ func (s *Server) discover(t testing.TB) {
 		TokenEndpoint         string `json:"token_endpoint"`
 		IntrospectionEndpoint string `json:"introspection_endpoint"`
 		RevocationEndpoint    string `json:"revocation_endpoint"`
+		// oidc-provider (v7 and later) puts iss in every authorization
+		// response and says so (RFC 9207 §3); Palaver then requires it.
+		IssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 	}
 	resp, err := httpClient.Get(s.OpenIDConfiguration())
 	if err != nil {
@@ -316,6 +319,9 @@ func (s *Server) discover(t testing.TB) {
 	s.IntrospectionURL, s.RevocationURL = doc.IntrospectionEndpoint, doc.RevocationEndpoint
 	if s.AuthURL == "" || s.TokenURL == "" || s.IntrospectionURL == "" || s.RevocationURL == "" {
 		t.Fatalf("oauthtest: discovery lacks an endpoint: %+v", doc)
+	}
+	if !doc.IssParameterSupported {
+		t.Fatalf("oauthtest: discovery does not advertise authorization_response_iss_parameter_supported (RFC 9207): the tests of the iss check need it")
 	}
 }
 
