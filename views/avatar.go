@@ -1,16 +1,12 @@
 package views
 
 import (
-	"bytes"
 	"container/list"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"image"
 	"image/color"
-	_ "image/gif" // decoders of the picture formats the core caches
-	_ "image/jpeg"
-	_ "image/png"
 	"io"
 	"os"
 	"strings"
@@ -20,15 +16,14 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/widget"
+
+	// Named so: avatar is the widget here.
+	pictures "github.com/palaver-im/palaver/app/avatar"
 )
 
 // maxPictureBytes is the largest picture file read, from the avatar cache
-// or chosen by the user.
-const maxPictureBytes = 16 << 20
-
-// maxPicturePixels refuses images that would decode to more than about
-// 64 MB (a small file can claim a huge size).
-const maxPicturePixels = 4096 * 4096
+// or chosen by the user: what app/avatar decodes at most.
+const maxPictureBytes = pictures.MaxInput
 
 // avatarPalette are the colours of generated pictures: dark enough for a
 // white letter to read on (contrast 4.5:1 or more), and apart enough to
@@ -109,37 +104,10 @@ func readPicture(r io.Reader) ([]byte, error) {
 
 var errPictureTooLarge = fmt.Errorf("the picture is larger than %d MiB", maxPictureBytes>>20)
 
-// decodePicture decodes a PNG, JPEG or GIF picture and names its MIME
-// type. It never panics: a decoder's panic on hostile data is an error.
-func decodePicture(b []byte) (img image.Image, mime string, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			img, mime, err = nil, "", fmt.Errorf("broken picture: %v", p)
-		}
-	}()
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
-	if err != nil {
-		return nil, "", err
-	}
-	switch format {
-	case "png", "jpeg", "gif":
-		mime = "image/" + format
-	default:
-		return nil, "", fmt.Errorf("%s pictures are not supported", format)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPicturePixels {
-		return nil, "", fmt.Errorf("the picture is too large (%d×%d)", cfg.Width, cfg.Height)
-	}
-	img, _, err = image.Decode(bytes.NewReader(b))
-	if err != nil {
-		return nil, "", err
-	}
-	return img, mime, nil
-}
-
 // avatarImages is a cache of decoded pictures by hash, the least recently
 // used dropped beyond its size. Pictures are read and decoded in
-// background goroutines, a few at a time, and only when a widget asks.
+// background goroutines, a few at a time, and only when a widget asks;
+// app/avatar decodes them one at a time, within its Received limits.
 // A picture that cannot be read or decoded is remembered as broken.
 //
 // Its methods may be called from any goroutine.
@@ -148,7 +116,7 @@ type avatarImages struct {
 	max     int
 	entries map[string]*list.Element // of *imageEntry
 	lru     list.List                // front: most recently used
-	slots   chan struct{}            // bounds the decodes running at once
+	slots   chan struct{}            // bounds the loads running at once
 	loads   int                      // decodes started, for tests
 }
 
@@ -225,7 +193,9 @@ func (c *avatarImages) load(e *imageEntry, src avatarSource) {
 	b, err := src.read()
 	var img image.Image
 	if err == nil {
-		img, _, err = decodePicture(b)
+		// Cached pictures and vCard photos are someone else's: the
+		// received limits, one decode at a time in the process.
+		img, _, err = pictures.Decode(b, pictures.Received)
 	}
 	<-c.slots
 	if err != nil {

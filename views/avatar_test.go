@@ -1,10 +1,14 @@
 package views
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
+	"image"
 	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,6 +20,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	pictures "github.com/palaver-im/palaver/app/avatar"
 	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
 )
@@ -297,4 +302,41 @@ func avatarLoads() int {
 	avatarCache.mu.Lock()
 	defer avatarCache.mu.Unlock()
 	return avatarCache.loads
+}
+
+// png16 returns a w×h 16-bit RGBA PNG, all transparent: 8 bytes a pixel
+// to decode, almost nothing to store.
+func png16(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewNRGBA64(image.Rect(0, 0, w, h))
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// The views decode with app/avatar's received limits: a picture just
+// over them is broken, one within them shows.
+func TestAvatarImagesUseReceivedLimits(t *testing.T) {
+	c := newAvatarImages(4, 1)
+	for i, tc := range []struct {
+		w, h   int
+		broken bool
+	}{
+		0: {2048, 2048, false},
+		1: {2049, 2048, true}, // the views' own limit allowed 4096×4096
+	} {
+		do := make(chan func(), 1)
+		hash := fmt.Sprint("big", i)
+		c.get(hash, avatarSource{data: png16(t, tc.w, tc.h)}, func(f func()) { do <- f }, func() {})
+		(<-do)()
+		img, _, err := c.get(hash, avatarSource{}, nil, nil)
+		if (err != nil) != tc.broken || (img == nil) != tc.broken {
+			t.Errorf("%d: %d×%d gave %v, %v; want broken %v", i, tc.w, tc.h, img != nil, err, tc.broken)
+		}
+		if tc.broken && !errors.Is(err, pictures.ErrTooManyPixels) {
+			t.Errorf("%d: %v, want app/avatar's ErrTooManyPixels", i, err)
+		}
+	}
 }

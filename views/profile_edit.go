@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"image"
 	"io"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app"
+	pictures "github.com/palaver-im/palaver/app/avatar" // avatar is the widget here
 	"github.com/palaver-im/palaver/app/vcard"
 )
 
@@ -316,6 +318,11 @@ func (o *ownProfile) choosePhoto() {
 
 // loadPhoto reads and checks a chosen picture in the background; the
 // file may be large or on a slow disk.
+//
+// The check is what publishing will do (app/avatar's Publishable, within
+// the Own limits: the user's own file, chosen once, may be a 24 Mpx
+// camera picture), and the preview is the small picture it makes, so
+// that the picture cache never holds a full-size photo.
 func (o *ownProfile) loadPhoto(r io.ReadCloser) {
 	o.showStatus("Reading the picture…", widget.LowImportance)
 	s := o.s
@@ -324,9 +331,14 @@ func (o *ownProfile) loadPhoto(r io.ReadCloser) {
 		r.Close()
 		var hash, mime string
 		if err == nil {
+			var small []byte
+			small, _, err = pictures.Publishable(b)
 			var img image.Image
-			img, mime, err = decodePicture(b)
 			if err == nil {
+				img, _, err = pictures.Decode(small, pictures.Received)
+			}
+			if err == nil {
+				mime = pictures.Type(b)
 				sum := sha1.Sum(b)
 				hash = hex.EncodeToString(sum[:])
 				avatarCache.put(hash, img)
@@ -348,11 +360,7 @@ func (s *session) ownPhotoLoaded(b []byte, mime, hash string, err error) {
 		if o == nil {
 			return
 		}
-		msg := "Palaver cannot read this picture (" + err.Error() + "). Choose a PNG, JPEG or GIF file."
-		if errors.Is(err, errPictureTooLarge) {
-			msg = "This picture is larger than 16 MiB. Choose a smaller file."
-		}
-		o.showStatus(msg, widget.DangerImportance)
+		o.showStatus(pictureRefused(err), widget.DangerImportance)
 		return
 	}
 	d := draftOf(p.mine.base)
@@ -367,6 +375,22 @@ func (s *session) ownPhotoLoaded(b []byte, mime, hash string, err error) {
 		o.refreshPhoto()
 		o.refreshButtons()
 	}
+}
+
+// pictureRefused says why a chosen picture cannot be used, and what to do.
+func pictureRefused(err error) string {
+	switch {
+	case errors.Is(err, errPictureTooLarge), errors.Is(err, pictures.ErrTooLarge):
+		return fmt.Sprintf("This picture is larger than %d MiB. Choose a smaller file.", maxPictureBytes>>20)
+	case errors.Is(err, pictures.ErrTooManyPixels):
+		return fmt.Sprintf("This picture has more than %d million pixels. Choose a smaller picture, or make this one smaller first.",
+			pictures.MaxPixels/1_000_000)
+	case errors.Is(err, pictures.ErrNotImage):
+		return "This file is not a picture Palaver can read. Choose a PNG, JPEG or GIF file."
+	case errors.Is(err, pictures.ErrCorrupt):
+		return "This picture is damaged and cannot be read. Choose another PNG, JPEG or GIF file."
+	}
+	return "Palaver could not read this file (" + err.Error() + "). Choose another PNG, JPEG or GIF file."
 }
 
 // removePhoto drops the picture from the profile (once saved).

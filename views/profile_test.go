@@ -2,7 +2,9 @@ package views
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -17,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app"
+	pictures "github.com/palaver-im/palaver/app/avatar"
 	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/vcard"
@@ -394,8 +397,53 @@ func TestOwnProfileRefusesBadPictures(t *testing.T) {
 	if !labelContaining(o.win.Content(), "Choose a PNG, JPEG or GIF file") {
 		t.Error("a file that is no picture is not refused")
 	}
+	// More pixels than app/avatar takes from the user (a header is enough).
+	o.loadPhoto(&pictureFile{Reader: bytes.NewReader(pngHeaderOnly(6000, 4001))})
+	h.drain()
+	if !labelContaining(o.win.Content(), "more than 24 million pixels") {
+		t.Error("a picture of too many pixels is not refused as such")
+	}
+	o.loadPhoto(&pictureFile{Reader: bytes.NewReader(pngHeaderOnly(64, 64))})
+	h.drain()
+	if !labelContaining(o.win.Content(), "This picture is damaged") {
+		t.Error("a damaged picture is not refused as such")
+	}
 	if d := h.ui.sess.profiles().mine.draft; d != nil && d.Photo != nil {
 		t.Error("a refused picture went into the edits")
+	}
+}
+
+// pngHeaderOnly returns the start of a w×h PNG, with no pixels.
+func pngHeaderOnly(w, h int) []byte {
+	b := pngBytes(color.Black, 1)
+	binary.BigEndian.PutUint32(b[16:], uint32(w))
+	binary.BigEndian.PutUint32(b[20:], uint32(h))
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b[:33]
+}
+
+// The preview of a chosen picture is the small one publishing makes: the
+// picture cache holds no full-size photo.
+func TestOwnProfilePhotoPreviewIsSmall(t *testing.T) {
+	h, pc := profileHarness(t)
+	o := openOwn(t, h, ownCard())
+	data := pngBytes(color.NRGBA{G: 200, A: 255}, 1000)
+	o.loadPhoto(&pictureFile{Reader: bytes.NewReader(data)})
+	h.drain()
+	d := h.ui.sess.profiles().mine.draft
+	if d == nil || d.Photo == nil {
+		t.Fatal("the picture is not in the edits")
+	}
+	img, _, err := avatarCache.get(d.PhotoHash, avatarSource{}, nil, nil)
+	if err != nil || img == nil {
+		t.Fatalf("the preview is not cached: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() > pictures.MaxSide || b.Dy() > pictures.MaxSide {
+		t.Errorf("the cached preview is %v, want at most %d a side", b.Size(), pictures.MaxSide)
+	}
+	test.Tap(button(t, o.win.Content(), "Save"))
+	if got := pc.saved[0].Photo; !bytes.Equal(got.Data, data) || got.Type != "image/png" {
+		t.Error("the file chosen is not what is saved (the core makes it publishable)")
 	}
 }
 
@@ -438,9 +486,10 @@ func TestProfileCardFollowsPresence(t *testing.T) {
 	if !labelContaining(root, "typing…") {
 		t.Error("the card does not say the contact is typing")
 	}
+	// Without a connection the presence is the one last seen.
 	h.apply(stateEv(app.Waiting))
-	if !labelContaining(root, "Offline") || labelContaining(root, "typing…") {
-		t.Error("the card does not go offline with the connection")
+	if !labelContaining(root, "Do not disturb (last seen") || labelContaining(root, "typing…") {
+		t.Error("the card does not show the presence as last seen with the connection gone")
 	}
 }
 

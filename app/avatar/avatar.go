@@ -2,9 +2,14 @@
 // keeps them in an on-disk cache by hash.
 //
 // Pictures come from the user and from contacts, and the latter may be
-// hostile: Normalize bounds the size of its input and the number of pixels
-// before it decodes anything, and the Store names files only by validated
-// hashes.
+// hostile: Normalize and Decode bound the size of their input and the
+// number of pixels before they decode anything, decode one picture at a
+// time in the whole process, and turn a decoder's panic into ErrCorrupt.
+// The Store names files only by validated hashes.
+//
+// This is the one place where Palaver decodes pictures: the views use
+// Decode rather than the image package, so that every picture meets the
+// same limits.
 package avatar
 
 import (
@@ -27,11 +32,19 @@ const (
 	MaxInput = 16 << 20
 	// MaxDimension is the largest width or height accepted, in pixels.
 	MaxDimension = 8192
-	// MaxPixels is the largest width × height accepted. Decoding needs a
-	// few bytes per pixel (up to about 15 for a progressive JPEG), so this
-	// bounds what a hostile picture of a few hundred bytes can allocate to
-	// a few hundred MB, while 24 Mpx camera pictures still pass.
+	// MaxPixels is the largest width × height accepted in a picture the
+	// user chose (Own). Decoding needs up to 8 bytes per pixel (a 16-bit
+	// PNG; about 15 for a progressive JPEG) and scaling 4 more, so such a
+	// picture may cost a few hundred MB: the user picked the file, once,
+	// and a 24 Mpx camera picture must pass.
 	MaxPixels = 24_000_000
+	// MaxReceivedPixels is the largest width × height accepted in a
+	// picture from someone else (Received): 2048 × 2048. A 194 KB 16-bit
+	// PNG of 24 Mpx made Normalize allocate 285 MB; at this limit one
+	// allocates at most about 61 MiB (TestNormalizeReceivedPeak), and
+	// avatars are shown at 96 pixels or less (XEP-0153 suggests 64 to 96
+	// pixels a side; XEP-0084 section 5 at most 96), so nothing is lost.
+	MaxReceivedPixels = 2048 * 2048
 	// MaxSide is the largest width or height of a normalized picture.
 	MaxSide = 256
 	// MaxPassThrough is the largest PNG or JPEG, in bytes, that Normalize
@@ -48,7 +61,26 @@ const (
 	GIF  = "image/gif"
 )
 
-// Errors of Normalize; errors from decoding wrap ErrCorrupt.
+// Limits bound what decoding one picture may cost.
+type Limits struct {
+	// Bytes is the largest input, in bytes.
+	Bytes int
+	// Dimension is the largest width or height, in pixels.
+	Dimension int
+	// Pixels is the largest width × height.
+	Pixels int64
+}
+
+// The limits of the two kinds of picture.
+var (
+	// Received is for pictures from contacts and servers, and from the
+	// cache of those.
+	Received = Limits{Bytes: MaxInput, Dimension: MaxDimension, Pixels: MaxReceivedPixels}
+	// Own is for a picture file the user chose to publish.
+	Own = Limits{Bytes: MaxInput, Dimension: MaxDimension, Pixels: MaxPixels}
+)
+
+// Errors of Normalize and Decode; errors from decoding wrap ErrCorrupt.
 var (
 	ErrTooLarge      = errors.New("avatar: picture larger than 16 MiB")
 	ErrNotImage      = errors.New("avatar: not a PNG, JPEG or GIF picture")
@@ -77,6 +109,50 @@ func Type(data []byte) string {
 	return ""
 }
 
+// decoding admits one decode (and the scaling and encoding that follow it)
+// at a time in the process: the profile workers of every account, and the
+// views, would otherwise each hold a large picture at once.
+var decoding = make(chan struct{}, 1)
+
+// testHook, when set, runs inside every bounded call (tests count the
+// calls running at once, and make a decoder panic).
+var testHook func()
+
+// bounded runs f while it holds decoding, and turns a panic in f into an
+// error wrapping ErrCorrupt: the image decoders are meant not to panic,
+// but they read hostile bytes, and a panic would end Palaver.
+func bounded(f func() error) (err error) {
+	decoding <- struct{}{}
+	defer func() { <-decoding }()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: the decoder failed: %v", ErrCorrupt, p)
+		}
+	}()
+	if testHook != nil {
+		testHook()
+	}
+	return f()
+}
+
+// Decode decodes a PNG, JPEG or GIF picture (a GIF's first frame, on its
+// full screen) within lim, and returns its MIME type.
+// The size of data and the dimensions its header claims are checked before
+// any pixel is decoded (ErrTooLarge, ErrTooManyPixels); a damaged picture,
+// or one whose decoder panics, gives ErrCorrupt.
+// Decode is safe for concurrent use; calls (and those of Normalize) run one
+// at a time.
+func Decode(data []byte, lim Limits) (img image.Image, mimeType string, err error) {
+	err = bounded(func() error {
+		img, mimeType, err = decodeWithin(data, lim)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return img, mimeType, nil
+}
+
 // Normalize makes a picture fit to publish and to show: a PNG, JPEG or GIF
 // (its first frame) is scaled down to fit within MaxSide × MaxSide, keeping
 // its aspect ratio, and encoded as PNG when it has transparency and as JPEG
@@ -84,21 +160,38 @@ func Type(data []byte) string {
 // bytes is returned unchanged, once decoding it proved it sound.
 //
 // The size of data and the dimensions its header claims are checked before
-// any pixel is decoded (ErrTooLarge, ErrTooManyPixels).
-// Normalize is safe for concurrent use.
+// any pixel is decoded (ErrTooLarge, ErrTooManyPixels), against Received:
+// the picture is someone else's (or the user's own, as the server returned
+// it, already small).
+// Normalize is safe for concurrent use; calls (and those of Decode and
+// Publishable) run one at a time.
 func Normalize(data []byte) (out []byte, mimeType string, err error) {
-	return normalize(data, true)
+	return normalize(data, true, Received)
 }
 
 // Publishable is Normalize for a picture the user publishes: it is always
 // encoded afresh, so that nothing but pixels leaves the computer (a
 // camera's JPEG carries the place and time it was taken in its metadata).
+// Its limits are Own.
 func Publishable(data []byte) (out []byte, mimeType string, err error) {
-	return normalize(data, false)
+	return normalize(data, false, Own)
 }
 
-func normalize(data []byte, passThrough bool) (out []byte, mimeType string, err error) {
-	if len(data) > MaxInput {
+func normalize(data []byte, passThrough bool, lim Limits) (out []byte, mimeType string, err error) {
+	// Scaling and encoding allocate too: they run in the same turn.
+	err = bounded(func() error {
+		out, mimeType, err = normalizeLocked(data, passThrough, lim)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, mimeType, nil
+}
+
+// decodeWithin is Decode without the bounds on concurrency and panics.
+func decodeWithin(data []byte, lim Limits) (image.Image, string, error) {
+	if len(data) > lim.Bytes {
 		return nil, "", ErrTooLarge
 	}
 	typ := Type(data)
@@ -112,7 +205,7 @@ func normalize(data []byte, passThrough bool) (out []byte, mimeType string, err 
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, "", fmt.Errorf("%w: %d×%d pixels", ErrCorrupt, cfg.Width, cfg.Height)
 	}
-	if cfg.Width > MaxDimension || cfg.Height > MaxDimension || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+	if cfg.Width > lim.Dimension || cfg.Height > lim.Dimension || int64(cfg.Width)*int64(cfg.Height) > lim.Pixels {
 		return nil, "", fmt.Errorf("%w: %d×%d", ErrTooManyPixels, cfg.Width, cfg.Height)
 	}
 	img, err := decode(typ, data)
@@ -129,6 +222,16 @@ func normalize(data []byte, passThrough bool) (out []byte, mimeType string, err 
 	if b.Dx() != cfg.Width || b.Dy() != cfg.Height {
 		return nil, "", fmt.Errorf("%w: %v decoded from a %d×%d header", ErrCorrupt, b, cfg.Width, cfg.Height)
 	}
+	return img, typ, nil
+}
+
+// normalizeLocked is normalize while holding decoding.
+func normalizeLocked(data []byte, passThrough bool, lim Limits) (out []byte, mimeType string, err error) {
+	img, typ, err := decodeWithin(data, lim)
+	if err != nil {
+		return nil, "", err
+	}
+	b := img.Bounds()
 	if passThrough && typ != GIF && b.Dx() <= MaxSide && b.Dy() <= MaxSide && len(data) <= MaxPassThrough {
 		return data, typ, nil
 	}
@@ -185,7 +288,7 @@ func decode(typ string, data []byte) (image.Image, error) {
 // machine, against 0.1 s for ApproxBiLinear. So a large picture is first
 // shrunk by an integer factor with a box filter, which also averages every
 // pixel, and CatmullRom does the last factor of 4 to 8: 0.16 s in all,
-// less than decoding the JPEG (see BenchmarkNormalize4000x3000).
+// less than decoding the JPEG (see BenchmarkPublishable4000x3000).
 func scale(img image.Image) image.Image {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()

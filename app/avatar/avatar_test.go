@@ -225,8 +225,11 @@ func TestNormalizeKeepsTransparency(t *testing.T) {
 	}
 }
 
+// A camera-sized picture is scaled with its content intact. It has more
+// pixels than Normalize takes from others: the user's own (Publishable)
+// goes through the same scaling.
 func TestNormalizeScalesContent(t *testing.T) {
-	out, mime, err := avatar.Normalize(big(t))
+	out, mime, err := avatar.Publishable(big(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,11 +293,11 @@ func TestType(t *testing.T) {
 	}
 }
 
-func BenchmarkNormalize4000x3000(b *testing.B) {
+func BenchmarkPublishable4000x3000(b *testing.B) {
 	in := big(b)
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
-		if _, _, err := avatar.Normalize(in); err != nil {
+		if _, _, err := avatar.Publishable(in); err != nil {
 			b.Fatal(err)
 		}
 	}
