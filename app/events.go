@@ -315,9 +315,9 @@ func (e ProfileSaved) Message() string {
 	case e.Err == nil:
 		return "Your profile was saved."
 	case e.NotAllowed:
-		return "This network does not allow profile changes. Your changes are kept on this computer."
+		return "This network does not allow profile changes."
 	default:
-		return fmt.Sprintf("Your profile could not be saved (%v). Your changes are kept on this computer.", e.Err)
+		return fmt.Sprintf("Your profile could not be saved (%v).", e.Err)
 	}
 }
 

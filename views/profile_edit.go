@@ -475,7 +475,7 @@ func (s *session) ownSaved(e app.ProfileSaved) {
 	p := s.profiles()
 	mine := &p.mine
 	mine.saving = false
-	mine.result, mine.failed = e.Message(), e.Err != nil
+	mine.result, mine.failed = ownSaveResult(e), e.Err != nil
 	if e.Err == nil {
 		mine.base, mine.loaded = e.Card, true
 		if mine.draft != nil && mine.sent != nil && *mine.draft == *mine.sent {
@@ -501,6 +501,28 @@ func (s *session) ownSaved(e app.ProfileSaved) {
 	}
 	o.refreshButtons()
 	o.showStatus(mine.result, widget.DangerImportance)
+}
+
+// ownSaveResult words how saving the own profile went.
+//
+// The edits of a save that failed live in the session only
+// (ownProfileData): closing the editor keeps them, but they are gone once
+// Palaver quits or the account signs out, and the words say so rather
+// than promise more. Keeping a draft on disk would buy little: on a
+// network that refuses profile changes (the Messenger-style service
+// answers vCard updates with an error, XEP-0054 section 3.2) it can never
+// be saved, and Gajim and Dino keep no draft either.
+func ownSaveResult(e app.ProfileSaved) string {
+	const kept = " Your edits stay in My profile until you quit Palaver or sign out; they are not stored anywhere."
+	switch {
+	case e.Err == nil:
+		return "Your profile was saved."
+	case e.NotAllowed:
+		return "This network does not allow profile changes." + kept
+	}
+	// The error may carry the server's words (RFC 6120 section 8.3.3.4).
+	return "Your profile could not be saved (" + clipRunes(plainLine(e.Err.Error()), 300) + ")." + kept +
+		" Try Save again later."
 }
 
 // showMyProfile opens the profile of the account shown.

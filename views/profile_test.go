@@ -297,8 +297,12 @@ func TestOwnProfileNotAllowedKeepsEdits(t *testing.T) {
 	h.apply(profileSavedEv(pc.saved[0], errors.New("feature-not-implemented"), true))
 
 	root := o.win.Content()
-	if !labelContaining(root, "This network does not allow profile changes") {
-		t.Error("the editor does not say the network refuses profile changes")
+	const refused = "This network does not allow profile changes. Your edits stay in My profile until you quit Palaver or sign out; they are not stored anywhere."
+	if !labelContaining(root, refused) {
+		t.Error("the editor does not say the network refuses profile changes, and where the edits are")
+	}
+	if labelContaining(root, "kept on this computer") {
+		t.Error("the editor promises what it does not do: the edits are not kept past quitting")
 	}
 	if got := entryWithPlaceholder(t, root, "Full name").Text; got != "Edited Name" {
 		t.Errorf("full name %q after the refusal, want the edit", got)
@@ -324,7 +328,7 @@ func TestOwnProfileNotAllowedKeepsEdits(t *testing.T) {
 	if got := entryWithPlaceholder(t, root, "About you").Text; got != "Edited note" {
 		t.Errorf("reopened: note %q, want the edit", got)
 	}
-	if !labelContaining(root, "This network does not allow profile changes") {
+	if !labelContaining(root, refused) {
 		t.Error("reopened: the refusal is no longer said")
 	}
 
@@ -444,6 +448,26 @@ func TestOwnProfilePhotoPreviewIsSmall(t *testing.T) {
 	test.Tap(button(t, o.win.Content(), "Save"))
 	if got := pc.saved[0].Photo; !bytes.Equal(got.Data, data) || got.Type != "image/png" {
 		t.Error("the file chosen is not what is saved (the core makes it publishable)")
+	}
+}
+
+func TestOwnSaveResult(t *testing.T) {
+	const kept = " Your edits stay in My profile until you quit Palaver or sign out; they are not stored anywhere."
+	for i, tc := range []struct {
+		err        error
+		notAllowed bool
+		want       string
+	}{
+		0: {nil, false, "Your profile was saved."},
+		1: {errors.New("feature-not-implemented"), true, "This network does not allow profile changes." + kept},
+		2: {errors.New("the server did not answer in time"), false,
+			"Your profile could not be saved (the server did not answer in time)." + kept + " Try Save again later."},
+		3: {errors.New("internal-server-error: \u202Eline\nbreak"), false,
+			"Your profile could not be saved (internal-server-error: line break)." + kept + " Try Save again later."},
+	} {
+		if got := ownSaveResult(profileSavedEv(vcard.VCard{}, tc.err, tc.notAllowed)); got != tc.want {
+			t.Errorf("%d: %q\nwant %q", i, got, tc.want)
+		}
 	}
 }
 
