@@ -176,7 +176,7 @@ func connect(t *testing.T, st *sm.State, script func(*server)) (*client, error) 
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
-		sess, err := xmpp.NewSession(ctx, jid.MustParse("example.org"), jid.MustParse("alice@example.org/desk"), st.Wrap(cc),
+		sess, err := xmpp.NewSession(ctx, jid.MustParse("example.org"), jid.MustParse("alice@example.org/desk"), noDeadlines{st.Wrap(cc)},
 			xmpp.Secure|xmpp.Authn, // TLS and SASL are not what is tested here
 			xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
 				return xmpp.StreamConfig{Features: []xmpp.StreamFeature{sm.Feature(st, xmpp.BindResource())}}
@@ -614,5 +614,44 @@ func handled(t *testing.T, st *sm.State, n uint32) {
 			t.Fatalf("handled %d stanzas, want %d", st.Status().Handled, n)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// Beyond MaxQueue unacknowledged stanzas the client keeps none: the
+// session is not resumed (nothing could be resent), the next connection
+// binds afresh, and the counts still hold until then.
+func TestQueueOverflowGivesUpResumption(t *testing.T) {
+	st := &sm.State{RequestAfter: 1 << 30, RequestIdle: time.Hour}
+	c := fresh(t, st, "s1")
+	drained := make(chan int)
+	go func() {
+		n := 0
+		for e := range c.srv.got {
+			if e.XMLName.Local == "message" {
+				n++
+				if n == sm.MaxQueue+1 {
+					break
+				}
+			}
+		}
+		drained <- n
+	}()
+	for i := range sm.MaxQueue + 1 {
+		c.send(t, fmt.Sprint("m", i))
+	}
+	<-drained
+	if s := st.Status(); s.Unacked != 0 || s.Sent != sm.MaxQueue+1 {
+		t.Errorf("after %d stanzas: %+v", sm.MaxQueue+1, s)
+	}
+	mark := st.Changed()
+	c.srv.write(fmt.Sprintf(`<a xmlns='urn:xmpp:sm:3' h='%d'/>`, sm.MaxQueue+1))
+	waitFor(t, st, mark, "acknowledged", func(s sm.Status) bool { return s.Acked == sm.MaxQueue+1 })
+	c.sess.Conn().Close()
+	<-c.served
+	if _, err := connect(t, st, func(s *server) { s.open(bindFeature + smFeature); s.bind() }); err != nil {
+		t.Fatal(err)
+	}
+	if s := st.Status(); s.Resumed {
+		t.Errorf("resumed after an overflow: %+v", s)
 	}
 }
