@@ -185,6 +185,9 @@ func (c *chatWindow) updateHeader() {
 		text += " <" + c.conv.peer + ">"
 	}
 	text += " — " + show.Label()
+	if stale, since := c.s.roster.LastSeen(c.conv.peer); stale {
+		text += " (" + lastSeenText(since, clock.now()) + ")"
+	}
 	if status != "" {
 		text += ": " + status
 	}

@@ -266,7 +266,8 @@ func TestTypingIndicator(t *testing.T) {
 			t.Fatalf("%d: the message list changed size from %v to %v", i, listSize, c.list.Size())
 		}
 	}
-	// A window opened while the peer types says so at once.
+	// A window opened while the peer (a contact) types says so at once.
+	h.apply(updatedEv(contact("carol@example.org", "")))
 	h.apply(chatStateEv("carol@example.org", chatstate.Composing))
 	h.ui.sess.openChat("carol@example.org")
 	if got := h.ui.sess.chats["carol@example.org"].typing.Text; got != "carol@example.org is typing…" {

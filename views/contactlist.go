@@ -3,6 +3,7 @@ package views
 import (
 	"math"
 	"strconv"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -185,6 +186,13 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 		status = "awaiting authorization"
 	}
 	r.status.Importance = widget.MediumImportance
+	r.name.Importance = widget.MediumImportance
+	if row.Stale {
+		// Not confirmed since the last session: dimmed, with its age.
+		status = joinStatus(lastSeenText(row.Since, clock.now()), status)
+		r.status.Importance = widget.LowImportance
+		r.name.Importance = widget.LowImportance
+	}
 	if row.Typing {
 		status = "typing…"
 		r.status.Importance = widget.HighImportance
@@ -193,6 +201,27 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 	r.status.Show()
 	r.badge.set(row.Unread)
 	r.Refresh()
+}
+
+// lastSeenText words when a presence that is not confirmed was last known
+// to hold: the time today, else the date and time.
+func lastSeenText(since, now time.Time) string {
+	if since.IsZero() {
+		return "last seen"
+	}
+	t, n := since.In(clock.loc), now.In(clock.loc)
+	if t.Year() == n.Year() && t.YearDay() == n.YearDay() {
+		return "last seen " + t.Format("15:04")
+	}
+	return "last seen " + t.Format("Jan 2 15:04")
+}
+
+// joinStatus puts a note before a status text.
+func joinStatus(note, status string) string {
+	if status == "" {
+		return note
+	}
+	return note + " · " + status
 }
 
 // Tapped selects a contact or folds a group.

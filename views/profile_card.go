@@ -160,6 +160,9 @@ func (c *profileCard) updatePresence() {
 	c.dot.FillColor = showColor(show)
 	c.dot.Refresh()
 	text := show.Label()
+	if stale, since := c.s.roster.LastSeen(c.jid); stale && show != im.Offline {
+		text += " (" + lastSeenText(since, clock.now()) + ")"
+	}
 	if show != im.Offline && c.s.roster.Typing(c.jid) {
 		text += ", typing…"
 	}

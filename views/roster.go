@@ -3,6 +3,7 @@ package views
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/chatstate"
@@ -29,6 +30,11 @@ type Row struct {
 	Pending bool
 	// Typing is true while the contact is composing a message to us.
 	Typing bool
+	// Stale is set when Show and Status are the presence last seen, not
+	// confirmed since (a server that answers no presence probe never
+	// repeats it); Since is when it was last known to hold.
+	Stale bool
+	Since time.Time
 	// Avatar is the hash of the contact's picture and AvatarPath its file
 	// in the core's cache; both empty when a generated picture is shown.
 	Avatar, AvatarPath string
@@ -69,6 +75,9 @@ type rosterEntry struct {
 type presence struct {
 	show   im.Show
 	status string
+	// stale and since: last seen, not confirmed (app.PresenceChanged).
+	stale bool
+	since time.Time
 }
 
 // avatarRef is where a picture is: its hash and cache file.
@@ -107,7 +116,7 @@ func (r *Roster) Apply(ev app.Event) {
 		delete(r.typing, e.JID)
 	case app.PresenceChanged:
 		if e.Best.IsAvailable() {
-			r.presence[e.JID] = presence{show: e.Best.Show, status: e.Best.Status}
+			r.presence[e.JID] = presence{show: e.Best.Show, status: e.Best.Status, stale: e.Stale, since: e.Since}
 		} else {
 			// Keep the status of unavailable presence: it often says why
 			// ("gone home").
@@ -119,8 +128,15 @@ func (r *Roster) Apply(ev app.Event) {
 		if e.State == app.Online {
 			return
 		}
-		// Without a session nobody's presence is known any more.
-		clear(r.presence)
+		// Without a session, presence is what was last seen: the core
+		// says so (stale PresenceChanged) as the session ends; anything
+		// still fresh here is marked too, as of now. Typing is over.
+		for jid, p := range r.presence {
+			if p.show != im.Offline && !p.stale {
+				p.stale, p.since = true, clock.now()
+				r.presence[jid] = p
+			}
+		}
 		clear(r.typing)
 	case app.ChatStateChanged:
 		typing := e.State == chatstate.Composing
@@ -221,6 +237,13 @@ func (r *Roster) Contact(jid string) (app.Contact, bool) {
 
 // Len returns the number of contacts.
 func (r *Roster) Len() int { return len(r.contacts) }
+
+// LastSeen reports whether jid's presence is the one last seen, not
+// confirmed since, and when it was last known to hold.
+func (r *Roster) LastSeen(jid string) (stale bool, since time.Time) {
+	p := r.presence[jid]
+	return p.stale, p.since
+}
 
 // Presence returns the show and status last seen for jid.
 func (r *Roster) Presence(jid string) (im.Show, string) {
@@ -370,6 +393,8 @@ func (r *Roster) rebuild() {
 				Unread:     r.unread[m.e.JID],
 				Pending:    m.e.Pending,
 				Typing:     r.typing[m.e.JID],
+				Stale:      m.p.stale,
+				Since:      m.p.since,
 				Avatar:     av.hash,
 				AvatarPath: av.path,
 			})

@@ -29,6 +29,9 @@ func lines(rows []Row) []string {
 		if r.Unread > 0 {
 			s += " (" + itoa(r.Unread) + ")"
 		}
+		if r.Stale {
+			s += " [last seen]"
+		}
 		out = append(out, s)
 	}
 	return out
@@ -170,9 +173,10 @@ func TestRosterPushesAndSignOut(t *testing.T) {
 	if got := lines(r.Rows()); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after pushes: %q, want %q", got, want)
 	}
-	// Losing the connection makes everyone's presence unknown.
+	// Losing the connection leaves everyone's presence as last seen
+	// (a server that answers no probe never repeats it).
 	r.Apply(stateEv(app.Waiting))
-	want = []string{"# Friends 0/2", "# friends 0/1", "# Work 0/2"}
+	want = []string{"# Friends 1/2", "  zoe away lunch [last seen]", "# friends 0/1", "# Work 1/2", "  Carl  [last seen]"}
 	if got := lines(r.Rows()); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after sign-out: %q, want %q", got, want)
 	}

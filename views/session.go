@@ -39,6 +39,9 @@ type session struct {
 	convs    map[string]*conversation
 	chats    map[string]*chatWindow
 	requests []app.SubscriptionRequest
+	// msgRequests holds the senders outside the contact list: their
+	// messages open nothing (see requests.go).
+	msgRequests messageRequests
 	// peerStates holds the chat states worth showing (composing, paused,
 	// gone) by bare JID; a message from the peer clears theirs.
 	peerStates map[string]chatstate.State
@@ -93,6 +96,7 @@ func (s *session) apply(batch []app.Event) {
 		signInReq    *app.SignInRequired
 		certFailed   *app.CertUntrusted
 		requests     bool
+		msgRequests  bool
 		touched      = make(map[*chatWindow]bool)
 		notify       []string // peers, in order of their first message
 		notifyCount  = make(map[string]int)
@@ -133,6 +137,9 @@ func (s *session) apply(batch []app.Event) {
 				states[e.JID] = true
 			}
 		case app.ChatStateChanged:
+			if s.stranger(e.JID) {
+				break // a stranger's typing is shown nowhere
+			}
 			switch e.State {
 			case chatstate.Composing, chatstate.Paused, chatstate.Gone:
 				s.peerStates[e.JID] = e.State
@@ -142,6 +149,14 @@ func (s *session) apply(batch []app.Event) {
 			states[e.JID] = true
 		case app.MessageReceived:
 			peer := e.Peer
+			if !e.Outgoing && s.stranger(peer) {
+				// Anyone may write: a stranger's message (kept in the
+				// archive) waits in Message requests and opens nothing.
+				if s.msgRequests.add(peer, e.Msg.Body, e.Time) {
+					msgRequests = true
+				}
+				break
+			}
 			conv := s.conversation(peer)
 			// Already there when the archive was read after the message
 			// was stored; it still counts as new below.
@@ -173,7 +188,7 @@ func (s *session) apply(batch []app.Event) {
 				delete(s.peerStates, peer)
 				states[peer] = true
 			}
-			if c == nil && !e.FromArchive {
+			if c == nil && !e.FromArchive && s.ui.openChatsByThemselves() {
 				c = s.newChatWindow(conv)
 				s.chats[peer] = c
 				c.show(false)
@@ -216,12 +231,21 @@ func (s *session) apply(batch []app.Event) {
 				s.ui.showNotice(fmt.Sprintf("A message to %s was not delivered: %v", s.roster.DisplayName(e.Peer), e.Err))
 			}
 		case app.SubscriptionRequest:
+			if s.msgRequests.isIgnored(e.From) {
+				break
+			}
 			s.addRequest(e)
 			requests = true
+		case app.Blocked:
+			if !e.OnServer {
+				s.ui.showNotice("Your server cannot block " + e.JID + "; Palaver ignores it on this computer until you quit.")
+			}
 		case app.CommandFailed:
 			s.ui.showNotice(e.Message())
 		case app.ProfileReceived, app.ProfileSaved, app.AvatarChanged:
 			s.applyProfile(ev)
+		case app.ArchivePrefs:
+			s.archiveDefault(e)
 		}
 	}
 
@@ -250,6 +274,9 @@ func (s *session) apply(batch []app.Event) {
 	if requests {
 		s.ui.refreshRequests()
 	}
+	if msgRequests {
+		s.ui.refreshMessageRequests()
+	}
 	if stateChanged {
 		s.ui.refreshState()
 	}
@@ -267,6 +294,10 @@ func (s *session) apply(batch []app.Event) {
 			msg += " The server said: " + authFailed.Text
 		}
 		s.ui.askSignInAgain(s, msg)
+		authFailed = nil
+	}
+	if authFailed != nil && s.ui.showSecurityRefusal(s, *authFailed) {
+		// Not the password's fault: asking for it again would not help.
 		authFailed = nil
 	}
 	if authFailed != nil {
@@ -370,6 +401,11 @@ func (s *session) addRequest(e app.SubscriptionRequest) {
 			s.requests[i] = e
 			return
 		}
+	}
+	if len(s.requests) >= maxSubscriptionRequests {
+		// Anyone may ask: the oldest unanswered request goes.
+		s.requests[0] = app.SubscriptionRequest{}
+		s.requests = s.requests[1:]
 	}
 	s.requests = append(s.requests, e)
 }

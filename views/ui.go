@@ -127,6 +127,11 @@ type UI struct {
 	signInOpen   *signInPrompt
 	trustOpen    map[string]dialog.Dialog
 	search       *messageSearch
+
+	// The Message requests place (requests.go).
+	msgRequestsBar  *fyne.Container
+	msgRequestsText *widget.Label
+	msgRequestsOpen dialog.Dialog
 }
 
 // New builds the main window. Call Show to start.
@@ -284,6 +289,7 @@ func (u *UI) startSession(a account.Account, tokens tokenSource) {
 	u.showRows()
 	u.refreshState()
 	u.refreshRequests()
+	u.refreshMessageRequests()
 }
 
 // traced returns s.apply, timed when tracing is on.
@@ -381,7 +387,7 @@ func (u *UI) build() {
 	u.emptyHint.Hide()
 	list := container.NewStack(u.contacts.list, container.NewVBox(u.emptyHint))
 	u.search = newMessageSearch(u, list)
-	top := container.NewVBox(connBar, presenceBar, widget.NewSeparator(), u.requestsBox, filterBar, u.search.entry)
+	top := container.NewVBox(connBar, presenceBar, widget.NewSeparator(), u.requestsBox, u.newMessageRequestsBar(), filterBar, u.search.entry)
 	bottom := container.NewVBox(widget.NewSeparator(), actions, u.noticeBar)
 	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.search.view))
 
@@ -401,6 +407,8 @@ func (u *UI) build() {
 			fyne.NewMenuItem("Add contact…", u.addContact),
 			fyne.NewMenuItem("Contact profile…", func() { u.withSelected(u.showContactProfile) }),
 			u.offlineItem,
+			fyne.NewMenuItem("Message requests…", u.showMessageRequests),
+			u.openChatsItem(),
 		),
 	))
 }

@@ -192,6 +192,7 @@ func TestDelayedMessagesGoWhereTheyWereSent(t *testing.T) {
 	now := fixClock(t)
 	h := signedIn(t)
 	peer := "bob@example.org"
+	h.apply(resetEv(contact(peer, "Bob")))
 	h.apply(messageEv(peer, "new", now, false), messageEv(peer, "old", now.Add(-time.Hour), true))
 	msgs := h.ui.sess.convs[peer].msgs
 	if msgs[0].body != "old" || !msgs[0].delayed || msgs[1].body != "new" || msgs[1].delayed {
@@ -202,6 +203,7 @@ func TestDelayedMessagesGoWhereTheyWereSent(t *testing.T) {
 func TestHugeMessageIsClippedAndCopiable(t *testing.T) {
 	h := signedIn(t)
 	peer := "bob@example.org"
+	h.apply(resetEv(contact(peer, "Bob")))
 	body := strings.Repeat("0123456789 ", 100_000) // 1.1 MB
 	// What keeps the window responsive is that the work is bounded: only a
 	// clipped preview is laid out. BenchmarkHugeMessage measures the time.
@@ -246,6 +248,7 @@ func TestClipPreview(t *testing.T) {
 func TestLongMessagesGetTallerRows(t *testing.T) {
 	h := signedIn(t)
 	peer := "bob@example.org"
+	h.apply(resetEv(contact(peer, "Bob")))
 	h.apply(messageEv(peer, "short", clock.now(), false), messageEv(peer, strings.Repeat("many words ", 60), clock.now().Add(time.Second), false))
 	c := h.ui.sess.chats[peer]
 	c.win.Resize(fyne.NewSize(480, 560))

@@ -1,0 +1,259 @@
+package views
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/palaver-im/palaver/app"
+)
+
+// Limits of the message requests (issue 9): anyone may write to the
+// account, from as many addresses as they like, so what strangers cause is
+// bounded and opens nothing by itself.
+const (
+	// maxMessageRequests bounds the senders waiting in "Message
+	// requests", and maxSubscriptionRequests the subscription requests
+	// listed above the contacts: past it the oldest is dropped (its
+	// messages stay in the archive).
+	maxMessageRequests      = 100
+	maxSubscriptionRequests = 100
+	// maxIgnored bounds the addresses the user blocked on this computer
+	// (when the server cannot block); the oldest is forgotten first.
+	maxIgnored = 1000
+)
+
+// prefOpenChats is the preference (Fyne's Preferences) that says whether a
+// contact's message opens its chat window by itself.
+const prefOpenChats = "chats.openByThemselves"
+
+// messageRequest is a sender outside the contact list who wrote to the
+// account: their messages are in the archive, and nothing opened for them.
+type messageRequest struct {
+	from  string
+	count int
+	last  string // the last message, for a preview
+	at    time.Time
+}
+
+// messageRequests holds the senders outside the contact list, oldest
+// first, at most maxMessageRequests, and the addresses blocked on this
+// computer. The UI goroutine owns it.
+type messageRequests struct {
+	list    []*messageRequest
+	ignored []string
+}
+
+// add records a message from a stranger; it reports false when from is
+// blocked and the message should be dropped from view.
+func (m *messageRequests) add(from, body string, at time.Time) bool {
+	if m.isIgnored(from) {
+		return false
+	}
+	for i, r := range m.list {
+		if r.from == from {
+			r.count++
+			r.last, r.at = body, at
+			// The most recent goes last, so that the oldest is dropped.
+			m.list = append(append(m.list[:i:i], m.list[i+1:]...), r)
+			return true
+		}
+	}
+	if len(m.list) >= maxMessageRequests {
+		m.list[0] = nil
+		m.list = m.list[1:]
+	}
+	m.list = append(m.list, &messageRequest{from: from, count: 1, last: body, at: at})
+	return true
+}
+
+// remove drops the request from from.
+func (m *messageRequests) remove(from string) {
+	for i, r := range m.list {
+		if r.from == from {
+			m.list = append(m.list[:i:i], m.list[i+1:]...)
+			return
+		}
+	}
+}
+
+// ignore blocks from on this computer.
+func (m *messageRequests) ignore(from string) {
+	m.remove(from)
+	if m.isIgnored(from) {
+		return
+	}
+	if len(m.ignored) >= maxIgnored {
+		m.ignored = m.ignored[1:]
+	}
+	m.ignored = append(m.ignored, from)
+}
+
+func (m *messageRequests) isIgnored(from string) bool {
+	for _, j := range m.ignored {
+		if j == from {
+			return true
+		}
+	}
+	return false
+}
+
+// blocker is a core that can block an address on the server (XEP-0191);
+// app.Client is one. A core without it blocks on this computer only.
+type blocker interface {
+	Block(jid string)
+}
+
+// stranger reports whether peer is outside the conversation: not a
+// contact, not the account itself, and no conversation the user had.
+func (s *session) stranger(peer string) bool {
+	if peer == s.acct.JID {
+		return false
+	}
+	if _, ok := s.roster.Contact(peer); ok {
+		return false
+	}
+	return s.convs[peer] == nil && s.chats[peer] == nil
+}
+
+// acceptRequest adds the sender as a contact and opens the chat, with the
+// messages they sent (the archive has them).
+func (s *session) acceptRequest(from string) {
+	s.msgRequests.remove(from)
+	s.core.AddContact(from, "", nil)
+	s.openChat(from)
+	s.ui.refreshMessageRequests()
+}
+
+// blockRequest blocks the sender: on the server when the core can
+// (XEP-0191; it falls back to this computer when the server cannot),
+// and here in any case.
+func (s *session) blockRequest(from string) {
+	s.msgRequests.ignore(from)
+	if b, ok := s.core.(blocker); ok {
+		b.Block(from)
+	}
+	s.ui.refreshMessageRequests()
+}
+
+// ignoreRequest drops the request; a later message brings it back.
+func (s *session) ignoreRequest(from string) {
+	s.msgRequests.remove(from)
+	s.ui.refreshMessageRequests()
+}
+
+// openChatsByThemselves reports whether a contact's message may open its
+// chat window (the user can turn it off in the Contacts menu).
+func (u *UI) openChatsByThemselves() bool {
+	return u.app.Preferences().BoolWithFallback(prefOpenChats, true)
+}
+
+// openChatsItem is the Contacts menu toggle for openChatsByThemselves.
+func (u *UI) openChatsItem() *fyne.MenuItem {
+	item := fyne.NewMenuItem("Open chats by themselves", nil)
+	item.Checked = u.openChatsByThemselves()
+	item.Action = func() {
+		on := !u.openChatsByThemselves()
+		u.app.Preferences().SetBool(prefOpenChats, on)
+		item.Checked = on
+		if mm := u.win.MainMenu(); mm != nil {
+			mm.Refresh()
+		}
+	}
+	return item
+}
+
+// newMessageRequestsBar builds the line above the contacts that says how
+// many strangers wrote, hidden while none did.
+func (u *UI) newMessageRequestsBar() *fyne.Container {
+	u.msgRequestsText = widget.NewLabel("")
+	open := widget.NewButton("Show…", u.showMessageRequests)
+	bar := container.NewBorder(nil, nil, nil, open, u.msgRequestsText)
+	bar.Hide()
+	u.msgRequestsBar = bar
+	return bar
+}
+
+// refreshMessageRequests updates the bar and an open requests dialog.
+func (u *UI) refreshMessageRequests() {
+	n := 0
+	if u.sess != nil {
+		n = len(u.sess.msgRequests.list)
+	}
+	if n == 0 {
+		u.msgRequestsBar.Hide()
+	} else {
+		text := "1 message request from someone not in your contacts"
+		if n > 1 {
+			text = fmt.Sprintf("%d message requests from people not in your contacts", n)
+		}
+		u.msgRequestsText.SetText(text)
+		u.msgRequestsBar.Show()
+	}
+	if u.msgRequestsOpen != nil {
+		u.msgRequestsOpen.Hide()
+		u.msgRequestsOpen = nil
+		if n > 0 {
+			u.showMessageRequests()
+		}
+	}
+}
+
+// showMessageRequests lists the strangers who wrote, each with Accept
+// (add as contact and open the chat), Block and Ignore.
+func (u *UI) showMessageRequests() {
+	s := u.sess
+	if s == nil || len(s.msgRequests.list) == 0 {
+		return
+	}
+	box := container.NewVBox()
+	for i := len(s.msgRequests.list) - 1; i >= 0; i-- { // newest first
+		box.Add(u.messageRequestRow(s, s.msgRequests.list[i]))
+	}
+	intro := widget.NewLabel("People not in your contacts wrote to you. Their messages are kept; nothing opens for them until you accept.")
+	intro.Wrapping = fyne.TextWrapWord
+	content := container.NewBorder(intro, nil, nil, nil, container.NewVScroll(box))
+	d := dialog.NewCustom("Message requests", "Close", content, u.win)
+	d.SetOnClosed(func() {
+		if u.msgRequestsOpen == d {
+			u.msgRequestsOpen = nil
+		}
+	})
+	u.msgRequestsOpen = d
+	u.fitDialog(d, 440)
+	d.Resize(fyne.NewSize(d.MinSize().Width, 420))
+	d.Show()
+}
+
+func (u *UI) messageRequestRow(s *session, r *messageRequest) fyne.CanvasObject {
+	text := r.from
+	if r.count > 1 {
+		text += fmt.Sprintf(" (%d messages)", r.count)
+	}
+	preview, _ := clipPreview(r.last)
+	preview = strings.Join(strings.Fields(clipRunes(preview, 120)), " ")
+	l := widget.NewLabel(text + "\n“" + preview + "”")
+	l.Wrapping = fyne.TextWrapWord
+	from := r.from
+	accept := widget.NewButton("Accept", func() { s.acceptRequest(from) })
+	accept.Importance = widget.HighImportance
+	block := widget.NewButton("Block", func() { s.blockRequest(from) })
+	ignore := widget.NewButton("Ignore", func() { s.ignoreRequest(from) })
+	return container.NewBorder(nil, nil, nil, container.NewHBox(accept, block, ignore), l)
+}
+
+// messageRequestsOf is for tests: the senders waiting, oldest first.
+func (s *session) messageRequestsOf() []string {
+	out := make([]string, len(s.msgRequests.list))
+	for i, r := range s.msgRequests.list {
+		out[i] = r.from
+	}
+	return out
+}
+
+var _ blocker = (*app.Client)(nil)
