@@ -48,11 +48,13 @@ var nameByte = func() (t [256]bool) {
 type element struct {
 	// prefix and local are the element's name as written
 	// ("stream", "features"; "", "message").
-	prefix, local string
+	prefix, local []byte
 	// space is the namespace the element declares for its own prefix
 	// (xmlns='…' without a prefix, xmlns:p='…' with prefix p), and
 	// declared tells whether it declares one.
-	space    string
+	// The slices are the scanner's: valid only while the element is
+	// reported.
+	space    []byte
 	declared bool
 }
 
@@ -63,20 +65,20 @@ type element struct {
 // A prefixed stanza whose prefix is declared on the stream header is not
 // recognised; no server writes one, and mellium writes none.
 func (e element) stanza() bool {
-	switch e.local {
+	switch string(e.local) {
 	case "message", "presence", "iq":
 	default:
 		return false
 	}
 	if e.declared {
-		return e.space == nsClient
+		return string(e.space) == nsClient
 	}
-	return e.prefix == ""
+	return len(e.prefix) == 0
 }
 
 // sm reports whether e is the stream management element local.
 func (e element) sm(local string) bool {
-	return e.local == local && e.declared && e.space == NS
+	return string(e.local) == local && e.declared && string(e.space) == NS
 }
 
 const nsClient = "jabber:client"
@@ -318,7 +320,7 @@ func (s *scanner) close(p []byte, seg, i int, top func(element, int, []byte)) {
 		raw = s.raw
 	}
 	prefix, local := splitName(s.name)
-	top(element{prefix: prefix, local: local, space: string(s.space), declared: s.declared}, i, raw)
+	top(element{prefix: prefix, local: local, space: s.space, declared: s.declared}, i, raw)
 	s.raw = s.raw[:0]
 }
 
@@ -332,25 +334,25 @@ func (s *scanner) boundary() bool {
 // of the element's own prefix.
 func (s *scanner) isDecl() bool {
 	prefix, _ := splitName(s.name)
-	if prefix == "" {
+	if len(prefix) == 0 {
 		return string(s.attr) == "xmlns"
 	}
-	return len(s.attr) == len("xmlns:")+len(prefix) && string(s.attr) == "xmlns:"+prefix
+	return len(s.attr) == len("xmlns:")+len(prefix) && string(s.attr[:len("xmlns:")]) == "xmlns:" && string(s.attr[len("xmlns:"):]) == string(prefix)
 }
 
 // isStreamRoot reports whether name is a stream header's (prefix:stream).
 func isStreamRoot(name []byte) bool {
 	_, local := splitName(name)
-	return local == "stream" && bytes.IndexByte(name, ':') > 0
+	return string(local) == "stream" && bytes.IndexByte(name, ':') > 0
 }
 
 // splitName splits a qualified name at its first colon, as encoding/xml
 // does.
-func splitName(name []byte) (prefix, local string) {
+func splitName(name []byte) (prefix, local []byte) {
 	if i := bytes.IndexByte(name, ':'); i > 0 && i < len(name)-1 {
-		return string(name[:i]), string(name[i+1:])
+		return name[:i], name[i+1:]
 	}
-	return "", string(name)
+	return nil, name
 }
 
 // appendCut appends b to dst, keeping at most max bytes in all.

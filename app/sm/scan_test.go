@@ -35,7 +35,7 @@ func scanAll(in string, n int) []seen {
 			if chunk[end] != '>' {
 				panic(fmt.Sprintf("element %q ends at %q", e.local, chunk[end]))
 			}
-			got = append(got, seen{e.local, e.stanza(), string(raw)})
+			got = append(got, seen{string(e.local), e.stanza(), string(raw)})
 		})
 		p = p[k:]
 	}
