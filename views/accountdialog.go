@@ -26,6 +26,10 @@ type accountForm struct {
 	method                    *widget.Select
 	jid, password, host, port *widget.Entry
 	remember, directTLS       *widget.Check
+	// allowPlain is the explicit choice to let a server without SCRAM
+	// have the password itself (SASL PLAIN); plainAbout explains it.
+	allowPlain *widget.Check
+	plainAbout *widget.Label
 	// The OAuth rows; issuer, endpoints and scopes only for a provider
 	// without preset endpoints.
 	clientID, clientSecret           *widget.Entry
@@ -55,6 +59,8 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		port:         widget.NewEntry(),
 		remember:     widget.NewCheck("Remember password", nil),
 		directTLS:    widget.NewCheck("Direct TLS (XEP-0368)", nil),
+		allowPlain:   widget.NewCheck("Allow PLAIN", nil),
+		plainAbout:   widget.NewLabel(plainAllowExplained),
 		clientID:     widget.NewEntry(),
 		clientSecret: widget.NewEntry(),
 		issuer:       widget.NewEntry(),
@@ -86,6 +92,22 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		return err
 	}
 	f.directTLS.Checked = a.DirectTLS
+	f.allowPlain.Checked = a.AllowPlain
+	f.plainAbout.Wrapping = fyne.TextWrapWord
+	f.plainAbout.Importance = widget.MediumImportance
+	f.plainAbout.Hidden = !a.AllowPlain
+	f.allowPlain.OnChanged = func(on bool) {
+		// The explanation shows while the box is ticked.
+		f.plainAbout.Hidden = !on
+		f.layout()
+	}
+	if a.SCRAMPinned {
+		// SCRAM worked for this account: PLAIN is refused whatever the
+		// box says, and the explanation says so.
+		f.allowPlain.Disable()
+		f.plainAbout.SetText("PLAIN is refused for this account: SCRAM has signed it in before, so a server that now offers only PLAIN may be an attacker.")
+		f.plainAbout.Hidden = false
+	}
 
 	// OAuth settings are kept while an account uses a password: going
 	// back to the provider finds them again.
@@ -207,7 +229,11 @@ func (f *accountForm) layout() {
 	if !oauth {
 		items = append(items,
 			widget.NewFormItem("Password", f.password),
-			widget.NewFormItem("", f.remember))
+			widget.NewFormItem("", f.remember),
+			widget.NewFormItem("", f.allowPlain))
+		if !f.plainAbout.Hidden {
+			items = append(items, widget.NewFormItem("", f.plainAbout))
+		}
 		f.about.Hide()
 	} else {
 		items = append(items, widget.NewFormItem(p.ClientIDLabel, f.clientID))
@@ -321,6 +347,7 @@ func (f *accountForm) account(base account.Account) (account.Account, error) {
 			a.Auth = account.AuthPassword
 		}
 		a.RememberPassword = f.remember.Checked
+		a.AllowPlain = f.allowPlain.Checked
 		return a, a.Validate()
 	}
 	o := account.OAuthSettings{}

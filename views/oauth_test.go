@@ -311,7 +311,8 @@ func TestAccountDialogShowsWhatEachProviderNeeds(t *testing.T) {
 			"alice@chat.facebook.com", "the app ID is empty"},
 		3: {"Other OAuth provider", []string{"Sign in with", "Address", "Client ID", "Issuer URL", "Authorization URL", "Token URL", "Scopes"}, "", "",
 			"alice", "no user name"},
-		4: {"Password", []string{"Sign in with", "Address", "Password", ""}, "", "", "alice", "no user name"},
+		// Remember password, Allow PLAIN.
+		4: {"Password", []string{"Sign in with", "Address", "Password", "", ""}, "", "", "alice", "no user name"},
 	} {
 		t.Run(tc.method, func(t *testing.T) {
 			h := newHarness(t)

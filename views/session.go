@@ -114,6 +114,9 @@ func (s *session) apply(batch []app.Event) {
 			s.state = e
 			stateChanged = true
 			headers = true
+			if e.State == app.Online {
+				s.ui.signedInWith(s, e.Mechanism)
+			}
 			if e.State != app.Online {
 				// States heard before the connection dropped are stale.
 				clear(s.peerStates)

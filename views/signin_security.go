@@ -1,0 +1,105 @@
+package views
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/palaver-im/palaver/app"
+)
+
+// Sign-in refusals that are Palaver's own decisions, not a wrong password:
+// the server offered only PLAIN, or did not prove itself (issue 9).
+
+// plainAllowExplained is the explanation next to the account dialog's
+// "Allow PLAIN" choice and in the dialog that offers it.
+const plainAllowExplained = "With PLAIN, Palaver sends your password itself to the server (inside the encrypted connection). " +
+	"Whoever holds a certificate Palaver accepts for this server can read it. " +
+	"Servers that support SCRAM never see your password; Palaver always uses SCRAM when the server offers it, " +
+	"and refuses PLAIN for good once SCRAM has worked for the account."
+
+// securityRefusal words a sign-in that Palaver stopped for the account's
+// safety, and reports whether e is one.
+func securityRefusal(jid string, e app.AuthFailed) (title, msg string, ok bool) {
+	switch e.Condition {
+	case app.ConditionPlainNotAllowed:
+		return "Password would be sent as is",
+			"The server of " + jid + " accepts your password only with PLAIN, which hands the password itself to the server. " +
+				"Palaver did not send it.\n\n" + plainAllowExplained, true
+	case app.ConditionPlainAfterSCRAM:
+		return "Possible attack: sign-in stopped",
+			"The server of " + jid + " now accepts your password only with PLAIN, although it signed you in safely (SCRAM) before. " +
+				"Someone may be intercepting the connection. Palaver did not send your password.\n\n" +
+				"Try again on another network, and ask the server's administrator whether they changed the server.", true
+	case app.ConditionServerNotVerified:
+		msg := "Palaver stopped signing in to " + jid + ": the server did not prove that it is your account's server, " +
+			"or the sign-in was tampered with on the way. Your password was not sent as is.\n\n" +
+			"Try again later or on another network; if it keeps happening, tell the server's administrator."
+		if e.Text != "" {
+			msg += "\n\nDetails: " + plainLine(e.Text)
+		}
+		return "Server not verified", msg, true
+	}
+	return "", "", false
+}
+
+// showSecurityRefusal shows a refusal of securityRefusal. For
+// ConditionPlainNotAllowed it offers the explicit, per-account choice to
+// allow PLAIN and sign in again.
+func (u *UI) showSecurityRefusal(s *session, e app.AuthFailed) bool {
+	title, text, ok := securityRefusal(s.acct.JID, e)
+	if !ok {
+		return false
+	}
+	msg := widget.NewLabel(text)
+	msg.Wrapping = fyne.TextWrapWord
+	var d *dialog.CustomDialog
+	buttons := container.NewHBox(layout.NewSpacer())
+	if e.Condition == app.ConditionPlainNotAllowed {
+		cancel := widget.NewButton("Don't sign in", func() { d.Hide() })
+		allow := widget.NewButton("Allow PLAIN for this account", func() {
+			d.Hide()
+			u.allowPlain(s)
+		})
+		allow.Importance = widget.WarningImportance
+		buttons.Add(cancel)
+		buttons.Add(allow)
+	} else {
+		buttons.Add(widget.NewButton("OK", func() { d.Hide() }))
+	}
+	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(msg, buttons), u.win)
+	u.showDialog(d, 520)
+	return true
+}
+
+// allowPlain records the user's choice to allow PLAIN for s's account and
+// signs in again.
+func (u *UI) allowPlain(s *session) {
+	s.acct.AllowPlain = true
+	u.cfg.Put(s.acct)
+	if err := u.cfg.Save(u.dir); err != nil {
+		u.showNotice("Could not save the settings: " + err.Error())
+	}
+	s.core.SetAccount(s.acct)
+	s.core.Connect()
+}
+
+// signedInWith keeps in the account's settings that SCRAM signed it in, so
+// that PLAIN is refused from now on (the core also remembers it until it
+// stops).
+func (u *UI) signedInWith(s *session, mechanism string) {
+	if !strings.HasPrefix(mechanism, "SCRAM-") || s.acct.SCRAMPinned || s.acct.UsesOAuth() {
+		return
+	}
+	s.acct.SCRAMPinned = true
+	if a := u.cfg.Find(s.acct.JID); a != nil {
+		a.SCRAMPinned = true
+		if err := u.cfg.Save(u.dir); err != nil {
+			u.showNotice("Could not save the settings: " + err.Error())
+		}
+	}
+}
