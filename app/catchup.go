@@ -24,10 +24,13 @@ const (
 )
 
 // catchups knows the archive queries in flight, so that the handler
-// accepts only results that answer one of them.
+// accepts only results that answer one of them, and the archiving default
+// the user asked for (SetArchiveDefault).
 type catchups struct {
 	mu  sync.Mutex
 	ids map[string]bool
+
+	prefs archivePrefs
 }
 
 func (c *catchups) start(id string) {
@@ -54,12 +57,15 @@ func (c *catchups) expects(id string) bool {
 // afterOnline runs what a new session needs beside the user's commands, on
 // its own goroutine: Message Carbons (XEP-0280) so that what the user's
 // other clients send and receive shows here too, then the messages the
-// server archived while we were away.
+// server archived while we were away. Beside the catch-up, it reads the
+// archiving preferences: a server that archives nothing by default
+// (ejabberd) gives catch-up nothing to find, and the user must know.
 func (r *runner) afterOnline(ctx context.Context, sess *xmpp.Session) {
 	cctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	// A server without carbons refuses; nothing else to do then.
 	_ = carbons.Enable(cctx, sess)
 	cancel()
+	go r.archivePrefsSession(ctx, sess)
 	r.catchUp(ctx, sess)
 }
 

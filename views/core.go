@@ -36,6 +36,9 @@ type Core interface {
 	FetchProfile(jid string, refresh bool)
 	SetProfile(card vcard.VCard)
 	ChatActivity(peer string, a chatstate.Activity)
+	// SetArchiveDefault asks the server to archive by default d (XEP-0313
+	// preferences); app.ArchivePrefs reports the result.
+	SetArchiveDefault(d im.ArchiveDefault)
 	// History and Search read the local archive and may block briefly:
 	// the views call them off the UI goroutine.
 	History(ctx context.Context, peer string, before history.Cursor, n int) ([]history.Message, error)
