@@ -527,10 +527,10 @@ type signInPrompt struct {
 // core has stopped trying, and there is no loop.
 func (u *UI) askSignInAgain(s *session, message string) {
 	if p := u.signInOpen; p != nil {
-		p.message.SetText(message)
+		p.message.SetText(plainText(message))
 		return
 	}
-	msg := widget.NewLabel(message)
+	msg := widget.NewLabel(plainText(message))
 	msg.Wrapping = fyne.TextWrapWord
 	var d *dialog.CustomDialog
 	cancel := widget.NewButton("Not now", func() { d.Hide() })

@@ -183,10 +183,10 @@ type passwordPrompt struct {
 // message, and signs in with it.
 func (u *UI) askPassword(s *session, message string) {
 	if p := u.passwordOpen; p != nil {
-		p.message.SetText(message)
+		p.message.SetText(plainText(message))
 		return
 	}
-	msg := widget.NewLabel(message)
+	msg := widget.NewLabel(plainText(message))
 	msg.Wrapping = fyne.TextWrapWord
 	pass := widget.NewPasswordEntry()
 	remember := widget.NewCheck("Remember password", nil)

@@ -236,7 +236,7 @@ func (u *UI) messageRequestRow(s *session, r *messageRequest) fyne.CanvasObject 
 		text += fmt.Sprintf(" (%d messages)", r.count)
 	}
 	preview, _ := clipPreview(r.last)
-	preview = strings.Join(strings.Fields(clipRunes(preview, 120)), " ")
+	preview = plainLine(strings.Join(strings.Fields(clipRunes(preview, 120)), " "))
 	l := widget.NewLabel(text + "\n“" + preview + "”")
 	l.Wrapping = fyne.TextWrapWord
 	from := r.from

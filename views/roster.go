@@ -116,11 +116,11 @@ func (r *Roster) Apply(ev app.Event) {
 		delete(r.typing, e.JID)
 	case app.PresenceChanged:
 		if e.Best.IsAvailable() {
-			r.presence[e.JID] = presence{show: e.Best.Show, status: e.Best.Status, stale: e.Stale, since: e.Since}
+			r.presence[e.JID] = presence{show: e.Best.Show, status: plainLine(e.Best.Status), stale: e.Stale, since: e.Since}
 		} else {
 			// Keep the status of unavailable presence: it often says why
 			// ("gone home").
-			r.presence[e.JID] = presence{show: im.Offline, status: e.Best.Status}
+			r.presence[e.JID] = presence{show: im.Offline, status: plainLine(e.Best.Status)}
 			// Someone who left cannot be typing any more.
 			delete(r.typing, e.JID)
 		}
@@ -177,6 +177,13 @@ func (r *Roster) Apply(ev app.Event) {
 }
 
 func (r *Roster) put(c app.Contact) {
+	// Names and groups are others' words, shown in rows, titles and
+	// notifications: no control or bidi characters (see sanitize.go).
+	c.Name = plainLine(c.Name)
+	c.Groups = slices.Clone(c.Groups)
+	for i, g := range c.Groups {
+		c.Groups[i] = plainLine(g)
+	}
 	e := &rosterEntry{Contact: c, key: strings.ToLower(c.DisplayName()), lower: strings.ToLower(c.JID)}
 	for _, g := range c.Groups {
 		if g = strings.TrimSpace(g); g != "" && !slices.Contains(e.groups, g) {

@@ -538,7 +538,8 @@ func (u *UI) refreshState() {
 
 // showNotice shows a message in the status bar until dismissed.
 func (u *UI) showNotice(msg string) {
-	u.notice.SetText(msg)
+	// Notices quote servers' and contacts' words (errors, names).
+	u.notice.SetText(plainText(msg))
 	u.noticeBar.Show()
 }
 
