@@ -57,10 +57,26 @@ func TestMalformedXMLEndsSessionWithError(t *testing.T) {
 
 func TestServerClosingStreamIsNoticed(t *testing.T) {
 	_, conn, alice := signIn(t)
+	conn.raw(t, `<presence from="bob@localhost/x"><show>away</show><status>lunch</status></presence>`)
+	alice.wait("bob away", func(e app.Event) bool {
+		p, ok := e.(app.PresenceChanged)
+		return ok && p.JID == "bob@localhost" && p.Resources == 1 && p.Best.Show == im.Away
+	})
 	mark := alice.mark()
 	conn.raw(t, `<stream:error><system-shutdown xmlns="urn:ietf:params:xml:ns:xmpp-streams"/></stream:error></stream:stream>`)
 	alice.waitFrom(mark, "disconnect", isState(app.Waiting))
-	// Contacts seen online are marked offline when the session ends.
+	// Contacts seen online are no longer confirmed once the session ends:
+	// none of their resources counts as available, and their last
+	// presence is kept, marked stale (a server that answers no presence
+	// probe, RFC 6121 §4.3, never repeats it: issue 9 item 16).
+	p := alice.waitFrom(mark, "bob last seen", func(e app.Event) bool {
+		p, ok := e.(app.PresenceChanged)
+		return ok && p.JID == "bob@localhost"
+	}).(app.PresenceChanged)
+	if !p.Stale || p.Resources != 0 || p.Best.Show != im.Away || p.Best.Status != "lunch" || p.Since.IsZero() {
+		t.Errorf("bob after the session ended: stale %v, %d resources, %v %q since %v; want stale, 0, away \"lunch\", a time",
+			p.Stale, p.Resources, p.Best.Show, p.Best.Status, p.Since)
+	}
 }
 
 func TestRosterPushFromStrangerIsRefused(t *testing.T) {
