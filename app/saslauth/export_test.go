@@ -20,3 +20,9 @@ func SetNow(f func() time.Time) (restore func()) {
 	now = f
 	return func() { now = old }
 }
+
+// CheckServerFirst exposes checkServerFirst with what the client saw
+// offered.
+func CheckServerFirst(mech string, msg []byte, mechanisms, cbTypes []string, listed bool) error {
+	return checkServerFirst(mech, msg, &offer{mechanisms: mechanisms, cbTypes: cbTypes, cbListed: listed})
+}

@@ -21,6 +21,7 @@ import (
 	"math/big"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -329,4 +330,34 @@ func TestSSDPHashExample(t *testing.T) {
 	if got != "G6k/rBLDqgOhRRaCuuatSDFkJ08=" {
 		t.Errorf("got %s", got)
 	}
+}
+
+// FuzzServerFirst feeds arbitrary SCRAM server-first messages to the check
+// that runs before mellium's client derives a key: no panic, and whatever
+// passes has an iteration count within bounds.
+func FuzzServerFirst(f *testing.F) {
+	f.Add([]byte("r=abcSRV,s=c2FsdA==,i=4096"))
+	f.Add([]byte("r=abcSRV,s=c2FsdA==,i=1"))
+	f.Add([]byte("r=abcSRV,s=c2FsdA==,i=2147483647,h=G6k/rBLDqgOhRRaCuuatSDFkJ08="))
+	f.Add([]byte("m=x,r=a,s=,i=-5,h="))
+	f.Add([]byte(",,,i=,i=4096,i=99999999999999999999"))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		err := saslauth.CheckServerFirst("SCRAM-SHA-256", msg, []string{"SCRAM-SHA-256"}, nil, false)
+		if err != nil {
+			var ve *saslauth.VerifyError
+			if !errors.As(err, &ve) {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		var iter int
+		for _, field := range strings.Split(string(msg), ",") {
+			if strings.HasPrefix(field, "i=") {
+				iter, _ = strconv.Atoi(field[2:])
+			}
+		}
+		if iter < saslauth.MinIterations || iter > saslauth.MaxIterations {
+			t.Fatalf("accepted %q", msg)
+		}
+	})
 }
