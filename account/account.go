@@ -54,6 +54,10 @@ type Account struct {
 	// SCRAMPinned records that SCRAM signed this account in once: PLAIN is
 	// refused from then on, whatever AllowPlain says (XEP-0474 §6).
 	SCRAMPinned bool `json:"scram_pinned,omitempty"`
+	// ChannelBindingPinned records that SCRAM with channel binding
+	// (SCRAM-*-PLUS) signed this account in once: a failure with channel
+	// binding is then never retried without it.
+	ChannelBindingPinned bool `json:"channel_binding_pinned,omitempty"`
 	// Priority is sent with available presence (RFC 6121 §4.7.2.3).
 	Priority int8 `json:"priority,omitempty"`
 	// Auth is how the account proves who it is: AuthPassword (also when

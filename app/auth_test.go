@@ -5,7 +5,10 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -187,5 +190,58 @@ func TestSeeOtherHostBeforeTLSIsRefused(t *testing.T) {
 	p.stop()
 	if n := target.conns.Load(); n != 0 {
 		t.Errorf("followed the redirect: %d connections to the target", n)
+	}
+}
+
+// TestChannelBindingFailureFallsBackOnce: a server that offers
+// SCRAM-*-PLUS without listing its binding types, then fails the binding,
+// gets one more attempt without channel binding, unless binding worked for
+// the account before (a man in the middle could cause that failure).
+func TestChannelBindingFailureFallsBackOnce(t *testing.T) {
+	fake := newFakeServer(t) // for its certificate
+	for i, tc := range []struct {
+		pinned bool
+		cbXML  string
+		want   []string
+	}{
+		0: {want: []string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}},
+		1: {pinned: true, want: []string{"SCRAM-SHA-256-PLUS"}},
+		// The server listed tls-exporter: its refusal is the password's.
+		2: {cbXML: `<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'><channel-binding type='tls-exporter'/></sasl-channel-binding>`,
+			want: []string{"SCRAM-SHA-256-PLUS"}},
+	} {
+		var mu sync.Mutex
+		var tried []string
+		srv := listenRaw(t, fake.tlsCfg, func(r *bufio.Reader, w io.Writer) {
+			if !readHeader(r) {
+				return
+			}
+			io.WriteString(w, serverHeader+`<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>`+
+				`<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-256-PLUS</mechanism></mechanisms>`+tc.cbXML+`</stream:features>`)
+			auth, err := r.ReadString('>')
+			if err != nil {
+				return
+			}
+			if m := regexp.MustCompile(`mechanism=["']([^"']+)`).FindStringSubmatch(auth); m != nil {
+				mu.Lock()
+				tried = append(tried, m[1])
+				mu.Unlock()
+			}
+			io.WriteString(w, `<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>`)
+			r.ReadString('>')
+		})
+		acct := fake.account("alice")
+		acct.Port, acct.DirectTLS, acct.ChannelBindingPinned = srv.port(), true, tc.pinned
+		p := start(t, "alice", acct, "secret")
+		f := p.wait("auth failed", func(e app.Event) bool { _, ok := e.(app.AuthFailed); return ok }).(app.AuthFailed)
+		if f.Condition != "not-authorized" {
+			t.Errorf("%d: condition %q", i, f.Condition)
+		}
+		p.stop()
+		mu.Lock()
+		if !slices.Equal(tried, tc.want) {
+			t.Errorf("%d: tried %q, want %q", i, tried, tc.want)
+		}
+		mu.Unlock()
 	}
 }

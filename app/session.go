@@ -145,6 +145,10 @@ type runner struct {
 	// keep it in the account's settings for the next runs).
 	mechanism   string
 	scramPinned bool
+	// bindingPinned: SCRAM with channel binding signed in during this
+	// run; noBinding: it failed on this server, so this run goes without
+	// (see bindingRefused).
+	bindingPinned, noBinding bool
 	// carried are commands taken in the batch that ended a session, after
 	// the one that ended it: waitOffline handles them first.
 	carried []command
@@ -170,7 +174,14 @@ func (r *runner) loop(ctx context.Context) error {
 		}
 		r.emit(StateChanged{base: r.b(), State: Connecting})
 		sess, err := r.connect(ctx)
-		var rejected *tokenRejected
+		var (
+			rejected *tokenRejected
+			binding  *bindingRefused
+		)
+		if errors.As(err, &binding) {
+			// Once, at once, without channel binding (see bindingRefused).
+			sess, err = r.connect(ctx)
+		}
 		if errors.As(err, &rejected) {
 			// The server refused the access token (RFC 7628 invalid_token,
 			// or not-authorized): refresh once and try again at once; a
@@ -408,6 +419,19 @@ type signInError struct{ err error }
 func (e *signInError) Error() string { return "sign in again: " + e.err.Error() }
 func (e *signInError) Unwrap() error { return e.err }
 
+// bindingRefused is a SASL failure of SCRAM with channel binding on a server
+// that did not list its channel binding types (XEP-0440). Some servers offer
+// SCRAM-*-PLUS and then fail the binding type the TLS version calls for
+// (tls-unique under TLS 1.3, or no tls-exporter): that failure looks like a
+// wrong password. Palaver tries once more without channel binding, unless
+// binding worked for this account before (ChannelBindingPinned): then
+// falling back would hand a man in the middle holding a trusted certificate
+// exactly the downgrade that channel binding prevents.
+type bindingRefused struct{ err error }
+
+func (e *bindingRefused) Error() string { return e.err.Error() }
+func (e *bindingRefused) Unwrap() error { return e.err }
+
 // tokenRejected is a SASL failure with an OAuth access token.
 type tokenRejected struct {
 	token string
@@ -426,7 +450,11 @@ func (r *runner) credentials(ctx context.Context, a account.Account) (string, []
 		if err != nil {
 			return "", nil, fatalError{&passwordError{err}}
 		}
-		return password, passwordMechanisms(a, r.scramPinned), nil
+		mechs := passwordMechanisms(a, r.scramPinned)
+		if r.noBinding {
+			mechs = slices.DeleteFunc(mechs, func(m saslauth.Mechanism) bool { return strings.HasSuffix(m.Name, "-PLUS") })
+		}
+		return password, mechs, nil
 	}
 	mech, err := oauthMechanism(a.OAuth)
 	if err != nil {
@@ -530,6 +558,9 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	switch {
 	case err == nil:
 		r.mechanism = info.mechanism
+		if strings.HasSuffix(info.mechanism, "-PLUS") {
+			r.bindingPinned = true
+		}
 		if strings.HasPrefix(info.mechanism, "SCRAM-") {
 			r.scramPinned = true
 		}
@@ -564,6 +595,11 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 			}
 			if a.UsesOAuth() {
 				return nil, &tokenRejected{token: secret, err: err}
+			}
+			if strings.HasSuffix(info.mechanism, "-PLUS") && !info.bindingListed &&
+				!r.noBinding && !a.ChannelBindingPinned && !r.bindingPinned {
+				r.noBinding = true
+				return nil, &bindingRefused{err}
 			}
 			return nil, fatalError{err}
 		case errors.As(err, &nom):
@@ -616,8 +652,10 @@ func openSession(ctx context.Context, a account.Account, secret string, mechs []
 
 // sessionInfo is what openSessionInfo learned while opening a session.
 type sessionInfo struct {
-	// mechanism is the SASL mechanism that signed in.
+	// mechanism is the SASL mechanism that signed in, or that failed.
 	mechanism string
+	// bindingListed: the server listed its channel binding types.
+	bindingListed bool
 }
 
 // openSessionInfo is openSession that also fills info.
@@ -688,6 +726,7 @@ func openSessionInfo(ctx context.Context, a account.Account, secret string, mech
 		func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
 			return xmpp.StreamConfig{Features: features}
 		}))
+	info.mechanism, info.bindingListed = outcome.Mechanism, outcome.ChannelBindingListed
 	if !stop() || err != nil {
 		raw.Close()
 		if err == nil {
@@ -709,7 +748,6 @@ func openSessionInfo(ctx context.Context, a account.Account, secret string, mech
 		raw.Close()
 		return nil, verifier, &unauthenticatedError{state: st}
 	}
-	info.mechanism = outcome.Mechanism
 	return sess, verifier, nil
 }
 

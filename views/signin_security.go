@@ -89,15 +89,19 @@ func (u *UI) allowPlain(s *session) {
 }
 
 // signedInWith keeps in the account's settings that SCRAM signed it in, so
-// that PLAIN is refused from now on (the core also remembers it until it
-// stops).
+// that PLAIN is refused from now on, and that channel binding did, so that
+// a failure with it is never retried without it (the core also remembers
+// both until it stops).
 func (u *UI) signedInWith(s *session, mechanism string) {
-	if !strings.HasPrefix(mechanism, "SCRAM-") || s.acct.SCRAMPinned || s.acct.UsesOAuth() {
+	scram := strings.HasPrefix(mechanism, "SCRAM-")
+	binding := scram && strings.HasSuffix(mechanism, "-PLUS")
+	if s.acct.UsesOAuth() || (!scram || s.acct.SCRAMPinned) && (!binding || s.acct.ChannelBindingPinned) {
 		return
 	}
 	s.acct.SCRAMPinned = true
+	s.acct.ChannelBindingPinned = s.acct.ChannelBindingPinned || binding
 	if a := u.cfg.Find(s.acct.JID); a != nil {
-		a.SCRAMPinned = true
+		a.SCRAMPinned, a.ChannelBindingPinned = true, s.acct.ChannelBindingPinned
 		if err := u.cfg.Save(u.dir); err != nil {
 			u.showNotice("Could not save the settings: " + err.Error())
 		}

@@ -87,8 +87,16 @@ func TestSCRAMIsPinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := cfg.Find(me); a == nil || !a.SCRAMPinned {
+	if a := cfg.Find(me); a == nil || !a.SCRAMPinned || a.ChannelBindingPinned {
 		t.Fatalf("saved settings: %+v", a)
+	}
+	on.Mechanism = "SCRAM-SHA-256-PLUS"
+	h.apply(on)
+	if cfg, err = account.Load(h.dir); err != nil {
+		t.Fatal(err)
+	}
+	if a := cfg.Find(me); a == nil || !a.SCRAMPinned || !a.ChannelBindingPinned {
+		t.Fatalf("saved settings after channel binding: %+v", a)
 	}
 	f := newAccountForm(*cfg.Find(me), true)
 	if !f.allowPlain.Disabled() {

@@ -120,8 +120,12 @@ func Feature(creds Credentials, mechs ...Mechanism) xmpp.StreamFeature {
 
 // Outcome is how signing in went, once the features were negotiated.
 type Outcome struct {
-	// Mechanism is the name of the mechanism that signed in.
+	// Mechanism is the name of the mechanism that signed in, or that was
+	// tried when signing in failed.
 	Mechanism string
+	// ChannelBindingListed is set when the server listed the channel
+	// binding types it supports (XEP-0440).
+	ChannelBindingListed bool
 }
 
 // Features returns the stream features for signing in: XEP-0440's list of
@@ -164,10 +168,10 @@ func saslFeature(creds Credentials, o *offer, mechs []Mechanism, out *Outcome) x
 			if !ok {
 				return 0, nil, &NoMechanismError{Offered: offered}
 			}
+			out.Mechanism, out.ChannelBindingListed = mech.Name, o.cbListed
 			if err := negotiate(ctx, session, creds, o, mech); err != nil {
 				return 0, nil, err
 			}
-			out.Mechanism = mech.Name
 			return xmpp.Authn, session.Conn(), nil
 		},
 	}
