@@ -195,6 +195,7 @@ func (u *UI) refreshMessageRequests() {
 		u.msgRequestsText.SetText(text)
 		u.msgRequestsBar.Show()
 	}
+	u.relayout()
 	if u.msgRequestsOpen != nil {
 		u.msgRequestsOpen.Hide()
 		u.msgRequestsOpen = nil

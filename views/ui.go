@@ -375,7 +375,10 @@ func (u *UI) build() {
 	u.notice = widget.NewLabel("")
 	u.notice.Wrapping = fyne.TextWrapWord
 	u.notice.Importance = widget.DangerImportance
-	dismiss := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { u.noticeBar.Hide() })
+	dismiss := widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
+		u.noticeBar.Hide()
+		u.relayout()
+	})
 	dismiss.Importance = widget.LowImportance
 	u.noticeBar = container.NewBorder(nil, nil, nil, container.NewCenter(dismiss), u.notice)
 	u.noticeBar.Hide()
@@ -541,6 +544,7 @@ func (u *UI) showNotice(msg string) {
 	// Notices quote servers' and contacts' words (errors, names).
 	u.notice.SetText(plainText(msg))
 	u.noticeBar.Show()
+	u.relayout()
 }
 
 func (u *UI) refreshActions() {
@@ -579,6 +583,7 @@ func (u *UI) refreshRequests() {
 	u.requestsBox.RemoveAll()
 	if u.sess == nil || len(u.sess.requests) == 0 {
 		u.requestsBox.Hide()
+		u.relayout()
 		return
 	}
 	const shown = 3
@@ -594,6 +599,16 @@ func (u *UI) refreshRequests() {
 	u.requestsBox.Add(widget.NewSeparator())
 	u.requestsBox.Show()
 	u.requestsBox.Refresh()
+	u.relayout()
+}
+
+// relayout lays the main window out again after a bar above or below the
+// contacts appeared or went: Show and Hide refresh only the bar itself, and
+// its box keeps the room it had (none, for a bar that was hidden).
+func (u *UI) relayout() {
+	if c := u.win.Content(); c != nil {
+		c.Refresh()
+	}
 }
 
 func (u *UI) requestRow(r app.SubscriptionRequest) fyne.CanvasObject {
