@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app"
@@ -226,8 +228,10 @@ func (u *UI) showMessageRequests() {
 		}
 	})
 	u.msgRequestsOpen = d
-	u.fitDialog(d, 440)
-	d.Resize(fyne.NewSize(d.MinSize().Width, 420))
+	// Wrapped labels ask for no width: give the dialog its own, and room
+	// for a few requests.
+	u.fitDialog(d, 400)
+	d.Resize(fyne.NewSize(min(400, u.win.Canvas().Size().Width-2*theme.Padding()), 420))
 	d.Show()
 }
 
@@ -245,7 +249,9 @@ func (u *UI) messageRequestRow(s *session, r *messageRequest) fyne.CanvasObject 
 	accept.Importance = widget.HighImportance
 	block := widget.NewButton("Block", func() { s.blockRequest(from) })
 	ignore := widget.NewButton("Ignore", func() { s.ignoreRequest(from) })
-	return container.NewBorder(nil, nil, nil, container.NewHBox(accept, block, ignore), l)
+	// The buttons under the text, not beside it: beside three buttons a
+	// wrapped label is left a column one letter wide.
+	return container.NewVBox(l, container.NewHBox(layout.NewSpacer(), accept, block, ignore), widget.NewSeparator())
 }
 
 // messageRequestsOf is for tests: the senders waiting, oldest first.
