@@ -32,6 +32,7 @@ import (
 	"github.com/palaver-im/palaver/app/internal/queue"
 	"github.com/palaver-im/palaver/app/internal/xmllimit"
 	"github.com/palaver-im/palaver/app/saslauth"
+	"github.com/palaver-im/palaver/app/sm"
 )
 
 // Timeouts of the session goroutine.
@@ -107,7 +108,7 @@ func (c *Client) Run(ctx context.Context) error {
 
 	// Until our own vCard is fetched, the picture is "not ready"
 	// (XEP-0153 §4.1).
-	r := &runner{Client: c, want: true, own: im.Presence{Show: im.Available, Photo: im.PhotoNotReady}}
+	r := &runner{Client: c, want: true, own: im.Presence{Show: im.Available, Photo: im.PhotoNotReady}, sm: &sm.State{}}
 	r.comp.byPeer = map[string]*chatstate.Composer{}
 	r.loadOutbox()
 	return r.loop(ctx)
@@ -140,6 +141,11 @@ type runner struct {
 	// how many times in a row.
 	redirect  string
 	redirects int
+	// sm is the stream management state (XEP-0198), kept across
+	// connections so that a lost session can be resumed (streammgmt.go);
+	// liveBefore is the presence live when the last session ended.
+	sm         *sm.State
+	liveBefore map[string]map[string]im.Presence
 	// mechanism is the SASL mechanism of the current session;
 	// scramPinned is true once SCRAM signed in during this run (the views
 	// keep it in the account's settings for the next runs).
@@ -547,7 +553,7 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	var info sessionInfo
+	info := sessionInfo{sm: r.sm}
 	sess, verifier, err := openSessionInfo(ctx, a, secret, mechs, &progress, &info)
 	if err != nil && ctx.Err() != nil {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
@@ -656,6 +662,9 @@ type sessionInfo struct {
 	mechanism string
 	// bindingListed: the server listed its channel binding types.
 	bindingListed bool
+	// sm, when set by the caller, counts the session's stanzas and resumes
+	// its earlier session instead of binding when it can (streammgmt.go).
+	sm *sm.State
 }
 
 // openSessionInfo is openSession that also fills info.
@@ -703,7 +712,7 @@ func openSessionInfo(ctx context.Context, a account.Account, secret string, mech
 		starttls.Negotiate = func(ctx context.Context, s *xmpp.Session, data any) (xmpp.SessionState, io.ReadWriter, error) {
 			mask, rw, err := negotiate(ctx, s, data)
 			if c, ok := rw.(net.Conn); ok {
-				rw = noDeadlines{c}
+				rw = smWrap(info.sm, noDeadlines{c})
 				secured.Store(err == nil)
 			}
 			return mask, rw, err
@@ -713,11 +722,11 @@ func openSessionInfo(ctx context.Context, a account.Account, secret string, mech
 	if progress != nil {
 		conn = &liveConn{Conn: conn, last: progress}
 	}
-	conn = noDeadlines{xmllimit.Wrap(conn, streamLimits)}
+	conn = smWrap(info.sm, noDeadlines{xmllimit.Wrap(conn, streamLimits)})
 	auth, outcome := saslauth.Features(creds, mechs...)
 	// Our own bind: mellium's sends the requested resource empty (see
 	// app/bind).
-	features = append(append(features, auth...), bind.Feature())
+	features = append(append(features, auth...), smBind(info.sm, bind.Feature()))
 	// With deadlines ignored, a negotiation that must stop is stopped by
 	// closing the connection.
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
@@ -809,11 +818,12 @@ func dialServer(ctx context.Context, addr jid.JID, override string, directTLS bo
 // online serves a signed-in session until it ends. It returns nil when the
 // user signed out, else why the session ended.
 func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
+	resumed := r.resumeSession()
 	r.session++
 	r.heard()
 	h := newHandler(r.Client, sess, r.roster)
 	served := make(chan error, 1)
-	go func() { served <- sess.Serve(h) }()
+	go func() { served <- sess.Serve(smHandler(r.sm, h)) }()
 	// Roster changes are IQ round trips: one worker carries them out in the
 	// order they were asked for, so the session goroutine keeps taking
 	// commands and "add" never overtakes a later "remove".
@@ -836,21 +846,28 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		<-opsDone
 		<-profilesDone
 		r.profileOps = nil
-		h.allOffline()
+		r.endPresence(h)
 		// A new session starts the conversations' states afresh.
 		clear(r.comp.byPeer)
 		r.armChatTimer()
 	}()
 
-	fetchCtx, cancel := context.WithTimeout(ctx, requestTimeout)
-	contacts, err := r.roster.fetch(fetchCtx, sess)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("fetching the contact list: %w", err)
+	// A resumed session keeps its roster (XEP-0198 §5): changes made
+	// meanwhile come as the pushes the server resends.
+	if !resumed {
+		fetchCtx, cancel := context.WithTimeout(ctx, requestTimeout)
+		contacts, err := r.roster.fetch(fetchCtx, sess)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("fetching the contact list: %w", err)
+		}
+		r.emit(RosterReset{base: r.b(), Contacts: contacts})
 	}
-	r.emit(RosterReset{base: r.b(), Contacts: contacts})
 	if err := r.sendOwnPresence(ctx, sess); err != nil {
 		return err
+	}
+	if !resumed {
+		r.enableSM(ctx, sess)
 	}
 	r.emit(StateChanged{base: r.b(), State: Online, Bound: sess.LocalAddr().String(), Mechanism: r.mechanism})
 	dead := make(chan error, 1)
@@ -1001,6 +1018,8 @@ func (d *sleepDetector) slept(now time.Time) bool {
 
 // signOff sends unavailable presence and closes the stream politely.
 func (r *runner) signOff(sess *xmpp.Session, served <-chan error) {
+	// The server ends a session closed on purpose: nothing to resume.
+	defer r.sm.Forget()
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
 	// Messages written but not yet confirmed: one last ping settles them,
