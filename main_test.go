@@ -615,6 +615,8 @@ func snap(t *testing.T, wid string) string {
 // wordAt finds word in a screenshot with OCR and returns the middle of its
 // box in window coordinates. When the word appears more than once, the
 // lowest one wins: a dialog's button sits below the text that explains it.
+// A word ending in "*" matches any word it begins (OCR reads "Show…" in
+// several ways).
 func wordAt(t *testing.T, png, word string) (string, string) {
 	t.Helper()
 	// Two readings: inverted grey reads dark text on light, a threshold
@@ -635,7 +637,12 @@ func wordAt(t *testing.T, png, word string) (string, string) {
 	x, y := -1, -1
 	for _, line := range strings.Split(tsv.String(), "\n") {
 		f := strings.Split(line, "\t")
-		if len(f) == 12 && strings.TrimSpace(f[11]) == word {
+		if len(f) != 12 {
+			continue
+		}
+		got := strings.TrimSpace(f[11])
+		prefix, any := strings.CutSuffix(word, "*")
+		if got == word || any && strings.HasPrefix(got, prefix) {
 			var l, tp, w, h int
 			fmt.Sscan(f[6], &l)
 			fmt.Sscan(f[7], &tp)
