@@ -191,6 +191,19 @@ func TestStreamManagementResumes(t *testing.T) {
 	if n := alice.count(isState(app.Online)); n != 2 {
 		t.Errorf("alice went online %d times, want 2", n)
 	}
+	// Bob's presence, marked last seen while the link was down, is live
+	// again: the resumed session keeps it and the server sends it no more.
+	var last app.PresenceChanged
+	alice.mu.Lock()
+	for _, e := range alice.events {
+		if p, ok := e.(app.PresenceChanged); ok && p.JID == bobJID {
+			last = p
+		}
+	}
+	alice.mu.Unlock()
+	if !last.Best.IsAvailable() || last.Stale {
+		t.Errorf("bob's presence after the resumption: %+v, want available and live", last)
+	}
 }
 
 // TestStreamManagementRefusedStartsFresh restarts the server: the session
