@@ -859,8 +859,12 @@ func peakRSS(pid int) int {
 // oidc-provider, Prosody with our OAuth module, and the system browser
 // replaced by an xdg-open on PATH that hands the URL to this test, which
 // then plays the browser (the provider's real login page, then the
-// redirect to Palaver's loopback listener). The account names no
-// authorization server, so Palaver asks the XMPP server for it. With no
+// redirect to Palaver's loopback listener).
+// First the account names no authorization server, so Palaver asks the
+// XMPP server for it: the test server names one on http://127.0.0.1, which
+// Palaver must refuse (a server-named issuer must use https and not be
+// this computer, RFC 9700 mix-up defence) without opening the browser.
+// Then the issuer is in the settings, as a user types it in: with no
 // refresh token stored, the window asks to sign in; a click on its button
 // starts the flow.
 func TestSmokeOAuthSignIn(t *testing.T) {
@@ -900,11 +904,30 @@ func TestSmokeOAuthSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	logs := startApp(t, buildApp(t), dir, "PATH="+bindir+":"+os.Getenv("PATH"))
-
+	bin := buildApp(t)
+	first := launch(t, bin, dir, "PATH="+bindir+":"+os.Getenv("PATH"))
 	wid := window(t, "Palaver")
 	shot := waitForText(t, wid, "Other OAuth provider")
 	x, y := wordAt(t, shot, "Other")
+	xdo(t, "mousemove", "--window", wid, x, y, "click", "1")
+	waitForText(t, wid, "does not use https")
+	if _, err := os.Stat(urls); err == nil {
+		t.Fatal("the browser was opened for an authorization server named by the XMPP server over http")
+	}
+	if err := first.quit(); err != nil {
+		t.Fatalf("quit: %v", err)
+	}
+	checkLogs(t, first.logs)
+
+	// The user types the issuer in.
+	cfg.Accounts[0].OAuth.Issuer = as.OpenIDConfiguration()
+	if err := cfg.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	logs := startApp(t, bin, dir, "PATH="+bindir+":"+os.Getenv("PATH"))
+	wid = window(t, "Palaver")
+	shot = waitForText(t, wid, "Other OAuth provider")
+	x, y = wordAt(t, shot, "Other")
 	xdo(t, "mousemove", "--window", wid, x, y, "click", "1")
 
 	var authURL string
@@ -929,7 +952,7 @@ func TestSmokeOAuthSignIn(t *testing.T) {
 		t.Errorf("no refresh token in the keychain after signing in: %v", err)
 	}
 	if saved, err := account.Load(dir); err != nil || saved.Accounts[0].OAuth.Issuer != as.OpenIDConfiguration() {
-		t.Errorf("the issuer the server named was not kept: %+v, %v", saved, err)
+		t.Errorf("the issuer was not kept: %+v, %v", saved, err)
 	}
 	checkLogs(t, logs)
 }
