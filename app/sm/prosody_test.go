@@ -28,7 +28,7 @@ import (
 // missing, but fails them when CI is set.
 
 // noDeadlines hides deadlines from mellium, as the app does (see
-// app/session.go): mellium can set a past deadline just after a call
+// app/signin.go): mellium can set a past deadline just after a call
 // returned and cut the next TLS write.
 type noDeadlines struct{ net.Conn }
 
