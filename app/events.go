@@ -1,11 +1,8 @@
 package app
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
-	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/history"
@@ -42,17 +39,17 @@ const (
 	Waiting
 )
 
-// String returns words a user reads for s.
+// String names s for logs and tests; the views word it for users.
 func (s ConnState) String() string {
 	switch s {
 	case Connecting:
-		return "Connecting…"
+		return "connecting"
 	case Online:
-		return "Online"
+		return "online"
 	case Waiting:
-		return "Disconnected"
+		return "waiting"
 	default:
-		return "Offline"
+		return "offline"
 	}
 }
 
@@ -80,36 +77,6 @@ type AuthFailed struct {
 	Text string
 }
 
-// Message returns a sentence for the user.
-func (e AuthFailed) Message() string {
-	var msg string
-	switch e.Condition {
-	case ConditionNoPassword:
-		// Not the server's word: no password could be found locally.
-		msg = "Enter the password of this account to sign in."
-		if e.Text != "" {
-			msg += " (" + e.Text + ")"
-		}
-		return msg
-	case "not-authorized", "":
-		msg = "The server rejected the user name or password."
-	case "account-disabled":
-		msg = "This account is disabled on the server."
-	case "credentials-expired":
-		msg = "The password has expired; change it with your provider."
-	case "encryption-required", "mechanism-too-weak":
-		msg = "The server refused the sign-in method (" + e.Condition + ")."
-	case "temporary-auth-failure":
-		msg = "The server could not check the password right now; try again later."
-	default:
-		msg = "Sign-in failed (" + e.Condition + ")."
-	}
-	if e.Text != "" {
-		msg += " The server said: " + e.Text
-	}
-	return msg
-}
-
 // SignInRequired is sent when an OAuth account's authorization is gone:
 // the grant was revoked or expired, no refresh token is stored, or the
 // server refused a freshly refreshed token. The core does not retry; the
@@ -118,19 +85,6 @@ func (e AuthFailed) Message() string {
 type SignInRequired struct {
 	base
 	Err error
-}
-
-// Message returns a sentence for the user.
-func (e SignInRequired) Message() string {
-	msg := "Sign in again in your browser to use this account."
-	if e.Err != nil {
-		// The reason often starts with account.ErrSignInAgain's own words.
-		reason := strings.TrimPrefix(e.Err.Error(), account.ErrSignInAgain.Error()+": ")
-		if reason != account.ErrSignInAgain.Error() {
-			msg += " (" + reason + ")"
-		}
-	}
-	return msg
 }
 
 // CertUntrusted is sent when the server's certificate cannot be verified.
@@ -264,14 +218,6 @@ type CommandFailed struct {
 	Err error
 }
 
-// Message returns a sentence for the user.
-func (e CommandFailed) Message() string {
-	if e.JID != "" {
-		return fmt.Sprintf("Could not %s %s: %v", e.Op, e.JID, e.Err)
-	}
-	return fmt.Sprintf("Could not %s: %v", e.Op, e.Err)
-}
-
 // ChatStateChanged is sent when a contact's chat state changes (XEP-0085):
 // typing, stopped typing, left the conversation.
 // A message with a body from the contact implies Active and is followed by
@@ -307,18 +253,6 @@ type ProfileSaved struct {
 	// NotAllowed is true when the network does not allow profile changes
 	// at all (the Messenger service allows fetching only).
 	NotAllowed bool
-}
-
-// Message returns a sentence for the user.
-func (e ProfileSaved) Message() string {
-	switch {
-	case e.Err == nil:
-		return "Your profile was saved."
-	case e.NotAllowed:
-		return "This network does not allow profile changes."
-	default:
-		return fmt.Sprintf("Your profile could not be saved (%v).", e.Err)
-	}
 }
 
 // AvatarChanged is sent when a contact's (or the account's own) picture is

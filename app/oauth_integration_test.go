@@ -159,8 +159,8 @@ func TestOAuthRevokedGrantAsksToSignInAgain(t *testing.T) {
 	mark := alice.mark()
 	alice.c.Connect()
 	ev := alice.waitFrom(mark, "sign in again", func(e app.Event) bool { _, ok := e.(app.SignInRequired); return ok }).(app.SignInRequired)
-	if !strings.Contains(ev.Message(), "Sign in again") {
-		t.Errorf("message = %q", ev.Message())
+	if !errors.Is(ev.Err, account.ErrSignInAgain) {
+		t.Errorf("error = %v, want account.ErrSignInAgain", ev.Err)
 	}
 	// No loop: one attempt (plus the one refresh), then offline.
 	time.Sleep(3 * time.Second)

@@ -25,7 +25,7 @@ type countdown struct {
 // Reconnecting in 8 s…". The reason is the core's words, clipped so that
 // the count always shows.
 func waitingText(err error, retryAt, now time.Time) string {
-	text := app.Waiting.String()
+	text := connStateText(app.Waiting)
 	if err != nil {
 		if reason := strings.TrimRight(clipRunes(err.Error(), 120), " ."); reason != "" {
 			text += ": " + reason

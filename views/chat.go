@@ -184,7 +184,7 @@ func (c *chatWindow) updateHeader() {
 	if name != c.conv.peer {
 		text += " <" + c.conv.peer + ">"
 	}
-	text += " — " + show.Label()
+	text += " — " + showText(show)
 	if stale, since := c.s.roster.LastSeen(c.conv.peer); stale {
 		text += " (" + lastSeenText(since, clock.now()) + ")"
 	}

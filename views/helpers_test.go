@@ -70,7 +70,7 @@ func (f *fakeCore) SetTokens(t app.Tokens) {
 	f.record("SetTokens")
 }
 func (f *fakeCore) SetPresence(s im.Show, status string) {
-	f.record("SetPresence %s %q", s.Label(), status)
+	f.record("SetPresence %s %q", showText(s), status)
 }
 func (f *fakeCore) SendMessage(to, body string) string {
 	f.mu.Lock()

@@ -698,7 +698,7 @@ func TestSignInRequiredAsksAndSignsInAgain(t *testing.T) {
 	ev.Acct = me
 	h.apply(stateEv(app.Offline), ev)
 	d := h.overlay()
-	if !labelContaining(d, ev.Message()) {
+	if !labelContaining(d, signInRequiredText(ev)) {
 		t.Fatal("the prompt does not say why")
 	}
 	if h.browser.count() != 0 {
@@ -718,7 +718,7 @@ func TestSignInRequiredAsksAndSignsInAgain(t *testing.T) {
 
 	// Refused again: asked again, never a loop.
 	h.apply(stateEv(app.Offline), ev)
-	if !labelContaining(h.overlay(), ev.Message()) {
+	if !labelContaining(h.overlay(), signInRequiredText(ev)) {
 		t.Fatal("no prompt the second time")
 	}
 	h.apply(ev) // one prompt, however often

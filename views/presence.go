@@ -55,7 +55,7 @@ func showLabel(s im.Show) string {
 	if s == im.Offline {
 		return "Invisible / Offline"
 	}
-	return s.Label()
+	return showText(s)
 }
 
 func showFromLabel(l string) (im.Show, bool) {

@@ -159,7 +159,7 @@ func (c *profileCard) updatePresence() {
 	show, status := c.s.roster.Presence(c.jid)
 	c.dot.FillColor = showColor(show)
 	c.dot.Refresh()
-	text := show.Label()
+	text := showText(show)
 	if stale, since := c.s.roster.LastSeen(c.jid); stale && show != im.Offline {
 		text += " (" + lastSeenText(since, clock.now()) + ")"
 	}

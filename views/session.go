@@ -244,7 +244,7 @@ func (s *session) apply(batch []app.Event) {
 				s.ui.showNotice("Your server cannot block " + e.JID + "; Palaver ignores it on this computer until you quit.")
 			}
 		case app.CommandFailed:
-			s.ui.showNotice(e.Message())
+			s.ui.showNotice(commandFailedText(e))
 		case app.ProfileReceived, app.ProfileSaved, app.AvatarChanged:
 			s.applyProfile(ev)
 		case app.ArchivePrefs:
@@ -304,7 +304,7 @@ func (s *session) apply(batch []app.Event) {
 		authFailed = nil
 	}
 	if authFailed != nil {
-		msg := authFailed.Message()
+		msg := authFailedText(*authFailed)
 		if authFailed.Condition == app.ConditionNoPassword {
 			msg = "Palaver has no password for " + s.acct.JID + "."
 			if err := s.ui.pw.keychainError(s.acct.JID); err != nil {
@@ -327,7 +327,7 @@ func (s *session) signInRequired(e app.SignInRequired) {
 		u.refreshState()
 		return
 	}
-	u.askSignInAgain(s, e.Message())
+	u.askSignInAgain(s, signInRequiredText(e))
 	u.refreshState()
 }
 

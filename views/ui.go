@@ -507,7 +507,7 @@ func (u *UI) refreshState() {
 	st := s.state
 	u.stateDot.FillColor = stateColor(st.State)
 	u.stateDot.Refresh()
-	text := st.State.String()
+	text := connStateText(st.State)
 	switch st.State {
 	case app.Online:
 		text = "Online as " + s.acct.JID

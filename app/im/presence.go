@@ -45,24 +45,6 @@ func (s Show) String() string {
 	return showNames[s]
 }
 
-// Label returns words a user reads for s.
-func (s Show) Label() string {
-	switch s {
-	case Chat:
-		return "Free to chat"
-	case Available:
-		return "Available"
-	case Away:
-		return "Away"
-	case XA:
-		return "Extended away"
-	case DND:
-		return "Do not disturb"
-	default:
-		return "Offline"
-	}
-}
-
 // ParseShow parses the content of a <show/> element.
 // Unknown values count as Available, as RFC 6121 §4.7.2.1 suggests.
 func ParseShow(s string) Show {

@@ -1,4 +1,4 @@
-package app_test
+package views
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"github.com/palaver-im/palaver/app"
 )
 
-func TestSignInRequiredMessage(t *testing.T) {
+func TestSignInRequiredText(t *testing.T) {
 	for i, tc := range []struct {
 		err  error
 		want string
@@ -20,13 +20,13 @@ func TestSignInRequiredMessage(t *testing.T) {
 		2: {account.ErrSignInAgain, "Sign in again in your browser to use this account."},
 		3: {errors.New("not-authorized"), "Sign in again in your browser to use this account. (not-authorized)"},
 	} {
-		if got := (app.SignInRequired{Err: tc.err}).Message(); got != tc.want {
+		if got := signInRequiredText(app.SignInRequired{Err: tc.err}); got != tc.want {
 			t.Errorf("%d: %q, want %q", i, got, tc.want)
 		}
 	}
 }
 
-func TestAuthFailedMessage(t *testing.T) {
+func TestAuthFailedText(t *testing.T) {
 	for i, tc := range []struct {
 		ev      app.AuthFailed
 		want    []string
@@ -37,7 +37,7 @@ func TestAuthFailedMessage(t *testing.T) {
 		2: {app.AuthFailed{Condition: app.ConditionNoPassword, Text: "no password: keychain locked"}, []string{"Enter the password", "keychain locked"}, "server said"},
 		3: {app.AuthFailed{Condition: "temporary-auth-failure"}, []string{"try again later"}, ""},
 	} {
-		got := tc.ev.Message()
+		got := authFailedText(tc.ev)
 		for _, w := range tc.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%d: %q lacks %q", i, got, w)
@@ -46,5 +46,16 @@ func TestAuthFailedMessage(t *testing.T) {
 		if tc.mustNot != "" && strings.Contains(got, tc.mustNot) {
 			t.Errorf("%d: %q must not say %q", i, got, tc.mustNot)
 		}
+	}
+}
+
+func TestCommandFailedText(t *testing.T) {
+	e := app.CommandFailed{Op: "remove contact", JID: "bob@example.org", Err: errors.New("not allowed")}
+	if got, want := commandFailedText(e), "Could not remove contact bob@example.org: not allowed"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+	e.JID = ""
+	if got, want := commandFailedText(e), "Could not remove contact: not allowed"; got != want {
+		t.Errorf("%q, want %q", got, want)
 	}
 }

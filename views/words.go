@@ -1,0 +1,99 @@
+package views
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/im"
+)
+
+// The sentences a user reads about the core's facts: connection states,
+// presence, refused sign-ins and commands. The core (package app) hands
+// the views facts — states, conditions, errors — and the words are chosen
+// here, so that translating Palaver means translating the views.
+
+// connStateText words a connection state for the status line.
+func connStateText(s app.ConnState) string {
+	switch s {
+	case app.Connecting:
+		return "Connecting…"
+	case app.Online:
+		return "Online"
+	case app.Waiting:
+		return "Disconnected"
+	default:
+		return "Offline"
+	}
+}
+
+// showText words a presence show (RFC 6121 §4.7.2.1).
+func showText(s im.Show) string {
+	switch s {
+	case im.Chat:
+		return "Free to chat"
+	case im.Available:
+		return "Available"
+	case im.Away:
+		return "Away"
+	case im.XA:
+		return "Extended away"
+	case im.DND:
+		return "Do not disturb"
+	default:
+		return "Offline"
+	}
+}
+
+// authFailedText words a refused sign-in by its SASL condition (RFC 6120
+// §6.5) or Palaver's own (app.ConditionNoPassword).
+func authFailedText(e app.AuthFailed) string {
+	var msg string
+	switch e.Condition {
+	case app.ConditionNoPassword:
+		// Not the server's word: no password could be found locally.
+		msg = "Enter the password of this account to sign in."
+		if e.Text != "" {
+			msg += " (" + e.Text + ")"
+		}
+		return msg
+	case "not-authorized", "":
+		msg = "The server rejected the user name or password."
+	case "account-disabled":
+		msg = "This account is disabled on the server."
+	case "credentials-expired":
+		msg = "The password has expired; change it with your provider."
+	case "encryption-required", "mechanism-too-weak":
+		msg = "The server refused the sign-in method (" + e.Condition + ")."
+	case "temporary-auth-failure":
+		msg = "The server could not check the password right now; try again later."
+	default:
+		msg = "Sign-in failed (" + e.Condition + ")."
+	}
+	if e.Text != "" {
+		msg += " The server said: " + e.Text
+	}
+	return msg
+}
+
+// signInRequiredText words an OAuth account whose authorization is gone.
+func signInRequiredText(e app.SignInRequired) string {
+	msg := "Sign in again in your browser to use this account."
+	if e.Err != nil {
+		// The reason often starts with account.ErrSignInAgain's own words.
+		reason := strings.TrimPrefix(e.Err.Error(), account.ErrSignInAgain.Error()+": ")
+		if reason != account.ErrSignInAgain.Error() {
+			msg += " (" + reason + ")"
+		}
+	}
+	return msg
+}
+
+// commandFailedText words a command the core could not carry out.
+func commandFailedText(e app.CommandFailed) string {
+	if e.JID != "" {
+		return fmt.Sprintf("Could not %s %s: %v", e.Op, e.JID, e.Err)
+	}
+	return fmt.Sprintf("Could not %s: %v", e.Op, e.Err)
+}
