@@ -52,6 +52,8 @@ func main() {
 
 	a := fyneapp.NewWithID("im.palaver.palaver")
 	a.SetIcon(assets.Icon)
+	// Readable secondary text (WCAG 2.1 AA) in both variants.
+	a.Settings().SetTheme(views.Theme())
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var running sync.WaitGroup
