@@ -10,24 +10,35 @@ import (
 	"github.com/palaver-im/palaver/app/im"
 )
 
-// do carries out one command while online; it reports whether the session
-// should end.
-func (r *runner) do(ctx context.Context, sess *xmpp.Session, cmd command) (stop bool) {
+// handle carries out one command, online on sess, or offline when sess is
+// nil; it reports whether the session should end (never while offline:
+// whether to connect is r.want, which waitOffline reads after the batch).
+// It is the one place that knows every command, in both states, so that
+// a command cannot be forgotten in one of them (TestEveryCommandHandled).
+// Only the runner's goroutine calls it.
+func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (stop bool) {
+	online := sess != nil
 	switch cmd := cmd.(type) {
 	case cmdConnect:
+		// Online, the user already wants to be.
+		r.want = true
 	case cmdDisconnect:
 		r.want = false
-		return true
+		return online
 	case cmdPresence:
 		r.own.Show, r.own.Status = cmd.show, cmd.status
-		if cmd.show == im.Offline {
-			r.want = false
-			return true
+		r.want = cmd.show != im.Offline
+		if !r.want {
+			return online
 		}
-		if err := r.sendOwnPresence(ctx, sess); err != nil {
-			r.emit(CommandFailed{base: r.b(), Op: "set your status", Err: err})
+		// Offline, the presence is sent once signed in.
+		if online {
+			if err := r.sendOwnPresence(ctx, sess); err != nil {
+				r.emit(CommandFailed{base: r.b(), Op: "set your status", Err: err})
+			}
 		}
 	case cmdMessage:
+		// Offline, the message waits in the outbox.
 		r.queueMessage(ctx, sess, cmd)
 	case cmdRetry:
 		r.retry(ctx, sess, cmd)
@@ -36,27 +47,48 @@ func (r *runner) do(ctx context.Context, sess *xmpp.Session, cmd command) (stop 
 	case cmdBounced:
 		r.failed(cmd.peer, cmd.id)
 	case cmdReceipt:
+		// Offline, the receipt is dropped: a lost receipt only leaves the
+		// peer's message "sent".
+		if !online {
+			break
+		}
 		rctx, cancel := context.WithTimeout(ctx, sendTimeout)
 		m := im.Message{Message: stanza.Message{ID: NewID(), To: cmd.to, Type: stanza.ChatMessage}, ReceiptFor: cmd.id}
-		// A lost receipt only leaves the peer's message "sent".
 		_ = sess.Send(rctx, m.TokenReader())
 		cancel()
 	case cmdRoster:
+		if !online {
+			r.emit(CommandFailed{base: r.b(), Op: cmd.op.String() + " contact", JID: cmd.jid, Err: errNotConnected})
+			break
+		}
 		r.rosterOps.Push(cmd)
 	case cmdSubscription:
+		if !online {
+			r.emit(CommandFailed{base: r.b(), Op: "answer the request of", JID: cmd.jid, Err: errNotConnected})
+			break
+		}
 		r.answerSubscription(ctx, sess, cmd)
 	case cmdFetchProfile:
+		// Offline, the cached profile answers.
 		r.requestProfile(cmd, sess)
 	case cmdSetProfile:
+		if !online {
+			r.emit(ProfileSaved{base: r.b(), Card: cmd.card, Err: errNotConnected})
+			break
+		}
 		r.profileOps.Push(profileJob{set: true, card: cmd.card})
 	case cmdOwnPhoto:
-		if r.ownPhoto(cmd.hash) {
+		// Offline, the hash goes out with the presence once signed in.
+		if r.ownPhoto(cmd.hash) && online {
 			if err := r.sendOwnPresence(ctx, sess); err != nil {
 				r.emit(CommandFailed{base: r.b(), Op: "announce your picture", Err: err})
 			}
 		}
 	case cmdActivity:
-		r.activity(ctx, sess, cmd.peer, cmd.activity, time.Now())
+		// Chat states mean nothing to peers while we are away.
+		if online {
+			r.activity(ctx, sess, cmd.peer, cmd.activity, time.Now())
+		}
 	}
 	return false
 }

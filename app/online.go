@@ -96,7 +96,7 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		}
 		cmds := r.cmds.Take()
 		for i, cmd := range cmds {
-			if stop := r.do(ctx, sess, cmd); stop {
+			if stop := r.handle(ctx, sess, cmd); stop {
 				// What came after the sign-out in the same batch (a message,
 				// Connect again) is still to be done, offline or in the next
 				// session.

@@ -302,35 +302,7 @@ func (r *runner) waitOffline(ctx context.Context, retry <-chan time.Time) error 
 			cmds = r.cmds.Take()
 		}
 		for _, cmd := range cmds {
-			switch cmd := cmd.(type) {
-			case cmdConnect:
-				r.want = true
-			case cmdDisconnect:
-				r.want = false
-			case cmdPresence:
-				r.own.Show, r.own.Status = cmd.show, cmd.status
-				r.want = cmd.show != im.Offline
-			case cmdMessage:
-				r.queueMessage(ctx, nil, cmd)
-			case cmdRetry:
-				r.retry(ctx, nil, cmd)
-			case cmdAcked:
-				r.acked(cmd)
-			case cmdBounced:
-				r.failed(cmd.peer, cmd.id)
-			case cmdRoster:
-				r.emit(CommandFailed{base: r.b(), Op: cmd.op.String() + " contact", JID: cmd.jid, Err: errNotConnected})
-			case cmdSubscription:
-				r.emit(CommandFailed{base: r.b(), Op: "answer the request of", JID: cmd.jid, Err: errNotConnected})
-			case cmdFetchProfile:
-				r.requestProfile(cmd, nil)
-			case cmdSetProfile:
-				r.emit(ProfileSaved{base: r.b(), Card: cmd.card, Err: errNotConnected})
-			case cmdOwnPhoto:
-				r.ownPhoto(cmd.hash)
-			case cmdActivity:
-				// Chat states mean nothing to peers while we are away.
-			}
+			r.handle(ctx, nil, cmd)
 		}
 		if r.want {
 			return nil
