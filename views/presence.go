@@ -2,6 +2,7 @@ package views
 
 import (
 	"image/color"
+	"slices"
 
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/im"
@@ -65,4 +66,36 @@ func showFromLabel(l string) (im.Show, bool) {
 		}
 	}
 	return im.Available, false
+}
+
+// The own status is kept per account in the app's preferences, so that a
+// restart comes back Away with its message (as Pidgin and Gajim do).
+const (
+	prefStatusShow = "status.show."
+	prefStatusText = "status.text."
+)
+
+// saveStatus keeps the status the user chose for jid.
+func (u *UI) saveStatus(jid string, show im.Show, status string) {
+	p := u.app.Preferences()
+	p.SetInt(prefStatusShow+jid, int(show))
+	p.SetString(prefStatusText+jid, status)
+}
+
+// restoreStatus puts the status kept for s's account back in the selector
+// and tells the core, before it signs in. Offline is not restored: whoever
+// starts Palaver means to be online; the message is.
+func (u *UI) restoreStatus(s *session) {
+	p := u.app.Preferences()
+	show := im.Show(p.IntWithFallback(prefStatusShow+s.acct.JID, int(im.Available)))
+	status := p.String(prefStatusText + s.acct.JID)
+	if !slices.Contains(ownShows, show) || show == im.Offline {
+		show = im.Available
+	}
+	u.showSelect.Selected = showLabel(show)
+	u.showSelect.Refresh()
+	u.statusEntry.SetText(status)
+	if show != im.Available || status != "" {
+		s.core.SetPresence(show, status)
+	}
 }

@@ -285,6 +285,7 @@ func (u *UI) startSession(a account.Account, tokens tokenSource) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	u.sess = s
+	u.restoreStatus(s)
 	go pump(ctx, core.Events(), u.do, u.traced(s), u.frame)
 	u.showRows()
 	u.refreshState()
@@ -448,6 +449,8 @@ func (u *UI) presenceChanged() {
 	}
 	show, _ := showFromLabel(u.showSelect.Selected)
 	u.sess.core.SetPresence(show, u.statusEntry.Text)
+	u.saveStatus(u.sess.acct.JID, show, u.statusEntry.Text)
+	u.refreshState()
 }
 
 func (u *UI) signIn() {
@@ -511,6 +514,12 @@ func (u *UI) refreshState() {
 	switch st.State {
 	case app.Online:
 		text = "Online as " + s.acct.JID
+		if show, _ := showFromLabel(u.showSelect.Selected); show != im.Available && show != im.Offline {
+			// Away, busy…: the top line says so, in the show's colour.
+			text = showText(show) + " as " + s.acct.JID
+			u.stateDot.FillColor = showColor(show)
+			u.stateDot.Refresh()
+		}
 		u.stateAction.Hide()
 	case app.Connecting:
 		text = "Connecting to " + s.acct.JID + "…"
