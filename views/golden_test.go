@@ -128,7 +128,7 @@ func testCert() certs.Info {
 	return certs.Info{
 		Subject:   "CN=example.org",
 		Issuer:    "CN=example.org",
-		DNSNames:  []string{"example.org"},
+		Names:     []string{"example.org"},
 		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		NotAfter:  time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
 		SHA256:    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",

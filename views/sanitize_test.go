@@ -205,7 +205,7 @@ func TestTrustDialogShowsNamesOnOneLine(t *testing.T) {
 	cert := testCert()
 	cert.Subject = "CN=example.org\nSHA-256: AA:BB:CC"
 	cert.Issuer = "CN=\u202Egro.elpmaxe\r"
-	cert.DNSNames = []string{"example.org", "evil\n.example"}
+	cert.Names = []string{"example.org", "evil\n.example"}
 	e := app.CertUntrusted{Cert: cert}
 	e.Acct = me
 	h.apply(e)

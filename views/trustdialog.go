@@ -78,8 +78,8 @@ func (u *UI) trustCert(s *session, cert certs.Info) {
 // "CN=x\nSHA-256: <a fingerprint the user expects>" cannot add a line
 // that looks like the dialog's own.
 func describeCert(cert certs.Info) (text, fingerprint string) {
-	names := make([]string, len(cert.DNSNames))
-	for i, n := range cert.DNSNames {
+	names := make([]string, len(cert.Names))
+	for i, n := range cert.Names {
 		names[i] = escapedLine(n)
 	}
 	list := strings.Join(names, ", ")

@@ -21,9 +21,12 @@ import (
 
 // Info describes a certificate to the user.
 type Info struct {
-	Subject   string
-	Issuer    string
-	DNSNames  []string
+	Subject string
+	Issuer  string
+	// Names are the DNS names and IP addresses the certificate is for
+	// (subject alternative names, RFC 5280 §4.2.1.6), each once, in the
+	// certificate's order.
+	Names     []string
 	NotBefore time.Time
 	NotAfter  time.Time
 	// SHA256 is the fingerprint of the DER certificate, lower-case hex.
@@ -46,7 +49,7 @@ func (i Info) Fingerprint() string {
 
 // Describe returns several lines for a trust dialog.
 func (i Info) Describe() string {
-	names := strings.Join(i.DNSNames, ", ")
+	names := strings.Join(i.Names, ", ")
 	if names == "" {
 		names = "(none)"
 	}
@@ -76,12 +79,32 @@ func Describe(cert *x509.Certificate, reason string) Info {
 	return Info{
 		Subject:   cert.Subject.String(),
 		Issuer:    cert.Issuer.String(),
-		DNSNames:  append([]string(nil), cert.DNSNames...),
+		Names:     sanNames(cert),
 		NotBefore: cert.NotBefore,
 		NotAfter:  cert.NotAfter,
 		SHA256:    Fingerprint(cert.Raw),
 		Reason:    reason,
 	}
+}
+
+// sanNames returns the DNS names and IP addresses of cert, each once (DNS
+// names compared without case).
+func sanNames(cert *x509.Certificate) []string {
+	var names []string
+	seen := make(map[string]bool)
+	add := func(n string) {
+		if k := strings.ToLower(n); !seen[k] {
+			seen[k] = true
+			names = append(names, n)
+		}
+	}
+	for _, n := range cert.DNSNames {
+		add(n)
+	}
+	for _, ip := range cert.IPAddresses {
+		add(ip.String())
+	}
+	return names
 }
 
 // Verifier builds TLS configurations for one account and remembers the

@@ -164,3 +164,18 @@ func TestInfoText(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesIncludeIPsOnce: the names shown for a certificate are its DNS
+// names and IP addresses, each once.
+func TestNamesIncludeIPsOnce(t *testing.T) {
+	c := &x509.Certificate{
+		DNSNames:    []string{"example.org", "localhost", "Example.org"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1"), net.ParseIP("127.0.0.1")},
+		Raw:         []byte{1},
+	}
+	got := certs.Describe(c, "").Names
+	want := []string{"example.org", "localhost", "127.0.0.1", "::1"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("names %q, want %q", got, want)
+	}
+}
