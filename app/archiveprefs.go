@@ -148,7 +148,7 @@ func (r *runner) archivePrefsIQ(ctx context.Context, sess *xmpp.Session, typ sta
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	var got im.ArchivePrefs
-	err := writeIQ(ctx, sess, stanza.IQ{Type: typ}, p.TokenReader(), func(d *xml.Decoder, start *xml.StartElement) error {
+	err := sendIQ(ctx, sess, stanza.IQ{Type: typ}, p.TokenReader(), func(d *xml.Decoder, start *xml.StartElement) error {
 		if start == nil {
 			return nil
 		}

@@ -114,7 +114,7 @@ func (r *runner) archivePage(ctx context.Context, sess *xmpp.Session, q im.Archi
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	var fin im.ArchiveFin
-	err := writeIQ(ctx, sess, stanza.IQ{Type: stanza.SetIQ}, q.TokenReader(), func(d *xml.Decoder, start *xml.StartElement) error {
+	err := sendIQ(ctx, sess, stanza.IQ{Type: stanza.SetIQ}, q.TokenReader(), func(d *xml.Decoder, start *xml.StartElement) error {
 		if start == nil {
 			return errors.New("the server's archive answered without <fin/>")
 		}

@@ -4,21 +4,31 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"io"
 
+	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/stanza"
 )
 
-// writeIQ sends an IQ with payload and decodes an error reply into a
-// stanza.Error; ok answers pass the response to read (which may be nil).
-func writeIQ(ctx context.Context, sess *xmpp.Session, iq stanza.IQ, payload xml.TokenReader, read func(*xml.Decoder, *xml.StartElement) error) error {
-	resp, err := sess.SendIQ(ctx, iq.Wrap(payload))
+// errUnexplained is an error answer without a stanza error in it.
+var errUnexplained = errors.New("the server answered with an error it did not explain")
+
+// sendIQ sends an IQ with payload and waits for the answer (RFC 6120
+// §8.2.3).
+// An error answer comes back as its stanza.Error, decoded by mellium
+// (stanza.UnmarshalIQError, which uses stanza.UnmarshalError).
+// A result's payload, its first child element, goes to read with a decoder
+// positioned after the payload's start, or nil when the result is empty;
+// read may be nil.
+// sendIQ is safe for concurrent use, as sess.SendIQElement is.
+func sendIQ(ctx context.Context, sess *xmpp.Session, iq stanza.IQ, payload xml.TokenReader, read func(*xml.Decoder, *xml.StartElement) error) error {
+	resp, err := sess.SendIQElement(ctx, payload, iq)
 	if err != nil {
 		return err
 	}
 	defer resp.Close()
-	d := xml.NewTokenDecoder(resp)
-	tok, err := d.Token()
+	tok, err := resp.Token()
 	if err != nil {
 		return err
 	}
@@ -26,45 +36,67 @@ func writeIQ(ctx context.Context, sess *xmpp.Session, iq stanza.IQ, payload xml.
 	if !ok {
 		return errors.New("malformed IQ response")
 	}
-	var typ string
-	for _, a := range start.Attr {
-		if a.Name.Local == "type" {
-			typ = a.Value
-		}
-	}
-	if typ == string(stanza.ErrorIQ) {
+	// mellium's stanza.UnmarshalError takes character data between the
+	// IQ's children for an element and dereferences its nil start
+	// (stanza/error.go, with xmlstream's Iter): whitespace there, which XML
+	// allows, panics. Drop it first.
+	r := &childElements{r: resp}
+	answer, err := stanza.UnmarshalIQError(r, start)
+	if err != nil {
 		var se stanza.Error
-		for {
-			tok, err := d.Token()
-			if err != nil {
-				return errors.New("the server answered with an error it did not explain")
-			}
-			if s, ok := tok.(xml.StartElement); ok && s.Name.Local == "error" {
-				if err := d.DecodeElement(&se, &s); err != nil {
-					return err
-				}
-				return se
-			} else if ok {
-				if err := d.Skip(); err != nil {
-					return err
-				}
-			}
+		if answer.Type == stanza.ErrorIQ && !errors.As(err, &se) {
+			return errUnexplained
 		}
+		return err
 	}
 	if read == nil {
 		return nil
 	}
+	// mellium's UnmarshalIQElement would decode the payload too, but it
+	// takes the first token inside the IQ for the payload's start without
+	// checking (session_iq.go, unmarshalIQ): whitespace before the payload,
+	// which XML allows, panics there. Skip to the first element here.
+	d := xml.NewTokenDecoder(xmlstream.Inner(r))
 	for {
 		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return read(d, nil) // a result without payload
+		}
 		if err != nil {
-			// A result without payload.
-			return read(d, nil)
+			return err
 		}
 		if s, ok := tok.(xml.StartElement); ok {
 			return read(d, &s)
 		}
-		if _, ok := tok.(xml.EndElement); ok {
-			return read(d, nil)
+	}
+}
+
+// childElements passes on the tokens of an element's content (r starts
+// after its start element) without the character data, comments and
+// processing instructions between its children; what is inside the
+// children passes unchanged.
+type childElements struct {
+	r     xml.TokenReader
+	depth int
+}
+
+// Token returns the next token that is not loose text between children.
+func (c *childElements) Token() (xml.Token, error) {
+	for {
+		tok, err := c.r.Token()
+		switch tok.(type) {
+		case xml.StartElement:
+			c.depth++
+		case xml.EndElement:
+			c.depth--
+		case xml.CharData, xml.Comment, xml.ProcInst, xml.Directive:
+			if c.depth == 0 && err == nil {
+				continue
+			}
+			if c.depth == 0 {
+				return nil, err
+			}
 		}
+		return tok, err
 	}
 }

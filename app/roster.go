@@ -57,7 +57,7 @@ func (s *rosterState) fetch(ctx context.Context, sess *xmpp.Session) ([]Contact,
 		Attr: []xml.Attr{{Name: xml.Name{Local: "ver"}, Value: ver}},
 	}
 	var q im.RosterQuery
-	err := writeIQ(ctx, sess, stanza.IQ{Type: stanza.GetIQ}, xmlstream.Wrap(nil, query),
+	err := sendIQ(ctx, sess, stanza.IQ{Type: stanza.GetIQ}, xmlstream.Wrap(nil, query),
 		func(d *xml.Decoder, start *xml.StartElement) error {
 			if start == nil {
 				return nil // versioned roster unchanged
@@ -144,7 +144,7 @@ func (s *rosterState) remove(ctx context.Context, sess *xmpp.Session, j jid.JID)
 
 func (s *rosterState) write(ctx context.Context, sess *xmpp.Session, item xml.TokenReader) error {
 	query := xmlstream.Wrap(item, xml.StartElement{Name: xml.Name{Space: im.NSRoster, Local: "query"}})
-	return writeIQ(ctx, sess, stanza.IQ{Type: stanza.SetIQ}, query, nil)
+	return sendIQ(ctx, sess, stanza.IQ{Type: stanza.SetIQ}, query, nil)
 }
 
 // blockWorker carries out Client.Block while the session lasts; what is
