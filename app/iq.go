@@ -8,6 +8,8 @@ import (
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/stanza"
 )
 
@@ -99,4 +101,23 @@ func (c *childElements) Token() (xml.Token, error) {
 		}
 		return tok, err
 	}
+}
+
+// pingServer pings to (XEP-0199 §4.2) and reports whether an answer came:
+// a result or an error answer alike, for both prove that the server
+// received and handled everything sent before the ping (it handles a
+// stream in order, RFC 6120 §10.1). Servers answer an unknown IQ with
+// service-unavailable or feature-not-implemented; either is an answer.
+// mellium's ping.Send decodes error answers with stanza.UnmarshalError and
+// so panics on whitespace inside them (stanza/error.go, see sendIQ); a
+// recovered panic left the ping unanswered forever, and with it the
+// liveness check. The error is nil or the failure to get an answer.
+func pingServer(ctx context.Context, sess *xmpp.Session, to jid.JID) error {
+	err := sendIQ(ctx, sess, stanza.IQ{Type: stanza.GetIQ, To: to},
+		xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: ping.NS, Local: "ping"}}), nil)
+	var se stanza.Error
+	if errors.As(err, &se) || errors.Is(err, errUnexplained) {
+		return nil
+	}
+	return err
 }

@@ -135,3 +135,30 @@ func FuzzIQAnswer(f *testing.F) {
 		_, _ = xmlstream.Copy(xmlstream.Discard(), xmlstream.Inner(r))
 	})
 }
+
+// TestPingServer: any answer to a ping, a result or an error of any kind,
+// with whitespace between its children or not, proves the link alive
+// (mellium's ping.Send panicked on such whitespace, stanza/error.go, and the
+// recovered panic left the liveness check waiting forever; a server that
+// answers feature-not-implemented made it drop the connection). A ping that
+// gets no answer is TestFaultStallIsNoticedByPing's.
+func TestPingServer(t *testing.T) {
+	const stanzas = `xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"`
+	for i, answer := range []string{
+		`<iq type="result" id="%s"/>`,
+		"<iq type=\"result\" id=\"%s\">\n \n</iq>",
+		"<iq type=\"error\" id=\"%s\">\n  <ping xmlns=\"urn:xmpp:ping\"/>\n  <error type=\"cancel\">\n <item-not-found " + stanzas + "/>\n</error>\n</iq>",
+		`<iq type="error" id="%s"><error type="cancel"><feature-not-implemented ` + stanzas + `/></error></iq>`,
+		`<iq type="error" id="%s"><error type="cancel"><service-unavailable ` + stanzas + `/></error></iq>`,
+		`<iq type="error" id="%s"> odd </iq>`,
+	} {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			sess := pipeSession(t, answer)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			if err := pingServer(ctx, sess, jid.MustParse("example.org")); err != nil {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}

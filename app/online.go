@@ -8,7 +8,6 @@ import (
 
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
-	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/stanza"
 
 	"github.com/palaver-im/palaver/app/im"
@@ -133,7 +132,7 @@ func (r *runner) watchLiveness(ctx context.Context, sess *xmpp.Session, dead cha
 			continue
 		}
 		pctx, cancel := context.WithTimeout(ctx, timeout)
-		err := ping.Send(pctx, sess, server)
+		err := pingServer(pctx, sess, server)
 		cancel()
 		if err == nil {
 			r.heard()
@@ -167,7 +166,7 @@ func (r *runner) signOff(sess *xmpp.Session, served <-chan error) {
 			unconfirmed = append(unconfirmed, m.id)
 		}
 	}
-	if len(unconfirmed) > 0 && ping.Send(ctx, sess, sess.LocalAddr().Domain()) == nil {
+	if len(unconfirmed) > 0 && pingServer(ctx, sess, sess.LocalAddr().Domain()) == nil {
 		r.acked(cmdAcked{session: r.session, ids: unconfirmed})
 	}
 	p := im.Presence{Presence: stanza.Presence{Type: stanza.UnavailablePresence}, Status: r.own.Status}

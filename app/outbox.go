@@ -7,7 +7,6 @@ import (
 
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
-	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/stanza"
 
 	"github.com/palaver-im/palaver/app/chatstate"
@@ -127,7 +126,7 @@ func (r *runner) confirm(ctx context.Context, sess *xmpp.Session) {
 	go func() {
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		err := ping.Send(pctx, sess, sess.LocalAddr().Domain())
+		err := pingServer(pctx, sess, sess.LocalAddr().Domain())
 		if err != nil {
 			ids = nil // the liveness check deals with a dead connection
 		}
