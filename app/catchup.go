@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/carbons"
 	"mellium.im/xmpp/stanza"
@@ -62,8 +63,11 @@ func (c *catchups) expects(id string) bool {
 // (ejabberd) gives catch-up nothing to find, and the user must know.
 func (r *runner) afterOnline(ctx context.Context, sess *xmpp.Session) {
 	cctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	// A server without carbons refuses; nothing else to do then.
-	_ = carbons.Enable(cctx, sess)
+	// A server without carbons refuses; nothing else to do then. Through
+	// sendIQ, not carbons.Enable, whose error decoding panics on
+	// whitespace in the answer (see pingServer).
+	_ = sendIQ(cctx, sess, stanza.IQ{Type: stanza.SetIQ},
+		xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: carbons.NS, Local: "enable"}}), nil)
 	cancel()
 	go r.archivePrefsSession(ctx, sess)
 	r.catchUp(ctx, sess)

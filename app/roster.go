@@ -164,7 +164,18 @@ func (r *runner) blockWorker(ctx context.Context, sess *xmpp.Session) {
 		if supported < 0 {
 			// XEP-0191 §2: the server says it supports blocking.
 			dctx, cancel := context.WithTimeout(ctx, requestTimeout)
-			info, err := disco.GetInfo(dctx, "", sess.LocalAddr().Domain(), sess)
+			// Through sendIQ, not disco.GetInfo: mellium's
+			// UnmarshalIQElement panics on whitespace before the payload
+			// (session_iq.go, see sendIQ).
+			var info disco.Info
+			err := sendIQ(dctx, sess, stanza.IQ{Type: stanza.GetIQ, To: sess.LocalAddr().Domain()},
+				xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: disco.NSInfo, Local: "query"}}),
+				func(d *xml.Decoder, start *xml.StartElement) error {
+					if start == nil {
+						return nil
+					}
+					return d.DecodeElement(&info, start)
+				})
 			cancel()
 			if ctx.Err() != nil {
 				r.requeueBlocks(jids)
@@ -191,7 +202,10 @@ func (r *runner) blockWorker(ctx context.Context, sess *xmpp.Session) {
 				continue
 			}
 			bctx, cancel := context.WithTimeout(ctx, requestTimeout)
-			err = blocklist.Add(bctx, sess, j)
+			// XEP-0191 §3.3, through sendIQ (see pingServer).
+			err = sendIQ(bctx, sess, stanza.IQ{Type: stanza.SetIQ}, xmlstream.Wrap(
+				xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Local: "item"}, Attr: []xml.Attr{{Name: xml.Name{Local: "jid"}, Value: j.String()}}}),
+				xml.StartElement{Name: xml.Name{Space: blocklist.NS, Local: "block"}}), nil)
 			cancel()
 			if ctx.Err() != nil {
 				r.requeueBlocks([]string{s})
