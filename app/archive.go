@@ -243,5 +243,5 @@ func (a *archiver) report(err error) {
 		return
 	}
 	a.failed = true
-	a.c.emit(CommandFailed{base: a.c.b(), Op: "keep the message history", Err: err})
+	a.c.emit(CommandFailed{base: a.c.b(), Op: OpKeepHistory, Err: err})
 }

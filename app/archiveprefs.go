@@ -129,7 +129,7 @@ func (r *runner) setArchiveDefault(ctx context.Context, sess *xmpp.Session, d im
 	}
 	r.catchup.prefs.done(d)
 	if err != nil {
-		r.emit(CommandFailed{base: r.b(), Op: "change what the server archives", Err: err})
+		r.emit(CommandFailed{base: r.b(), Op: OpSetArchiving, Err: err})
 		return
 	}
 	r.emit(ArchivePrefs{base: r.b(), Default: p.Default})

@@ -293,14 +293,15 @@ const (
 	opRemove
 )
 
-func (o rosterOp) String() string {
+// commandOp is the Op of a CommandFailed about o.
+func (o rosterOp) commandOp() Op {
 	switch o {
 	case opAdd:
-		return "add"
+		return OpAddContact
 	case opUpdate:
-		return "change"
+		return OpChangeContact
 	default:
-		return "remove"
+		return OpRemoveContact
 	}
 }
 

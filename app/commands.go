@@ -34,7 +34,7 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 		// Offline, the presence is sent once signed in.
 		if online {
 			if err := r.sendOwnPresence(ctx, sess); err != nil {
-				r.emit(CommandFailed{base: r.b(), Op: "set your status", Err: err})
+				r.emit(CommandFailed{base: r.b(), Op: OpSetStatus, Err: err})
 			}
 		}
 	case cmdMessage:
@@ -58,13 +58,13 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 		cancel()
 	case cmdRoster:
 		if !online {
-			r.emit(CommandFailed{base: r.b(), Op: cmd.op.String() + " contact", JID: cmd.jid, Err: errNotConnected})
+			r.emit(CommandFailed{base: r.b(), Op: cmd.op.commandOp(), JID: cmd.jid, Err: errNotConnected})
 			break
 		}
 		r.rosterOps.Push(cmd)
 	case cmdSubscription:
 		if !online {
-			r.emit(CommandFailed{base: r.b(), Op: "answer the request of", JID: cmd.jid, Err: errNotConnected})
+			r.emit(CommandFailed{base: r.b(), Op: OpAnswerRequest, JID: cmd.jid, Err: errNotConnected})
 			break
 		}
 		r.answerSubscription(ctx, sess, cmd)
@@ -81,7 +81,7 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 		// Offline, the hash goes out with the presence once signed in.
 		if r.ownPhoto(cmd.hash) && online {
 			if err := r.sendOwnPresence(ctx, sess); err != nil {
-				r.emit(CommandFailed{base: r.b(), Op: "announce your picture", Err: err})
+				r.emit(CommandFailed{base: r.b(), Op: OpAnnouncePicture, Err: err})
 			}
 		}
 	case cmdActivity:

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/palaver-im/palaver/app/certs"
@@ -211,11 +212,48 @@ type SubscriptionRequest struct {
 // example when the server refuses a roster change.
 type CommandFailed struct {
 	base
-	// Op names the command, e.g. "remove contact".
-	Op string
+	// Op is what failed.
+	Op Op
 	// JID is the contact it was about, if any.
 	JID string
 	Err error
+}
+
+// Op names what a CommandFailed was about; the views word it.
+type Op int
+
+// The operations of CommandFailed.
+const (
+	OpSetStatus       Op = iota + 1 // send the user's own presence
+	OpAnnouncePicture               // send presence with a new picture hash
+	OpAddContact
+	OpChangeContact // rename, or move to other groups
+	OpRemoveContact
+	OpAskPresence    // subscribe to a contact's presence
+	OpAnswerRequest  // approve or deny, while offline
+	OpApproveRequest // approve a subscription request
+	OpDenyRequest    // deny a subscription request
+	OpBlock
+	OpSetArchiving // change the server archive's default (XEP-0313)
+	OpOpenHistory  // open the local message history
+	OpKeepHistory  // write to the local message history
+	OpOpenPictures // open the local picture cache
+)
+
+var opNames = [...]string{
+	OpSetStatus: "set-status", OpAnnouncePicture: "announce-picture", OpAddContact: "add-contact",
+	OpChangeContact: "change-contact", OpRemoveContact: "remove-contact", OpAskPresence: "ask-presence",
+	OpAnswerRequest: "answer-request", OpApproveRequest: "approve-request", OpDenyRequest: "deny-request",
+	OpBlock: "block", OpSetArchiving: "set-archiving", OpOpenHistory: "open-history",
+	OpKeepHistory: "keep-history", OpOpenPictures: "open-pictures",
+}
+
+// String names o for logs and tests; the views word it for users.
+func (o Op) String() string {
+	if o > 0 && int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return "op(" + strconv.Itoa(int(o)) + ")"
 }
 
 // ChatStateChanged is sent when a contact's chat state changes (XEP-0085):

@@ -193,7 +193,7 @@ func (r *runner) blockWorker(ctx context.Context, sess *xmpp.Session) {
 		for _, s := range jids {
 			j, err := jid.Parse(s)
 			if err != nil {
-				r.emit(CommandFailed{base: r.b(), Op: "block", JID: s, Err: fmt.Errorf("invalid address: %w", err)})
+				r.emit(CommandFailed{base: r.b(), Op: OpBlock, JID: s, Err: fmt.Errorf("invalid address: %w", err)})
 				continue
 			}
 			j = j.Bare()
@@ -212,7 +212,7 @@ func (r *runner) blockWorker(ctx context.Context, sess *xmpp.Session) {
 				continue
 			}
 			if err != nil {
-				r.emit(CommandFailed{base: r.b(), Op: "block", JID: j.String(), Err: explainStanzaError(err)})
+				r.emit(CommandFailed{base: r.b(), Op: OpBlock, JID: j.String(), Err: explainStanzaError(err)})
 				continue
 			}
 			r.emit(Blocked{base: r.b(), JID: j.String(), OnServer: true})

@@ -14,9 +14,9 @@ import (
 )
 
 func (r *runner) answerSubscription(ctx context.Context, sess *xmpp.Session, cmd cmdSubscription) {
-	op := "deny the request of"
+	op := OpDenyRequest
 	if cmd.approve {
-		op = "approve the request of"
+		op = OpApproveRequest
 	}
 	to, err := jid.Parse(cmd.jid)
 	if err != nil {
@@ -49,7 +49,7 @@ func (r *runner) rosterWorker(ctx context.Context, sess *xmpp.Session, ops *queu
 		select {
 		case <-ctx.Done():
 			for _, cmd := range ops.Take() {
-				r.emit(CommandFailed{base: r.b(), Op: cmd.op.String() + " contact", JID: cmd.jid, Err: errNotConnected})
+				r.emit(CommandFailed{base: r.b(), Op: cmd.op.commandOp(), JID: cmd.jid, Err: errNotConnected})
 			}
 			return
 		case <-ops.Ready():
@@ -61,7 +61,7 @@ func (r *runner) rosterWorker(ctx context.Context, sess *xmpp.Session, ops *queu
 }
 
 func (r *runner) changeRoster(ctx context.Context, sess *xmpp.Session, cmd cmdRoster) {
-	op := cmd.op.String() + " contact"
+	op := cmd.op.commandOp()
 	to, err := jid.Parse(cmd.jid)
 	if err != nil {
 		r.emit(CommandFailed{base: r.b(), Op: op, JID: cmd.jid, Err: fmt.Errorf("invalid address: %w", err)})
@@ -81,7 +81,7 @@ func (r *runner) changeRoster(ctx context.Context, sess *xmpp.Session, cmd cmdRo
 	}
 	if cmd.op == opAdd {
 		if err := r.sendPresence(ctx, sess, to, stanza.SubscribePresence); err != nil {
-			r.emit(CommandFailed{base: r.b(), Op: "ask for the presence of", JID: to.String(), Err: err})
+			r.emit(CommandFailed{base: r.b(), Op: OpAskPresence, JID: to.String(), Err: err})
 		}
 	}
 }

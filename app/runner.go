@@ -70,10 +70,10 @@ func (c *Client) Run(ctx context.Context) error {
 	}()
 	st, err := c.store()
 	if err != nil {
-		c.emit(CommandFailed{base: c.b(), Op: "open the message history", Err: err})
+		c.emit(CommandFailed{base: c.b(), Op: OpOpenHistory, Err: err})
 	}
 	if c.pics, err = c.openAvatars(st); err != nil {
-		c.emit(CommandFailed{base: c.b(), Op: "open the picture cache", Err: err})
+		c.emit(CommandFailed{base: c.b(), Op: OpOpenPictures, Err: err})
 	}
 	if c.pics == nil {
 		return fmt.Errorf("no picture cache: %w", err)

@@ -314,7 +314,7 @@ func TestPresenceSelector(t *testing.T) {
 func TestCommandFailedIsShown(t *testing.T) {
 	h := signedIn(t)
 	h.apply(resetEv(contact("x@example.org", "X")))
-	e := app.CommandFailed{Op: "remove contact", JID: "x@example.org", Err: errors.New("forbidden")}
+	e := app.CommandFailed{Op: app.OpRemoveContact, JID: "x@example.org", Err: errors.New("forbidden")}
 	e.Acct = me
 	h.apply(e)
 	if !h.ui.noticeBar.Visible() || h.ui.notice.Text != "Could not remove contact x@example.org: forbidden" {

@@ -90,10 +90,46 @@ func signInRequiredText(e app.SignInRequired) string {
 	return msg
 }
 
+// opText words what a failed command was about, as the verb phrase of
+// "Could not …".
+func opText(o app.Op) string {
+	switch o {
+	case app.OpSetStatus:
+		return "set your status"
+	case app.OpAnnouncePicture:
+		return "announce your picture"
+	case app.OpAddContact:
+		return "add contact"
+	case app.OpChangeContact:
+		return "change contact"
+	case app.OpRemoveContact:
+		return "remove contact"
+	case app.OpAskPresence:
+		return "ask for the presence of"
+	case app.OpAnswerRequest:
+		return "answer the request of"
+	case app.OpApproveRequest:
+		return "approve the request of"
+	case app.OpDenyRequest:
+		return "deny the request of"
+	case app.OpBlock:
+		return "block"
+	case app.OpSetArchiving:
+		return "change what the server archives"
+	case app.OpOpenHistory:
+		return "open the message history"
+	case app.OpKeepHistory:
+		return "keep the message history"
+	case app.OpOpenPictures:
+		return "open the picture cache"
+	}
+	return "do that (" + o.String() + ")"
+}
+
 // commandFailedText words a command the core could not carry out.
 func commandFailedText(e app.CommandFailed) string {
 	if e.JID != "" {
-		return fmt.Sprintf("Could not %s %s: %v", e.Op, e.JID, e.Err)
+		return fmt.Sprintf("Could not %s %s: %v", opText(e.Op), e.JID, e.Err)
 	}
-	return fmt.Sprintf("Could not %s: %v", e.Op, e.Err)
+	return fmt.Sprintf("Could not %s: %v", opText(e.Op), e.Err)
 }

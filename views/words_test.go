@@ -50,12 +50,22 @@ func TestAuthFailedText(t *testing.T) {
 }
 
 func TestCommandFailedText(t *testing.T) {
-	e := app.CommandFailed{Op: "remove contact", JID: "bob@example.org", Err: errors.New("not allowed")}
+	e := app.CommandFailed{Op: app.OpRemoveContact, JID: "bob@example.org", Err: errors.New("not allowed")}
 	if got, want := commandFailedText(e), "Could not remove contact bob@example.org: not allowed"; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}
 	e.JID = ""
 	if got, want := commandFailedText(e), "Could not remove contact: not allowed"; got != want {
 		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+// TestEveryOpHasWords: each operation the core can report as failed has a
+// phrase of the views' own.
+func TestEveryOpHasWords(t *testing.T) {
+	for o := app.Op(1); !strings.HasPrefix(o.String(), "op("); o++ {
+		if got := opText(o); strings.HasPrefix(got, "do that") {
+			t.Errorf("%s has no words", o)
+		}
 	}
 }
