@@ -24,6 +24,10 @@ BASE_PKGS  := ca-certificates
 # cgo and the OpenGL/X11 headers Fyne builds against.
 BUILD_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+# What signing in needs at run time: xdg-open to start the system browser
+# (OAuth, RFC 8252) and a Secret Service for the keychain (passwords,
+# refresh tokens); a desktop has them, a minimal system may not.
+RUN_PKGS   := xdg-utils gnome-keyring
 # The real services the tests run against (see .ci/with-services and
 # app/prosodytest), and the tools of the GUI smoke tests.
 TEST_PKGS  := prosody gnome-keyring dbus dbus-x11 xvfb xauth xdotool imagemagick \
@@ -113,13 +117,13 @@ endef
 ## deps: Debian packages, Go modules and npm packages for building, testing
 ## and running.
 deps:
-	@$(call apt_install,$(BASE_PKGS) $(BUILD_PKGS) $(TEST_PKGS))
+	@$(call apt_install,$(BASE_PKGS) $(BUILD_PKGS) $(RUN_PKGS) $(TEST_PKGS))
 	@$(call node_deps)
 	$(GO) mod download
 
 ## deps-run: only what building and running the app needs.
 deps-run:
-	@$(call apt_install,$(BASE_PKGS) $(BUILD_PKGS))
+	@$(call apt_install,$(BASE_PKGS) $(BUILD_PKGS) $(RUN_PKGS))
 	$(GO) mod download
 
 ## test: the whole suite, with the race detector, against real services.
