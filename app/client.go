@@ -59,8 +59,10 @@ type Client struct {
 
 	// lastHeard is when the server last sent a stanza (UnixNano).
 	lastHeard atomic.Int64
-	// vcardFetches counts vCard requests (for tests).
-	vcardFetches atomic.Int64
+	// vcardFetches counts vCard requests, vcardFetchesOf those per
+	// address (for tests; guarded by mu).
+	vcardFetches   atomic.Int64
+	vcardFetchesOf map[string]int
 	// pingIdle and pingTimeout override the liveness check's times (for
 	// tests); zero means the defaults.
 	pingIdle, pingTimeout time.Duration

@@ -294,6 +294,14 @@ func (r *runner) fetchProfile(ctx context.Context, sess *xmpp.Session, j profile
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	r.vcardFetches.Add(1)
+	r.mu.Lock()
+	if r.vcardFetchesOf == nil {
+		r.vcardFetchesOf = map[string]int{}
+	}
+	if len(r.vcardFetchesOf) < 1000 {
+		r.vcardFetchesOf[j.jid]++
+	}
+	r.mu.Unlock()
 	card, err := vcard.Get(ctx, sess, to)
 	cancel()
 	// A card whose photo was refused (too large, broken) comes with an
