@@ -14,6 +14,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -40,6 +41,17 @@ func trace() io.Writer {
 func main() {
 	dir := flag.String("config-dir", "", "profile `directory` for settings (default: the user config directory's palaver folder)")
 	flag.Parse()
+	// The keychain keeps each profile's secrets apart; the default
+	// profile's keep the names of earlier versions.
+	keys := account.Keychain{}
+	if *dir != "" && !sameDir(*dir, account.DefaultDir) {
+		id, err := account.ProfileID(*dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "palaver:", err)
+			os.Exit(2)
+		}
+		keys.Profile = id
+	}
 	if *dir == "" {
 		d, err := account.DefaultDir()
 		if err != nil {
@@ -79,8 +91,8 @@ func main() {
 		Dir:       *dir,
 		Config:    cfg,
 		ConfigErr: cfgErr,
-		Secrets:   account.Keychain{},
-		Tokens:    account.Keychain{},
+		Secrets:   keys,
+		Tokens:    keys,
 		Start:     start,
 		Trace:     trace(),
 		// Fyne's loop runs on this goroutine (App.Run below).
@@ -112,4 +124,15 @@ func main() {
 	case <-done:
 	case <-time.After(shutdownWait):
 	}
+}
+
+// sameDir reports whether dir is the folder def returns.
+func sameDir(dir string, def func() (string, error)) bool {
+	d, err := def()
+	if err != nil {
+		return false
+	}
+	a, errA := filepath.Abs(dir)
+	b, errB := filepath.Abs(d)
+	return errA == nil && errB == nil && filepath.Clean(a) == filepath.Clean(b)
 }

@@ -892,7 +892,13 @@ func TestSmokeOAuthSignIn(t *testing.T) {
 	if err := cfg.Save(dir); err != nil {
 		t.Fatal(err)
 	}
-	keys := account.Keychain{}
+	// The binary keeps this profile's refresh token under the profile's
+	// ID (--config-dir is not the default profile).
+	profile, err := account.ProfileID(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := account.Keychain{Profile: profile}
 	_ = keys.DeleteRefreshToken(aliceJID)
 	t.Cleanup(func() { _ = keys.DeleteRefreshToken(aliceJID) })
 

@@ -195,3 +195,65 @@ func TestKeychainKeepsAccountsAndServicesApart(t *testing.T) {
 	wantPassword(t, k1, "bob@example.org", "bob-1")
 	wantPassword(t, k2, "alice@example.org", "alice-2")
 }
+
+// TestKeychainKeepsProfilesApart: two profiles with the same address keep
+// their own refresh tokens (a provider that rotates them revokes the grant
+// when a rotated one is used again) and passwords; a profile without a
+// password of its own uses the default profile's.
+func TestKeychainKeepsProfilesApart(t *testing.T) {
+	def := testKeychain(t)
+	work, home := def, def
+	var err error
+	if work.Profile, err = account.ProfileID(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if home.Profile, err = account.ProfileID(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if work.Profile == home.Profile {
+		t.Fatalf("two profiles share the ID %q", work.Profile)
+	}
+	const alice = "alice@example.org"
+	for k, tok := range map[*account.Keychain]string{&def: "r-default", &work: "r-work", &home: "r-home"} {
+		if _, err := within(t, "SetRefreshToken", func() (struct{}, error) { return struct{}{}, k.SetRefreshToken(alice, tok) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, want := range map[*account.Keychain]string{&def: "r-default", &work: "r-work", &home: "r-home"} {
+		got, err := within(t, "RefreshToken", func() (string, error) { return k.RefreshToken(alice) })
+		if err != nil || got != want {
+			t.Errorf("profile %q: refresh token %q, %v; want %q", k.Profile, got, err, want)
+		}
+	}
+	if _, err := within(t, "DeleteRefreshToken", func() (struct{}, error) { return struct{}{}, work.DeleteRefreshToken(alice) }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := within(t, "RefreshToken", func() (string, error) { return work.RefreshToken(alice) }); !errors.Is(err, account.ErrNoSecret) {
+		t.Errorf("work after delete: %q, %v; want ErrNoSecret (no fallback for refresh tokens)", got, err)
+	}
+	if got, _ := within(t, "RefreshToken", func() (string, error) { return def.RefreshToken(alice) }); got != "r-default" {
+		t.Errorf("the default profile lost its token: %q", got)
+	}
+
+	// Passwords: the default profile's is the fallback; a profile's own wins.
+	setPassword(t, def, alice, "pw")
+	wantPassword(t, work, alice, "pw")
+	setPassword(t, home, alice, "pw-home")
+	wantPassword(t, home, alice, "pw-home")
+	wantPassword(t, def, alice, "pw")
+}
+
+// TestProfileIDIsKept: a profile's ID is made once and read back after.
+func TestProfileIDIsKept(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new-profile")
+	a, err := account.ProfileID(dir)
+	if err != nil || a == "" {
+		t.Fatalf("ProfileID: %q, %v", a, err)
+	}
+	if b, err := account.ProfileID(dir); err != nil || b != a {
+		t.Errorf("second ProfileID: %q, %v; want %q", b, err, a)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "profile-id")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("profile-id file: %v, %v", st, err)
+	}
+}
