@@ -95,6 +95,7 @@ func main() {
 		Tokens:    keys,
 		Start:     start,
 		Trace:     trace(),
+		OpenURL:   browserOpener(),
 		// Fyne's loop runs on this goroutine (App.Run below).
 		OnLoop: views.OnThisGoroutine(),
 	})
