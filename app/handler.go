@@ -8,6 +8,7 @@ import (
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/mux"
 	"mellium.im/xmpp/ping"
@@ -44,6 +45,7 @@ func newHandler(c *Client, sess *xmpp.Session, roster *rosterState) *handler {
 	}
 	h.iqs = mux.New(stanza.NSClient,
 		mux.IQFunc(stanza.SetIQ, xml.Name{Space: im.NSRoster, Local: "query"}, h.handleRosterPush),
+		mux.IQFunc(stanza.GetIQ, xml.Name{Space: disco.NSInfo, Local: "query"}, h.handleDiscoInfo),
 		ping.Handle(),
 	)
 	return h
