@@ -103,9 +103,13 @@ func BenchmarkMessageBurst(b *testing.B) {
 // presence flood that follows has settled (no event for settleQuiet, not
 // counted), and the heap in use then.
 func BenchmarkSignIn5000Contacts(b *testing.B) {
+	benchSignIn5000(b, prosodytest.Start(b))
+}
+
+// benchSignIn5000 is BenchmarkSignIn5000Contacts against srv.
+func benchSignIn5000(b *testing.B, srv *prosodytest.Server) {
 	const contacts = 5000
 	const settleQuiet = 300 * time.Millisecond
-	srv := prosodytest.Start(b)
 	srv.Register(b, "alice", "pw")
 	srv.SetRoster(b, "alice", srv.ManyContacts(contacts))
 	acct := account.Account{JID: "alice@" + srv.Domain, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile}

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/xml"
 	"net"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
-	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/internal/faultproxy"
 	"github.com/palaver-im/palaver/app/prosodytest"
@@ -241,55 +239,5 @@ func TestStreamManagementRefusedStartsFresh(t *testing.T) {
 // management on (Prosody's mod_smacks): the server asks for an
 // acknowledgement after its stanzas, and the core answers each <r/>.
 func BenchmarkSignIn5000ContactsSM(b *testing.B) {
-	const contacts = 5000
-	const settleQuiet = 300 * time.Millisecond
-	srv := prosodytest.StartWith(b, prosodytest.Options{Modules: []string{"smacks"}})
-	srv.Register(b, "alice", "pw")
-	srv.SetRoster(b, "alice", srv.ManyContacts(contacts))
-	acct := account.Account{JID: "alice@" + srv.Domain, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile}
-
-	var online, settled time.Duration
-	b.ResetTimer()
-	for range b.N {
-		ctx, cancel := context.WithCancel(context.Background())
-		c := app.New(acct, func(context.Context) (string, error) { return "pw", nil })
-		begin := time.Now()
-		done := make(chan struct{})
-		go func() { defer close(done); _ = c.Run(ctx) }()
-		var last time.Time
-		gotRoster := false
-	wait:
-		for {
-			select {
-			case batch := <-c.Events():
-				last = time.Now()
-				for _, e := range batch {
-					switch e := e.(type) {
-					case app.RosterReset:
-						gotRoster = len(e.Contacts) == contacts
-					case app.StateChanged:
-						if e.State == app.Online {
-							online += time.Since(begin)
-						}
-					}
-				}
-			case <-time.After(settleQuiet):
-				if gotRoster {
-					break wait
-				}
-			case <-time.After(30 * time.Second):
-				b.Fatal("sign-in did not finish")
-			}
-		}
-		settled += last.Sub(begin)
-		b.StopTimer()
-		runtime.GC()
-		cancel()
-		for range c.Events() {
-		}
-		<-done
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(online.Milliseconds())/float64(b.N), "online-ms")
-	b.ReportMetric(float64(settled.Milliseconds())/float64(b.N), "settled-ms")
+	benchSignIn5000(b, prosodytest.StartWith(b, prosodytest.Options{Modules: []string{"smacks"}}))
 }
