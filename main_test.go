@@ -56,16 +56,7 @@ func TestSmokeBinaryShowsContactList(t *testing.T) {
 	bob, bobGot, bobSent := befriend(t, srv, acct)
 	bob.SetPresence(im.Away, "Smoke testing")
 
-	dir := t.TempDir()
-	cfg := account.Config{Accounts: []account.Account{acct}}
-	if err := cfg.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	keys := account.Keychain{}
-	if err := keys.SetPassword(aliceJID, "alice-pw"); err != nil {
-		need(t, "no Secret Service keychain: "+err.Error())
-	}
-	t.Cleanup(func() { _ = keys.DeletePassword(aliceJID) })
+	dir := passwordProfile(t, acct, "alice-pw")
 
 	bin := buildApp(t)
 	first := launch(t, bin, dir)
@@ -227,16 +218,7 @@ func TestQuitIsClean(t *testing.T) {
 	acct := account.Account{JID: aliceJID, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile, RememberPassword: true}
 	bob, _, _ := befriend(t, srv, acct)
 
-	dir := t.TempDir()
-	cfg := account.Config{Accounts: []account.Account{acct}}
-	if err := cfg.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	keys := account.Keychain{}
-	if err := keys.SetPassword(aliceJID, "alice-pw"); err != nil {
-		need(t, "no Secret Service keychain: "+err.Error())
-	}
-	t.Cleanup(func() { _ = keys.DeletePassword(aliceJID) })
+	dir := passwordProfile(t, acct, "alice-pw")
 	bin := buildApp(t)
 
 	// Bob keeps the events coming, also while the app signs out.
@@ -518,7 +500,30 @@ func (b *lockedBuffer) String() string {
 }
 
 // need skips the test, or fails it in CI where everything must be there.
-func need(t *testing.T, why string) {
+// passwordProfile makes a profile folder with acct as its only account and
+// password in the keychain, under the profile's own ID as the binary will
+// look for it (--config-dir is not the default profile); the password is
+// removed when the test ends.
+func passwordProfile(tb testing.TB, acct account.Account, password string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	cfg := account.Config{Accounts: []account.Account{acct}}
+	if err := cfg.Save(dir); err != nil {
+		tb.Fatal(err)
+	}
+	profile, err := account.ProfileID(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keys := account.Keychain{Profile: profile}
+	if err := keys.SetPassword(acct.JID, password); err != nil {
+		need(tb, "no Secret Service keychain: "+err.Error())
+	}
+	tb.Cleanup(func() { _ = keys.DeletePassword(acct.JID) })
+	return dir
+}
+
+func need(t testing.TB, why string) {
 	t.Helper()
 	if os.Getenv("CI") != "" {
 		t.Fatalf("%s (CI must provide it: run `make test`)", why)
@@ -749,16 +754,7 @@ func BenchmarkBinarySignIn5000(b *testing.B) {
 	srv.Register(b, "alice", "alice-pw")
 	srv.SetRoster(b, "alice", srv.ManyContacts(contacts))
 	aliceJID := "alice@" + srv.Domain
-	dir := b.TempDir()
-	cfg := account.Config{Accounts: []account.Account{{JID: aliceJID, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile, RememberPassword: true}}}
-	if err := cfg.Save(dir); err != nil {
-		b.Fatal(err)
-	}
-	keys := account.Keychain{}
-	if err := keys.SetPassword(aliceJID, "alice-pw"); err != nil {
-		b.Skip("no keychain: ", err)
-	}
-	b.Cleanup(func() { _ = keys.DeletePassword(aliceJID) })
+	dir := passwordProfile(b, account.Account{JID: aliceJID, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile, RememberPassword: true}, "alice-pw")
 	if raceEnabled {
 		b.Skip("measure without -race")
 	}

@@ -33,16 +33,7 @@ func TestSmokePlainAndStrangers(t *testing.T) {
 	srv.Register(t, "mallory", "mallory-pw")
 	aliceJID := "alice@" + srv.Domain
 	acct := account.Account{JID: aliceJID, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile, RememberPassword: true}
-	dir := t.TempDir()
-	cfg := account.Config{Accounts: []account.Account{acct}}
-	if err := cfg.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	keys := account.Keychain{}
-	if err := keys.SetPassword(aliceJID, "alice-pw"); err != nil {
-		need(t, "no Secret Service keychain: "+err.Error())
-	}
-	t.Cleanup(func() { _ = keys.DeletePassword(aliceJID) })
+	dir := passwordProfile(t, acct, "alice-pw")
 	bin := buildApp(t)
 	logs := startApp(t, bin, dir)
 	wid := window(t, "Palaver")
