@@ -96,26 +96,13 @@ type Mechanism struct {
 	bareJID bool
 }
 
-// Wrap returns mechs with the default wire options, for use with Feature.
+// Wrap returns mechs with the default wire options, for use with Features.
 func Wrap(mechs ...sasl.Mechanism) []Mechanism {
 	out := make([]Mechanism, len(mechs))
 	for i, m := range mechs {
 		out[i] = Mechanism{Mechanism: m}
 	}
 	return out
-}
-
-// Feature returns a client SASL stream feature that uses the first of
-// mechs (in that order) which the server offers.
-// It is Features without XEP-0440: prefer Features.
-//
-// When the server fails the exchange, the error is a *Failure.
-// When it offers none of mechs, the error is a *NoMechanismError.
-// When it fails to prove what the mechanism requires of it (SCRAM's server
-// signature, a sane iteration count, XEP-0474's downgrade protection), the
-// error is a *VerifyError.
-func Feature(creds Credentials, mechs ...Mechanism) xmpp.StreamFeature {
-	return saslFeature(creds, &offer{}, mechs, &Outcome{})
 }
 
 // Outcome is how signing in went, once the features were negotiated.
@@ -130,7 +117,14 @@ type Outcome struct {
 
 // Features returns the stream features for signing in: XEP-0440's list of
 // channel binding types, which the server sends next to its mechanisms,
-// and the SASL feature of Feature, which uses that list.
+// and a SASL feature that uses the first of mechs (in that order) which the
+// server offers, and that list.
+//
+// When the server fails the exchange, the error is a *Failure.
+// When it offers none of mechs, the error is a *NoMechanismError.
+// When it fails to prove what the mechanism requires of it (SCRAM's server
+// signature, a sane iteration count, XEP-0474's downgrade protection), the
+// error is a *VerifyError.
 // A SCRAM-*-PLUS mechanism in mechs is used only when the connection is TLS
 // and the server supports the channel binding type it needs; otherwise the
 // next of mechs is.

@@ -114,7 +114,8 @@ func session(t *testing.T, creds saslauth.Credentials, offered []string, prefs [
 	_, err = xmpp.NewSession(ctx, jid.MustParse("example.org"), jid.MustParse("alice@example.org/desk"), client,
 		xmpp.Secure, // the caller has TLS; SASL is only offered inside it
 		xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
-			return xmpp.StreamConfig{Features: []xmpp.StreamFeature{saslauth.Feature(creds, prefs...)}}
+			features, _ := saslauth.Features(creds, prefs...)
+			return xmpp.StreamConfig{Features: features}
 		}))
 	client.Close() // the test is over: unblock a server that waits for more
 	return <-got, err
