@@ -94,6 +94,12 @@ func testKeychain(t *testing.T) account.Keychain {
 // within runs f, failing the test if it does not return in keychainTimeout.
 func within[T any](t *testing.T, what string, f func() (T, error)) (T, error) {
 	t.Helper()
+	return withinTime(t, keychainTimeout, what, f)
+}
+
+// withinTime runs f, failing the test if it does not return in limit.
+func withinTime[T any](t *testing.T, limit time.Duration, what string, f func() (T, error)) (T, error) {
+	t.Helper()
 	type result struct {
 		v   T
 		err error
@@ -106,8 +112,8 @@ func within[T any](t *testing.T, what string, f func() (T, error)) (T, error) {
 	select {
 	case r := <-ch:
 		return r.v, r.err
-	case <-time.After(keychainTimeout):
-		t.Fatalf("%s: the keychain did not answer within %v", what, keychainTimeout)
+	case <-time.After(limit):
+		t.Fatalf("%s: the keychain did not answer within %v", what, limit)
 		panic("unreachable")
 	}
 }

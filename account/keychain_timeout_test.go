@@ -81,22 +81,7 @@ func wantKeychainTimeout(t *testing.T, err error, start time.Time, words string)
 // twice keychainWait plus keychainSlack: a call that hangs with the store.
 func inTime[T any](t *testing.T, what string, f func() (T, error)) (T, error) {
 	t.Helper()
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := f()
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-time.After(2*keychainWait + keychainSlack):
-		t.Fatalf("%s hangs with the keychain", what)
-		panic("unreachable")
-	}
+	return withinTime(t, 2*keychainWait+keychainSlack, what, f)
 }
 
 func TestTokenSourceKeychainTimeouts(t *testing.T) {
