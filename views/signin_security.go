@@ -93,10 +93,12 @@ func (u *UI) allowPlain(s *session) {
 // a failure with it is never retried without it (the core also remembers
 // both until it stops).
 func (u *UI) signedInWith(s *session, mechanism string) {
-	scram := strings.HasPrefix(mechanism, "SCRAM-")
-	binding := scram && strings.HasSuffix(mechanism, "-PLUS")
-	if s.acct.UsesOAuth() || (!scram || s.acct.SCRAMPinned) && (!binding || s.acct.ChannelBindingPinned) {
+	if s.acct.UsesOAuth() || !strings.HasPrefix(mechanism, "SCRAM-") {
 		return
+	}
+	binding := strings.HasSuffix(mechanism, "-PLUS")
+	if s.acct.SCRAMPinned && (s.acct.ChannelBindingPinned || !binding) {
+		return // nothing new to keep
 	}
 	s.acct.SCRAMPinned = true
 	s.acct.ChannelBindingPinned = s.acct.ChannelBindingPinned || binding
