@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,6 +61,9 @@ type Account struct {
 	ChannelBindingPinned bool `json:"channel_binding_pinned,omitempty"`
 	// Priority is sent with available presence (RFC 6121 §4.7.2.3).
 	Priority int8 `json:"priority,omitempty"`
+	// Disabled keeps the account in the settings without signing it in:
+	// it is not started, and its contacts are not listed.
+	Disabled bool `json:"disabled,omitempty"`
 	// Auth is how the account proves who it is: AuthPassword (also when
 	// empty, as in files written before OAuth) or AuthOAuth.
 	Auth string `json:"auth,omitempty"`
@@ -264,6 +268,53 @@ func (c *Config) Put(a Account) {
 		return
 	}
 	c.Accounts = append(c.Accounts, a)
+}
+
+// Move puts the account with the given bare JID at index to (clamped to
+// the list), keeping the order of the others. It reports whether the
+// account is known.
+func (c *Config) Move(bare string, to int) bool {
+	from := -1
+	for i := range c.Accounts {
+		if strings.EqualFold(c.Accounts[i].JID, bare) {
+			from = i
+			break
+		}
+	}
+	if from < 0 {
+		return false
+	}
+	to = max(0, min(to, len(c.Accounts)-1))
+	a := c.Accounts[from]
+	c.Accounts = slices.Delete(c.Accounts, from, from+1)
+	c.Accounts = slices.Insert(c.Accounts, to, a)
+	return true
+}
+
+// Enabled returns the accounts that are not disabled, in order.
+func (c *Config) Enabled() []Account {
+	var out []Account
+	for _, a := range c.Accounts {
+		if !a.Disabled {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// RemoveData deletes what Palaver keeps on this computer for the account
+// bare in the profile directory dir: its message archive and its pictures
+// (the folder DataDir names). The account's settings are not touched.
+func RemoveData(dir, bare string) error {
+	d := DataDir(dir, bare)
+	if filepath.Dir(d) != filepath.Join(dir, "data") {
+		// DataDir escapes every separator; this guards that promise.
+		return fmt.Errorf("refusing to delete %s: not an account folder", d)
+	}
+	if err := os.RemoveAll(d); err != nil {
+		return fmt.Errorf("deleting the local data of %s: %w", bare, err)
+	}
+	return nil
 }
 
 // Remove deletes the account with the given bare JID.

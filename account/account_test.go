@@ -438,3 +438,76 @@ func TestDataDir(t *testing.T) {
 		t.Error("JIDs that differ in case share a folder")
 	}
 }
+
+func TestConfigMove(t *testing.T) {
+	cases := []struct {
+		move string
+		to   int
+		want string
+		ok   bool
+	}{
+		0: {"c@x", 0, "c@x a@x b@x", true},
+		1: {"A@X", 2, "b@x c@x a@x", true},
+		2: {"b@x", 9, "a@x c@x b@x", true},
+		3: {"b@x", -1, "b@x a@x c@x", true},
+		4: {"d@x", 0, "a@x b@x c@x", false},
+	}
+	for i, c := range cases {
+		cfg := &account.Config{Accounts: []account.Account{{JID: "a@x"}, {JID: "b@x"}, {JID: "c@x"}}}
+		ok := cfg.Move(c.move, c.to)
+		var got []string
+		for _, a := range cfg.Accounts {
+			got = append(got, a.JID)
+		}
+		if ok != c.ok || strings.Join(got, " ") != c.want {
+			t.Errorf("%d: Move(%q, %d) = %v, %v; want %s, %v", i, c.move, c.to, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestConfigEnabledAndSaved(t *testing.T) {
+	dir := t.TempDir()
+	cfg := &account.Config{Accounts: []account.Account{{JID: "a@x"}, {JID: "b@x", Disabled: true}, {JID: "c@x"}}}
+	if err := cfg.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := account.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range back.Enabled() {
+		got = append(got, a.JID)
+	}
+	if strings.Join(got, " ") != "a@x c@x" {
+		t.Errorf("Enabled after Save and Load = %v, want a@x c@x", got)
+	}
+}
+
+func TestRemoveData(t *testing.T) {
+	dir := t.TempDir()
+	mine, other := account.DataDir(dir, "a@x"), account.DataDir(dir, "b@x")
+	for _, d := range []string{mine, other} {
+		if err := os.MkdirAll(filepath.Join(d, "avatars"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "history.db"), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := account.RemoveData(dir, "a@x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(mine); !os.IsNotExist(err) {
+		t.Errorf("a@x's folder is still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(other, "history.db")); err != nil {
+		t.Errorf("b@x's archive went too: %v", err)
+	}
+	if err := account.RemoveData(dir, "../../etc"); err != nil {
+		t.Errorf("RemoveData of an odd name: %v (it only names a folder under data)", err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Errorf("the profile folder went: %v", err)
+	}
+}
