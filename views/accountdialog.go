@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -378,20 +380,23 @@ func (f *accountForm) showError(err error) {
 	f.errLabel.Show()
 }
 
-// showAccountDialog edits the account, or sets one up on first start.
-func (u *UI) showAccountDialog() {
+// showAccountDialog edits the account bare, or sets up a new one ("").
+func (u *UI) showAccountDialog(bare string) {
 	if u.accountOpen != nil {
 		return
 	}
 	var base account.Account
-	known := len(u.cfg.Accounts) > 0
-	if known {
-		base = u.cfg.Accounts[0]
+	known := false
+	if a := u.cfg.Find(bare); a != nil {
+		base, known = *a, true
 	}
 	f := newAccountForm(base, known)
-	title := "Account"
-	if !known {
+	title := "Account " + base.JID
+	switch {
+	case !known && len(u.cfg.Accounts) == 0:
 		title = "Set up your XMPP account"
+	case !known:
+		title = "Add an account"
 	}
 	d := dialog.NewCustomWithoutButtons(title, f.box, u.win)
 	save := func() {
@@ -406,19 +411,25 @@ func (u *UI) showAccountDialog() {
 				return
 			}
 		}
-		if known && a.JID != base.JID {
-			u.cfg.Remove(base.JID)
+		if other := u.cfg.Find(a.JID); other != nil && (!known || !strings.EqualFold(a.JID, base.JID)) {
+			f.showError(fmt.Errorf("%s is set up already; edit it in the Accounts window", a.JID))
+			return
 		}
-		// The first account is the one shown; keep it first.
-		u.cfg.Remove(a.JID)
-		u.cfg.Accounts = append([]account.Account{a}, u.cfg.Accounts...)
+		if known {
+			// Edited in place: the account keeps its place in the list.
+			*u.cfg.Find(base.JID) = a
+		} else {
+			u.cfg.Accounts = append(u.cfg.Accounts, a)
+		}
 		if err := u.cfg.Save(u.dir); err != nil {
 			f.showError(err)
 			return
 		}
 		u.cfgErr = nil
 		d.Hide()
-		u.leaveOAuth(a)
+		if known {
+			u.leave(base, a)
+		}
 		if a.UsesOAuth() {
 			u.oauthAccountSaved(a)
 			return
@@ -455,41 +466,80 @@ func (u *UI) showAccountDialog() {
 	}
 }
 
-// leaveOAuth ends the OAuth sign-in of the running session when the
-// saved settings a no longer hold for it: another account, a password, or
-// another provider or client. The old grant is of no use then; it is
-// deleted and revoked, and the session stopped.
-func (u *UI) leaveOAuth(a account.Account) {
-	s := u.sess
-	if s == nil || !s.acct.UsesOAuth() {
+// leave stops the session of the account base when its saved settings a
+// are another account's, and ends its OAuth sign-in when a no longer
+// holds for it (a password, or another provider or client): the old grant
+// is of no use then, so it is deleted and revoked.
+func (u *UI) leave(base, a account.Account) {
+	s := u.session(base.JID)
+	if s == nil {
 		return
 	}
-	if a.UsesOAuth() && a.JID == s.acct.JID && sameOAuth(a.OAuth, s.acct.OAuth) {
-		return
+	same := a.JID == s.acct.JID
+	switch {
+	case s.acct.UsesOAuth() && !(a.UsesOAuth() && same && sameOAuth(a.OAuth, s.acct.OAuth)):
+		old, tokens := s.acct, s.tokens
+		u.stopSession(old.JID)
+		u.forgetSignIn(old, tokens)
+	case !same:
+		u.stopSession(s.acct.JID)
 	}
-	old, tokens := s.acct, s.tokens
-	u.stopSession()
-	u.forgetSignIn(old, tokens)
 	u.refreshState()
+}
+
+// run brings the session of a in line with the settings a: a running
+// session that signs in the same way (password, or OAuth with a grant
+// that still holds) keeps its core and gets the new settings; otherwise a
+// new one starts. tokens, when not nil, are a fresh OAuth sign-in's.
+// The session then connects, unless it needs a browser sign-in first.
+// A disabled account is stopped; run returns nil for it.
+// This is the one place that decides between reusing and restarting.
+func (u *UI) run(a account.Account, tokens tokenSource) *session {
+	if a.Disabled {
+		u.stopSession(a.JID)
+		u.refreshState()
+		return nil
+	}
+	s := u.session(a.JID)
+	if s == nil || s.acct.UsesOAuth() != a.UsesOAuth() {
+		u.stopSession(a.JID)
+		u.startSession(a, tokens)
+		return u.session(a.JID)
+	}
+	if !reflect.DeepEqual(s.acct, a) {
+		s.acct = a
+		s.core.SetAccount(a)
+	}
+	if !a.UsesOAuth() {
+		u.pw.setRemember(a.JID, a.RememberPassword)
+	}
+	if tokens != nil {
+		s.tokens = tokens
+		s.needsSignIn, s.expectSignIn = false, false
+		s.core.SetTokens(tokens)
+	}
+	if !s.needsSignIn {
+		s.core.Connect()
+	}
+	u.refreshState()
+	return s
 }
 
 // oauthAccountSaved signs in the OAuth account a after its settings were
 // saved: in the browser, unless its session is signed in already with
 // these settings (only the connection changed).
+// Without a session, none starts before the sign-in ends (signedIn).
 func (u *UI) oauthAccountSaved(a account.Account) {
-	if s := u.sess; s != nil && s.acct.JID == a.JID && s.acct.UsesOAuth() {
-		s.acct = a
-		s.core.SetAccount(a)
-		if s.needsSignIn {
+	if s := u.session(a.JID); s != nil && s.acct.UsesOAuth() {
+		if s = u.run(a, nil); s != nil && s.needsSignIn {
 			u.authorize(a)
-			return
 		}
-		s.core.Connect()
-		u.refreshState()
 		return
 	}
-	u.stopSession()
-	u.authorize(a)
+	u.stopSession(a.JID)
+	if !a.Disabled {
+		u.authorize(a)
+	}
 }
 
 // accountSaved stores the password as the user chose and (re)starts the
@@ -500,17 +550,7 @@ func (u *UI) accountSaved(a account.Account, pw string, wasRemembered bool) {
 		u.pw.set(a.JID, pw)
 	}
 	u.pw.setRemember(a.JID, a.RememberPassword)
-	proceed := func() {
-		if s := u.sess; s != nil && s.acct.JID == a.JID && !s.acct.UsesOAuth() {
-			s.acct = a
-			s.core.SetAccount(a)
-			s.core.Connect()
-			u.refreshState()
-			return
-		}
-		u.stopSession()
-		u.startSession(a, nil)
-	}
+	proceed := func() { u.run(a, nil) }
 	// Without "remember" any stored password is deleted, also one an
 	// earlier run may have left behind. If none was typed this session,
 	// the stored one is read into memory first and the sign-in waits.
@@ -530,15 +570,16 @@ func (u *UI) accountSaved(a account.Account, pw string, wasRemembered bool) {
 	}
 }
 
-// removeAccount asks, then removes the shown account from Palaver: its
+// removeAccount asks, then removes the account bare from Palaver: its
 // settings, and its sign-in (an OAuth account's refresh token, deleted
-// and revoked) or remembered password.
-func (u *UI) removeAccount() {
-	s := u.sess
-	if s == nil {
+// and revoked) or remembered password; and, if the user ticks it, the
+// messages and pictures kept on this computer.
+func (u *UI) removeAccount(bare string) {
+	p := u.cfg.Find(bare)
+	if p == nil {
 		return
 	}
-	a := s.acct
+	a := *p
 	what := "its settings"
 	switch {
 	case a.UsesOAuth():
@@ -546,23 +587,27 @@ func (u *UI) removeAccount() {
 	case a.RememberPassword:
 		what += " and its password in the keychain"
 	}
-	msg := fmt.Sprintf("Remove %s from Palaver? Palaver forgets %s. "+
-		"The account itself and your contacts stay on the server.", a.JID, what)
-	d := dialog.NewConfirm("Remove account", msg, func(ok bool) {
-		if ok && u.sess == s {
-			u.removeSession(s)
+	msg := widget.NewLabel(fmt.Sprintf("Remove %s from Palaver? Palaver forgets %s. "+
+		"The account itself and your contacts stay on the server.", a.JID, what))
+	msg.Wrapping = fyne.TextWrapWord
+	data := widget.NewCheck("Also delete its messages and pictures on this computer", nil)
+	d := dialog.NewCustomConfirm("Remove account", "Remove", "Cancel", container.NewVBox(msg, data), func(ok bool) {
+		if ok && u.cfg.Find(a.JID) != nil {
+			u.removeSession(a, data.Checked)
 		}
 	}, u.win)
-	d.SetConfirmText("Remove")
-	d.SetDismissText("Cancel")
 	d.SetConfirmImportance(widget.DangerImportance)
-	u.showDialog(d, 420)
+	u.showDialog(d, 440)
 }
 
-// removeSession stops s and forgets its account.
-func (u *UI) removeSession(s *session) {
-	a, tokens := s.acct, s.tokens
-	u.stopSession()
+// removeSession stops a's session and forgets the account; withData also
+// deletes its local archive and pictures.
+func (u *UI) removeSession(a account.Account, withData bool) {
+	var tokens tokenSource
+	if s := u.session(a.JID); s != nil {
+		tokens = s.tokens
+	}
+	u.stopSession(a.JID)
 	u.cfg.Remove(a.JID)
 	if err := u.cfg.Save(u.dir); err != nil {
 		u.showNotice("Could not save the settings: " + err.Error())
@@ -582,10 +627,23 @@ func (u *UI) removeSession(s *session) {
 			}()
 		}
 	}
-	if len(u.cfg.Accounts) > 0 {
-		u.startAccount(u.cfg.Accounts[0])
+	if withData && u.dir != "" {
+		dir := u.dir
+		go func() {
+			// The core closes its archive as it stops, a moment later;
+			// until then Windows refuses to delete the open files.
+			var err error
+			for range 20 {
+				if err = account.RemoveData(dir, a.JID); err == nil {
+					return
+				}
+				time.Sleep(250 * time.Millisecond)
+			}
+			u.do(func() { u.showNotice(err.Error()) })
+		}()
 	}
 	u.showRows()
 	u.refreshState()
 	u.refreshRequests()
+	u.refreshMessageRequests()
 }

@@ -8,7 +8,7 @@ import "testing"
 func BenchmarkContactListScroll5000(b *testing.B) {
 	u := benchUI(b)
 	u.offline.SetChecked(true)
-	u.sess.apply(bigRosterBatch(5000))
+	u.only().apply(bigRosterBatch(5000))
 	n := len(u.contacts.rows)
 	i := 0
 	b.ReportAllocs()

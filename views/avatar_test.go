@@ -49,7 +49,7 @@ func TestAvatarFollowsAvatarChanged(t *testing.T) {
 	h, _ := profileHarness(t)
 	const alice = "alice@example.org"
 	h.apply(resetEv(contact(alice, "Alice")))
-	a := h.ui.sess.newAvatar(alice, 40).(*avatar)
+	a := h.ui.only().newAvatar(alice, 40).(*avatar)
 	if a.showing() || a.letter.Text != "A" || a.circle.FillColor != avatarColor(alice) {
 		t.Fatalf("new avatar: showing %v, letter %q: want the generated A", a.showing(), a.letter.Text)
 	}
@@ -84,7 +84,7 @@ func TestAvatarBrokenOrMissingFile(t *testing.T) {
 	h, _ := profileHarness(t)
 	const bob = "bob@example.org"
 	h.apply(resetEv(contact(bob, "Bob")))
-	a := h.ui.sess.newAvatar(bob, 28).(*avatar)
+	a := h.ui.only().newAvatar(bob, 28).(*avatar)
 	for i, path := range []string{
 		writeTempFile(t, "broken.png", []byte("\x89PNG\r\n\x1a\nbroken")),
 		filepath.Join(t.TempDir(), "missing.jpg"),
@@ -146,11 +146,11 @@ func TestAvatarGeneratedIsStable(t *testing.T) {
 func TestAvatarsAreHeldWeakly(t *testing.T) {
 	h, _ := profileHarness(t)
 	const alice = "alice@example.org"
-	p := h.ui.sess.profiles()
-	kept := h.ui.sess.newAvatar(alice, 28)
+	p := h.ui.only().profiles()
+	kept := h.ui.only().newAvatar(alice, 28)
 	func() {
 		for range 10 {
-			h.ui.sess.newAvatar(alice, 28) // as in a window closed since
+			h.ui.only().newAvatar(alice, 28) // as in a window closed since
 		}
 	}()
 	if n := len(p.avatars[alice]); n != 11 {

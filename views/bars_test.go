@@ -38,8 +38,8 @@ func TestBarsTakeRoomWhenShown(t *testing.T) {
 		t.Errorf("the contact list did not move down for the bars (%v, was %v)", listTop(), before)
 	}
 
-	h.ui.sess.ignoreRequest("s0@spam.example")
-	h.ui.sess.answerRequest("carol@example.org", false)
+	h.ui.only().ignoreRequest("s0@spam.example")
+	h.ui.only().answerRequest("carol@example.org", false)
 	if got := listTop(); got != before {
 		t.Errorf("the contact list starts at %v after the bars went, want %v", got, before)
 	}

@@ -22,7 +22,7 @@ func benchUI(b *testing.B) *UI {
 	u.after = func(time.Duration, func()) {}
 	u.Show()
 	u.win.Resize(fyne.NewSize(420, 800))
-	b.Cleanup(u.stopSession)
+	b.Cleanup(u.stopSessions)
 	return u
 }
 
@@ -50,7 +50,7 @@ func BenchmarkSignInBatch5000(b *testing.B) {
 	batch := bigRosterBatch(5000)
 	b.ReportAllocs()
 	for b.Loop() {
-		u.sess.apply(batch)
+		u.only().apply(batch)
 	}
 	if got := len(u.contacts.rows); got != 5020 {
 		b.Fatalf("%d rows, want 5020", got)
@@ -62,14 +62,14 @@ func BenchmarkSignInBatch5000(b *testing.B) {
 func BenchmarkPresenceBatch5000(b *testing.B) {
 	u := benchUI(b)
 	u.offline.SetChecked(true)
-	u.sess.apply(bigRosterBatch(5000))
+	u.only().apply(bigRosterBatch(5000))
 	var batch []app.Event
 	for i := 0; i < 50; i++ {
 		batch = append(batch, presenceEv(fmt.Sprintf("user%05d@example.org", i*97), im.Away, "away"))
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		u.sess.apply(batch)
+		u.only().apply(batch)
 	}
 }
 
@@ -82,8 +82,8 @@ func BenchmarkHugeMessage(b *testing.B) {
 	for b.Loop() {
 		i++
 		peer := fmt.Sprintf("peer%d@example.org", i)
-		u.sess.apply([]app.Event{messageEv(peer, body, time.Now(), false)})
-		c := u.sess.chats[peer]
+		u.only().apply([]app.Event{messageEv(peer, body, time.Now(), false)})
+		c := u.only().chats[peer]
 		c.win.Resize(fyne.NewSize(480, 560))
 		c.refresh(false)
 	}

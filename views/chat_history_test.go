@@ -41,8 +41,8 @@ func archive(peer string, n int, now time.Time) []history.Message {
 // goroutine whose result the UI goroutine applies (drain).
 func openRead(h *harness, peer string) *chatWindow {
 	h.t.Helper()
-	h.ui.sess.openChat(peer)
-	c := h.ui.sess.chats[peer]
+	h.ui.only().openChat(peer)
+	c := h.ui.only().chats[peer]
 	c.win.Resize(fyne.NewSize(480, 560))
 	h.runLater()
 	h.drain()
@@ -146,7 +146,7 @@ func TestHistoryAndLiveMessagesMerge(t *testing.T) {
 	first := messageEv(peer, "message 120", h.core.history[119].Time, false)
 	first.ArchiveID = 120
 	h.apply(first)
-	c := h.ui.sess.chats[peer]
+	c := h.ui.only().chats[peer]
 	// Sent before the page is read, and archived by the time it is.
 	c.entry.SetText("sent now")
 	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
@@ -239,8 +239,8 @@ func TestTypingIndicator(t *testing.T) {
 	h := signedIn(t)
 	peer := "bob@example.org"
 	h.apply(resetEv(contact(peer, "Bob")), presenceEv(peer, im.Available, ""))
-	h.ui.sess.openChat(peer)
-	c := h.ui.sess.chats[peer]
+	h.ui.only().openChat(peer)
+	c := h.ui.only().chats[peer]
 	c.win.Resize(fyne.NewSize(480, 560))
 	listSize := c.list.Size()
 	for i, tc := range []struct {
@@ -269,8 +269,8 @@ func TestTypingIndicator(t *testing.T) {
 	// A window opened while the peer (a contact) types says so at once.
 	h.apply(updatedEv(contact("carol@example.org", "")))
 	h.apply(chatStateEv("carol@example.org", chatstate.Composing))
-	h.ui.sess.openChat("carol@example.org")
-	if got := h.ui.sess.chats["carol@example.org"].typing.Text; got != "carol@example.org is typing…" {
+	h.ui.only().openChat("carol@example.org")
+	if got := h.ui.only().chats["carol@example.org"].typing.Text; got != "carol@example.org is typing…" {
 		t.Fatalf("new window: %q", got)
 	}
 }
@@ -286,8 +286,8 @@ func activity(peer string, as ...chatstate.Activity) []string {
 func TestChatActivityIsReported(t *testing.T) {
 	h := signedIn(t)
 	peer := "bob@example.org"
-	h.ui.sess.openChat(peer)
-	c := h.ui.sess.chats[peer]
+	h.ui.only().openChat(peer)
+	c := h.ui.only().chats[peer]
 	want := activity(peer, chatstate.Focused)
 	assertActivity := func(step string) {
 		t.Helper()
@@ -323,9 +323,9 @@ func TestChatActivityIsReported(t *testing.T) {
 	assertActivity("closed")
 
 	// Signing out closes the windows without telling each peer.
-	h.ui.sess.openChat(peer)
+	h.ui.only().openChat(peer)
 	before := len(callsWith(h.core, "ChatActivity"))
-	h.ui.stopSession()
+	h.ui.stopSessions()
 	if got := callsWith(h.core, "ChatActivity"); len(got) != before {
 		t.Fatalf("closing the session: %q", got[before:])
 	}

@@ -45,10 +45,23 @@ func (u *UI) formDialog(title, confirm string, items []*widget.FormItem, ok func
 }
 
 func (u *UI) addContact() {
-	s := u.sess
-	if s == nil {
-		u.showAccountDialog()
+	if len(u.sessions) == 0 {
+		u.signIn()
 		return
+	}
+	s := u.sessions[0]
+	if r, ok := u.contacts.selected(); ok && u.session(r.Account) != nil {
+		s = u.session(r.Account)
+	}
+	// With several accounts, the contact is added to the one chosen.
+	var from *widget.Select
+	if len(u.sessions) > 1 {
+		names := make([]string, len(u.sessions))
+		for i, x := range u.sessions {
+			names[i] = x.acct.JID
+		}
+		from = widget.NewSelect(names, nil)
+		from.Selected = s.acct.JID
 	}
 	jid := widget.NewEntry()
 	jid.SetPlaceHolder("name@example.org")
@@ -60,11 +73,21 @@ func (u *UI) addContact() {
 	name.SetPlaceHolder("optional")
 	group := widget.NewSelectEntry(s.roster.Groups())
 	group.SetPlaceHolder("optional")
-	u.formDialog("Add contact", "Add", []*widget.FormItem{
+	items := []*widget.FormItem{
 		widget.NewFormItem("Address", jid),
 		widget.NewFormItem("Name", name),
 		widget.NewFormItem("Group", group),
-	}, func() error {
+	}
+	if from != nil {
+		items = append([]*widget.FormItem{widget.NewFormItem("Account", from)}, items...)
+	}
+	u.formDialog("Add contact", "Add", items, func() error {
+		s := s
+		if from != nil {
+			if x := u.session(from.Selected); x != nil {
+				s = x
+			}
+		}
 		j, err := account.ParseJID(jid.Text)
 		if err != nil {
 			return err
@@ -89,7 +112,10 @@ func groupList(g string) []string {
 }
 
 func (u *UI) renameContact(r Row) {
-	s := u.sess
+	s := u.session(r.Account)
+	if s == nil {
+		return
+	}
 	c, ok := s.roster.Contact(r.JID)
 	if !ok {
 		return
@@ -109,7 +135,10 @@ func (u *UI) renameContact(r Row) {
 // moveContact moves the contact out of the group it was picked in (r.Group)
 // into another; its other groups stay.
 func (u *UI) moveContact(r Row) {
-	s := u.sess
+	s := u.session(r.Account)
+	if s == nil {
+		return
+	}
 	c, ok := s.roster.Contact(r.JID)
 	if !ok {
 		return
@@ -138,7 +167,10 @@ func (u *UI) moveContact(r Row) {
 }
 
 func (u *UI) removeContact(r Row) {
-	s := u.sess
+	s := u.session(r.Account)
+	if s == nil {
+		return
+	}
 	c, ok := s.roster.Contact(r.JID)
 	if !ok {
 		return

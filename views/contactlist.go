@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // contactList shows a Roster's rows in a virtualized widget.List: only the
@@ -19,12 +21,13 @@ type contactList struct {
 	rows []Row
 
 	// selected is the selected contact row, kept across rebuilds by group
-	// and JID since a contact may appear in several groups.
-	selGroup, selJID string
+	// and contact since a contact may appear in several groups.
+	selGroup string
+	selKey   model.ContactKey
 
 	onSelect func(r Row, ok bool)
-	onOpen   func(jid string)
-	onToggle func(group string)
+	onOpen   func(k model.ContactKey)
+	onToggle func(header Row)
 	onMenu   func(r Row, c fyne.Canvas, at fyne.Position)
 
 	// do hands the rows' pictures, loaded in the background, to the UI
@@ -52,7 +55,7 @@ func newContactList() *contactList {
 			return
 		}
 		r := cl.rows[id]
-		cl.selGroup, cl.selJID = r.Group, r.JID
+		cl.selGroup, cl.selKey = r.Group, r.Key()
 		if cl.onSelect != nil {
 			cl.onSelect(r, true)
 		}
@@ -64,8 +67,8 @@ func newContactList() *contactList {
 // listed, and refreshes the list once.
 func (cl *contactList) setRows(rows []Row) {
 	cl.rows = rows
-	if cl.selJID != "" {
-		if id, ok := cl.find(cl.selGroup, cl.selJID); ok {
+	if cl.selKey.JID != "" {
+		if id, ok := cl.find(cl.selGroup, cl.selKey); ok {
 			// Select refreshes only when the index moved.
 			cl.list.Select(id)
 		} else {
@@ -75,9 +78,9 @@ func (cl *contactList) setRows(rows []Row) {
 	cl.list.Refresh()
 }
 
-func (cl *contactList) find(group, jid string) (int, bool) {
+func (cl *contactList) find(group string, k model.ContactKey) (int, bool) {
 	for i := range cl.rows {
-		if r := &cl.rows[i]; !r.Header && r.JID == jid && r.Group == group {
+		if r := &cl.rows[i]; !r.Header && r.JID == k.JID && r.Account == k.Account && r.Group == group {
 			return i, true
 		}
 	}
@@ -85,7 +88,7 @@ func (cl *contactList) find(group, jid string) (int, bool) {
 }
 
 func (cl *contactList) clearSelection() {
-	cl.selGroup, cl.selJID = "", ""
+	cl.selGroup, cl.selKey = "", model.ContactKey{}
 	cl.list.UnselectAll()
 	if cl.onSelect != nil {
 		cl.onSelect(Row{}, false)
@@ -94,10 +97,10 @@ func (cl *contactList) clearSelection() {
 
 // selected returns the selected contact row.
 func (cl *contactList) selected() (Row, bool) {
-	if cl.selJID == "" {
+	if cl.selKey.JID == "" {
 		return Row{}, false
 	}
-	id, ok := cl.find(cl.selGroup, cl.selJID)
+	id, ok := cl.find(cl.selGroup, cl.selKey)
 	if !ok {
 		return Row{}, false
 	}
@@ -228,7 +231,7 @@ func joinStatus(note, status string) string {
 func (r *contactRow) Tapped(*fyne.PointEvent) {
 	if r.row.Header {
 		if r.cl.onToggle != nil {
-			r.cl.onToggle(r.row.Group)
+			r.cl.onToggle(r.row)
 		}
 		return
 	}
@@ -241,7 +244,7 @@ func (r *contactRow) Tapped(*fyne.PointEvent) {
 // DoubleTapped opens the chat with the contact.
 func (r *contactRow) DoubleTapped(*fyne.PointEvent) {
 	if !r.row.Header && r.cl.onOpen != nil {
-		r.cl.onOpen(r.row.JID)
+		r.cl.onOpen(r.row.Key())
 	}
 }
 

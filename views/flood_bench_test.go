@@ -84,12 +84,12 @@ func benchmarkFlood(b *testing.B, size int, open bool) {
 		u := benchUI(b)
 		notes := &notifyApp{App: u.app}
 		u.app = notes
-		u.sess.apply([]app.Event{stateEv(app.Online)})
-		u.sess.apply(bigRosterBatch(500))
+		u.only().apply([]app.Event{stateEv(app.Online)})
+		u.only().apply(bigRosterBatch(500))
 		var c *chatWindow
 		if open {
-			u.sess.openChat(floodPeer)
-			c = u.sess.chats[floodPeer]
+			u.only().openChat(floodPeer)
+			c = u.only().chats[floodPeer]
 			c.win.Resize(fyne.NewSize(480, 560))
 			if !c.active {
 				b.Fatal("the chat window is not active")
@@ -99,7 +99,7 @@ func benchmarkFlood(b *testing.B, size int, open bool) {
 		for i, batch := range batches {
 			b.StartTimer()
 			t0 := time.Now()
-			u.sess.apply(batch)
+			u.only().apply(batch)
 			d := time.Since(t0)
 			b.StopTimer()
 
@@ -117,7 +117,7 @@ func benchmarkFlood(b *testing.B, size int, open bool) {
 			if c == nil {
 				// Popped up by the first message: the window
 				// manager gives it its size.
-				c = u.sess.chats[floodPeer]
+				c = u.only().chats[floodPeer]
 				if c == nil {
 					b.Fatal("no chat window popped up")
 				}
@@ -137,7 +137,7 @@ func benchmarkFlood(b *testing.B, size int, open bool) {
 		if n := len(c.conv.msgs); n != floodMessages || c.list.Length() != floodMessages {
 			b.Fatalf("%d messages in the conversation, %d in the list, want %d", n, c.list.Length(), floodMessages)
 		}
-		unread, sent := u.sess.roster.Unread(floodPeer), len(notes.sent)
+		unread, sent := u.only().roster.Unread(floodPeer), len(notes.sent)
 		if open && (unread != 0 || sent != 0) {
 			b.Fatalf("with the chat open: %d unread, %d notifications", unread, sent)
 		}
@@ -145,7 +145,7 @@ func benchmarkFlood(b *testing.B, size int, open bool) {
 			b.Fatalf("with the chat closed: %d unread, %d notifications; want %d and %d", unread, sent, floodMessages, len(batches))
 		}
 		runs++
-		u.stopSession()
+		u.stopSessions()
 	}
 	if len(where) > 0 {
 		b.Logf("%d batches of %d took over 100 ms in %d runs; the first: %s", stalls, size, runs, strings.Join(where, ", "))

@@ -48,7 +48,7 @@ func TestContactListMarkup(t *testing.T) {
 		presenceEv("carol@example.org", im.DND, "In a meeting"),
 		presenceEv("dave@example.org", im.XA, ""),
 	)
-	h.ui.sess.roster.AddUnread("alice@example.org", 3)
+	h.ui.only().roster.AddUnread("alice@example.org", 3)
 	h.ui.offline.SetChecked(true)
 	h.ui.win.Resize(fyne.NewSize(420, 560))
 	saveImage(t, "contactlist", h.ui.win.Canvas())
@@ -60,8 +60,8 @@ func TestChatWindowMarkup(t *testing.T) {
 	h := signedIn(t)
 	peer := "alice@example.org"
 	h.apply(resetEv(contact(peer, "Alice", "Friends")), presenceEv(peer, im.Available, ""))
-	h.ui.sess.openChat(peer)
-	c := h.ui.sess.chats[peer]
+	h.ui.only().openChat(peer)
+	c := h.ui.only().chats[peer]
 	h.apply(
 		messageEv(peer, "Sent while you were away", now.Add(-26*time.Hour), true),
 		messageEv(peer, "Hello! Are you coming tonight?", now.Add(-time.Minute), false),
@@ -159,7 +159,7 @@ func TestWaitingDialogMarkup(t *testing.T) {
 	h := newHarness(t, account.Account{JID: "alice@gmail.com", Auth: account.AuthOAuth,
 		OAuth: account.OAuthSettings{Provider: account.ProviderGoogle, ClientID: "palaver"}})
 	h.ui.Show()
-	h.ui.authorize(h.ui.sess.acct)
+	h.ui.authorize(h.ui.only().acct)
 	h.browser.waitOpened(1)
 	saveImage(t, "waitingdialog", h.ui.win.Canvas())
 	test.AssertRendersToMarkup(t, "waitingdialog.xml", h.ui.win.Canvas())

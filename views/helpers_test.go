@@ -18,7 +18,7 @@ import (
 	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/vcard"
-	"mellium.im/xmpp/stanza"
+	ev "github.com/palaver-im/palaver/views/model/modeltest"
 )
 
 const me = "me@example.org"
@@ -215,12 +215,27 @@ func newHarness(t *testing.T, accounts ...account.Account) *harness {
 	h.ui.do = func(f func()) { h.queue <- f }
 	h.ui.after = func(_ time.Duration, f func()) { h.later = append(h.later, f) }
 	t.Cleanup(func() {
-		if f := h.ui.flow; f != nil {
+		for _, f := range h.ui.flows {
 			h.ui.cancelSignIn(f)
 		}
-		h.ui.stopSession()
+		h.ui.stopSessions()
 	})
 	return h
+}
+
+// first returns the first account of the settings, "" when none.
+func (h *harness) first() string {
+	if len(h.ui.cfg.Accounts) == 0 {
+		return ""
+	}
+	return h.ui.cfg.Accounts[0].JID
+}
+
+// stopSessions stops every account.
+func (u *UI) stopSessions() {
+	for len(u.sessions) > 0 {
+		u.stopSession(u.sessions[0].acct.JID)
+	}
 }
 
 // drain runs the next function handed to do, waiting for it.
@@ -245,58 +260,26 @@ func (h *harness) runLater() {
 
 func (h *harness) apply(evs ...app.Event) {
 	h.t.Helper()
-	h.ui.sess.apply(evs)
+	h.ui.only().apply(evs)
 }
 
-// Event constructors for the account me.
+// Event constructors for the account me (see modeltest).
 
-func stateEv(s app.ConnState) app.StateChanged {
-	e := app.StateChanged{State: s}
-	e.Acct = me
-	return e
-}
-
-func resetEv(cs ...app.Contact) app.RosterReset {
-	e := app.RosterReset{Contacts: cs}
-	e.Acct = me
-	return e
-}
-
-func updatedEv(c app.Contact) app.ContactUpdated {
-	e := app.ContactUpdated{Contact: c}
-	e.Acct = me
-	return e
-}
-
-func removedEv(jid string) app.ContactRemoved {
-	e := app.ContactRemoved{JID: jid}
-	e.Acct = me
-	return e
-}
-
+func stateEv(s app.ConnState) app.StateChanged   { return ev.State(me, s) }
+func resetEv(cs ...app.Contact) app.RosterReset  { return ev.Reset(me, cs...) }
+func updatedEv(c app.Contact) app.ContactUpdated { return ev.Updated(me, c) }
+func removedEv(jid string) app.ContactRemoved    { return ev.Removed(me, jid) }
 func presenceEv(jid string, show im.Show, status string) app.PresenceChanged {
-	p := im.Presence{Show: show, Status: status}
-	if show == im.Offline {
-		p.Type = stanza.UnavailablePresence
-	}
-	e := app.PresenceChanged{JID: jid, Best: p, Resources: 1}
-	e.Acct = me
-	return e
+	return ev.Presence(me, jid, show, status)
 }
-
 func messageEv(from, body string, at time.Time, delayed bool) app.MessageReceived {
-	m := im.Message{Body: body}
-	if delayed {
-		m.Delay = at
-	}
-	e := app.MessageReceived{Msg: m, Peer: from, Time: at}
-	e.Acct = me
-	return e
+	return ev.Message(me, from, body, at, delayed)
+}
+func typingStateEv(jid string, s chatstate.State) app.ChatStateChanged {
+	return ev.ChatState(me, jid, s)
 }
 
-func contact(jid, name string, groups ...string) app.Contact {
-	return app.Contact{JID: jid, Name: name, Groups: groups, Subscription: "both"}
-}
+var contact = ev.Contact
 
 // walk visits o and everything drawn inside it.
 func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) bool {

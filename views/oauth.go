@@ -162,7 +162,8 @@ func sameOAuth(a, b account.OAuthSettings) bool {
 	return scopes && reflect.DeepEqual(a, b)
 }
 
-// signIn is a browser sign-in in progress; there is at most one.
+// signIn is a browser sign-in in progress; there is at most one per
+// account (UI.flows), and those of several accounts may run at once.
 type signIn struct {
 	acct   account.Account
 	ctx    context.Context // ends with the sign-in
@@ -193,15 +194,12 @@ func (f *signIn) authURL() string {
 // again. The settings are only touched to keep an authorization server
 // the XMPP server named, and only after the sign-in with it worked.
 func (u *UI) authorize(a account.Account) {
-	if f := u.flow; f != nil {
-		if f.acct.JID == a.JID {
-			return // its dialog is already up
-		}
-		u.cancelSignIn(f)
+	if u.flows[a.JID] != nil {
+		return // its dialog is already up
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &signIn{acct: a, ctx: ctx, cancel: cancel}
-	u.flow = f
+	u.flows[a.JID] = f
 	u.showWaiting(f)
 	u.refreshState()
 	if !needsServerIssuer(a.OAuth) {
@@ -222,7 +220,7 @@ func (u *UI) authorize(a account.Account) {
 			err = check(issuer)
 		}
 		u.do(func() {
-			if u.flow != f {
+			if u.flows[f.acct.JID] != f {
 				return // canceled meanwhile
 			}
 			if err != nil {
@@ -300,7 +298,7 @@ func (u *UI) confirmIssuer(f *signIn, issuer string) {
 	ok := widget.NewButton("Sign in at "+host, func() {
 		decided = true
 		d.Hide()
-		if u.flow != f {
+		if u.flows[f.acct.JID] != f {
 			return
 		}
 		f.serverIssuer = issuer
@@ -398,7 +396,7 @@ func (u *UI) setWaitingNote(f *signIn) {
 
 // browserFailed says that no browser opened, and how to go on.
 func (u *UI) browserFailed(f *signIn, err error) {
-	if u.flow != f {
+	if u.flows[f.acct.JID] != f {
 		return
 	}
 	f.note.SetText(fmt.Sprintf("Palaver could not open your web browser (%v). "+
@@ -410,7 +408,9 @@ func (u *UI) browserFailed(f *signIn, err error) {
 
 // closeWaiting closes f's dialog; f is no longer the sign-in under way.
 func (u *UI) closeWaiting(f *signIn) {
-	u.flow = nil
+	if u.flows[f.acct.JID] == f {
+		delete(u.flows, f.acct.JID)
+	}
 	f.busy.Stop()
 	f.d.Hide()
 	if f.confirm != nil {
@@ -421,7 +421,7 @@ func (u *UI) closeWaiting(f *signIn) {
 // cancelSignIn ends f at the user's request: the flow's context ends, and
 // with it the wait and the loopback listener.
 func (u *UI) cancelSignIn(f *signIn) {
-	if u.flow != f {
+	if u.flows[f.acct.JID] != f {
 		return
 	}
 	f.cancel()
@@ -432,7 +432,7 @@ func (u *UI) cancelSignIn(f *signIn) {
 // signInEnded takes the outcome of f's flow on the UI goroutine.
 func (u *UI) signInEnded(f *signIn, cfg account.OAuthConfig, tok *oauth2.Token, err error) {
 	f.cancel()
-	if u.flow != f {
+	if u.flows[f.acct.JID] != f {
 		return // canceled, or replaced by another sign-in
 	}
 	u.closeWaiting(f)
@@ -452,23 +452,16 @@ func (u *UI) signInEnded(f *signIn, cfg account.OAuthConfig, tok *oauth2.Token, 
 // signedIn hands the tokens of a fresh sign-in to a's session and
 // connects, or starts the session.
 func (u *UI) signedIn(a account.Account, src *account.TokenSource) {
-	if s := u.sess; s != nil && s.acct.JID == a.JID && s.acct.UsesOAuth() {
-		s.tokens = src
-		s.needsSignIn, s.expectSignIn = false, false
-		s.core.SetTokens(src)
-		s.core.Connect()
-		u.refreshState()
-		return
+	if c := u.cfg.Find(a.JID); c != nil && c.UsesOAuth() {
+		a = *c // the settings as saved, with an issuer kept just now
 	}
-	u.stopSession()
-	u.startSession(a, src)
+	u.run(a, src)
 }
 
 // signInAbandoned leaves a signed out after a canceled or failed sign-in:
 // its session stays (or starts) with the way to sign in at hand.
 func (u *UI) signInAbandoned(a account.Account) {
-	if s := u.sess; s == nil || s.acct.JID != a.JID {
-		u.stopSession()
+	if u.session(a.JID) == nil && !a.Disabled {
 		u.startSession(a, nil)
 	}
 	u.refreshState()
@@ -483,7 +476,7 @@ func (u *UI) signInFailed(a account.Account, err error) {
 	var d *dialog.CustomDialog
 	retry := widget.NewButton("Try again", func() {
 		d.Hide()
-		if s := u.sess; s != nil && s.acct.JID == a.JID {
+		if s := u.session(a.JID); s != nil {
 			a = s.acct
 		}
 		u.authorize(a)
@@ -491,7 +484,7 @@ func (u *UI) signInFailed(a account.Account, err error) {
 	retry.Importance = widget.HighImportance
 	settings := widget.NewButton("Account settings…", func() {
 		d.Hide()
-		u.showAccountDialog()
+		u.showAccountDialog(a.JID)
 	})
 	closeBtn := widget.NewButton("Close", func() { d.Hide() })
 	buttons := container.NewHBox(layout.NewSpacer(), closeBtn, settings, retry)
@@ -526,7 +519,7 @@ type signInPrompt struct {
 // the browser, and offers it. Nothing happens unless the user asks: the
 // core has stopped trying, and there is no loop.
 func (u *UI) askSignInAgain(s *session, message string) {
-	if p := u.signInOpen; p != nil {
+	if p := u.signInOpen[s.acct.JID]; p != nil {
 		p.message.SetText(plainText(message))
 		return
 	}
@@ -536,7 +529,7 @@ func (u *UI) askSignInAgain(s *session, message string) {
 	cancel := widget.NewButton("Not now", func() { d.Hide() })
 	ok := widget.NewButton("Sign in with "+providerName(s.acct)+"…", func() {
 		d.Hide()
-		if u.sess == s {
+		if u.session(s.acct.JID) == s {
 			u.authorize(s.acct)
 		}
 	})
@@ -544,10 +537,10 @@ func (u *UI) askSignInAgain(s *session, message string) {
 	buttons := container.NewHBox(layout.NewSpacer(), cancel, ok)
 	d = dialog.NewCustomWithoutButtons("Sign in again", container.NewVBox(msg, buttons), u.win)
 	p := &signInPrompt{d: d, message: msg}
-	u.signInOpen = p
+	u.signInOpen[s.acct.JID] = p
 	d.SetOnClosed(func() {
-		if u.signInOpen == p {
-			u.signInOpen = nil
+		if u.signInOpen[s.acct.JID] == p {
+			delete(u.signInOpen, s.acct.JID)
 		}
 	})
 	u.showDialog(d, 420)

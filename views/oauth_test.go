@@ -550,7 +550,7 @@ func TestIssuerTheServerNamedIsKeptOnlyAfterSigningIn(t *testing.T) {
 				if n := h.browser.count(); n != 0 {
 					t.Errorf("the browser opened %d times", n)
 				}
-				if h.ui.flow != nil || h.ui.win.Canvas().Overlays().Top() != nil {
+				if len(h.ui.flows) != 0 || h.ui.win.Canvas().Overlays().Top() != nil {
 					t.Error("the sign-in is still under way, or a dialog is open")
 				}
 			} else {
@@ -673,7 +673,7 @@ func TestWaitingDialogCancelEndsTheFlow(t *testing.T) {
 	ev.Acct = "alice@gmail.com"
 	off := app.StateChanged{State: app.Offline}
 	off.Acct = "alice@gmail.com"
-	h.ui.sess.apply([]app.Event{off, ev})
+	h.ui.only().apply([]app.Event{off, ev})
 	if h.ui.win.Canvas().Overlays().Top() != nil {
 		t.Fatal("the core's first SignInRequired after a canceled sign-in asked again")
 	}
@@ -881,7 +881,7 @@ func TestChangingTheProviderSignsOutTheOldGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.browser.setAnswer(signedInAnswer)
-	h.ui.showAccountDialog()
+	h.ui.showAccountDialog(h.first())
 	formEntry(t, h.overlay(), "Scopes").SetText("openid offline_access xmpp")
 	test.Tap(button(t, h.overlay(), "Save and sign in"))
 	if !h.core.stopped {
@@ -910,7 +910,7 @@ func TestRemoveOAuthAccount(t *testing.T) {
 	h := newHarness(t, oauthAccount(srv, true))
 	h.store.tokens = map[string]string{me: "rt-old"}
 	h.ui.Show()
-	h.ui.removeAccount()
+	h.ui.removeAccount(h.first())
 	if !labelContaining(h.overlay(), "its sign-in with Other OAuth provider") {
 		t.Fatal("the confirmation does not say what is forgotten")
 	}
@@ -926,7 +926,7 @@ func TestRemoveOAuthAccount(t *testing.T) {
 	if err != nil || len(cfg.Accounts) != 0 {
 		t.Fatalf("settings %+v, %v", cfg, err)
 	}
-	if h.ui.sess != nil || h.ui.stateText.Text != "No account set up" {
+	if h.ui.only() != nil || h.ui.stateText.Text != "No account set up" {
 		t.Fatalf("after removing: %q", h.ui.stateText.Text)
 	}
 }
@@ -936,7 +936,7 @@ func TestSwitchingOAuthAccountToPassword(t *testing.T) {
 	h := newHarness(t, oauthAccount(srv, true))
 	h.store.tokens = map[string]string{me: "rt-old"}
 	h.ui.Show()
-	h.ui.showAccountDialog()
+	h.ui.showAccountDialog(h.first())
 	d := h.chooseMethod("Password")
 	test.Tap(button(t, d, "Save"))
 	if !labelContaining(d, "enter the password") {
@@ -963,7 +963,7 @@ func TestRemovePasswordAccountDeletesItsPassword(t *testing.T) {
 	h := newHarness(t, account.Account{JID: me, RememberPassword: true})
 	h.secrets.pw = map[string]string{me: "old"}
 	h.ui.Show()
-	h.ui.removeAccount()
+	h.ui.removeAccount(h.first())
 	if !labelContaining(h.overlay(), "its password in the keychain") {
 		t.Fatal("the confirmation does not say what is forgotten")
 	}
@@ -981,7 +981,7 @@ func TestRemovePasswordAccountDeletesItsPassword(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if !h.core.stopped || h.ui.sess != nil {
+	if !h.core.stopped || h.ui.only() != nil {
 		t.Fatal("the account still runs")
 	}
 	if _, ok := h.ui.pw.get(me); ok {

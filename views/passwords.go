@@ -182,7 +182,7 @@ type passwordPrompt struct {
 // askPassword asks for the password of s's account, explaining why with
 // message, and signs in with it.
 func (u *UI) askPassword(s *session, message string) {
-	if p := u.passwordOpen; p != nil {
+	if p := u.passwordOpen[s.acct.JID]; p != nil {
 		p.message.SetText(plainText(message))
 		return
 	}
@@ -198,7 +198,7 @@ func (u *UI) askPassword(s *session, message string) {
 	)
 	d := dialog.NewCustomWithoutButtons("Sign in", container.NewVBox(msg, form), u.win)
 	p := &passwordPrompt{d: d, message: msg}
-	u.passwordOpen = p
+	u.passwordOpen[s.acct.JID] = p
 	submit := func() {
 		if pass.Text == "" {
 			msg.SetText("Enter the password.")
@@ -213,8 +213,8 @@ func (u *UI) askPassword(s *session, message string) {
 	ok.Importance = widget.HighImportance
 	d.SetButtons([]fyne.CanvasObject{cancel, ok})
 	d.SetOnClosed(func() {
-		if u.passwordOpen == p {
-			u.passwordOpen = nil
+		if u.passwordOpen[s.acct.JID] == p {
+			delete(u.passwordOpen, s.acct.JID)
 		}
 	})
 	u.showDialog(d, 400)

@@ -7,12 +7,13 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // hasForgery reports whether s holds a line break, a control character or
 // a bidi control.
 func hasForgery(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || isBidiControl(r) })
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || model.IsBidiControl(r) })
 }
 
 // TestOthersTextIsPlain: names, groups and statuses that contacts and
@@ -20,12 +21,14 @@ func hasForgery(s string) bool {
 // characters, whichever way they arrive.
 func TestOthersTextIsPlain(t *testing.T) {
 	const evil = "Eve\u202egnp.exe\nSHA-256: 00:11"
-	r := NewRoster()
+	r := model.NewRoster(me)
 	r.Apply(resetEv(contact("eve@example.org", evil, "Friends\u2066x")))
 	r.Apply(presenceEv("eve@example.org", im.Away, "gone\r\nfishing\u202e"))
-	r.SetShowOffline(true)
+	list := model.NewContacts()
+	list.SetRosters(r)
+	list.SetShowOffline(true)
 	var found bool
-	for _, row := range r.Rows() {
+	for _, row := range list.Rows() {
 		if row.JID != "eve@example.org" {
 			continue
 		}

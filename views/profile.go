@@ -115,7 +115,7 @@ func (s *session) showProfile(jid string) {
 	}
 	c := s.newProfileCard(jid)
 	p.cards[jid] = c
-	s.roster.watch = p.rosterChanged
+	s.roster.SetWatch(p.rosterChanged)
 	c.win.Show()
 	s.core.FetchProfile(jid, false)
 }

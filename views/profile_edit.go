@@ -525,18 +525,40 @@ func ownSaveResult(e app.ProfileSaved) string {
 		" Try Save again later."
 }
 
-// showMyProfile opens the profile of the account shown.
+// showMyProfile opens the profile of the account, asking which one when
+// several run.
 func (u *UI) showMyProfile() {
-	if u.sess == nil {
+	switch len(u.sessions) {
+	case 0:
 		u.showNotice("Set up an account first: your profile is kept on its server.")
-		return
+	case 1:
+		u.sessions[0].showProfile(u.sessions[0].acct.JID)
+	default:
+		u.chooseAccount("My profile", "Whose profile do you want to see?", func(s *session) {
+			s.showProfile(s.acct.JID)
+		})
 	}
-	u.sess.showProfile(u.sess.acct.JID)
+}
+
+// chooseAccount asks which running account to act on, then calls f.
+func (u *UI) chooseAccount(title, question string, f func(*session)) {
+	names := make([]string, len(u.sessions))
+	for i, s := range u.sessions {
+		names[i] = s.acct.JID
+	}
+	pick := widget.NewRadioGroup(names, nil)
+	pick.Selected = names[0]
+	d := dialog.NewCustomConfirm(title, "Open", "Cancel", container.NewVBox(widget.NewLabel(question), pick), func(ok bool) {
+		if s := u.session(pick.Selected); ok && s != nil {
+			f(s)
+		}
+	}, u.win)
+	u.showDialog(d, 360)
 }
 
 // showContactProfile opens the profile card of a contact row.
 func (u *UI) showContactProfile(r Row) {
-	if u.sess != nil {
-		u.sess.showProfile(r.JID)
+	if s := u.session(r.Account); s != nil {
+		s.showProfile(r.JID)
 	}
 }

@@ -40,7 +40,7 @@ func (c *profileCore) SetProfile(card vcard.VCard) {
 func profileHarness(t *testing.T) (*harness, *profileCore) {
 	h := signedIn(t)
 	pc := &profileCore{fakeCore: h.core}
-	h.ui.sess.core = pc
+	h.ui.only().core = pc
 	// The rows' pictures, too, come back through the test's queue.
 	h.ui.contacts.do = h.ui.do
 	return h, pc
@@ -94,8 +94,8 @@ func cardWith(t *testing.T, h *harness) *profileCard {
 	t.Helper()
 	const alice = "alice@example.org"
 	h.apply(resetEv(contact(alice, "Alice", "Friends")), presenceEv(alice, im.Available, "Reading"))
-	h.ui.sess.showProfile(alice)
-	c := h.ui.sess.profiles().cards[alice]
+	h.ui.only().showProfile(alice)
+	c := h.ui.only().profiles().cards[alice]
 	if c == nil {
 		t.Fatal("showProfile opened no card")
 	}
@@ -173,8 +173,8 @@ func TestProfileCardRefreshAndReopen(t *testing.T) {
 	}
 
 	n := len(h.core.Calls())
-	h.ui.sess.showProfile(c.jid)
-	if got := h.ui.sess.profiles().cards[c.jid]; got != c {
+	h.ui.only().showProfile(c.jid)
+	if got := h.ui.only().profiles().cards[c.jid]; got != c {
 		t.Fatal("opening the card again made a second one")
 	}
 	if len(h.core.Calls()) != n {
@@ -182,11 +182,11 @@ func TestProfileCardRefreshAndReopen(t *testing.T) {
 	}
 
 	c.win.Close()
-	if h.ui.sess.profiles().cards[c.jid] != nil {
+	if h.ui.only().profiles().cards[c.jid] != nil {
 		t.Fatal("a closed card is still listed")
 	}
-	h.ui.sess.showProfile(c.jid)
-	if got := h.ui.sess.profiles().cards[c.jid]; got == nil || got == c {
+	h.ui.only().showProfile(c.jid)
+	if got := h.ui.only().profiles().cards[c.jid]; got == nil || got == c {
 		t.Fatal("opening after closing did not make a new card")
 	}
 }
@@ -195,12 +195,12 @@ func TestProfileFromContactMenu(t *testing.T) {
 	h, _ := profileHarness(t)
 	const bob = "bob@example.org"
 	h.apply(resetEv(contact(bob, "Bob")), presenceEv(bob, im.Available, ""))
-	h.ui.showContactProfile(Row{JID: bob, Name: "Bob"})
-	if h.ui.sess.profiles().cards[bob] == nil {
+	h.ui.showContactProfile(Row{Account: me, JID: bob, Name: "Bob"})
+	if h.ui.only().profiles().cards[bob] == nil {
 		t.Fatal("the contact menu's Profile… opened no card")
 	}
 	h.ui.showMyProfile()
-	if h.ui.sess.profiles().own == nil {
+	if h.ui.only().profiles().own == nil {
 		t.Fatal("My profile… opened no editor")
 	}
 	if !slices.Contains(h.core.Calls(), "FetchProfile "+me+" false") {
@@ -211,8 +211,8 @@ func TestProfileFromContactMenu(t *testing.T) {
 // openOwn opens the own profile editor with the card received.
 func openOwn(t *testing.T, h *harness, card vcard.VCard) *ownProfile {
 	t.Helper()
-	h.ui.sess.showProfile(me)
-	o := h.ui.sess.profiles().own
+	h.ui.only().showProfile(me)
+	o := h.ui.only().profiles().own
 	if o == nil {
 		t.Fatal("showProfile of the own JID opened no editor")
 	}
@@ -267,7 +267,7 @@ func TestOwnProfileEditSaves(t *testing.T) {
 	if !labelContaining(root, "Your profile was saved.") {
 		t.Error("success is not shown")
 	}
-	if h.ui.sess.profiles().mine.draft != nil {
+	if h.ui.only().profiles().mine.draft != nil {
 		t.Error("the saved edits are still kept as unsaved")
 	}
 	if got := entryWithPlaceholder(t, root, "Full name").Text; got != "Me Again" {
@@ -319,8 +319,8 @@ func TestOwnProfileNotAllowedKeepsEdits(t *testing.T) {
 
 	// Nor does closing the window lose them.
 	o.win.Close()
-	h.ui.sess.showProfile(me)
-	o = h.ui.sess.profiles().own
+	h.ui.only().showProfile(me)
+	o = h.ui.only().profiles().own
 	root = o.win.Content()
 	if got := entryWithPlaceholder(t, root, "Full name").Text; got != "Edited Name" {
 		t.Errorf("reopened: full name %q, want the edit", got)
@@ -412,7 +412,7 @@ func TestOwnProfileRefusesBadPictures(t *testing.T) {
 	if !labelContaining(o.win.Content(), "This picture is damaged") {
 		t.Error("a damaged picture is not refused as such")
 	}
-	if d := h.ui.sess.profiles().mine.draft; d != nil && d.Photo != nil {
+	if d := h.ui.only().profiles().mine.draft; d != nil && d.Photo != nil {
 		t.Error("a refused picture went into the edits")
 	}
 }
@@ -434,7 +434,7 @@ func TestOwnProfilePhotoPreviewIsSmall(t *testing.T) {
 	data := pngBytes(color.NRGBA{G: 200, A: 255}, 1000)
 	o.loadPhoto(&pictureFile{Reader: bytes.NewReader(data)})
 	h.drain()
-	d := h.ui.sess.profiles().mine.draft
+	d := h.ui.only().profiles().mine.draft
 	if d == nil || d.Photo == nil {
 		t.Fatal("the picture is not in the edits")
 	}
@@ -529,14 +529,14 @@ func TestOwnProfileChoosePictureOpensFileDialog(t *testing.T) {
 func TestProfilesOfClosedSessionAreDropped(t *testing.T) {
 	h, _ := profileHarness(t)
 	c := cardWith(t, h)
-	s := h.ui.sess
-	h.ui.sess.showProfile(me)
+	s := h.ui.only()
+	h.ui.only().showProfile(me)
 	own := s.profiles().own
 	open := func(w fyne.Window) bool { return slices.Contains(fyne.CurrentApp().Driver().AllWindows(), w) }
 	if !open(c.win) || !open(own.win) {
 		t.Fatal("the profile windows are not open")
 	}
-	h.ui.stopSession()
+	h.ui.stopSessions()
 	sweepProfiles()
 	if open(c.win) || open(own.win) {
 		t.Error("the profile windows of a closed session stay open")
@@ -557,7 +557,7 @@ func TestOwnProfileEditsWhileSavingStay(t *testing.T) {
 	if name.Text != "Second" {
 		t.Fatalf("an edit made while saving was replaced by %q", name.Text)
 	}
-	if d := h.ui.sess.profiles().mine.draft; d == nil || d.FullName != "Second" {
+	if d := h.ui.only().profiles().mine.draft; d == nil || d.FullName != "Second" {
 		t.Fatal("an edit made while saving is not kept as unsaved")
 	}
 	test.Tap(button(t, o.win.Content(), "Save"))

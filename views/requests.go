@@ -184,8 +184,8 @@ func (u *UI) newMessageRequestsBar() *fyne.Container {
 // refreshMessageRequests updates the bar and an open requests dialog.
 func (u *UI) refreshMessageRequests() {
 	n := 0
-	if u.sess != nil {
-		n = len(u.sess.msgRequests.list)
+	for _, s := range u.sessions {
+		n += len(s.msgRequests.list)
 	}
 	if n == 0 {
 		u.msgRequestsBar.Hide()
@@ -210,13 +210,14 @@ func (u *UI) refreshMessageRequests() {
 // showMessageRequests lists the strangers who wrote, each with Accept
 // (add as contact and open the chat), Block and Ignore.
 func (u *UI) showMessageRequests() {
-	s := u.sess
-	if s == nil || len(s.msgRequests.list) == 0 {
-		return
-	}
 	box := container.NewVBox()
-	for i := len(s.msgRequests.list) - 1; i >= 0; i-- { // newest first
-		box.Add(u.messageRequestRow(s, s.msgRequests.list[i]))
+	for _, s := range u.sessions {
+		for i := len(s.msgRequests.list) - 1; i >= 0; i-- { // newest first
+			box.Add(u.messageRequestRow(s, s.msgRequests.list[i]))
+		}
+	}
+	if len(box.Objects) == 0 {
+		return
 	}
 	intro := widget.NewLabel("People not in your contacts wrote to you. Their messages are kept; nothing opens for them until you accept.")
 	intro.Wrapping = fyne.TextWrapWord
@@ -239,6 +240,9 @@ func (u *UI) messageRequestRow(s *session, r *messageRequest) fyne.CanvasObject 
 	text := r.from
 	if r.count > 1 {
 		text += fmt.Sprintf(" (%d messages)", r.count)
+	}
+	if len(u.sessions) > 1 {
+		text += " to " + s.acct.JID
 	}
 	preview, _ := clipPreview(r.last)
 	preview = plainLine(strings.Join(strings.Fields(clipRunes(preview, 120)), " "))

@@ -33,10 +33,10 @@ func TestStrangersOpenNoWindow(t *testing.T) {
 	if n := windows() - before; n != 0 {
 		t.Errorf("strangers opened %d windows", n)
 	}
-	if got := h.ui.sess.messageRequestsOf(); len(got) != 50 || got[0] != "s0@spam.example" {
+	if got := h.ui.only().messageRequestsOf(); len(got) != 50 || got[0] != "s0@spam.example" {
 		t.Errorf("requests: %d, first %q; want 50 from s0 on", len(got), got)
 	}
-	if len(h.ui.sess.convs) != 0 || h.ui.sess.roster.Unread("s0@spam.example") != 0 {
+	if len(h.ui.only().convs) != 0 || h.ui.only().roster.Unread("s0@spam.example") != 0 {
 		t.Error("a stranger's message made a conversation or an unread count")
 	}
 	if !h.ui.msgRequestsBar.Visible() || !labelContaining(h.ui.msgRequestsBar, "50 message requests") {
@@ -45,7 +45,7 @@ func TestStrangersOpenNoWindow(t *testing.T) {
 	for i := range maxMessageRequests + 20 {
 		h.apply(messageEv(fmt.Sprintf("more%d@spam.example", i), "hi", now, false))
 	}
-	got := h.ui.sess.messageRequestsOf()
+	got := h.ui.only().messageRequestsOf()
 	if len(got) != maxMessageRequests || got[len(got)-1] != fmt.Sprintf("more%d@spam.example", maxMessageRequests+19) {
 		t.Errorf("%d requests kept (last %q), want the newest %d", len(got), got[len(got)-1], maxMessageRequests)
 	}
@@ -53,7 +53,7 @@ func TestStrangersOpenNoWindow(t *testing.T) {
 		t.Errorf("strangers opened %d windows", n)
 	}
 	h.apply(messageEv("alice@example.org", "hello", now, false))
-	if n := windows() - before; n != 1 || h.ui.sess.chats["alice@example.org"] == nil {
+	if n := windows() - before; n != 1 || h.ui.only().chats["alice@example.org"] == nil {
 		t.Errorf("a contact's message opened %d windows, want her chat", n)
 	}
 }
@@ -69,16 +69,16 @@ func TestMessageRequestActions(t *testing.T) {
 	}
 	h.ui.showMessageRequests()
 	button(t, h.overlay(), "Accept").OnTapped() // newest first: c@x
-	if h.ui.sess.chats["c@x"] == nil || !slices.Contains(h.core.Calls(), `AddContact c@x "" []`) {
-		t.Errorf("accept: chat %v, calls %q", h.ui.sess.chats["c@x"] != nil, h.core.Calls())
+	if h.ui.only().chats["c@x"] == nil || !slices.Contains(h.core.Calls(), `AddContact c@x "" []`) {
+		t.Errorf("accept: chat %v, calls %q", h.ui.only().chats["c@x"] != nil, h.core.Calls())
 	}
 	button(t, h.overlay(), "Ignore").OnTapped() // b@x
 	button(t, h.overlay(), "Block").OnTapped()  // a@x
-	if got := h.ui.sess.messageRequestsOf(); len(got) != 0 {
+	if got := h.ui.only().messageRequestsOf(); len(got) != 0 {
 		t.Errorf("requests left: %q", got)
 	}
 	h.apply(messageEv("a@x", "again", now, false), messageEv("b@x", "again", now, false))
-	if got := h.ui.sess.messageRequestsOf(); !slices.Equal(got, []string{"b@x"}) {
+	if got := h.ui.only().messageRequestsOf(); !slices.Equal(got, []string{"b@x"}) {
 		t.Errorf("after more messages: %q, want b@x only (a@x is blocked)", got)
 	}
 }
@@ -94,8 +94,8 @@ func TestOpenChatsByThemselvesCanBeTurnedOff(t *testing.T) {
 	}
 	before := windows()
 	h.apply(messageEv("alice@example.org", "hello", time.Now(), false))
-	if n := windows() - before; n != 0 || h.ui.sess.roster.Unread("alice@example.org") != 1 {
-		t.Errorf("%d windows opened, unread %d", n, h.ui.sess.roster.Unread("alice@example.org"))
+	if n := windows() - before; n != 0 || h.ui.only().roster.Unread("alice@example.org") != 1 {
+		t.Errorf("%d windows opened, unread %d", n, h.ui.only().roster.Unread("alice@example.org"))
 	}
 }
 

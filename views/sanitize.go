@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"unicode"
+
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // Text that others write reaches the user here: contacts' names and
@@ -22,89 +24,10 @@ import (
 //   - Desktop notifications may interpret markup, or worse, depending on
 //     the platform: notificationTitle and notificationBody.
 
-// isBidiControl reports whether r is one of the explicit directional
-// formatting characters of Unicode Standard Annex #9 (section 2): the
-// embeddings and overrides U+202A–U+202E, the isolates U+2066–U+2069, and
-// the marks LRM, RLM and ALM. They reorder the text around them without
-// showing themselves ("Trojan Source", CVE-2021-42574).
-func isBidiControl(r rune) bool {
-	switch {
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return r == 0x200e || r == 0x200f || r == 0x061c
-}
-
-// isLineBreak reports whether r ends a line: the mandatory breaks of
-// Unicode Standard Annex #14 (section 5.1: BK, CR, LF, NL), which text
-// renderers may honour whatever the widget means to show.
-func isLineBreak(r rune) bool {
-	switch r {
-	case '\n', '\r', '\v', '\f', 0x85, 0x2028, 0x2029:
-		return true
-	}
-	return false
-}
-
-// plainText returns s fit for a label that may show several lines: every
-// line break (CR LF included) becomes "\n", tabs stay, and other control
-// characters and bidi controls are dropped. Invalid UTF-8 becomes U+FFFD.
-func plainText(s string) string {
-	if isPlain(s, true) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	prevCR := false
-	for _, r := range s {
-		cr := r == '\r'
-		switch {
-		case r == '\n' && prevCR:
-			// The second half of CR LF: its CR wrote the break.
-		case isLineBreak(r):
-			b.WriteByte('\n')
-		case r == '\t':
-			b.WriteByte('\t')
-		case unicode.IsControl(r), isBidiControl(r):
-		default:
-			b.WriteRune(r)
-		}
-		prevCR = cr
-	}
-	return b.String()
-}
-
-// plainLine returns s fit for a label of one line: as plainText, and each
-// line break or tab is a space.
-func plainLine(s string) string {
-	if isPlain(s, false) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
-			return ' '
-		}
-		return r
-	}, plainText(s))
-}
-
-// isPlain reports whether s is valid UTF-8 with nothing plainText (or,
-// unless multiline, plainLine) would change.
-func isPlain(s string, multiline bool) bool {
-	for i, r := range s {
-		switch {
-		case r == unicode.ReplacementChar && !strings.HasPrefix(s[i:], "\uFFFD"):
-			return false // an invalid byte
-		case r == '\n' || r == '\t':
-			if !multiline {
-				return false
-			}
-		case r == '\r', isLineBreak(r), unicode.IsControl(r), isBidiControl(r):
-			return false
-		}
-	}
-	return true
-}
+// plainText and plainLine are the model's PlainText and PlainLine: the
+// model cleans the names it keeps, the views everything else they show.
+func plainText(s string) string { return model.PlainText(s) }
+func plainLine(s string) string { return model.PlainLine(s) }
 
 // escapedLine returns s on one line with nothing hidden: line breaks,
 // tabs, other control characters, bidi controls and any other character
@@ -126,7 +49,7 @@ func escapedLine(s string) string {
 			b.WriteString(`\t`)
 		case r < 0x80 && (unicode.IsControl(r)):
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case r == ' ' || (unicode.IsGraphic(r) && !isBidiControl(r)):
+		case r == ' ' || (unicode.IsGraphic(r) && !model.IsBidiControl(r)):
 			b.WriteRune(r)
 		default:
 			// C1 controls, bidi and other format characters, separators

@@ -15,6 +15,7 @@ import (
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/vcard"
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // hostile are texts a contact or server may send, for the tests and as
@@ -149,7 +150,7 @@ func FuzzSanitize(f *testing.F) {
 				t.Fatalf("%s(%q) = %q: invalid UTF-8", name, s, out)
 			}
 			for _, r := range out {
-				if isBidiControl(r) || (unicode.IsControl(r) && r != '\n' && r != '\t') || (isLineBreak(r) && r != '\n') {
+				if model.IsBidiControl(r) || (unicode.IsControl(r) && r != '\n' && r != '\t') || (model.IsLineBreak(r) && r != '\n') {
 					t.Fatalf("%s(%q) = %q keeps %U", name, s, out, r)
 				}
 			}
@@ -251,7 +252,7 @@ func TestProfileCardIsPlain(t *testing.T) {
 	}
 	walk(root, func(o fyne.CanvasObject) bool {
 		if l, ok := o.(*widget.Label); ok && strings.ContainsFunc(l.Text, func(r rune) bool {
-			return isBidiControl(r) || (unicode.IsControl(r) && r != '\n')
+			return model.IsBidiControl(r) || (unicode.IsControl(r) && r != '\n')
 		}) {
 			t.Errorf("label %q keeps a control character", l.Text)
 		}

@@ -2,6 +2,8 @@ package views
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,7 +42,7 @@ type messageSearch struct {
 	// view holds under (the contact list) and the results, one shown.
 	view *fyne.Container
 
-	hits []history.Hit
+	hits []searchHit
 	// gen counts query changes; a debounce timer or a search that
 	// finds gen moved on is stale.
 	gen int
@@ -69,10 +71,13 @@ func newMessageSearch(u *UI, under fyne.CanvasObject) *messageSearch {
 		})
 	m.list.OnSelected = func(id widget.ListItemID) {
 		m.list.Unselect(id)
-		if id < len(m.hits) && m.u.sess != nil {
-			hit := m.hits[id]
-			m.u.sess.openChat(hit.Peer)
-			if c := m.u.sess.chats[hit.Peer]; c != nil {
+		if id >= len(m.hits) {
+			return
+		}
+		hit := m.hits[id]
+		if s := m.u.session(hit.account); s != nil {
+			s.openChat(hit.Peer)
+			if c := s.chats[hit.Peer]; c != nil {
 				c.showArchived(hit.ID)
 			}
 		}
@@ -112,26 +117,56 @@ func (m *messageSearch) changed(q string) {
 func (m *messageSearch) run(g int, q string) {
 	m.under.Hide()
 	m.results.Show()
-	s := m.u.sess
-	if s == nil {
+	if len(m.u.sessions) == 0 {
 		m.showStatus("Set up an account to search its messages.")
 		return
 	}
 	if len(m.hits) == 0 {
 		m.showStatus("Searching…")
 	}
-	core := s.core
+	type archive struct {
+		account string
+		core    Core
+	}
+	var archives []archive
+	for _, s := range m.u.sessions {
+		archives = append(archives, archive{s.acct.JID, s.core})
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), searchTimeout)
 		defer cancel()
-		hits, err := core.Search(ctx, q, searchLimit)
-		m.u.do(func() { m.found(g, q, hits, err) })
+		// Every account's archive, newest first across them.
+		var all []searchHit
+		var errs []error
+		for _, a := range archives {
+			hits, err := a.core.Search(ctx, q, searchLimit)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			for _, h := range hits {
+				all = append(all, searchHit{account: a.account, Hit: h})
+			}
+		}
+		if len(archives) > 1 {
+			slices.SortStableFunc(all, func(a, b searchHit) int { return b.Time.Compare(a.Time) })
+		}
+		err := errors.Join(errs...)
+		if len(all) > 0 {
+			err = nil // what was found is worth more than a failed archive
+		}
+		m.u.do(func() { m.found(g, q, all, err) })
 	}()
+}
+
+// searchHit is a message found, and the account whose archive holds it.
+type searchHit struct {
+	account string
+	history.Hit
 }
 
 // found shows the results of the search for q, unless the query changed
 // since.
-func (m *messageSearch) found(g int, q string, hits []history.Hit, err error) {
+func (m *messageSearch) found(g int, q string, hits []searchHit, err error) {
 	if g != m.gen {
 		return
 	}
@@ -159,10 +194,13 @@ func (m *messageSearch) showStatus(text string) {
 	m.status.Show()
 }
 
-func (m *messageSearch) bind(r *searchRow, h history.Hit) {
+func (m *messageSearch) bind(r *searchRow, h searchHit) {
 	name := h.Peer
-	if s := m.u.sess; s != nil {
+	if s := m.u.session(h.account); s != nil {
 		name = s.roster.DisplayName(h.Peer)
+	}
+	if len(m.u.sessions) > 1 {
+		name += " (" + h.account + ")"
 	}
 	if h.Dir == history.Out {
 		name = outgoingSender + " → " + name

@@ -85,7 +85,7 @@ func TestSearchFindsMessagesAndOpensTheirChat(t *testing.T) {
 
 	// Opening a result opens the chat.
 	s.list.Select(0)
-	if c := h.ui.sess.chats[peer]; c == nil || !c.active {
+	if c := h.ui.only().chats[peer]; c == nil || !c.active {
 		t.Fatal("opening a result did not open its chat")
 	}
 
@@ -119,7 +119,7 @@ func TestSearchSaysWhenNothingMatches(t *testing.T) {
 	if !s.status.Visible() || s.status.Text != "No message matches “nothing”." {
 		t.Fatalf("status %q (visible %v)", s.status.Text, s.status.Visible())
 	}
-	h.ui.sess.core = failingSearch{h.core}
+	h.ui.only().core = failingSearch{h.core}
 	s.entry.SetText("broken")
 	h.runLater()
 	h.drain()
@@ -142,7 +142,7 @@ func TestOpeningAResultShowsTheMessage(t *testing.T) {
 	h.drain()
 
 	s.list.Select(0)
-	c := h.ui.sess.chats[peer]
+	c := h.ui.only().chats[peer]
 	c.win.Resize(fyne.NewSize(480, 560))
 	h.runLater() // the first page is read…
 	for i := 0; i < 3 && c.target != 0; i++ {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // session is one running account: its core, contact list model,
@@ -34,7 +36,7 @@ type session struct {
 	needsSignIn  bool
 	expectSignIn bool
 
-	roster   *Roster
+	roster   *model.Roster
 	state    app.StateChanged
 	convs    map[string]*conversation
 	chats    map[string]*chatWindow
@@ -56,13 +58,21 @@ func newSession(u *UI, a account.Account, core Core, stop func()) *session {
 		acct:   a,
 		core:   core,
 		stop:   stop,
-		roster: NewRoster(),
+		roster: newRoster(a.JID),
 		state:  app.StateChanged{State: app.Connecting},
 		convs:  make(map[string]*conversation),
 		chats:  make(map[string]*chatWindow),
 
 		peerStates: make(map[string]chatstate.State),
 	}
+}
+
+// newRoster returns the roster of the account bare, dated by the views'
+// clock.
+func newRoster(bare string) *model.Roster {
+	r := model.NewRoster(bare)
+	r.Now = func() time.Time { return clock.now() }
+	return r
 }
 
 // close stops the core and the event loop and closes the chat windows.
@@ -252,7 +262,7 @@ func (s *session) apply(batch []app.Event) {
 		}
 	}
 
-	if s.roster.Dirty() || stateChanged {
+	if s.ui.list.Dirty() || stateChanged {
 		s.ui.showRows()
 	}
 	if headers {
@@ -323,7 +333,7 @@ func (s *session) signInRequired(e app.SignInRequired) {
 	u := s.ui
 	expected := s.expectSignIn
 	s.expectSignIn = false
-	if f := u.flow; expected || (f != nil && f.acct.JID == s.acct.JID) {
+	if expected || u.flows[s.acct.JID] != nil {
 		u.refreshState()
 		return
 	}
@@ -383,7 +393,7 @@ func (s *session) chatClosed(c *chatWindow) {
 // looks at.
 func (s *session) markRead(peer string) {
 	s.roster.ClearUnread(peer)
-	if s.roster.Dirty() {
+	if s.ui.list.Dirty() {
 		s.ui.showRows()
 	}
 	if c := s.chats[peer]; c != nil {

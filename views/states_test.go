@@ -209,8 +209,8 @@ func TestStateDuringHistoryRead(t *testing.T) {
 	h.core.history = []history.Message{
 		{ID: 1, Peer: peer, Dir: history.Out, MsgID: "x", Time: now.Add(-time.Minute), Body: "hello", State: history.Pending},
 	}
-	h.ui.sess.openChat(peer)
-	c := h.ui.sess.chats[peer]
+	h.ui.only().openChat(peer)
+	c := h.ui.only().chats[peer]
 	c.win.Resize(fyne.NewSize(480, 560))
 	h.runLater() // the read starts; its result waits in the queue
 	if !c.conv.loading {
@@ -234,22 +234,22 @@ func TestCarbonShowsAsOwnMessage(t *testing.T) {
 	h.apply(resetEv(contact(peer, "Alice")))
 	// Alice wrote while the user was away from this computer.
 	h.apply(messageEv(peer, "Are you there?", now.Add(-time.Minute), false))
-	if h.ui.sess.roster.Unread(peer) != 1 || len(na.sent) != 1 {
-		t.Fatalf("setup: unread %d, notifications %d", h.ui.sess.roster.Unread(peer), len(na.sent))
+	if h.ui.only().roster.Unread(peer) != 1 || len(na.sent) != 1 {
+		t.Fatalf("setup: unread %d, notifications %d", h.ui.only().roster.Unread(peer), len(na.sent))
 	}
-	h.ui.sess.chats[peer].win.Close()
+	h.ui.only().chats[peer].win.Close()
 	// The user answers on the phone.
 	h.apply(carbonEv(peer, "phone1", "Yes, on my phone", now, 7))
-	if c := h.ui.sess.chats[peer]; c != nil {
+	if c := h.ui.only().chats[peer]; c != nil {
 		t.Fatal("a message sent elsewhere opened a chat window")
 	}
 	if len(na.sent) != 1 {
 		t.Fatalf("a message sent elsewhere notified: %+v", na.sent[1:])
 	}
-	if got := h.ui.sess.roster.Unread(peer); got != 0 {
+	if got := h.ui.only().roster.Unread(peer); got != 0 {
 		t.Fatalf("unread %d after the user answered elsewhere, want 0", got)
 	}
-	conv := h.ui.sess.convs[peer]
+	conv := h.ui.only().convs[peer]
 	m := conv.byArchive[7]
 	if m == nil || !m.outgoing || m.sender != outgoingSender || m.state != history.Sent {
 		t.Fatalf("the carbon is held as %+v", m)
@@ -259,10 +259,10 @@ func TestCarbonShowsAsOwnMessage(t *testing.T) {
 	again := carbonEv(peer, "phone1", "Yes, on my phone", now, 7)
 	again.FromArchive = true
 	h.apply(messageEv(peer, "Still there?", now, false), again)
-	if got := h.ui.sess.roster.Unread(peer); got != 1 {
+	if got := h.ui.only().roster.Unread(peer); got != 1 {
 		t.Fatalf("unread %d: one of the user's from the archive cleared a newer message", got)
 	}
-	h.ui.sess.chats[peer].win.Close()
+	h.ui.only().chats[peer].win.Close()
 	na.sent = nil
 	h.core.history = []history.Message{
 		{ID: 7, Peer: peer, Dir: history.Out, MsgID: "phone1", Time: now, Body: "Yes, on my phone", State: history.Sent},
@@ -282,7 +282,7 @@ func TestCarbonShowsAsOwnMessage(t *testing.T) {
 	}
 	// With the window open, a carbon shows at once.
 	h.apply(carbonEv(peer, "phone2", "Leaving now", now, 8))
-	if c.conv.byArchive[8] == nil || h.ui.sess.roster.Unread(peer) != 0 || len(na.sent) != 0 {
+	if c.conv.byArchive[8] == nil || h.ui.only().roster.Unread(peer) != 0 || len(na.sent) != 0 {
 		t.Fatal("a carbon to an open window is not held, or counted")
 	}
 	rowOf(t, c, c.conv.byArchive[8])
@@ -301,11 +301,11 @@ func TestArchiveMessagesNotifyOnce(t *testing.T) {
 	if len(na.sent) != 0 {
 		t.Fatalf("archive messages notified one by one: %+v", na.sent)
 	}
-	if len(h.ui.sess.chats) != 0 {
+	if len(h.ui.only().chats) != 0 {
 		t.Fatal("archive messages opened chat windows")
 	}
 	for peer, n := range map[string]int{alice: 2, bob: 1, carol: 1} {
-		if got := h.ui.sess.roster.Unread(peer); got != n {
+		if got := h.ui.only().roster.Unread(peer); got != n {
 			t.Errorf("unread from %s: %d, want %d", peer, got, n)
 		}
 	}
@@ -361,8 +361,8 @@ func TestChatHeaderAvatarAndProfile(t *testing.T) {
 	h := signedIn(t)
 	peer := "alice@example.org"
 	h.apply(resetEv(contact(peer, "Alice")))
-	h.ui.sess.openChat(peer)
-	c := h.ui.sess.chats[peer]
+	h.ui.only().openChat(peer)
+	c := h.ui.only().chats[peer]
 	a, ok := find(c.win.Content(), func(a *avatar) bool { return a.jid == peer })
 	if !ok {
 		t.Fatal("the chat header has no picture of the peer")
@@ -371,7 +371,7 @@ func TestChatHeaderAvatarAndProfile(t *testing.T) {
 		t.Errorf("picture side %v, want 32", a.side)
 	}
 	test.Tap(button(t, c.win.Content(), "Profile"))
-	if h.ui.sess.profiles().cards[peer] == nil {
+	if h.ui.only().profiles().cards[peer] == nil {
 		t.Fatal("Profile opened no card")
 	}
 	if got := callsWith(h.core, "FetchProfile"); !slices.Equal(got, []string{"FetchProfile " + peer + " false"}) {
@@ -381,7 +381,7 @@ func TestChatHeaderAvatarAndProfile(t *testing.T) {
 
 func TestClosingSessionClosesProfiles(t *testing.T) {
 	h, _ := profileHarness(t)
-	s := h.ui.sess
+	s := h.ui.only()
 	c := cardWith(t, h)
 	s.showProfile(me)
 	own := s.profiles().own
@@ -389,7 +389,7 @@ func TestClosingSessionClosesProfiles(t *testing.T) {
 	if !open(c.win) || !open(own.win) {
 		t.Fatal("the profile windows are not open")
 	}
-	h.ui.stopSession() // no sweep: closing the session is enough
+	h.ui.stopSessions() // no sweep: closing the session is enough
 	if open(c.win) || open(own.win) {
 		t.Error("the profile windows of a closed session stay open")
 	}

@@ -19,7 +19,7 @@ func TestStatusIsRestoredAndShown(t *testing.T) {
 	}
 
 	restart := func() []string {
-		h.ui.stopSession()
+		h.ui.stopSessions()
 		h.ui.statusEntry.SetText("")
 		h.ui.showSelect.Selected = showLabel(0)
 		mark := len(h.core.Calls())

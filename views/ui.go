@@ -3,9 +3,11 @@ package views
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // Options are what New needs from main.
@@ -87,8 +90,8 @@ type UI struct {
 	// is asked about it; nil means account.CheckServerIssuer (tests on
 	// loopback http replace it).
 	checkServerIssuer func(string) error
-	// flow is the browser sign-in under way, nil when none.
-	flow *signIn
+	// flows are the browser sign-ins under way, by account.
+	flows map[string]*signIn
 	// signingOut holds, per account, a channel closed when its sign-out
 	// (deleting and revoking the refresh token) is done.
 	signingOut map[string]chan struct{}
@@ -99,10 +102,11 @@ type UI struct {
 	after func(d time.Duration, f func())
 	frame time.Duration
 
-	// sess is the account shown. A session holds one account's state and
-	// ignores other accounts' events, so that more can be added; today
-	// there is at most one.
-	sess *session
+	// sessions are the accounts running, in the order of the settings;
+	// each holds one account's state and ignores other accounts' events.
+	// list is their one contact list.
+	sessions []*session
+	list     *model.Contacts
 
 	stateDot     *canvas.Circle
 	stateText    *widget.Label
@@ -123,8 +127,9 @@ type UI struct {
 	notice       *widget.Label
 	noticeBar    *fyne.Container
 	accountOpen  dialog.Dialog
-	passwordOpen *passwordPrompt
-	signInOpen   *signInPrompt
+	passwordOpen map[string]*passwordPrompt // by account
+	signInOpen   map[string]*signInPrompt
+	accountsWin  *accountsWindow
 	trustOpen    map[string]dialog.Dialog
 	search       *messageSearch
 
@@ -156,6 +161,10 @@ func New(o Options) *UI {
 		do:             fyne.Do,
 		frame:          frame,
 		trustOpen:      make(map[string]dialog.Dialog),
+		list:           model.NewContacts(),
+		flows:          make(map[string]*signIn),
+		passwordOpen:   make(map[string]*passwordPrompt),
+		signInOpen:     make(map[string]*signInPrompt),
 	}
 	if u.openURL == nil {
 		u.openURL = o.App.OpenURL
@@ -196,8 +205,8 @@ func New(o Options) *UI {
 	u.build()
 	u.win.Resize(fyne.NewSize(420, 640))
 	o.App.Lifecycle().SetOnExitedForeground(func() {
-		if u.sess != nil {
-			u.sess.deactivateChats()
+		for _, s := range u.sessions {
+			s.deactivateChats()
 		}
 	})
 	return u
@@ -228,8 +237,8 @@ func quitItem(quit func()) *fyne.MenuItem {
 	return item
 }
 
-// Show shows the main window and signs in to the configured account, or
-// asks for one.
+// Show shows the main window and signs in to every enabled account, or
+// asks for one when none is set up.
 func (u *UI) Show() {
 	u.win.Show()
 	if u.cfgErr != nil {
@@ -237,10 +246,54 @@ func (u *UI) Show() {
 	}
 	if len(u.cfg.Accounts) == 0 {
 		u.refreshState()
-		u.showAccountDialog()
+		u.showAccountDialog("")
 		return
 	}
-	u.startAccount(u.cfg.Accounts[0])
+	for _, a := range u.cfg.Enabled() {
+		u.startAccount(a)
+	}
+	u.refreshState()
+}
+
+// session returns the running session of the account bare, nil if none.
+func (u *UI) session(bare string) *session {
+	for _, s := range u.sessions {
+		if s.acct.JID == bare {
+			return s
+		}
+	}
+	return nil
+}
+
+// only returns the session when exactly one account runs: what acts on
+// "the account" needs no choice then.
+func (u *UI) only() *session {
+	if len(u.sessions) == 1 {
+		return u.sessions[0]
+	}
+	return nil
+}
+
+// order returns where the account bare goes among the sessions: the
+// order of the settings.
+func (u *UI) order(bare string) int {
+	for i, a := range u.cfg.Accounts {
+		if a.JID == bare {
+			return i
+		}
+	}
+	return len(u.cfg.Accounts)
+}
+
+// listSessions lists the sessions' rosters in the contact list, in the
+// order of the settings.
+func (u *UI) listSessions() {
+	slices.SortStableFunc(u.sessions, func(a, b *session) int { return u.order(a.acct.JID) - u.order(b.acct.JID) })
+	rs := make([]*model.Roster, len(u.sessions))
+	for i, s := range u.sessions {
+		rs[i] = s.roster
+	}
+	u.list.SetRosters(rs...)
 }
 
 // startAccount starts a configured account: an OAuth one signs in
@@ -253,12 +306,16 @@ func (u *UI) startAccount(a account.Account) {
 	u.startSession(a, nil)
 }
 
-// stopSession stops the running account.
-func (u *UI) stopSession() {
-	if u.sess != nil {
-		u.sess.close()
-		u.sess = nil
+// stopSession stops the session of the account bare, if it runs.
+func (u *UI) stopSession(bare string) {
+	s := u.session(bare)
+	if s == nil {
+		return
 	}
+	s.close()
+	u.sessions = slices.DeleteFunc(u.sessions, func(x *session) bool { return x == s })
+	u.listSessions()
+	u.showRows()
 }
 
 // startSession starts the core of a and shows it. An OAuth account signs
@@ -280,11 +337,10 @@ func (u *UI) startSession(a account.Account, tokens tokenSource) {
 		// The core reports SignInRequired at once; the user knows.
 		s.needsSignIn, s.expectSignIn = true, true
 	}
-	s.roster.SetShowOffline(u.offline.Checked)
-	s.roster.SetFilter(u.filter.Text)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	u.sess = s
+	u.sessions = append(u.sessions, s)
+	u.listSessions()
 	u.restoreStatus(s)
 	go pump(ctx, core.Events(), u.do, u.traced(s), u.frame)
 	u.showRows()
@@ -302,7 +358,7 @@ func (u *UI) traced(s *session) func([]app.Event) {
 		began := time.Now()
 		s.apply(batch)
 		fmt.Fprintf(u.trace, "palaver-trace: applied %d events in %d µs, %d contacts\n",
-			len(batch), time.Since(began).Microseconds(), s.roster.Len())
+			len(batch), time.Since(began).Microseconds(), u.list.Len())
 	}
 }
 
@@ -328,20 +384,16 @@ func (u *UI) build() {
 	u.filter = widget.NewEntry()
 	u.filter.SetPlaceHolder("Search contacts")
 	u.filter.OnChanged = func(text string) {
-		if u.sess != nil {
-			u.sess.roster.SetFilter(text)
-			u.showRows()
-		}
+		u.list.SetFilter(text)
+		u.showRows()
 	}
 	u.offline = widget.NewCheck("Offline contacts", func(on bool) {
 		u.offlineItem.Checked = on
 		if mm := u.win.MainMenu(); mm != nil {
 			mm.Refresh()
 		}
-		if u.sess != nil {
-			u.sess.roster.SetShowOffline(on)
-			u.showRows()
-		}
+		u.list.SetShowOffline(on)
+		u.showRows()
 	})
 	filterBar := container.NewBorder(nil, nil, nil, u.offline, u.filter)
 
@@ -351,16 +403,14 @@ func (u *UI) build() {
 	u.contacts = newContactList()
 	u.contacts.do = func(f func()) { u.do(f) }
 	u.contacts.onSelect = func(Row, bool) { u.refreshActions() }
-	u.contacts.onOpen = func(jid string) {
-		if u.sess != nil {
-			u.sess.openChat(jid)
+	u.contacts.onOpen = func(k model.ContactKey) {
+		if s := u.session(k.Account); s != nil {
+			s.openChat(k.JID)
 		}
 	}
-	u.contacts.onToggle = func(group string) {
-		if u.sess != nil {
-			u.sess.roster.ToggleGroup(group)
-			u.showRows()
-		}
+	u.contacts.onToggle = func(h Row) {
+		u.list.ToggleGroup(h)
+		u.showRows()
 	}
 	u.contacts.onMenu = u.showContactMenu
 
@@ -398,13 +448,13 @@ func (u *UI) build() {
 	u.offlineItem = fyne.NewMenuItem("Show offline contacts", func() { u.offline.SetChecked(!u.offline.Checked) })
 	u.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("Account",
-			fyne.NewMenuItem("Account settings…", u.showAccountDialog),
+			fyne.NewMenuItem("Accounts…", u.showAccounts),
+			fyne.NewMenuItem("Add account…", func() { u.showAccountDialog("") }),
 			fyne.NewMenuItem("My profile…", u.showMyProfile),
 			fyne.NewMenuItemSeparator(),
 			fyne.NewMenuItem("Sign in", u.signIn),
 			fyne.NewMenuItem("Sign out", u.signOut),
 			fyne.NewMenuItemSeparator(),
-			fyne.NewMenuItem("Remove account…", u.removeAccount),
 			quitItem(u.Quit),
 		),
 		fyne.NewMenu("Contacts",
@@ -417,22 +467,22 @@ func (u *UI) build() {
 	))
 }
 
-// showRows shows the current account's contact rows, or says why there
-// are none.
+// showRows shows the accounts' contact rows, or says why there are none.
 func (u *UI) showRows() {
-	if u.sess == nil {
+	if len(u.sessions) == 0 {
 		u.contacts.setRows(nil)
 		u.emptyHint.Hide()
 		return
 	}
-	r := u.sess.roster
+	r := u.list
 	rows := r.Rows()
 	u.contacts.setRows(rows)
+	online := slices.ContainsFunc(u.sessions, func(s *session) bool { return s.state.State == app.Online })
 	switch {
 	case len(rows) > 0:
 		u.emptyHint.Hide()
 		return
-	case r.Len() == 0 && u.sess.state.State != app.Online:
+	case r.Len() == 0 && !online:
 		u.emptyHint.SetText("Your contacts appear here once you are signed in.")
 	case r.Len() == 0:
 		u.emptyHint.SetText("No contacts yet. Add one with +.")
@@ -442,24 +492,24 @@ func (u *UI) showRows() {
 	u.emptyHint.Show()
 }
 
-// presenceChanged sends the own presence chosen in the selector.
+// presenceChanged sends the own presence chosen in the selector, from
+// every account.
 func (u *UI) presenceChanged() {
-	if u.sess == nil {
-		return
-	}
 	show, _ := showFromLabel(u.showSelect.Selected)
-	u.sess.core.SetPresence(show, u.statusEntry.Text)
-	u.saveStatus(u.sess.acct.JID, show, u.statusEntry.Text)
+	for _, s := range u.sessions {
+		s.core.SetPresence(show, u.statusEntry.Text)
+		u.saveStatus(s.acct.JID, show, u.statusEntry.Text)
+	}
 	u.refreshState()
 }
 
 func (u *UI) signIn() {
-	if u.sess == nil {
-		u.showAccountDialog()
-		return
-	}
-	if s := u.sess; s.acct.UsesOAuth() && s.needsSignIn {
-		u.authorize(s.acct)
+	if len(u.sessions) == 0 {
+		if len(u.cfg.Accounts) == 0 {
+			u.showAccountDialog("")
+		} else {
+			u.showAccounts()
+		}
 		return
 	}
 	// Invisible/Offline signs out; signing in means being visible again.
@@ -467,26 +517,48 @@ func (u *UI) signIn() {
 		u.showSelect.SetSelected(showLabel(im.Available))
 		return
 	}
-	u.sess.core.Connect()
-}
-
-// signOut signs out. An OAuth account also forgets its sign-in (the
-// refresh token is deleted and revoked); signing in again opens the
-// browser. A password account only goes offline.
-func (u *UI) signOut() {
-	s := u.sess
-	switch {
-	case s == nil:
-	case s.acct.UsesOAuth():
-		u.signOutOAuth(s)
-	default:
-		s.core.Disconnect()
+	browser := false
+	for _, s := range u.sessions {
+		if s.acct.UsesOAuth() && s.needsSignIn {
+			// One browser page at a time: the others wait for their own
+			// "Sign in" (the Accounts window, or this item again).
+			if !browser {
+				browser = true
+				u.authorize(s.acct)
+			}
+			continue
+		}
+		s.core.Connect()
 	}
 }
 
-// refreshState shows the connection state and the action it calls for.
+// signOut signs every account out. An OAuth account also forgets its
+// sign-in (the refresh token is deleted and revoked); signing in again
+// opens the browser. A password account only goes offline.
+func (u *UI) signOut() {
+	for _, s := range u.sessions {
+		u.signOutOf(s)
+	}
+}
+
+// signOutOf signs s's account out (see signOut).
+func (u *UI) signOutOf(s *session) {
+	if s.acct.UsesOAuth() {
+		u.signOutOAuth(s)
+		return
+	}
+	s.core.Disconnect()
+}
+
+// refreshState shows the connection state and the action it calls for:
+// the account's when one runs, a summary of all of them otherwise.
 func (u *UI) refreshState() {
-	s := u.sess
+	defer u.refreshAccounts()
+	if len(u.sessions) > 1 {
+		u.refreshSummary()
+		return
+	}
+	s := u.only()
 	act := func(label string, f func()) {
 		u.stateAction.SetText(label)
 		u.stateAction.OnTapped = f
@@ -498,54 +570,126 @@ func (u *UI) refreshState() {
 	if s == nil {
 		u.stateDot.FillColor = colorOffline
 		u.stateDot.Refresh()
-		if f := u.flow; f != nil {
+		for _, f := range u.flows {
 			u.stateText.SetText("Signing in " + f.acct.JID + " with " + providerName(f.acct) + "…")
 			u.stateAction.Hide()
 			return
 		}
+		if len(u.cfg.Accounts) > 0 {
+			u.stateText.SetText("All accounts are disabled")
+			act("Accounts…", u.showAccounts)
+			return
+		}
 		u.stateText.SetText("No account set up")
-		act("Set up account…", u.showAccountDialog)
+		act("Set up account…", func() { u.showAccountDialog("") })
 		return
 	}
-	st := s.state
-	u.stateDot.FillColor = stateColor(st.State)
+	text, dot, label, action := u.stateLine(s)
+	u.stateDot.FillColor = dot
 	u.stateDot.Refresh()
-	text := connStateText(st.State)
+	if s.state.State == app.Waiting {
+		u.armCountdown(s.state.RetryAt)
+	}
+	if action != nil {
+		act(label, action)
+	} else {
+		u.stateAction.Hide()
+	}
+	u.stateText.SetText(text)
+}
+
+// stateLine words the connection state of s's account, with the colour of
+// its dot and the action it calls for (nil when none). Errors from the
+// network can be long; the text is clipped to two lines or so.
+func (u *UI) stateLine(s *session) (text string, dot color.Color, label string, action func()) {
+	st := s.state
+	dot = stateColor(st.State)
+	text = connStateText(st.State)
 	switch st.State {
 	case app.Online:
 		text = "Online as " + s.acct.JID
 		if show, _ := showFromLabel(u.showSelect.Selected); show != im.Available && show != im.Offline {
 			// Away, busy…: the top line says so, in the show's colour.
 			text = showText(show) + " as " + s.acct.JID
-			u.stateDot.FillColor = showColor(show)
-			u.stateDot.Refresh()
+			dot = showColor(show)
 		}
-		u.stateAction.Hide()
 	case app.Connecting:
 		text = "Connecting to " + s.acct.JID + "…"
-		u.stateAction.Hide()
 	case app.Waiting:
 		// Clipped already, keeping the count in view.
-		u.stateText.SetText(waitingText(st.Err, st.RetryAt, clock.now()))
-		u.armCountdown(st.RetryAt)
-		act("Reconnect now", s.core.Connect)
-		return
+		return waitingText(st.Err, st.RetryAt, clock.now()), dot, "Reconnect now", s.core.Connect
 	default:
 		if s.acct.UsesOAuth() && s.needsSignIn {
 			text = "Not signed in with " + providerName(s.acct) + "."
-			if f := u.flow; f != nil && f.acct.JID == s.acct.JID {
+			if u.flows[s.acct.JID] != nil {
 				text = "Signing in with " + providerName(s.acct) + "…"
 			}
-			act("Sign in…", u.signIn)
+			label, action = "Sign in…", func() { u.signInAccount(s) }
 			break
 		}
 		if st.Err != nil {
 			text += ": " + st.Err.Error()
 		}
-		act("Sign in", u.signIn)
+		label, action = "Sign in", func() { u.signInAccount(s) }
 	}
-	// Errors from the network can be long; the bar has two lines or so.
-	u.stateText.SetText(clipRunes(text, 160))
+	return clipRunes(text, 160), dot, label, action
+}
+
+// signInAccount signs s's account in: in the browser when an OAuth
+// account needs it, else by connecting (visible again if the selector said
+// Offline).
+func (u *UI) signInAccount(s *session) {
+	if u.session(s.acct.JID) != s {
+		return
+	}
+	if s.acct.UsesOAuth() && s.needsSignIn {
+		u.authorize(s.acct)
+		return
+	}
+	if show, _ := showFromLabel(u.showSelect.Selected); show == im.Offline {
+		u.showSelect.SetSelected(showLabel(im.Available))
+		return
+	}
+	s.core.Connect()
+}
+
+// refreshSummary shows how many of the accounts are online, and offers
+// the Accounts window, which says why the others are not.
+func (u *UI) refreshSummary() {
+	u.stopCountdown()
+	online := 0
+	for _, s := range u.sessions {
+		if s.state.State == app.Online {
+			online++
+		}
+	}
+	n := len(u.sessions)
+	text := fmt.Sprintf("%d of %d accounts online", online, n)
+	color := stateColor(app.Online)
+	switch {
+	case online == 0:
+		color = stateColor(app.Offline)
+	case online < n:
+		color = stateColor(app.Waiting)
+	default:
+		text = fmt.Sprintf("All %d accounts online", n)
+	}
+	if show, _ := showFromLabel(u.showSelect.Selected); online > 0 && show != im.Available && show != im.Offline {
+		text = showText(show) + " · " + text
+		if online == n {
+			color = showColor(show)
+		}
+	}
+	u.stateDot.FillColor = color
+	u.stateDot.Refresh()
+	u.stateText.SetText(text)
+	if online < n {
+		u.stateAction.SetText("Details…")
+		u.stateAction.OnTapped = u.showAccounts
+		u.stateAction.Show()
+	} else {
+		u.stateAction.Hide()
+	}
 }
 
 // showNotice shows a message in the status bar until dismissed.
@@ -568,12 +712,16 @@ func (u *UI) refreshActions() {
 }
 
 func (u *UI) withSelected(f func(Row)) {
-	if r, ok := u.contacts.selected(); ok && u.sess != nil {
+	if r, ok := u.contacts.selected(); ok && u.session(r.Account) != nil {
 		f(r)
 	}
 }
 
-func (u *UI) chatWith(r Row) { u.sess.openChat(r.JID) }
+func (u *UI) chatWith(r Row) {
+	if s := u.session(r.Account); s != nil {
+		s.openChat(r.JID)
+	}
+}
 
 func (u *UI) showContactMenu(r Row, c fyne.Canvas, at fyne.Position) {
 	m := fyne.NewMenu("",
@@ -587,23 +735,34 @@ func (u *UI) showContactMenu(r Row, c fyne.Canvas, at fyne.Position) {
 	widget.ShowPopUpMenuAtPosition(m, c, at)
 }
 
-// refreshRequests lists pending subscription requests above the contacts.
+// refreshRequests lists pending subscription requests above the contacts,
+// those of every account.
 func (u *UI) refreshRequests() {
 	u.requestsBox.RemoveAll()
-	if u.sess == nil || len(u.sess.requests) == 0 {
+	type request struct {
+		s *session
+		r app.SubscriptionRequest
+	}
+	var all []request
+	for _, s := range u.sessions {
+		for _, r := range s.requests {
+			all = append(all, request{s, r})
+		}
+	}
+	if len(all) == 0 {
 		u.requestsBox.Hide()
 		u.relayout()
 		return
 	}
 	const shown = 3
-	for i, r := range u.sess.requests {
+	for i, r := range all {
 		if i == shown {
-			more := widget.NewLabel(fmt.Sprintf("and %d more requests", len(u.sess.requests)-shown))
+			more := widget.NewLabel(fmt.Sprintf("and %d more requests", len(all)-shown))
 			more.Importance = widget.LowImportance
 			u.requestsBox.Add(more)
 			break
 		}
-		u.requestsBox.Add(u.requestRow(r))
+		u.requestsBox.Add(u.requestRow(r.s, r.r))
 	}
 	u.requestsBox.Add(widget.NewSeparator())
 	u.requestsBox.Show()
@@ -620,21 +779,24 @@ func (u *UI) relayout() {
 	}
 }
 
-func (u *UI) requestRow(r app.SubscriptionRequest) fyne.CanvasObject {
+func (u *UI) requestRow(s *session, r app.SubscriptionRequest) fyne.CanvasObject {
 	who := r.From
 	if r.Nick != "" {
 		who = r.Nick + " <" + r.From + ">"
 	}
 	text := who + " wants to see your presence."
+	if len(u.sessions) > 1 {
+		text = who + " wants to see the presence of " + s.acct.JID + "."
+	}
 	if r.Status != "" {
 		text += " “" + r.Status + "”"
 	}
 	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
 	from := r.From
-	approve := widget.NewButton("Approve", func() { u.sess.answerRequest(from, true) })
+	approve := widget.NewButton("Approve", func() { s.answerRequest(from, true) })
 	approve.Importance = widget.HighImportance
-	deny := widget.NewButton("Deny", func() { u.sess.answerRequest(from, false) })
+	deny := widget.NewButton("Deny", func() { s.answerRequest(from, false) })
 	return container.NewBorder(nil, nil, nil, container.NewHBox(approve, deny), l)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/views/model"
 )
 
 func assertCalls(t *testing.T, c *fakeCore, want ...string) {
@@ -39,13 +40,13 @@ func callsWith(c *fakeCore, prefix string) []string {
 
 func TestBatchRebuildsTheListOnce(t *testing.T) {
 	h := signedIn(t)
-	before := h.ui.sess.roster.Rebuilds()
+	before := h.ui.list.Rebuilds()
 	batch := []app.Event{resetEv(contact("a@x", "A"), contact("b@x", "B"))}
 	for i := 0; i < 50; i++ {
 		batch = append(batch, presenceEv("a@x", im.Away, "s"), presenceEv("b@x", im.Available, ""))
 	}
-	h.ui.sess.apply(batch)
-	if n := h.ui.sess.roster.Rebuilds() - before; n != 1 {
+	h.ui.only().apply(batch)
+	if n := h.ui.list.Rebuilds() - before; n != 1 {
 		t.Fatalf("a batch of %d events rebuilt the rows %d times, want 1", len(batch), n)
 	}
 	if n := len(h.ui.contacts.rows); n != 3 {
@@ -62,33 +63,33 @@ func TestIncomingMessageOpensChatCountsUnreadAndNotifies(t *testing.T) {
 	test.AssertNotificationSent(t, fyne.NewNotification("Alice", "Hi there"), func() {
 		h.apply(messageEv(peer, "Hi there", clock.now(), false))
 	})
-	c := h.ui.sess.chats[peer]
+	c := h.ui.only().chats[peer]
 	if c == nil {
 		t.Fatal("an incoming message did not open a chat window")
 	}
 	if c.win.Title() != "(1) Alice" {
 		t.Fatalf("chat title %q, want the unread count", c.win.Title())
 	}
-	if r, _ := h.ui.contacts.find(DefaultGroup, peer); h.ui.contacts.rows[r].Unread != 1 {
+	if r, _ := h.ui.contacts.find(DefaultGroup, model.ContactKey{Account: me, JID: peer}); h.ui.contacts.rows[r].Unread != 1 {
 		t.Fatalf("contact row unread %d, want 1", h.ui.contacts.rows[r].Unread)
 	}
 	test.AssertNotificationSent(t, fyne.NewNotification("Alice", "2 new messages"), func() {
 		h.apply(messageEv(peer, "one", clock.now(), false), messageEv(peer, "two", clock.now(), false))
 	})
-	if got := h.ui.sess.roster.Unread(peer); got != 3 {
+	if got := h.ui.only().roster.Unread(peer); got != 3 {
 		t.Fatalf("unread %d, want 3", got)
 	}
 
 	// The user focuses the window: everything is read, and further
 	// messages neither count nor notify.
 	c.entry.FocusGained()
-	if got := h.ui.sess.roster.Unread(peer); got != 0 || c.win.Title() != "Alice" {
+	if got := h.ui.only().roster.Unread(peer); got != 0 || c.win.Title() != "Alice" {
 		t.Fatalf("after focusing: unread %d, title %q", got, c.win.Title())
 	}
 	test.AssertNotificationSent(t, nil, func() {
 		h.apply(messageEv(peer, "seen at once", clock.now(), false))
 	})
-	if got := h.ui.sess.roster.Unread(peer); got != 0 {
+	if got := h.ui.only().roster.Unread(peer); got != 0 {
 		t.Fatalf("a message to the focused window counted as unread (%d)", got)
 	}
 	if len(c.conv.msgs) != 4 {
@@ -98,7 +99,7 @@ func TestIncomingMessageOpensChatCountsUnreadAndNotifies(t *testing.T) {
 	// The app loses the focus: the window no longer counts as seen.
 	h.ui.app.Lifecycle().(interface{ OnExitedForeground() func() }).OnExitedForeground()()
 	h.apply(messageEv(peer, "while away", clock.now(), false))
-	if got := h.ui.sess.roster.Unread(peer); got != 1 {
+	if got := h.ui.only().roster.Unread(peer); got != 1 {
 		t.Fatalf("after the app lost the focus: unread %d, want 1", got)
 	}
 }
@@ -106,8 +107,8 @@ func TestIncomingMessageOpensChatCountsUnreadAndNotifies(t *testing.T) {
 func TestChatFocusMovesWithinWindow(t *testing.T) {
 	h := signedIn(t)
 	peer := "alice@example.org"
-	h.ui.sess.openChat(peer)
-	c := h.ui.sess.chats[peer]
+	h.ui.only().openChat(peer)
+	c := h.ui.only().chats[peer]
 	if !c.active {
 		t.Fatal("a chat the user opened is not active")
 	}
@@ -133,8 +134,8 @@ func TestChatFocusMovesWithinWindow(t *testing.T) {
 func TestEnterSendsShiftEnterBreaksLine(t *testing.T) {
 	h := signedIn(t)
 	peer := "bob@example.org"
-	h.ui.sess.openChat(peer)
-	c := h.ui.sess.chats[peer]
+	h.ui.only().openChat(peer)
+	c := h.ui.only().chats[peer]
 	test.Type(c.entry, "first")
 	c.entry.KeyDown(&fyne.KeyEvent{Name: "LeftShift"})
 	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
@@ -166,8 +167,8 @@ func TestEnterSendsShiftEnterBreaksLine(t *testing.T) {
 func TestMessageFailedMarksTheMessage(t *testing.T) {
 	h := signedIn(t)
 	peer := "bob@example.org"
-	h.ui.sess.openChat(peer)
-	c := h.ui.sess.chats[peer]
+	h.ui.only().openChat(peer)
+	c := h.ui.only().chats[peer]
 	c.sendText("one")
 	c.sendText("two")
 	ev := app.MessageFailed{ID: "id1", Peer: peer, Err: errors.New("not connected")}
@@ -194,7 +195,7 @@ func TestDelayedMessagesGoWhereTheyWereSent(t *testing.T) {
 	peer := "bob@example.org"
 	h.apply(resetEv(contact(peer, "Bob")))
 	h.apply(messageEv(peer, "new", now, false), messageEv(peer, "old", now.Add(-time.Hour), true))
-	msgs := h.ui.sess.convs[peer].msgs
+	msgs := h.ui.only().convs[peer].msgs
 	if msgs[0].body != "old" || !msgs[0].delayed || msgs[1].body != "new" || msgs[1].delayed {
 		t.Fatalf("order: %q (delayed %v), %q", msgs[0].body, msgs[0].delayed, msgs[1].body)
 	}
@@ -208,7 +209,7 @@ func TestHugeMessageIsClippedAndCopiable(t *testing.T) {
 	// What keeps the window responsive is that the work is bounded: only a
 	// clipped preview is laid out. BenchmarkHugeMessage measures the time.
 	h.apply(messageEv(peer, body, clock.now(), false))
-	c := h.ui.sess.chats[peer]
+	c := h.ui.only().chats[peer]
 	c.win.Resize(fyne.NewSize(480, 560))
 	c.refresh(false)
 	m := c.conv.msgs[0]
@@ -250,7 +251,7 @@ func TestLongMessagesGetTallerRows(t *testing.T) {
 	peer := "bob@example.org"
 	h.apply(resetEv(contact(peer, "Bob")))
 	h.apply(messageEv(peer, "short", clock.now(), false), messageEv(peer, strings.Repeat("many words ", 60), clock.now().Add(time.Second), false))
-	c := h.ui.sess.chats[peer]
+	c := h.ui.only().chats[peer]
 	c.win.Resize(fyne.NewSize(480, 560))
 	c.refresh(false)
 	short, long := c.conv.msgs[0].height, c.conv.msgs[1].height
@@ -329,7 +330,7 @@ func TestContactActions(t *testing.T) {
 	if h.ui.chatBtn.Disabled() == false {
 		t.Fatal("actions enabled without a selection")
 	}
-	id, _ := h.ui.contacts.find("Work", "x@example.org")
+	id, _ := h.ui.contacts.find("Work", model.ContactKey{Account: me, JID: "x@example.org"})
 	h.ui.contacts.list.Select(id)
 	if h.ui.removeBtn.Disabled() {
 		t.Fatal("actions disabled with a contact selected")
@@ -339,7 +340,7 @@ func TestContactActions(t *testing.T) {
 	test.Tap(h.ui.removeBtn)
 	test.Tap(button(t, h.overlay(), "Remove"))
 	assertCalls(t, h.core, "RemoveContact x@example.org")
-	if _, ok := h.ui.contacts.find("Work", "x@example.org"); !ok {
+	if _, ok := h.ui.contacts.find("Work", model.ContactKey{Account: me, JID: "x@example.org"}); !ok {
 		t.Fatal("the contact left the list before the server removed it")
 	}
 
@@ -404,8 +405,8 @@ func TestSubscriptionRequests(t *testing.T) {
 		return e
 	}
 	h.apply(req("z@example.org"), req("y@example.org"), req("z@example.org"))
-	if !h.ui.requestsBox.Visible() || len(h.ui.sess.requests) != 2 {
-		t.Fatalf("requests: visible %v, %d", h.ui.requestsBox.Visible(), len(h.ui.sess.requests))
+	if !h.ui.requestsBox.Visible() || len(h.ui.only().requests) != 2 {
+		t.Fatalf("requests: visible %v, %d", h.ui.requestsBox.Visible(), len(h.ui.only().requests))
 	}
 	if !labelContaining(h.ui.requestsBox, "Zed <z@example.org> wants to see your presence") {
 		t.Fatal("request text missing")
@@ -486,7 +487,7 @@ func TestAccountDialogWithoutRememberForgetsStoredPassword(t *testing.T) {
 	if got, err := h.pwFunc(context.Background()); got != "old" || err != nil {
 		t.Fatalf("password from keychain: %q, %v", got, err)
 	}
-	h.ui.showAccountDialog()
+	h.ui.showAccountDialog(h.first())
 	d := h.overlay()
 	remember, _ := find(d, func(c *widget.Check) bool { return c.Text == "Remember password" })
 	remember.SetChecked(false)
@@ -566,7 +567,7 @@ func TestEventsOfOtherAccountsAreIgnored(t *testing.T) {
 	e := app.RosterReset{Contacts: []app.Contact{contact("a@x", "A")}}
 	e.Acct = "someone@else"
 	h.apply(e)
-	if h.ui.sess.roster.Len() != 0 {
+	if h.ui.only().roster.Len() != 0 {
 		t.Fatal("another account's roster was applied")
 	}
 }
@@ -580,7 +581,7 @@ func TestOpenChatByDoubleTap(t *testing.T) {
 		t.Fatal("contact row not drawn")
 	}
 	test.DoubleTap(row)
-	if c := h.ui.sess.chats["a@x"]; c == nil || !c.active {
+	if c := h.ui.only().chats["a@x"]; c == nil || !c.active {
 		t.Fatal("double tap did not open an active chat")
 	}
 	// Tapping a header folds its group.
@@ -662,11 +663,11 @@ func TestEventsReachTheUIThroughThePump(t *testing.T) {
 		h.core.events <- []app.Event{stateEv(app.Online), resetEv(contact("a@x", "A"))}
 	}()
 	h.drain() // the pump hands the batch to the UI goroutine
-	if h.ui.stateText.Text != "Online as "+me || h.ui.sess.roster.Len() != 1 {
-		t.Fatalf("state %q, %d contacts", h.ui.stateText.Text, h.ui.sess.roster.Len())
+	if h.ui.stateText.Text != "Online as "+me || h.ui.only().roster.Len() != 1 {
+		t.Fatalf("state %q, %d contacts", h.ui.stateText.Text, h.ui.only().roster.Len())
 	}
 	// Stopping the session stops the pump too.
-	h.ui.stopSession()
+	h.ui.stopSessions()
 	if !h.core.stopped {
 		t.Fatal("the core was not stopped")
 	}

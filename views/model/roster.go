@@ -1,4 +1,4 @@
-package views
+package model
 
 import (
 	"slices"
@@ -10,54 +10,24 @@ import (
 	"github.com/palaver-im/palaver/app/im"
 )
 
-// DefaultGroup is where contacts without a roster group are listed.
-const DefaultGroup = "Contacts"
-
-// Row is one line of the contact list: a group header or a contact.
-type Row struct {
-	// Header is true for a group header; Group is set for both kinds.
-	Header bool
-	Group  string
-	// Collapsed, Online and Total describe a header.
-	Collapsed     bool
-	Online, Total int
-
-	JID     string
-	Name    string
-	Show    im.Show
-	Status  string
-	Unread  int
-	Pending bool
-	// Typing is true while the contact is composing a message to us.
-	Typing bool
-	// Stale is set when Show and Status are the presence last seen, not
-	// confirmed since (a server that answers no presence probe never
-	// repeats it); Since is when it was last known to hold.
-	Stale bool
-	Since time.Time
-	// Avatar is the hash of the contact's picture and AvatarPath its file
-	// in the core's cache; both empty when a generated picture is shown.
-	Avatar, AvatarPath string
-}
-
-// Roster is the contact list model of one account: the server's roster,
-// the contacts' presence and unread counts, and the view settings (filter,
-// offline contacts, collapsed groups). It flattens them into Rows.
+// Roster is what one account knows of its contacts: the server's roster,
+// their presence, typing, pictures and unread counts, keyed by bare JID
+// (the account is the Roster's: together they make a ContactKey).
+// Contacts merges the Rosters of all accounts into the rows of one list.
 //
 // It is not safe for concurrent use; the UI goroutine owns it.
 type Roster struct {
-	contacts    map[string]*rosterEntry
-	presence    map[string]presence
-	unread      map[string]int
-	typing      map[string]bool
-	avatars     map[string]avatarRef
-	collapsed   map[string]bool
-	filter      string
-	showOffline bool
+	account  string
+	contacts map[string]*rosterEntry
+	presence map[string]presence
+	unread   map[string]int
+	typing   map[string]bool
+	avatars  map[string]avatarRef
 
-	rows     []Row
-	dirty    bool
-	rebuilds int
+	dirty bool
+
+	// Now is the clock that dates presence last seen; time.Now when nil.
+	Now func() time.Time
 
 	// watch, when set, hears of each contact whose presence, typing or
 	// roster item Apply changed; "" means everyone's. Open profile cards
@@ -85,20 +55,33 @@ type avatarRef struct {
 	hash, path string
 }
 
-// NewRoster returns an empty roster.
-func NewRoster() *Roster {
+// NewRoster returns the empty roster of the account with bare JID account.
+func NewRoster(account string) *Roster {
 	return &Roster{
-		contacts:  make(map[string]*rosterEntry),
-		presence:  make(map[string]presence),
-		unread:    make(map[string]int),
-		typing:    make(map[string]bool),
-		avatars:   make(map[string]avatarRef),
-		collapsed: make(map[string]bool),
+		account:  account,
+		contacts: make(map[string]*rosterEntry),
+		presence: make(map[string]presence),
+		unread:   make(map[string]int),
+		typing:   make(map[string]bool),
+		avatars:  make(map[string]avatarRef),
 	}
 }
 
-// Apply records one event. It only marks the rows stale; Rows rebuilds
-// them once, however many events came in the batch.
+// Account returns the bare JID of the roster's account.
+func (r *Roster) Account() string { return r.account }
+
+// SetWatch makes Apply call f with each contact it changed, "" for all.
+func (r *Roster) SetWatch(f func(jid string)) { r.watch = f }
+
+func (r *Roster) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Apply records one event of the roster's account. It only marks the rows
+// stale; Contacts.Rows rebuilds them once, however many events came.
 func (r *Roster) Apply(ev app.Event) {
 	if r.watch != nil {
 		defer r.notify(ev)
@@ -116,11 +99,11 @@ func (r *Roster) Apply(ev app.Event) {
 		delete(r.typing, e.JID)
 	case app.PresenceChanged:
 		if e.Best.IsAvailable() {
-			r.presence[e.JID] = presence{show: e.Best.Show, status: plainLine(e.Best.Status), stale: e.Stale, since: e.Since}
+			r.presence[e.JID] = presence{show: e.Best.Show, status: PlainLine(e.Best.Status), stale: e.Stale, since: e.Since}
 		} else {
 			// Keep the status of unavailable presence: it often says why
 			// ("gone home").
-			r.presence[e.JID] = presence{show: im.Offline, status: plainLine(e.Best.Status)}
+			r.presence[e.JID] = presence{show: im.Offline, status: PlainLine(e.Best.Status)}
 			// Someone who left cannot be typing any more.
 			delete(r.typing, e.JID)
 		}
@@ -133,7 +116,7 @@ func (r *Roster) Apply(ev app.Event) {
 		// still fresh here is marked too, as of now. Typing is over.
 		for jid, p := range r.presence {
 			if p.show != im.Offline && !p.stale {
-				p.stale, p.since = true, clock.now()
+				p.stale, p.since = true, r.now()
 				r.presence[jid] = p
 			}
 		}
@@ -178,11 +161,11 @@ func (r *Roster) Apply(ev app.Event) {
 
 func (r *Roster) put(c app.Contact) {
 	// Names and groups are others' words, shown in rows, titles and
-	// notifications: no control or bidi characters (see sanitize.go).
-	c.Name = plainLine(c.Name)
+	// notifications: no control or bidi characters (see plain.go).
+	c.Name = PlainLine(c.Name)
 	c.Groups = slices.Clone(c.Groups)
 	for i, g := range c.Groups {
-		c.Groups[i] = plainLine(g)
+		c.Groups[i] = PlainLine(g)
 	}
 	e := &rosterEntry{Contact: c, key: strings.ToLower(c.DisplayName()), lower: strings.ToLower(c.JID)}
 	for _, g := range c.Groups {
@@ -303,137 +286,17 @@ func (r *Roster) ClearUnread(jid string) {
 // Unread returns the number of unread messages from jid.
 func (r *Roster) Unread(jid string) int { return r.unread[jid] }
 
-// SetFilter shows only contacts whose name or address contains s (any
-// case). While a filter is set, matching offline contacts are shown too:
-// the user is looking for someone.
-func (r *Roster) SetFilter(s string) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s != r.filter {
-		r.filter = s
-		r.dirty = true
+// TotalUnread returns the number of unread messages of the account.
+func (r *Roster) TotalUnread() int {
+	n := 0
+	for _, u := range r.unread {
+		n += u
 	}
+	return n
 }
 
-// SetShowOffline says whether offline contacts are listed.
-func (r *Roster) SetShowOffline(show bool) {
-	if show != r.showOffline {
-		r.showOffline = show
-		r.dirty = true
-	}
-}
-
-// ToggleGroup collapses or expands a group.
-func (r *Roster) ToggleGroup(g string) {
-	r.collapsed[g] = !r.collapsed[g]
-	r.dirty = true
-}
-
-// Rows returns the flattened list, rebuilt if anything changed since the
-// last call. The slice is reused by the next rebuild.
-func (r *Roster) Rows() []Row {
-	if r.dirty {
-		r.rebuild()
-	}
-	return r.rows
-}
-
-// Rebuilds returns how many times the rows were rebuilt.
-func (r *Roster) Rebuilds() int { return r.rebuilds }
-
-// Dirty reports whether the rows are stale.
+// Dirty reports whether the roster changed since Contacts last built rows.
 func (r *Roster) Dirty() bool { return r.dirty }
-
-type member struct {
-	e      *rosterEntry
-	p      presence
-	online bool
-}
-
-func (r *Roster) rebuild() {
-	r.dirty = false
-	r.rebuilds++
-	groups := make(map[string][]member)
-	for _, e := range r.contacts {
-		p, ok := r.presence[e.JID]
-		if !ok {
-			p.show = im.Offline
-		}
-		m := member{e: e, p: p, online: p.show != im.Offline}
-		for _, g := range e.groups {
-			groups[g] = append(groups[g], m)
-		}
-	}
-	names := make([]string, 0, len(groups))
-	for g := range groups {
-		names = append(names, g)
-	}
-	slices.SortFunc(names, compareFold)
-
-	rows := r.rows[:0]
-	for _, g := range names {
-		ms := groups[g]
-		slices.SortFunc(ms, compareMembers)
-		online := 0
-		for _, m := range ms {
-			if m.online {
-				online++
-			}
-		}
-		header := len(rows)
-		rows = append(rows, Row{Header: true, Group: g, Collapsed: r.collapsed[g], Online: online, Total: len(ms)})
-		shown := 0
-		for _, m := range ms {
-			if !r.visible(m) {
-				continue
-			}
-			shown++
-			if r.collapsed[g] {
-				continue
-			}
-			av := r.avatars[m.e.JID]
-			rows = append(rows, Row{
-				Group:      g,
-				JID:        m.e.JID,
-				Name:       m.e.DisplayName(),
-				Show:       m.p.show,
-				Status:     m.p.status,
-				Unread:     r.unread[m.e.JID],
-				Pending:    m.e.Pending,
-				Typing:     r.typing[m.e.JID],
-				Stale:      m.p.stale,
-				Since:      m.p.since,
-				Avatar:     av.hash,
-				AvatarPath: av.path,
-			})
-		}
-		// While searching, groups without a match only get in the way.
-		if r.filter != "" && shown == 0 {
-			rows = rows[:header]
-		}
-	}
-	clear(rows[len(rows):cap(rows)]) // drop references held by old rows
-	r.rows = rows
-}
-
-func (r *Roster) visible(m member) bool {
-	if r.filter != "" {
-		return strings.Contains(m.e.key, r.filter) || strings.Contains(m.e.lower, r.filter)
-	}
-	return m.online || r.showOffline || r.unread[m.e.JID] > 0
-}
-
-func compareMembers(a, b member) int {
-	if a.online != b.online {
-		if a.online {
-			return -1
-		}
-		return 1
-	}
-	if c := strings.Compare(a.e.key, b.e.key); c != 0 {
-		return c
-	}
-	return strings.Compare(a.e.JID, b.e.JID)
-}
 
 func compareFold(a, b string) int {
 	if c := strings.Compare(strings.ToLower(a), strings.ToLower(b)); c != 0 {

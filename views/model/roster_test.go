@@ -1,4 +1,4 @@
-package views
+package model
 
 import (
 	"reflect"
@@ -8,7 +8,45 @@ import (
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/im"
+	ev "github.com/palaver-im/palaver/views/model/modeltest"
 )
+
+const me = "me@example.org"
+
+// testRoster is one account's Roster listed alone, as the window shows a
+// single account.
+type testRoster struct {
+	*Roster
+	list *Contacts
+}
+
+func newRoster() testRoster {
+	r := NewRoster(me)
+	l := NewContacts()
+	l.SetRosters(r)
+	return testRoster{r, l}
+}
+
+func (t testRoster) Rows() []Row            { return t.list.Rows() }
+func (t testRoster) Rebuilds() int          { return t.list.Rebuilds() }
+func (t testRoster) Dirty() bool            { return t.list.Dirty() }
+func (t testRoster) SetFilter(s string)     { t.list.SetFilter(s) }
+func (t testRoster) SetShowOffline(on bool) { t.list.SetShowOffline(on) }
+func (t testRoster) ToggleGroup(g string)   { t.list.ToggleGroup(Row{Header: true, Group: g}) }
+
+func resetEv(cs ...app.Contact) app.RosterReset  { return ev.Reset(me, cs...) }
+func updatedEv(c app.Contact) app.ContactUpdated { return ev.Updated(me, c) }
+func removedEv(jid string) app.ContactRemoved    { return ev.Removed(me, jid) }
+func stateEv(s app.ConnState) app.StateChanged   { return ev.State(me, s) }
+func presenceEv(jid string, show im.Show, status string) app.PresenceChanged {
+	return ev.Presence(me, jid, show, status)
+}
+func messageEv(from, body string, at time.Time, delayed bool) app.MessageReceived {
+	return ev.Message(me, from, body, at, delayed)
+}
+func avatarChangedEv(jid, hash, path string) app.AvatarChanged { return ev.Avatar(me, jid, hash, path) }
+
+var contact = ev.Contact
 
 // lines renders rows compactly: "# Group 1/3" for headers, "  name show status (unread)".
 func lines(rows []Row) []string {
@@ -48,8 +86,8 @@ func itoa(n int) string {
 	return string(b)
 }
 
-func sampleRoster() *Roster {
-	r := NewRoster()
+func sampleRoster() testRoster {
+	r := newRoster()
 	for _, e := range []app.Event{
 		resetEv(
 			contact("zoe@x", "zoe", "Friends"),
@@ -89,7 +127,7 @@ func TestRosterGroupsAndOrder(t *testing.T) {
 }
 
 func TestRosterNameOrderIgnoresCase(t *testing.T) {
-	r := NewRoster()
+	r := newRoster()
 	r.Apply(resetEv(contact("1@x", "beta"), contact("2@x", "Alpha"), contact("3@x", "alpha2"), contact("4@x", "Gamma")))
 	r.SetShowOffline(true)
 	got := lines(r.Rows())
@@ -200,13 +238,11 @@ func TestRosterRebuildsOnlyWhenAsked(t *testing.T) {
 }
 
 func typingStateEv(jid string, s chatstate.State) app.ChatStateChanged {
-	e := app.ChatStateChanged{JID: jid, State: s}
-	e.Acct = me
-	return e
+	return ev.ChatState(me, jid, s)
 }
 
 // typingRows returns the JIDs of the rows marked typing.
-func typingRows(r *Roster) []string {
+func typingRows(r testRoster) []string {
 	var out []string
 	for _, row := range r.Rows() {
 		if row.Typing {

@@ -1,0 +1,297 @@
+package model
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/palaver-im/palaver/app/im"
+)
+
+// DefaultGroup is where contacts without a roster group are listed.
+const DefaultGroup = "Contacts"
+
+// Row is one line of the contact list: a group header or a contact.
+type Row struct {
+	// Header is true for a group header; Group is set for both kinds.
+	Header bool
+	Group  string
+	// Collapsed, Online and Total describe a header.
+	Collapsed     bool
+	Online, Total int
+
+	// Account is the bare JID of the account the contact is on (of the
+	// header's account when the list is grouped by account); with JID it
+	// makes the row's Key.
+	Account string
+	JID     string
+	Name    string
+	Show    im.Show
+	Status  string
+	Unread  int
+	Pending bool
+	// Typing is true while the contact is composing a message to us.
+	Typing bool
+	// Stale is set when Show and Status are the presence last seen, not
+	// confirmed since (a server that answers no presence probe never
+	// repeats it); Since is when it was last known to hold.
+	Stale bool
+	Since time.Time
+	// Avatar is the hash of the contact's picture and AvatarPath its file
+	// in the core's cache; both empty when a generated picture is shown.
+	Avatar, AvatarPath string
+}
+
+// Key returns the contact the row shows.
+func (r Row) Key() ContactKey { return ContactKey{Account: r.Account, JID: r.JID} }
+
+// Contacts is the one contact list of every account shown: it merges
+// their Rosters, in account order, into rows grouped by roster group (the
+// same group of two accounts is one group) or by account, and holds the
+// view settings (filter, offline contacts, collapsed groups).
+//
+// It is not safe for concurrent use; the UI goroutine owns it.
+type Contacts struct {
+	rosters     []*Roster
+	filter      string
+	showOffline bool
+	byAccount   bool
+	collapsed   map[string]bool // by group name
+	collapsedAc map[string]bool // by account, when grouped by account
+
+	rows     []Row
+	dirty    bool
+	rebuilds int
+}
+
+// NewContacts returns an empty list.
+func NewContacts() *Contacts {
+	return &Contacts{collapsed: make(map[string]bool), collapsedAc: make(map[string]bool)}
+}
+
+// SetRosters sets the accounts listed, in the order they are shown.
+func (c *Contacts) SetRosters(rs ...*Roster) {
+	c.rosters = slices.Clone(rs)
+	c.dirty = true
+}
+
+// Rosters returns the accounts listed, in order.
+func (c *Contacts) Rosters() []*Roster { return c.rosters }
+
+// Roster returns the roster of account, nil if it is not listed.
+func (c *Contacts) Roster(account string) *Roster {
+	for _, r := range c.rosters {
+		if r.account == account {
+			return r
+		}
+	}
+	return nil
+}
+
+// Len returns the number of contacts of all accounts.
+func (c *Contacts) Len() int {
+	n := 0
+	for _, r := range c.rosters {
+		n += r.Len()
+	}
+	return n
+}
+
+// SetFilter shows only contacts whose name or address contains s (any
+// case). While a filter is set, matching offline contacts are shown too:
+// the user is looking for someone.
+func (c *Contacts) SetFilter(s string) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s != c.filter {
+		c.filter = s
+		c.dirty = true
+	}
+}
+
+// SetShowOffline says whether offline contacts are listed.
+func (c *Contacts) SetShowOffline(show bool) {
+	if show != c.showOffline {
+		c.showOffline = show
+		c.dirty = true
+	}
+}
+
+// SetByAccount groups the list by account (true) or by roster group.
+func (c *Contacts) SetByAccount(on bool) {
+	if on != c.byAccount {
+		c.byAccount = on
+		c.dirty = true
+	}
+}
+
+// ByAccount reports whether the list is grouped by account.
+func (c *Contacts) ByAccount() bool { return c.byAccount }
+
+// ToggleGroup collapses or expands the group of the header row h.
+func (c *Contacts) ToggleGroup(h Row) {
+	m, k := c.collapsedOf(h)
+	m[k] = !m[k]
+	c.dirty = true
+}
+
+func (c *Contacts) collapsedOf(h Row) (map[string]bool, string) {
+	if c.byAccount {
+		return c.collapsedAc, h.Account
+	}
+	return c.collapsed, h.Group
+}
+
+// Dirty reports whether the rows are stale.
+func (c *Contacts) Dirty() bool {
+	if c.dirty {
+		return true
+	}
+	for _, r := range c.rosters {
+		if r.dirty {
+			return true
+		}
+	}
+	return false
+}
+
+// Rows returns the flattened list, rebuilt if anything changed since the
+// last call. The slice is reused by the next rebuild.
+func (c *Contacts) Rows() []Row {
+	if c.Dirty() {
+		c.rebuild()
+	}
+	return c.rows
+}
+
+// Rebuilds returns how many times the rows were rebuilt.
+func (c *Contacts) Rebuilds() int { return c.rebuilds }
+
+type member struct {
+	r      *Roster
+	order  int // the account's place in the list
+	e      *rosterEntry
+	p      presence
+	online bool
+}
+
+// group is one header's members: a roster group, or an account.
+type group struct {
+	name, account string
+	members       []member
+}
+
+func (c *Contacts) rebuild() {
+	c.dirty = false
+	c.rebuilds++
+	var groups []*group
+	index := make(map[string]*group)
+	add := func(name, account string, m member) {
+		k := name
+		if c.byAccount {
+			k = account
+		}
+		g := index[k]
+		if g == nil {
+			g = &group{name: name, account: account}
+			index[k] = g
+			groups = append(groups, g)
+		}
+		g.members = append(g.members, m)
+	}
+	for order, r := range c.rosters {
+		r.dirty = false
+		if c.byAccount {
+			// Every account has its header, even without contacts.
+			index[r.account] = &group{name: r.account, account: r.account}
+			groups = append(groups, index[r.account])
+		}
+		for _, e := range r.contacts {
+			p, ok := r.presence[e.JID]
+			if !ok {
+				p.show = im.Offline
+			}
+			m := member{r: r, order: order, e: e, p: p, online: p.show != im.Offline}
+			if c.byAccount {
+				add(r.account, r.account, m)
+				continue
+			}
+			for _, g := range e.groups {
+				add(g, "", m)
+			}
+		}
+	}
+	if !c.byAccount {
+		slices.SortFunc(groups, func(a, b *group) int { return compareFold(a.name, b.name) })
+	}
+
+	rows := c.rows[:0]
+	for _, g := range groups {
+		ms := g.members
+		slices.SortFunc(ms, compareMembers)
+		online := 0
+		for _, m := range ms {
+			if m.online {
+				online++
+			}
+		}
+		m, k := c.collapsedOf(Row{Group: g.name, Account: g.account})
+		collapsed := m[k]
+		header := len(rows)
+		rows = append(rows, Row{Header: true, Group: g.name, Account: g.account, Collapsed: collapsed, Online: online, Total: len(ms)})
+		shown := 0
+		for _, m := range ms {
+			if !c.visible(m) {
+				continue
+			}
+			shown++
+			if collapsed {
+				continue
+			}
+			av := m.r.avatars[m.e.JID]
+			rows = append(rows, Row{
+				Group:      g.name,
+				Account:    m.r.account,
+				JID:        m.e.JID,
+				Name:       m.e.DisplayName(),
+				Show:       m.p.show,
+				Status:     m.p.status,
+				Unread:     m.r.unread[m.e.JID],
+				Pending:    m.e.Pending,
+				Typing:     m.r.typing[m.e.JID],
+				Stale:      m.p.stale,
+				Since:      m.p.since,
+				Avatar:     av.hash,
+				AvatarPath: av.path,
+			})
+		}
+		// While searching, groups without a match only get in the way.
+		if c.filter != "" && shown == 0 {
+			rows = rows[:header]
+		}
+	}
+	clear(rows[len(rows):cap(rows)]) // drop references held by old rows
+	c.rows = rows
+}
+
+func (c *Contacts) visible(m member) bool {
+	if c.filter != "" {
+		return strings.Contains(m.e.key, c.filter) || strings.Contains(m.e.lower, c.filter)
+	}
+	return m.online || c.showOffline || m.r.unread[m.e.JID] > 0
+}
+
+func compareMembers(a, b member) int {
+	if a.online != b.online {
+		if a.online {
+			return -1
+		}
+		return 1
+	}
+	if c := strings.Compare(a.e.key, b.e.key); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.e.JID, b.e.JID); c != 0 {
+		return c
+	}
+	return a.order - b.order
+}
