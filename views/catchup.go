@@ -81,7 +81,7 @@ func (s *session) catchUpNotice() {
 		}
 		total += n
 		one = peer
-		names = append(names, s.roster.DisplayName(peer))
+		names = append(names, s.notifyName(peer))
 	}
 	last := c.last[one]
 	*c = catchUp{}

@@ -198,6 +198,15 @@ func (c *chatWindow) updateHeader() {
 	if n := c.s.roster.Unread(c.conv.peer); n > 0 {
 		title = "(" + strconv.Itoa(n) + ") " + name
 	}
+	hint := sendHint
+	if len(c.s.ui.sessions) > 1 {
+		// Several accounts: which one this window writes from.
+		title += " — " + c.s.acct.JID
+		hint = "Write from " + c.s.acct.JID + " (Shift+Enter for a new line)"
+	}
+	if c.entry.PlaceHolder != hint {
+		c.entry.SetPlaceHolder(hint)
+	}
 	c.win.SetTitle(title)
 	c.updateTyping()
 }

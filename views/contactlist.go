@@ -1,6 +1,7 @@
 package views
 
 import (
+	"image/color"
 	"math"
 	"strconv"
 	"time"
@@ -29,6 +30,11 @@ type contactList struct {
 	onOpen   func(k model.ContactKey)
 	onToggle func(header Row)
 	onMenu   func(r Row, c fyne.Canvas, at fyne.Position)
+
+	// marks, when set, marks each contact row with its account: a bar in
+	// the account's colour and its address after the status. The list
+	// sets it while it shows more than one account by group.
+	marks bool
 
 	// do hands the rows' pictures, loaded in the background, to the UI
 	// goroutine; images caches them.
@@ -116,8 +122,11 @@ type contactRow struct {
 	id    widget.ListItemID
 	row   Row
 	shown bool // row has been drawn
+	// marked is whether the row was drawn with its account's mark.
+	marked bool
 
 	arrow  *widget.Icon
+	mark   *canvas.Rectangle // the account's colour, when marks are on
 	dot    *canvas.Circle
 	avatar *avatar
 	name   *widget.Label
@@ -135,6 +144,7 @@ func newContactRow(cl *contactList) *contactRow {
 	r := &contactRow{
 		cl:     cl,
 		arrow:  widget.NewIcon(theme.MenuDropDownIcon()),
+		mark:   canvas.NewRectangle(colorOffline),
 		dot:    canvas.NewCircle(colorOffline),
 		avatar: newAvatarWidget(rowAvatarSize, func(f func()) { cl.do(f) }, cl.images),
 		name:   widget.NewLabel(""),
@@ -151,11 +161,12 @@ func newContactRow(cl *contactList) *contactRow {
 func (r *contactRow) set(id widget.ListItemID, row Row) {
 	// Most rows are unchanged when the list refreshes; laying out their
 	// labels again (text shaping for the ellipsis) is the list's main cost.
-	if r.shown && r.row == row {
+	if r.shown && r.row == row && r.marked == r.cl.marks {
 		r.id = id
 		return
 	}
-	r.id, r.row, r.shown = id, row, true
+	r.id, r.row, r.shown, r.marked = id, row, true, r.cl.marks
+	r.mark.Hide()
 	if row.Header {
 		r.arrow.Show()
 		if row.Collapsed {
@@ -200,11 +211,21 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 		status = "typing…"
 		r.status.Importance = widget.HighImportance
 	}
+	if r.cl.marks {
+		r.mark.FillColor = accountColor(row.Account)
+		r.mark.Refresh()
+		r.mark.Show()
+		status = joinStatus(status, row.Account)
+	}
 	r.status.SetText(status)
 	r.status.Show()
 	r.badge.set(row.Unread)
 	r.Refresh()
 }
+
+// accountColor is the colour that marks an account's contacts: the
+// colour of its generated picture, so that it is the same everywhere.
+func accountColor(bare string) color.Color { return avatarColor(bare) }
 
 // lastSeenText words when a presence that is not confirmed was last known
 // to hold: the time today, else the date and time.
@@ -219,10 +240,13 @@ func lastSeenText(since, now time.Time) string {
 	return "last seen " + t.Format("Jan 2 15:04")
 }
 
-// joinStatus puts a note before a status text.
+// joinStatus joins a note and a status text, either of them empty.
 func joinStatus(note, status string) string {
-	if status == "" {
+	switch {
+	case status == "":
 		return note
+	case note == "":
+		return status
 	}
 	return note + " · " + status
 }
@@ -262,7 +286,7 @@ func (r *contactRow) TappedSecondary(ev *fyne.PointEvent) {
 
 // CreateRenderer implements fyne.Widget.
 func (r *contactRow) CreateRenderer() fyne.WidgetRenderer {
-	return &contactRowRenderer{r: r, objects: []fyne.CanvasObject{r.arrow, r.dot, r.avatar, r.name, r.status, r.badge}}
+	return &contactRowRenderer{r: r, objects: []fyne.CanvasObject{r.arrow, r.mark, r.dot, r.avatar, r.name, r.status, r.badge}}
 }
 
 type contactRowRenderer struct {
@@ -300,6 +324,8 @@ func (rr *contactRowRenderer) Layout(size fyne.Size) {
 		r.name.Resize(fyne.NewSize(size.Width-x, size.Height))
 		return
 	}
+	r.mark.Move(fyne.NewPos(0, pad))
+	r.mark.Resize(fyne.NewSize(pad/2, size.Height-2*pad))
 	d := icon / 2
 	r.dot.Move(fyne.NewPos(x+(icon-d)/2, (size.Height-d)/2))
 	r.dot.Resize(fyne.NewSquareSize(d))

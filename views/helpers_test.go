@@ -179,9 +179,12 @@ func (s *fakeSecrets) DeletePassword(bare string) error {
 // harness runs a UI on the test goroutine: functions handed to do (from
 // keychain goroutines) and after (timers) wait in queues the test drains.
 type harness struct {
-	t       *testing.T
-	ui      *UI
-	core    *fakeCore
+	t    *testing.T
+	ui   *UI
+	core *fakeCore
+	// cores, when set (newMultiHarness), holds one core per account;
+	// otherwise every start gets core.
+	cores   map[string]*fakeCore
 	secrets *fakeSecrets
 	store   *fakeStore   // refresh tokens
 	browser *fakeBrowser // opens the OAuth sign-in page
@@ -209,7 +212,12 @@ func newHarness(t *testing.T, accounts ...account.Account) *harness {
 		Start: func(acct account.Account, c Credentials) (Core, func()) {
 			h.starts = append(h.starts, acct)
 			h.pwFunc, h.tokens = c.Password, c.Tokens
-			return h.core, func() { h.core.stopped = true }
+			core := h.core
+			if h.cores != nil {
+				core = &fakeCore{}
+				h.cores[acct.JID] = core
+			}
+			return core, func() { core.stopped = true }
 		},
 	})
 	h.ui.do = func(f func()) { h.queue <- f }
@@ -220,6 +228,14 @@ func newHarness(t *testing.T, accounts ...account.Account) *harness {
 		}
 		h.ui.stopSessions()
 	})
+	return h
+}
+
+// newMultiHarness is newHarness with a core of its own for each account
+// started (cores[JID]; core is the first account's once shown).
+func newMultiHarness(t *testing.T, accounts ...account.Account) *harness {
+	h := newHarness(t, accounts...)
+	h.cores = make(map[string]*fakeCore)
 	return h
 }
 

@@ -31,11 +31,14 @@ type sendEntry struct {
 
 var _ desktop.Keyable = (*sendEntry)(nil)
 
+// sendHint is the empty entry's hint.
+const sendHint = "Write a message (Shift+Enter for a new line)"
+
 func newSendEntry() *sendEntry {
 	e := &sendEntry{}
 	e.MultiLine = true
 	e.Wrapping = fyne.TextWrapWord
-	e.SetPlaceHolder("Write a message (Shift+Enter for a new line)")
+	e.SetPlaceHolder(sendHint)
 	e.ExtendBaseWidget(e)
 	e.SetMinRowsVisible(2)
 	e.OnChanged = func(string) {

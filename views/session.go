@@ -281,7 +281,7 @@ func (s *session) apply(batch []app.Event) {
 		}
 	}
 	for _, peer := range notify {
-		s.ui.app.SendNotification(notification(s.roster.DisplayName(peer), notifyCount[peer], notifyText[peer]))
+		s.ui.app.SendNotification(notification(s.notifyName(peer), notifyCount[peer], notifyText[peer]))
 	}
 	s.scheduleCatchUpNotice()
 	if requests {
@@ -358,6 +358,16 @@ func notification(name string, n int, last string) *fyne.Notification {
 		text += "…"
 	}
 	return fyne.NewNotification(title, notificationBody(text))
+}
+
+// notifyName is how a notification names peer: with the account written
+// to when several run.
+func (s *session) notifyName(peer string) string {
+	name := s.roster.DisplayName(peer)
+	if len(s.ui.sessions) > 1 {
+		name += " → " + s.acct.JID
+	}
+	return name
 }
 
 func (s *session) conversation(peer string) *conversation {

@@ -461,10 +461,33 @@ func (u *UI) build() {
 			fyne.NewMenuItem("Add contact…", u.addContact),
 			fyne.NewMenuItem("Contact profile…", func() { u.withSelected(u.showContactProfile) }),
 			u.offlineItem,
+			u.byAccountItem(),
 			fyne.NewMenuItem("Message requests…", u.showMessageRequests),
 			u.openChatsItem(),
 		),
 	))
+}
+
+// prefByAccount is the preference that groups the contact list by account.
+const prefByAccount = "contacts.byAccount"
+
+// byAccountItem is the Contacts menu toggle between grouping the list by
+// roster group (the default, as in Pidgin) and by account (as in Gajim).
+func (u *UI) byAccountItem() *fyne.MenuItem {
+	item := fyne.NewMenuItem("Group by account", nil)
+	item.Checked = u.app.Preferences().Bool(prefByAccount)
+	u.list.SetByAccount(item.Checked)
+	item.Action = func() {
+		on := !u.list.ByAccount()
+		u.app.Preferences().SetBool(prefByAccount, on)
+		u.list.SetByAccount(on)
+		item.Checked = on
+		if mm := u.win.MainMenu(); mm != nil {
+			mm.Refresh()
+		}
+		u.showRows()
+	}
+	return item
 }
 
 // showRows shows the accounts' contact rows, or says why there are none.
@@ -476,6 +499,7 @@ func (u *UI) showRows() {
 	}
 	r := u.list
 	rows := r.Rows()
+	u.contacts.marks = len(r.Rosters()) > 1 && !r.ByAccount()
 	u.contacts.setRows(rows)
 	online := slices.ContainsFunc(u.sessions, func(s *session) bool { return s.state.State == app.Online })
 	switch {

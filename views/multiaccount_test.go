@@ -1,0 +1,255 @@
+package views
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/views/model"
+	ev "github.com/palaver-im/palaver/views/model/modeltest"
+)
+
+const (
+	work = "me@work.example"
+	home = "me@home.example"
+)
+
+// twoAccounts shows a UI with the accounts work and home, both online,
+// each with Ann (ann@x) among its contacts; work also has Bob.
+func twoAccounts(t *testing.T) *harness {
+	t.Helper()
+	h := newMultiHarness(t, account.Account{JID: work}, account.Account{JID: home})
+	h.ui.Show()
+	if len(h.ui.sessions) != 2 || len(h.cores) != 2 {
+		t.Fatalf("%d sessions and %d cores for two accounts", len(h.ui.sessions), len(h.cores))
+	}
+	h.in(work, ev.State(work, app.Online), ev.Reset(work, ev.Contact("ann@x", "Ann"), ev.Contact("bob@x", "Bob")),
+		ev.Presence(work, "ann@x", im.Available, ""), ev.Presence(work, "bob@x", im.Away, ""))
+	h.in(home, ev.State(home, app.Online), ev.Reset(home, ev.Contact("ann@x", "Ann")),
+		ev.Presence(home, "ann@x", im.DND, ""))
+	return h
+}
+
+// in applies events as the core of account bare delivers them.
+func (h *harness) in(bare string, evs ...app.Event) {
+	h.t.Helper()
+	s := h.ui.session(bare)
+	if s == nil {
+		h.t.Fatalf("%s does not run", bare)
+	}
+	s.apply(evs)
+}
+
+// contactRows returns the contact rows shown, as "name@account".
+func contactRows(u *UI) []string {
+	var out []string
+	for _, r := range u.contacts.rows {
+		if !r.Header {
+			out = append(out, r.Name+"@"+r.Account)
+		}
+	}
+	return out
+}
+
+func TestTwoAccountsInOneList(t *testing.T) {
+	h := twoAccounts(t)
+	want := []string{"Ann@" + work, "Ann@" + home, "Bob@" + work}
+	if got := contactRows(h.ui); !slices.Equal(got, want) {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+	if !h.ui.contacts.marks {
+		t.Error("rows of two accounts carry no account mark")
+	}
+	if got := h.ui.stateText.Text; got != "All 2 accounts online" {
+		t.Errorf("top line %q", got)
+	}
+	// An event of one account reaches only its session.
+	h.in(work, ev.Presence(home, "ann@x", im.Offline, ""))
+	if show, _ := h.ui.session(home).roster.Presence("ann@x"); show != im.DND {
+		t.Errorf("home's Ann is %v after an event of home given to work's session", show)
+	}
+	h.in(home, ev.State(home, app.Waiting))
+	if got := h.ui.stateText.Text; got != "1 of 2 accounts online" || !h.ui.stateAction.Visible() {
+		t.Fatalf("top line %q, action shown %v", got, h.ui.stateAction.Visible())
+	}
+	test.Tap(h.ui.stateAction)
+	if h.ui.accountsWin == nil {
+		t.Fatal("Details… opened no Accounts window")
+	}
+	c := h.ui.accountsWin.win.Content()
+	if !labelContaining(c, "Online as "+work) || !labelContaining(c, "Disconnected") {
+		t.Error("the Accounts window does not say each account's state")
+	}
+	test.Tap(button(t, c, "Reconnect now"))
+	if calls := h.cores[home].Calls(); calls[len(calls)-1] != "Connect" {
+		t.Errorf("Reconnect now of home: home's core heard %q", calls)
+	}
+	if slices.Contains(h.cores[work].Calls(), "Connect") {
+		t.Error("Reconnect now of home connected work")
+	}
+	h.ui.accountsWin.win.Close()
+}
+
+func TestGroupByAccount(t *testing.T) {
+	h := twoAccounts(t)
+	h.ui.byAccountItem().Action()
+	var headers []string
+	for _, r := range h.ui.contacts.rows {
+		if r.Header {
+			headers = append(headers, r.Group)
+		}
+	}
+	if !slices.Equal(headers, []string{work, home}) || h.ui.contacts.marks {
+		t.Fatalf("headers %q (marks %v), want one per account and no marks", headers, h.ui.contacts.marks)
+	}
+	if !h.ui.app.Preferences().Bool(prefByAccount) {
+		t.Error("the choice is not kept")
+	}
+}
+
+func TestChatsAndNotificationsAreKeyedByAccount(t *testing.T) {
+	h := twoAccounts(t)
+	notes := countNotifications(h)
+	at := time.Now()
+	h.in(home, ev.Message(home, "ann@x", "hi home", at, false))
+	if n := h.ui.session(home).roster.Unread("ann@x"); n != 1 {
+		t.Fatalf("home's Ann has %d unread", n)
+	}
+	if n := h.ui.session(work).roster.Unread("ann@x"); n != 0 {
+		t.Fatalf("work's Ann has %d unread from a message to home", n)
+	}
+	if len(notes.sent) != 1 || !strings.Contains(notes.sent[0].Title, home) {
+		t.Fatalf("notifications %v: want one naming %s", notes.sent, home)
+	}
+	// Opening work's Ann from the list writes from work.
+	h.ui.contacts.onOpen(model.ContactKey{Account: work, JID: "ann@x"})
+	c := h.ui.session(work).chats["ann@x"]
+	if c == nil || c == h.ui.session(home).chats["ann@x"] {
+		t.Fatal("work's Ann opened no chat of work's own")
+	}
+	if !strings.Contains(c.win.Title(), work) || !strings.Contains(c.entry.PlaceHolder, work) {
+		t.Errorf("the chat window (%q, %q) does not say it writes from %s", c.win.Title(), c.entry.PlaceHolder, work)
+	}
+	c.sendText("hello from work")
+	if !slices.Contains(h.cores[work].Calls(), `SendMessage ann@x "hello from work"`) {
+		t.Errorf("work's core heard %q", h.cores[work].Calls())
+	}
+	if slices.ContainsFunc(h.cores[home].Calls(), func(s string) bool { return strings.HasPrefix(s, "SendMessage") }) {
+		t.Error("home's core sent the message written from work")
+	}
+}
+
+func TestOneStatusForEveryAccount(t *testing.T) {
+	h := twoAccounts(t)
+	h.ui.showSelect.SetSelected(showLabel(im.Away))
+	for _, a := range []string{work, home} {
+		if calls := h.cores[a].Calls(); calls[len(calls)-1] != `SetPresence Away ""` {
+			t.Errorf("%s's core heard %q", a, calls)
+		}
+	}
+	if got := h.ui.stateText.Text; got != "Away · All 2 accounts online" {
+		t.Errorf("top line %q", got)
+	}
+}
+
+func TestDisableEnableAndRemoveAccount(t *testing.T) {
+	h := twoAccounts(t)
+	homeCore := h.cores[home]
+	h.ui.setEnabled(home, false)
+	if !homeCore.stopped || h.ui.session(home) != nil {
+		t.Fatal("disabling home left it running")
+	}
+	if got := contactRows(h.ui); !slices.Equal(got, []string{"Ann@" + work, "Bob@" + work}) {
+		t.Fatalf("rows after disabling home: %q", got)
+	}
+	cfg, err := account.Load(h.dir)
+	if err != nil || !cfg.Find(home).Disabled {
+		t.Fatalf("disabled not saved: %+v, %v", cfg, err)
+	}
+	if got := h.ui.stateText.Text; got != "Online as "+work {
+		t.Errorf("top line with one account running: %q", got)
+	}
+	h.ui.setEnabled(home, true)
+	if h.ui.session(home) == nil || h.cores[home] == homeCore || h.starts[len(h.starts)-1].JID != home {
+		t.Fatal("enabling home did not start it again")
+	}
+
+	// Removing home with its local data deletes its folder, not work's.
+	for _, a := range []string{work, home} {
+		if err := os.MkdirAll(account.DataDir(h.dir, a), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(account.DataDir(h.dir, a), "history.db"), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.ui.removeAccount(home)
+	d := h.overlay()
+	check, ok := find(d, func(c *widget.Check) bool { return strings.Contains(c.Text, "messages and pictures") })
+	if !ok || check.Checked {
+		t.Fatal("removal does not offer (unticked) to delete the local data")
+	}
+	check.SetChecked(true)
+	test.Tap(button(t, d, "Remove"))
+	if h.ui.session(home) != nil || h.ui.cfg.Find(home) != nil {
+		t.Fatal("home still runs or is still set up")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := os.Stat(account.DataDir(h.dir, home)); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("home's local data is still there")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(account.DataDir(h.dir, work), "history.db")); err != nil {
+		t.Fatalf("work's archive went too: %v", err)
+	}
+}
+
+func TestAccountsWindowReorders(t *testing.T) {
+	h := twoAccounts(t)
+	h.ui.showAccounts()
+	defer h.ui.accountsWin.win.Close()
+	h.ui.moveAccount(home, 0)
+	if h.ui.cfg.Accounts[0].JID != home || h.ui.sessions[0].acct.JID != home {
+		t.Fatal("home did not move first")
+	}
+	if got := contactRows(h.ui); !slices.Equal(got, []string{"Ann@" + home, "Ann@" + work, "Bob@" + work}) {
+		t.Fatalf("rows after moving home first: %q", got)
+	}
+	cfg, _ := account.Load(h.dir)
+	if cfg == nil || cfg.Accounts[0].JID != home {
+		t.Error("the order is not saved")
+	}
+	if !labelContaining(h.ui.accountsWin.win.Content(), home) {
+		t.Error("the Accounts window does not list home")
+	}
+}
+
+func TestAddContactAsksWhichAccount(t *testing.T) {
+	h := twoAccounts(t)
+	h.ui.addContact()
+	d := h.overlay()
+	sel, ok := find(d, func(s *widget.Select) bool { return slices.Equal(s.Options, []string{work, home}) })
+	if !ok {
+		t.Fatal("Add contact offers no choice of account")
+	}
+	sel.SetSelected(home)
+	entryWithPlaceholder(t, d, "name@example.org").SetText("cat@y")
+	test.Tap(button(t, d, "Add"))
+	if !slices.Contains(h.cores[home].Calls(), `AddContact cat@y "" []`) {
+		t.Errorf("home's core heard %q", h.cores[home].Calls())
+	}
+}
