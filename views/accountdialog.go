@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // passwordMethod is the sign-in choice of a password account.
@@ -515,10 +516,10 @@ func (u *UI) run(a account.Account, tokens tokenSource) *session {
 	}
 	if tokens != nil {
 		s.tokens = tokens
-		s.needsSignIn, s.expectSignIn = false, false
+		s.SignIn = model.SignedIn
 		s.core.SetTokens(tokens)
 	}
-	if !s.needsSignIn {
+	if !s.NeedsSignIn() {
 		s.core.Connect()
 	}
 	u.refreshState()
@@ -531,7 +532,7 @@ func (u *UI) run(a account.Account, tokens tokenSource) *session {
 // Without a session, none starts before the sign-in ends (signedIn).
 func (u *UI) oauthAccountSaved(a account.Account) {
 	if s := u.session(a.JID); s != nil && s.acct.UsesOAuth() {
-		if s = u.run(a, nil); s != nil && s.needsSignIn {
+		if s = u.run(a, nil); s != nil && s.NeedsSignIn() {
 			u.authorize(a)
 		}
 		return

@@ -103,7 +103,7 @@ func (u *UI) accountRow(i int, a account.Account) fyne.CanvasObject {
 	if action != nil {
 		buttons.Add(action)
 	}
-	if s != nil && s.acct.UsesOAuth() && !s.needsSignIn {
+	if s != nil && s.acct.UsesOAuth() && !s.NeedsSignIn() {
 		buttons.Add(widget.NewButton("Sign out", func() {
 			if x := u.session(a.JID); x != nil {
 				u.signOutOf(x)

@@ -75,7 +75,7 @@ func (u *UI) armCountdown(retryAt time.Time) {
 			return
 		}
 		u.countdown.armed = false
-		if s := u.only(); s != nil && !s.closed && s.state.State == app.Waiting {
+		if s := u.only(); s != nil && !s.closed && s.State.State == app.Waiting {
 			u.refreshState()
 		}
 	})

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // Messages fetched from the server's archive after a reconnection
@@ -16,66 +18,34 @@ import (
 // catchUpQuiet, one notification sums up those still unread.
 const catchUpQuiet = 2 * time.Second
 
-// catchUp gathers the messages of a catch-up for its notification.
-type catchUp struct {
-	peers     []string // in the order of their first message
-	count     map[string]int
-	last      map[string]string // the newest body, by peer
-	lastAt    time.Time         // when the newest message was added
-	scheduled bool              // catchUpNotice is due
-}
-
-// add counts a message from peer.
-func (c *catchUp) add(peer, body string) {
-	if c.count == nil {
-		c.count, c.last = make(map[string]int), make(map[string]string)
-	}
-	if c.count[peer] == 0 {
-		c.peers = append(c.peers, peer)
-	}
-	c.count[peer]++
-	c.last[peer] = body
-	c.lastAt = clock.now()
-}
-
-// forget drops peer's messages: the user has seen the conversation.
-func (c *catchUp) forget(peer string) {
-	if c.count[peer] == 0 {
-		return
-	}
-	delete(c.count, peer)
-	delete(c.last, peer)
-	c.peers = slices.DeleteFunc(c.peers, func(p string) bool { return p == peer })
-}
-
 // scheduleCatchUpNotice arranges for catchUpNotice to run once the
 // catch-up is quiet, unless it is arranged already.
 func (s *session) scheduleCatchUpNotice() {
-	if len(s.caughtUp.peers) == 0 || s.caughtUp.scheduled {
+	if len(s.CaughtUp.Peers) == 0 || s.CaughtUp.Scheduled {
 		return
 	}
-	s.caughtUp.scheduled = true
+	s.CaughtUp.Scheduled = true
 	s.ui.after(catchUpQuiet, s.catchUpNotice)
 }
 
 // catchUpNotice sends the catch-up's notification, or waits on while
 // messages still come.
 func (s *session) catchUpNotice() {
-	c := &s.caughtUp
-	c.scheduled = false
+	c := &s.CaughtUp
+	c.Scheduled = false
 	if s.closed {
 		return
 	}
-	if wait := catchUpQuiet - clock.now().Sub(c.lastAt); wait > 0 {
-		c.scheduled = true
+	if wait := catchUpQuiet - clock.now().Sub(c.LastAt); wait > 0 {
+		c.Scheduled = true
 		s.ui.after(wait, s.catchUpNotice)
 		return
 	}
 	var names []string
 	total, one := 0, ""
-	for _, peer := range c.peers {
+	for _, peer := range c.Peers {
 		// Read meanwhile (the window was opened): nothing to announce.
-		n := min(c.count[peer], s.roster.Unread(peer))
+		n := min(c.Count[peer], s.Roster.Unread(peer))
 		if n == 0 {
 			continue
 		}
@@ -83,8 +53,8 @@ func (s *session) catchUpNotice() {
 		one = peer
 		names = append(names, s.notifyName(peer))
 	}
-	last := c.last[one]
-	*c = catchUp{}
+	last := c.Last[one]
+	*c = model.CatchUp{}
 	if n := catchUpNotification(names, total, last); n != nil {
 		s.ui.app.SendNotification(n)
 	}

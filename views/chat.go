@@ -62,7 +62,7 @@ type chatWindow struct {
 
 func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c := &chatWindow{s: s, conv: conv, meas: newMessageRow()}
-	c.win = s.ui.app.NewWindow(s.roster.DisplayName(conv.peer))
+	c.win = s.ui.app.NewWindow(s.Roster.DisplayName(conv.peer))
 	c.dot = canvas.NewCircle(colorOffline)
 	c.title = widget.NewLabel("")
 	c.title.Truncation = fyne.TextTruncateEllipsis
@@ -178,14 +178,14 @@ func (c *chatWindow) setActive(active bool) {
 
 // updateHeader shows the peer's name, presence and unread count.
 func (c *chatWindow) updateHeader() {
-	name := c.s.roster.DisplayName(c.conv.peer)
-	show, status := c.s.roster.Presence(c.conv.peer)
+	name := c.s.Roster.DisplayName(c.conv.peer)
+	show, status := c.s.Roster.Presence(c.conv.peer)
 	text := name
 	if name != c.conv.peer {
 		text += " <" + c.conv.peer + ">"
 	}
 	text += " — " + showText(show)
-	if stale, since := c.s.roster.LastSeen(c.conv.peer); stale {
+	if stale, since := c.s.Roster.LastSeen(c.conv.peer); stale {
 		text += " (" + lastSeenText(since, clock.now()) + ")"
 	}
 	if status != "" {
@@ -195,7 +195,7 @@ func (c *chatWindow) updateHeader() {
 	c.dot.FillColor = showColor(show)
 	c.dot.Refresh()
 	title := name
-	if n := c.s.roster.Unread(c.conv.peer); n > 0 {
+	if n := c.s.Roster.Unread(c.conv.peer); n > 0 {
 		title = "(" + strconv.Itoa(n) + ") " + name
 	}
 	hint := sendHint
@@ -213,7 +213,7 @@ func (c *chatWindow) updateHeader() {
 
 // updateTyping shows the peer's chat state: typing, stopped typing, gone.
 func (c *chatWindow) updateTyping() {
-	text := typingText(c.s.roster.DisplayName(c.conv.peer), c.s.peerStates[c.conv.peer])
+	text := typingText(c.s.Roster.DisplayName(c.conv.peer), c.s.PeerStates[c.conv.peer])
 	if c.typing.Text != text {
 		c.typing.SetText(text)
 	}

@@ -72,7 +72,7 @@ func (s *session) historyRead(conv *conversation, page []history.Message, err er
 		conv.readDone()
 		return
 	}
-	name := s.roster.DisplayName(conv.peer)
+	name := s.Roster.DisplayName(conv.peer)
 	if err != nil {
 		conv.readDone()
 		conv.histErr = err

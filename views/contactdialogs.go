@@ -71,7 +71,7 @@ func (u *UI) addContact() {
 	}
 	name := widget.NewEntry()
 	name.SetPlaceHolder("optional")
-	group := widget.NewSelectEntry(s.roster.Groups())
+	group := widget.NewSelectEntry(s.Roster.Groups())
 	group.SetPlaceHolder("optional")
 	items := []*widget.FormItem{
 		widget.NewFormItem("Address", jid),
@@ -92,7 +92,7 @@ func (u *UI) addContact() {
 		if err != nil {
 			return err
 		}
-		if _, ok := s.roster.Contact(j.String()); ok {
+		if _, ok := s.Roster.Contact(j.String()); ok {
 			return errors.New(j.String() + " is already in your contacts")
 		}
 		if j.String() == s.acct.JID {
@@ -116,7 +116,7 @@ func (u *UI) renameContact(r Row) {
 	if s == nil {
 		return
 	}
-	c, ok := s.roster.Contact(r.JID)
+	c, ok := s.Roster.Contact(r.JID)
 	if !ok {
 		return
 	}
@@ -139,12 +139,12 @@ func (u *UI) moveContact(r Row) {
 	if s == nil {
 		return
 	}
-	c, ok := s.roster.Contact(r.JID)
+	c, ok := s.Roster.Contact(r.JID)
 	if !ok {
 		return
 	}
 	from := r.Group
-	group := widget.NewSelectEntry(s.roster.Groups())
+	group := widget.NewSelectEntry(s.Roster.Groups())
 	group.SetText(from)
 	group.SetPlaceHolder(DefaultGroup + " (no group)")
 	u.formDialog("Move "+c.DisplayName(), "Move", []*widget.FormItem{
@@ -171,7 +171,7 @@ func (u *UI) removeContact(r Row) {
 	if s == nil {
 		return
 	}
-	c, ok := s.roster.Contact(r.JID)
+	c, ok := s.Roster.Contact(r.JID)
 	if !ok {
 		return
 	}

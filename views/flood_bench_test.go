@@ -137,7 +137,7 @@ func benchmarkFlood(b *testing.B, size int, open bool) {
 		if n := len(c.conv.msgs); n != floodMessages || c.list.Length() != floodMessages {
 			b.Fatalf("%d messages in the conversation, %d in the list, want %d", n, c.list.Length(), floodMessages)
 		}
-		unread, sent := u.only().roster.Unread(floodPeer), len(notes.sent)
+		unread, sent := u.only().Roster.Unread(floodPeer), len(notes.sent)
 		if open && (unread != 0 || sent != 0) {
 			b.Fatalf("with the chat open: %d unread, %d notifications", unread, sent)
 		}

@@ -48,7 +48,7 @@ func TestContactListMarkup(t *testing.T) {
 		presenceEv("carol@example.org", im.DND, "In a meeting"),
 		presenceEv("dave@example.org", im.XA, ""),
 	)
-	h.ui.only().roster.AddUnread("alice@example.org", 3)
+	h.ui.only().Roster.AddUnread("alice@example.org", 3)
 	h.ui.offline.SetChecked(true)
 	h.ui.win.Resize(fyne.NewSize(420, 560))
 	saveImage(t, "contactlist", h.ui.win.Canvas())

@@ -74,7 +74,7 @@ func TestTwoAccountsInOneList(t *testing.T) {
 	}
 	// An event of one account reaches only its session.
 	h.in(work, ev.Presence(home, "ann@x", im.Offline, ""))
-	if show, _ := h.ui.session(home).roster.Presence("ann@x"); show != im.DND {
+	if show, _ := h.ui.session(home).Roster.Presence("ann@x"); show != im.DND {
 		t.Errorf("home's Ann is %v after an event of home given to work's session", show)
 	}
 	h.in(home, ev.State(home, app.Waiting))
@@ -121,10 +121,10 @@ func TestChatsAndNotificationsAreKeyedByAccount(t *testing.T) {
 	notes := countNotifications(h)
 	at := time.Now()
 	h.in(home, ev.Message(home, "ann@x", "hi home", at, false))
-	if n := h.ui.session(home).roster.Unread("ann@x"); n != 1 {
+	if n := h.ui.session(home).Roster.Unread("ann@x"); n != 1 {
 		t.Fatalf("home's Ann has %d unread", n)
 	}
-	if n := h.ui.session(work).roster.Unread("ann@x"); n != 0 {
+	if n := h.ui.session(work).Roster.Unread("ann@x"); n != 0 {
 		t.Fatalf("work's Ann has %d unread from a message to home", n)
 	}
 	if len(notes.sent) != 1 || !strings.Contains(notes.sent[0].Title, home) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // Signing in with OAuth. The browser sign-in (account.Flow) runs in a
@@ -553,7 +554,7 @@ func (u *UI) signOutOAuth(s *session) {
 	s.core.SetTokens(nil)
 	tokens := s.tokens
 	s.tokens = nil
-	s.needsSignIn, s.expectSignIn = true, false
+	s.SignIn = model.SignInNeeded
 	u.forgetSignIn(s.acct, tokens)
 	u.refreshState()
 }

@@ -115,7 +115,7 @@ func (s *session) showProfile(jid string) {
 	}
 	c := s.newProfileCard(jid)
 	p.cards[jid] = c
-	s.roster.SetWatch(p.rosterChanged)
+	s.Roster.SetWatch(p.rosterChanged)
 	c.win.Show()
 	s.core.FetchProfile(jid, false)
 }
@@ -155,8 +155,8 @@ func (s *session) trackedAvatar(jid string, side float32) *avatar {
 
 // pointAvatar shows jid's current picture in a.
 func (s *session) pointAvatar(a *avatar, jid string) {
-	hash, path := s.roster.Avatar(jid)
-	a.show(jid, s.roster.DisplayName(jid), hash, avatarSource{path: path})
+	hash, path := s.Roster.Avatar(jid)
+	a.show(jid, s.Roster.DisplayName(jid), hash, avatarSource{path: path})
 }
 
 // updateAvatars re-points the live avatars of jid at its picture.

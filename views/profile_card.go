@@ -50,7 +50,7 @@ const (
 
 func (s *session) newProfileCard(jid string) *profileCard {
 	c := &profileCard{s: s, jid: jid}
-	c.win = s.ui.app.NewWindow(plainLine(s.roster.DisplayName(jid)) + " – Profile")
+	c.win = s.ui.app.NewWindow(plainLine(s.Roster.DisplayName(jid)) + " – Profile")
 	c.photo = s.trackedAvatar(jid, 96)
 
 	c.name = selectable("", fyne.TextWrapWord)
@@ -127,7 +127,7 @@ func (c *profileCard) show() {
 	card := c.card
 	name := strings.TrimSpace(plainLine(card.DisplayName()))
 	if name == "" {
-		name = plainLine(c.s.roster.DisplayName(c.jid))
+		name = plainLine(c.s.Roster.DisplayName(c.jid))
 	}
 	c.name.SetText(clipRunes(name, maxFieldRunes))
 	nick := strings.TrimSpace(plainLine(card.Nickname))
@@ -156,14 +156,14 @@ func (c *profileCard) show() {
 
 // updatePresence shows the contact's presence as the roster knows it.
 func (c *profileCard) updatePresence() {
-	show, status := c.s.roster.Presence(c.jid)
+	show, status := c.s.Roster.Presence(c.jid)
 	c.dot.FillColor = showColor(show)
 	c.dot.Refresh()
 	text := showText(show)
-	if stale, since := c.s.roster.LastSeen(c.jid); stale && show != im.Offline {
+	if stale, since := c.s.Roster.LastSeen(c.jid); stale && show != im.Offline {
 		text += " (" + lastSeenText(since, clock.now()) + ")"
 	}
-	if show != im.Offline && c.s.roster.Typing(c.jid) {
+	if show != im.Offline && c.s.Roster.Typing(c.jid) {
 		text += ", typing…"
 	}
 	if status = strings.TrimSpace(plainLine(status)); status != "" {
@@ -175,12 +175,12 @@ func (c *profileCard) updatePresence() {
 // refreshPhoto shows the picture: the one announced for the contact, else
 // the photo in the card, else the generated one.
 func (c *profileCard) refreshPhoto() {
-	if hash, _ := c.s.roster.Avatar(c.jid); hash != "" || len(c.card.Photo.Data) == 0 {
+	if hash, _ := c.s.Roster.Avatar(c.jid); hash != "" || len(c.card.Photo.Data) == 0 {
 		c.s.pointAvatar(c.photo, c.jid)
 		return
 	}
 	sum := sha1.Sum(c.card.Photo.Data)
-	c.photo.show(c.jid, c.s.roster.DisplayName(c.jid), hex.EncodeToString(sum[:]), avatarSource{data: c.card.Photo.Data})
+	c.photo.show(c.jid, c.s.Roster.DisplayName(c.jid), hex.EncodeToString(sum[:]), avatarSource{data: c.card.Photo.Data})
 }
 
 // field is one labelled line of a profile card.

@@ -424,7 +424,7 @@ func (o *ownProfile) refreshPhoto() {
 			return
 		}
 	}
-	if hash, path := s.roster.Avatar(jid); hash != "" {
+	if hash, path := s.Roster.Avatar(jid); hash != "" {
 		o.photo.show(jid, name, hash, avatarSource{path: path})
 		return
 	}

@@ -3,7 +3,6 @@ package views
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -13,97 +12,12 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app"
-)
-
-// Limits of the message requests (issue 9): anyone may write to the
-// account, from as many addresses as they like, so what strangers cause is
-// bounded and opens nothing by itself.
-const (
-	// maxMessageRequests bounds the senders waiting in "Message
-	// requests", and maxSubscriptionRequests the subscription requests
-	// listed above the contacts: past it the oldest is dropped (its
-	// messages stay in the archive).
-	maxMessageRequests      = 100
-	maxSubscriptionRequests = 100
-	// maxIgnored bounds the addresses the user blocked on this computer
-	// (when the server cannot block); the oldest is forgotten first.
-	maxIgnored = 1000
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // prefOpenChats is the preference (Fyne's Preferences) that says whether a
 // contact's message opens its chat window by itself.
 const prefOpenChats = "chats.openByThemselves"
-
-// messageRequest is a sender outside the contact list who wrote to the
-// account: their messages are in the archive, and nothing opened for them.
-type messageRequest struct {
-	from  string
-	count int
-	last  string // the last message, for a preview
-	at    time.Time
-}
-
-// messageRequests holds the senders outside the contact list, oldest
-// first, at most maxMessageRequests, and the addresses blocked on this
-// computer. The UI goroutine owns it.
-type messageRequests struct {
-	list    []*messageRequest
-	ignored []string
-}
-
-// add records a message from a stranger; it reports false when from is
-// blocked and the message should be dropped from view.
-func (m *messageRequests) add(from, body string, at time.Time) bool {
-	if m.isIgnored(from) {
-		return false
-	}
-	for i, r := range m.list {
-		if r.from == from {
-			r.count++
-			r.last, r.at = body, at
-			// The most recent goes last, so that the oldest is dropped.
-			m.list = append(append(m.list[:i:i], m.list[i+1:]...), r)
-			return true
-		}
-	}
-	if len(m.list) >= maxMessageRequests {
-		m.list[0] = nil
-		m.list = m.list[1:]
-	}
-	m.list = append(m.list, &messageRequest{from: from, count: 1, last: body, at: at})
-	return true
-}
-
-// remove drops the request from from.
-func (m *messageRequests) remove(from string) {
-	for i, r := range m.list {
-		if r.from == from {
-			m.list = append(m.list[:i:i], m.list[i+1:]...)
-			return
-		}
-	}
-}
-
-// ignore blocks from on this computer.
-func (m *messageRequests) ignore(from string) {
-	m.remove(from)
-	if m.isIgnored(from) {
-		return
-	}
-	if len(m.ignored) >= maxIgnored {
-		m.ignored = m.ignored[1:]
-	}
-	m.ignored = append(m.ignored, from)
-}
-
-func (m *messageRequests) isIgnored(from string) bool {
-	for _, j := range m.ignored {
-		if j == from {
-			return true
-		}
-	}
-	return false
-}
 
 // blocker is a core that can block an address on the server (XEP-0191);
 // app.Client is one. A core without it blocks on this computer only.
@@ -111,22 +25,10 @@ type blocker interface {
 	Block(jid string)
 }
 
-// stranger reports whether peer is outside the conversation: not a
-// contact, not the account itself, and no conversation the user had.
-func (s *session) stranger(peer string) bool {
-	if peer == s.acct.JID {
-		return false
-	}
-	if _, ok := s.roster.Contact(peer); ok {
-		return false
-	}
-	return s.convs[peer] == nil && s.chats[peer] == nil
-}
-
 // acceptRequest adds the sender as a contact and opens the chat, with the
 // messages they sent (the archive has them).
 func (s *session) acceptRequest(from string) {
-	s.msgRequests.remove(from)
+	s.MsgRequests.Remove(from)
 	s.core.AddContact(from, "", nil)
 	s.openChat(from)
 	s.ui.refreshMessageRequests()
@@ -136,7 +38,7 @@ func (s *session) acceptRequest(from string) {
 // (XEP-0191; it falls back to this computer when the server cannot),
 // and here in any case.
 func (s *session) blockRequest(from string) {
-	s.msgRequests.ignore(from)
+	s.MsgRequests.Ignore(from)
 	if b, ok := s.core.(blocker); ok {
 		b.Block(from)
 	}
@@ -145,7 +47,7 @@ func (s *session) blockRequest(from string) {
 
 // ignoreRequest drops the request; a later message brings it back.
 func (s *session) ignoreRequest(from string) {
-	s.msgRequests.remove(from)
+	s.MsgRequests.Remove(from)
 	s.ui.refreshMessageRequests()
 }
 
@@ -185,7 +87,7 @@ func (u *UI) newMessageRequestsBar() *fyne.Container {
 func (u *UI) refreshMessageRequests() {
 	n := 0
 	for _, s := range u.sessions {
-		n += len(s.msgRequests.list)
+		n += len(s.MsgRequests.List)
 	}
 	if n == 0 {
 		u.msgRequestsBar.Hide()
@@ -212,8 +114,8 @@ func (u *UI) refreshMessageRequests() {
 func (u *UI) showMessageRequests() {
 	box := container.NewVBox()
 	for _, s := range u.sessions {
-		for i := len(s.msgRequests.list) - 1; i >= 0; i-- { // newest first
-			box.Add(u.messageRequestRow(s, s.msgRequests.list[i]))
+		for i := len(s.MsgRequests.List) - 1; i >= 0; i-- { // newest first
+			box.Add(u.messageRequestRow(s, s.MsgRequests.List[i]))
 		}
 	}
 	if len(box.Objects) == 0 {
@@ -236,19 +138,19 @@ func (u *UI) showMessageRequests() {
 	d.Show()
 }
 
-func (u *UI) messageRequestRow(s *session, r *messageRequest) fyne.CanvasObject {
-	text := r.from
-	if r.count > 1 {
-		text += fmt.Sprintf(" (%d messages)", r.count)
+func (u *UI) messageRequestRow(s *session, r *model.MessageRequest) fyne.CanvasObject {
+	text := r.From
+	if r.Count > 1 {
+		text += fmt.Sprintf(" (%d messages)", r.Count)
 	}
 	if len(u.sessions) > 1 {
 		text += " to " + s.acct.JID
 	}
-	preview, _ := clipPreview(r.last)
+	preview, _ := clipPreview(r.Last)
 	preview = plainLine(strings.Join(strings.Fields(clipRunes(preview, 120)), " "))
 	l := widget.NewLabel(text + "\n“" + preview + "”")
 	l.Wrapping = fyne.TextWrapWord
-	from := r.from
+	from := r.From
 	accept := widget.NewButton("Accept", func() { s.acceptRequest(from) })
 	accept.Importance = widget.HighImportance
 	block := widget.NewButton("Block", func() { s.blockRequest(from) })
@@ -260,9 +162,9 @@ func (u *UI) messageRequestRow(s *session, r *messageRequest) fyne.CanvasObject 
 
 // messageRequestsOf is for tests: the senders waiting, oldest first.
 func (s *session) messageRequestsOf() []string {
-	out := make([]string, len(s.msgRequests.list))
-	for i, r := range s.msgRequests.list {
-		out[i] = r.from
+	out := make([]string, len(s.MsgRequests.List))
+	for i, r := range s.MsgRequests.List {
+		out[i] = r.From
 	}
 	return out
 }

@@ -11,13 +11,14 @@ import (
 
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/views/model"
 )
 
 func windows() int { return len(fyne.CurrentApp().Driver().AllWindows()) }
 
 // TestStrangersOpenNoWindow: fifty strangers writing open no window; each
 // has one entry in Message requests, which keeps at most
-// maxMessageRequests; a contact's message still opens its chat.
+// model.MaxMessageRequests; a contact's message still opens its chat.
 func TestStrangersOpenNoWindow(t *testing.T) {
 	h := signedIn(t)
 	h.apply(resetEv(contact("alice@example.org", "Alice")))
@@ -36,18 +37,18 @@ func TestStrangersOpenNoWindow(t *testing.T) {
 	if got := h.ui.only().messageRequestsOf(); len(got) != 50 || got[0] != "s0@spam.example" {
 		t.Errorf("requests: %d, first %q; want 50 from s0 on", len(got), got)
 	}
-	if len(h.ui.only().convs) != 0 || h.ui.only().roster.Unread("s0@spam.example") != 0 {
+	if len(h.ui.only().convs) != 0 || h.ui.only().Roster.Unread("s0@spam.example") != 0 {
 		t.Error("a stranger's message made a conversation or an unread count")
 	}
 	if !h.ui.msgRequestsBar.Visible() || !labelContaining(h.ui.msgRequestsBar, "50 message requests") {
 		t.Error("the main window does not tell about the requests")
 	}
-	for i := range maxMessageRequests + 20 {
+	for i := range model.MaxMessageRequests + 20 {
 		h.apply(messageEv(fmt.Sprintf("more%d@spam.example", i), "hi", now, false))
 	}
 	got := h.ui.only().messageRequestsOf()
-	if len(got) != maxMessageRequests || got[len(got)-1] != fmt.Sprintf("more%d@spam.example", maxMessageRequests+19) {
-		t.Errorf("%d requests kept (last %q), want the newest %d", len(got), got[len(got)-1], maxMessageRequests)
+	if len(got) != model.MaxMessageRequests || got[len(got)-1] != fmt.Sprintf("more%d@spam.example", model.MaxMessageRequests+19) {
+		t.Errorf("%d requests kept (last %q), want the newest %d", len(got), got[len(got)-1], model.MaxMessageRequests)
 	}
 	if n := windows() - before; n != 0 {
 		t.Errorf("strangers opened %d windows", n)
@@ -94,8 +95,8 @@ func TestOpenChatsByThemselvesCanBeTurnedOff(t *testing.T) {
 	}
 	before := windows()
 	h.apply(messageEv("alice@example.org", "hello", time.Now(), false))
-	if n := windows() - before; n != 0 || h.ui.only().roster.Unread("alice@example.org") != 1 {
-		t.Errorf("%d windows opened, unread %d", n, h.ui.only().roster.Unread("alice@example.org"))
+	if n := windows() - before; n != 0 || h.ui.only().Roster.Unread("alice@example.org") != 1 {
+		t.Errorf("%d windows opened, unread %d", n, h.ui.only().Roster.Unread("alice@example.org"))
 	}
 }
 

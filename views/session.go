@@ -3,8 +3,6 @@ package views
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,14 +10,14 @@ import (
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/chatstate"
-	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/views/model"
 )
 
-// session is one running account: its core, contact list model,
-// conversations and chat windows. Everything in it belongs to the UI
-// goroutine.
+// session is one running account: its model (model.Account: contacts,
+// state, requests), its core, conversations and chat windows. Everything
+// in it belongs to the UI goroutine.
 type session struct {
+	*model.Account
 	ui     *UI
 	acct   account.Account
 	core   Core
@@ -28,51 +26,26 @@ type session struct {
 	closed bool
 
 	// tokens is the token source of an OAuth account's core, nil while it
-	// is not signed in. needsSignIn is set while only a sign-in in the
-	// browser can bring the account online; expectSignIn while the
-	// core's first SignInRequired is already explained (a sign-in was
-	// canceled or failed) and needs no prompt.
-	tokens       tokenSource
-	needsSignIn  bool
-	expectSignIn bool
+	// is not signed in (Account.SignIn says what that means).
+	tokens tokenSource
 
-	roster   *model.Roster
-	state    app.StateChanged
-	convs    map[string]*conversation
-	chats    map[string]*chatWindow
-	requests []app.SubscriptionRequest
-	// msgRequests holds the senders outside the contact list: their
-	// messages open nothing (see requests.go).
-	msgRequests messageRequests
-	// peerStates holds the chat states worth showing (composing, paused,
-	// gone) by bare JID; a message from the peer clears theirs.
-	peerStates map[string]chatstate.State
-	// caughtUp gathers the messages the server's archive brought, for
-	// the one notification that sums them up (see catchUpNotice).
-	caughtUp catchUp
+	convs map[string]*conversation
+	chats map[string]*chatWindow
 }
 
 func newSession(u *UI, a account.Account, core Core, stop func()) *session {
+	m := model.NewAccount(a.JID)
+	m.Roster.Now = func() time.Time { return clock.now() }
+	m.Now = m.Roster.Now
 	return &session{
-		ui:     u,
-		acct:   a,
-		core:   core,
-		stop:   stop,
-		roster: newRoster(a.JID),
-		state:  app.StateChanged{State: app.Connecting},
-		convs:  make(map[string]*conversation),
-		chats:  make(map[string]*chatWindow),
-
-		peerStates: make(map[string]chatstate.State),
+		Account: m,
+		ui:      u,
+		acct:    a,
+		core:    core,
+		stop:    stop,
+		convs:   make(map[string]*conversation),
+		chats:   make(map[string]*chatWindow),
 	}
-}
-
-// newRoster returns the roster of the account bare, dated by the views'
-// clock.
-func newRoster(bare string) *model.Roster {
-	r := model.NewRoster(bare)
-	r.Now = func() time.Time { return clock.now() }
-	return r
 }
 
 // close stops the core and the event loop and closes the chat windows.
@@ -93,179 +66,96 @@ func (s *session) close() {
 	}
 }
 
+// The session is the model's View of its windows.
+var _ model.View = (*session)(nil)
+
+// ChatOpen reports whether a chat window with peer is open.
+func (s *session) ChatOpen(peer string) bool { return s.chats[peer] != nil }
+
+// ChatActive reports whether the user looks at the chat with peer.
+func (s *session) ChatActive(peer string) bool {
+	c := s.chats[peer]
+	return c != nil && c.active
+}
+
+// HasConversation reports whether there was a conversation with peer.
+func (s *session) HasConversation(peer string) bool { return s.convs[peer] != nil }
+
+// OpensChats reports whether a message opens its chat by itself.
+func (s *session) OpensChats() bool { return s.ui.openChatsByThemselves() }
+
+// SigningIn reports whether a browser sign-in of the account is under way.
+func (s *session) SigningIn() bool { return s.ui.flows[s.acct.JID] != nil }
+
 // apply applies one batch of events. It runs on the UI goroutine (the pump
-// calls it through fyne.Do) and updates each widget at most once: the
-// contact list is rebuilt once, each touched chat window refreshed once.
+// calls it through fyne.Do): the model decides (model.Account.Apply), and
+// render shows the changes, each widget at most once.
 func (s *session) apply(batch []app.Event) {
 	if s.closed {
 		return
 	}
-	var (
-		stateChanged bool
-		authFailed   *app.AuthFailed
-		signInReq    *app.SignInRequired
-		certFailed   *app.CertUntrusted
-		requests     bool
-		msgRequests  bool
-		touched      = make(map[*chatWindow]bool)
-		notify       []string // peers, in order of their first message
-		notifyCount  = make(map[string]int)
-		notifyText   = make(map[string]string)
-		headers      bool
-		states       = make(map[string]bool) // peers whose chat state changed
-	)
-	for _, ev := range batch {
-		if ev.Account() != s.acct.JID {
+	s.render(s.Apply(batch, s))
+}
+
+// render shows what a batch changed: the contact list is rebuilt once,
+// each touched chat window refreshed once.
+func (s *session) render(ch model.Changes) {
+	if ch.Online {
+		s.ui.signedInWith(s, ch.Mechanism)
+	}
+	touched := make(map[*chatWindow]bool)
+	for _, e := range ch.Messages {
+		s.conversation(e.Peer).add(incomingMsg(s.Roster.DisplayName(e.Peer), e))
+		if c := s.chats[e.Peer]; c != nil {
+			touched[c] = true
+		}
+	}
+	for _, peer := range ch.Open {
+		if s.chats[peer] != nil {
 			continue
 		}
-		s.roster.Apply(ev)
-		switch e := ev.(type) {
-		case app.StateChanged:
-			s.state = e
-			stateChanged = true
-			headers = true
-			if e.State == app.Online {
-				s.ui.signedInWith(s, e.Mechanism)
-			}
-			if e.State != app.Online {
-				// States heard before the connection dropped are stale.
-				clear(s.peerStates)
-			}
-		case app.AuthFailed:
-			authFailed = &e
-		case app.SignInRequired:
-			signInReq = &e
-		case app.CertUntrusted:
-			certFailed = &e
-		case app.RosterReset, app.ContactUpdated, app.ContactRemoved:
-			headers = true
-		case app.PresenceChanged:
-			headers = true
-			if s.peerStates[e.JID] == "" {
-				break
-			}
-			if show, _ := s.roster.Presence(e.JID); show == im.Offline {
-				// Gone offline while typing: the typing will not end.
-				delete(s.peerStates, e.JID)
-				states[e.JID] = true
-			}
-		case app.ChatStateChanged:
-			if s.stranger(e.JID) {
-				break // a stranger's typing is shown nowhere
-			}
-			switch e.State {
-			case chatstate.Composing, chatstate.Paused, chatstate.Gone:
-				s.peerStates[e.JID] = e.State
-			default:
-				delete(s.peerStates, e.JID)
-			}
-			states[e.JID] = true
-		case app.MessageReceived:
-			peer := e.Peer
-			if !e.Outgoing && s.stranger(peer) {
-				// Anyone may write: a stranger's message (kept in the
-				// archive) waits in Message requests and opens nothing.
-				if s.msgRequests.add(peer, e.Msg.Body, e.Time) {
-					msgRequests = true
-				}
-				break
-			}
-			conv := s.conversation(peer)
-			// Already there when the archive was read after the message
-			// was stored; it still counts as new below.
-			conv.add(incomingMsg(s.roster.DisplayName(peer), e))
-			c := s.chats[peer]
-			if e.Outgoing {
-				// Sent by the user elsewhere: no window pops up for it
-				// (the conversation keeps it), and having just written
-				// there, the user has read what came before. One from the
-				// server's archive may be older than what is unread here.
-				if c != nil {
-					touched[c] = true
-				}
-				if e.FromArchive {
-					break
-				}
-				if s.roster.Unread(peer) > 0 {
-					s.roster.ClearUnread(peer)
-					headers = true
-				}
-				if notifyCount[peer] > 0 {
-					delete(notifyCount, peer)
-					notify = slices.DeleteFunc(notify, func(p string) bool { return p == peer })
-				}
-				s.caughtUp.forget(peer)
-				break
-			}
-			if s.peerStates[peer] != "" && !e.FromArchive {
-				delete(s.peerStates, peer)
-				states[peer] = true
-			}
-			if c == nil && !e.FromArchive && s.ui.openChatsByThemselves() {
-				c = s.newChatWindow(conv)
-				s.chats[peer] = c
-				c.show(false)
-			}
-			if c != nil {
-				touched[c] = true
-				if c.active {
-					break
-				}
-			}
-			s.roster.AddUnread(peer, 1)
-			headers = true
-			if e.FromArchive {
-				// Possibly old, and possibly many: summed up in one
-				// notification once the catch-up is over.
-				s.caughtUp.add(peer, e.Msg.Body)
-				break
-			}
-			if notifyCount[peer] == 0 {
-				notify = append(notify, peer)
-			}
-			notifyCount[peer]++
-			notifyText[peer] = e.Msg.Body
-		case app.MessageStateChanged:
-			conv := s.convs[e.Peer]
-			if conv == nil || !conv.setState(e.ID, e.State, "") {
-				break
-			}
-			if c := s.chats[e.Peer]; c != nil {
-				touched[c] = true
-			}
-		case app.MessageFailed:
-			conv := s.convs[e.Peer]
-			if conv == nil || !conv.fail(e.ID, e.Err) {
-				break
-			}
-			if c := s.chats[e.Peer]; c != nil {
-				touched[c] = true
-			} else {
-				s.ui.showNotice(fmt.Sprintf("A message to %s was not delivered: %v", s.roster.DisplayName(e.Peer), e.Err))
-			}
-		case app.SubscriptionRequest:
-			if s.msgRequests.isIgnored(e.From) {
-				break
-			}
-			s.addRequest(e)
-			requests = true
-		case app.Blocked:
-			if !e.OnServer {
-				s.ui.showNotice("Your server cannot block " + e.JID + "; Palaver ignores it on this computer until you quit.")
-			}
-		case app.CommandFailed:
-			s.ui.showNotice(commandFailedText(e))
-		case app.ProfileReceived, app.ProfileSaved, app.AvatarChanged:
-			s.applyProfile(ev)
-		case app.ArchivePrefs:
-			s.archiveDefault(e)
+		c := s.newChatWindow(s.conversation(peer))
+		s.chats[peer] = c
+		c.show(false)
+		touched[c] = true
+	}
+	for _, e := range ch.MessageStates {
+		conv := s.convs[e.Peer]
+		if conv == nil || !conv.setState(e.ID, e.State, "") {
+			continue
+		}
+		if c := s.chats[e.Peer]; c != nil {
+			touched[c] = true
 		}
 	}
+	for _, e := range ch.Failed {
+		conv := s.convs[e.Peer]
+		if conv == nil || !conv.fail(e.ID, e.Err) {
+			continue
+		}
+		if c := s.chats[e.Peer]; c != nil {
+			touched[c] = true
+		} else {
+			s.ui.showNotice(fmt.Sprintf("A message to %s was not delivered: %v", s.Roster.DisplayName(e.Peer), e.Err))
+		}
+	}
+	for _, jid := range ch.BlockedHere {
+		s.ui.showNotice("Your server cannot block " + jid + "; Palaver ignores it on this computer until you quit.")
+	}
+	for _, e := range ch.CommandsFailed {
+		s.ui.showNotice(commandFailedText(e))
+	}
+	for _, e := range ch.Profiles {
+		s.applyProfile(e)
+	}
+	if ch.ArchivePrefs != nil {
+		s.archiveDefault(*ch.ArchivePrefs)
+	}
 
-	if s.ui.list.Dirty() || stateChanged {
+	if s.ui.list.Dirty() || ch.State {
 		s.ui.showRows()
 	}
-	if headers {
+	if ch.Headers {
 		for _, c := range s.chats {
 			c.updateHeader()
 		}
@@ -273,49 +163,54 @@ func (s *session) apply(batch []app.Event) {
 	for c := range touched {
 		c.refresh(false)
 	}
-	if !headers {
-		for peer := range states {
-			if c := s.chats[peer]; c != nil {
-				c.updateTyping()
-			}
+	for _, peer := range ch.Typing {
+		if c := s.chats[peer]; c != nil {
+			c.updateTyping()
 		}
 	}
-	for _, peer := range notify {
-		s.ui.app.SendNotification(notification(s.notifyName(peer), notifyCount[peer], notifyText[peer]))
+	for _, n := range ch.Notify {
+		s.ui.app.SendNotification(notification(s.notifyName(n.Peer), n.Count, n.Last))
 	}
-	s.scheduleCatchUpNotice()
-	if requests {
+	if ch.CatchUp {
+		s.scheduleCatchUpNotice()
+	}
+	if ch.Requests {
 		s.ui.refreshRequests()
 	}
-	if msgRequests {
+	if ch.MsgRequests {
 		s.ui.refreshMessageRequests()
 	}
-	if stateChanged {
+	if ch.State {
 		s.ui.refreshState()
 	}
-	if certFailed != nil {
-		s.ui.showTrustDialog(s, certFailed.Cert)
+	if ch.CertUntrusted != nil {
+		s.ui.showTrustDialog(s, ch.CertUntrusted.Cert)
 	}
-	if signInReq != nil {
-		s.signInRequired(*signInReq)
+	if ch.SignInRequired != nil {
+		s.ui.askSignInAgain(s, signInRequiredText(*ch.SignInRequired))
 	}
-	if authFailed != nil && s.acct.UsesOAuth() {
+	s.authFailed(ch.AuthFailed)
+}
+
+// authFailed asks for what a refused sign-in needs: a new sign-in in the
+// browser (OAuth), nothing when a security rule refused it, else the
+// password.
+func (s *session) authFailed(e *app.AuthFailed) {
+	switch {
+	case e == nil:
+	case s.acct.UsesOAuth():
 		// Not a password to ask for: the server refused the sign-in
 		// itself (an unusable mechanism, a disabled account).
-		msg := fmt.Sprintf("The server refused the sign-in of %s (%s).", s.acct.JID, authFailed.Condition)
-		if authFailed.Text != "" {
-			msg += " The server said: " + authFailed.Text
+		msg := fmt.Sprintf("The server refused the sign-in of %s (%s).", s.acct.JID, e.Condition)
+		if e.Text != "" {
+			msg += " The server said: " + e.Text
 		}
 		s.ui.askSignInAgain(s, msg)
-		authFailed = nil
-	}
-	if authFailed != nil && s.ui.showSecurityRefusal(s, *authFailed) {
+	case s.ui.showSecurityRefusal(s, *e):
 		// Not the password's fault: asking for it again would not help.
-		authFailed = nil
-	}
-	if authFailed != nil {
-		msg := authFailedText(*authFailed)
-		if authFailed.Condition == app.ConditionNoPassword {
+	default:
+		msg := authFailedText(*e)
+		if e.Condition == app.ConditionNoPassword {
 			msg = "Palaver has no password for " + s.acct.JID + "."
 			if err := s.ui.pw.keychainError(s.acct.JID); err != nil {
 				msg += " The keychain failed: " + err.Error()
@@ -323,22 +218,6 @@ func (s *session) apply(batch []app.Event) {
 		}
 		s.ui.askPassword(s, msg)
 	}
-}
-
-// signInRequired takes the core's word that the OAuth account needs a new
-// sign-in in the browser. The user is asked, unless a sign-in is under way
-// or the need is already known; the browser never opens by itself.
-func (s *session) signInRequired(e app.SignInRequired) {
-	s.needsSignIn = true
-	u := s.ui
-	expected := s.expectSignIn
-	s.expectSignIn = false
-	if expected || u.flows[s.acct.JID] != nil {
-		u.refreshState()
-		return
-	}
-	u.askSignInAgain(s, signInRequiredText(e))
-	u.refreshState()
 }
 
 // notification words a desktop notification for n new messages from name.
@@ -363,7 +242,7 @@ func notification(name string, n int, last string) *fyne.Notification {
 // notifyName is how a notification names peer: with the account written
 // to when several run.
 func (s *session) notifyName(peer string) string {
-	name := s.roster.DisplayName(peer)
+	name := s.Roster.DisplayName(peer)
 	if len(s.ui.sessions) > 1 {
 		name += " → " + s.acct.JID
 	}
@@ -402,7 +281,7 @@ func (s *session) chatClosed(c *chatWindow) {
 // markRead clears the unread count of peer, whose window the user now
 // looks at.
 func (s *session) markRead(peer string) {
-	s.roster.ClearUnread(peer)
+	s.Roster.ClearUnread(peer)
 	if s.ui.list.Dirty() {
 		s.ui.showRows()
 	}
@@ -418,21 +297,6 @@ func (s *session) deactivateChats() {
 	}
 }
 
-func (s *session) addRequest(e app.SubscriptionRequest) {
-	for i, r := range s.requests {
-		if strings.EqualFold(r.From, e.From) {
-			s.requests[i] = e
-			return
-		}
-	}
-	if len(s.requests) >= maxSubscriptionRequests {
-		// Anyone may ask: the oldest unanswered request goes.
-		s.requests[0] = app.SubscriptionRequest{}
-		s.requests = s.requests[1:]
-	}
-	s.requests = append(s.requests, e)
-}
-
 // answerRequest approves or denies the request from jid.
 func (s *session) answerRequest(jid string, approve bool) {
 	if approve {
@@ -440,13 +304,6 @@ func (s *session) answerRequest(jid string, approve bool) {
 	} else {
 		s.core.Deny(jid)
 	}
-	out := s.requests[:0]
-	for _, r := range s.requests {
-		if r.From != jid {
-			out = append(out, r)
-		}
-	}
-	clear(s.requests[len(out):])
-	s.requests = out
+	s.Answered(jid)
 	s.ui.refreshRequests()
 }

@@ -234,8 +234,8 @@ func TestCarbonShowsAsOwnMessage(t *testing.T) {
 	h.apply(resetEv(contact(peer, "Alice")))
 	// Alice wrote while the user was away from this computer.
 	h.apply(messageEv(peer, "Are you there?", now.Add(-time.Minute), false))
-	if h.ui.only().roster.Unread(peer) != 1 || len(na.sent) != 1 {
-		t.Fatalf("setup: unread %d, notifications %d", h.ui.only().roster.Unread(peer), len(na.sent))
+	if h.ui.only().Roster.Unread(peer) != 1 || len(na.sent) != 1 {
+		t.Fatalf("setup: unread %d, notifications %d", h.ui.only().Roster.Unread(peer), len(na.sent))
 	}
 	h.ui.only().chats[peer].win.Close()
 	// The user answers on the phone.
@@ -246,7 +246,7 @@ func TestCarbonShowsAsOwnMessage(t *testing.T) {
 	if len(na.sent) != 1 {
 		t.Fatalf("a message sent elsewhere notified: %+v", na.sent[1:])
 	}
-	if got := h.ui.only().roster.Unread(peer); got != 0 {
+	if got := h.ui.only().Roster.Unread(peer); got != 0 {
 		t.Fatalf("unread %d after the user answered elsewhere, want 0", got)
 	}
 	conv := h.ui.only().convs[peer]
@@ -259,7 +259,7 @@ func TestCarbonShowsAsOwnMessage(t *testing.T) {
 	again := carbonEv(peer, "phone1", "Yes, on my phone", now, 7)
 	again.FromArchive = true
 	h.apply(messageEv(peer, "Still there?", now, false), again)
-	if got := h.ui.only().roster.Unread(peer); got != 1 {
+	if got := h.ui.only().Roster.Unread(peer); got != 1 {
 		t.Fatalf("unread %d: one of the user's from the archive cleared a newer message", got)
 	}
 	h.ui.only().chats[peer].win.Close()
@@ -282,7 +282,7 @@ func TestCarbonShowsAsOwnMessage(t *testing.T) {
 	}
 	// With the window open, a carbon shows at once.
 	h.apply(carbonEv(peer, "phone2", "Leaving now", now, 8))
-	if c.conv.byArchive[8] == nil || h.ui.only().roster.Unread(peer) != 0 || len(na.sent) != 0 {
+	if c.conv.byArchive[8] == nil || h.ui.only().Roster.Unread(peer) != 0 || len(na.sent) != 0 {
 		t.Fatal("a carbon to an open window is not held, or counted")
 	}
 	rowOf(t, c, c.conv.byArchive[8])
@@ -305,7 +305,7 @@ func TestArchiveMessagesNotifyOnce(t *testing.T) {
 		t.Fatal("archive messages opened chat windows")
 	}
 	for peer, n := range map[string]int{alice: 2, bob: 1, carol: 1} {
-		if got := h.ui.only().roster.Unread(peer); got != n {
+		if got := h.ui.only().Roster.Unread(peer); got != n {
 			t.Errorf("unread from %s: %d, want %d", peer, got, n)
 		}
 	}

@@ -291,7 +291,7 @@ func (u *UI) listSessions() {
 	slices.SortStableFunc(u.sessions, func(a, b *session) int { return u.order(a.acct.JID) - u.order(b.acct.JID) })
 	rs := make([]*model.Roster, len(u.sessions))
 	for i, s := range u.sessions {
-		rs[i] = s.roster
+		rs[i] = s.Roster
 	}
 	u.list.SetRosters(rs...)
 }
@@ -335,7 +335,7 @@ func (u *UI) startSession(a account.Account, tokens tokenSource) {
 	s.tokens = tokens
 	if a.UsesOAuth() && tokens == nil {
 		// The core reports SignInRequired at once; the user knows.
-		s.needsSignIn, s.expectSignIn = true, true
+		s.SignIn = model.SignInAwaited
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -501,7 +501,7 @@ func (u *UI) showRows() {
 	rows := r.Rows()
 	u.contacts.marks = len(r.Rosters()) > 1 && !r.ByAccount()
 	u.contacts.setRows(rows)
-	online := slices.ContainsFunc(u.sessions, func(s *session) bool { return s.state.State == app.Online })
+	online := slices.ContainsFunc(u.sessions, func(s *session) bool { return s.State.State == app.Online })
 	switch {
 	case len(rows) > 0:
 		u.emptyHint.Hide()
@@ -543,7 +543,7 @@ func (u *UI) signIn() {
 	}
 	browser := false
 	for _, s := range u.sessions {
-		if s.acct.UsesOAuth() && s.needsSignIn {
+		if s.acct.UsesOAuth() && s.NeedsSignIn() {
 			// One browser page at a time: the others wait for their own
 			// "Sign in" (the Accounts window, or this item again).
 			if !browser {
@@ -588,7 +588,7 @@ func (u *UI) refreshState() {
 		u.stateAction.OnTapped = f
 		u.stateAction.Show()
 	}
-	if s == nil || s.state.State != app.Waiting {
+	if s == nil || s.State.State != app.Waiting {
 		u.stopCountdown()
 	}
 	if s == nil {
@@ -611,8 +611,8 @@ func (u *UI) refreshState() {
 	text, dot, label, action := u.stateLine(s)
 	u.stateDot.FillColor = dot
 	u.stateDot.Refresh()
-	if s.state.State == app.Waiting {
-		u.armCountdown(s.state.RetryAt)
+	if s.State.State == app.Waiting {
+		u.armCountdown(s.State.RetryAt)
 	}
 	if action != nil {
 		act(label, action)
@@ -626,7 +626,7 @@ func (u *UI) refreshState() {
 // its dot and the action it calls for (nil when none). Errors from the
 // network can be long; the text is clipped to two lines or so.
 func (u *UI) stateLine(s *session) (text string, dot color.Color, label string, action func()) {
-	st := s.state
+	st := s.State
 	dot = stateColor(st.State)
 	text = connStateText(st.State)
 	switch st.State {
@@ -643,7 +643,7 @@ func (u *UI) stateLine(s *session) (text string, dot color.Color, label string, 
 		// Clipped already, keeping the count in view.
 		return waitingText(st.Err, st.RetryAt, clock.now()), dot, "Reconnect now", s.core.Connect
 	default:
-		if s.acct.UsesOAuth() && s.needsSignIn {
+		if s.acct.UsesOAuth() && s.NeedsSignIn() {
 			text = "Not signed in with " + providerName(s.acct) + "."
 			if u.flows[s.acct.JID] != nil {
 				text = "Signing in with " + providerName(s.acct) + "…"
@@ -666,7 +666,7 @@ func (u *UI) signInAccount(s *session) {
 	if u.session(s.acct.JID) != s {
 		return
 	}
-	if s.acct.UsesOAuth() && s.needsSignIn {
+	if s.acct.UsesOAuth() && s.NeedsSignIn() {
 		u.authorize(s.acct)
 		return
 	}
@@ -683,7 +683,7 @@ func (u *UI) refreshSummary() {
 	u.stopCountdown()
 	online := 0
 	for _, s := range u.sessions {
-		if s.state.State == app.Online {
+		if s.State.State == app.Online {
 			online++
 		}
 	}
@@ -769,7 +769,7 @@ func (u *UI) refreshRequests() {
 	}
 	var all []request
 	for _, s := range u.sessions {
-		for _, r := range s.requests {
+		for _, r := range s.Requests {
 			all = append(all, request{s, r})
 		}
 	}

@@ -76,20 +76,20 @@ func TestIncomingMessageOpensChatCountsUnreadAndNotifies(t *testing.T) {
 	test.AssertNotificationSent(t, fyne.NewNotification("Alice", "2 new messages"), func() {
 		h.apply(messageEv(peer, "one", clock.now(), false), messageEv(peer, "two", clock.now(), false))
 	})
-	if got := h.ui.only().roster.Unread(peer); got != 3 {
+	if got := h.ui.only().Roster.Unread(peer); got != 3 {
 		t.Fatalf("unread %d, want 3", got)
 	}
 
 	// The user focuses the window: everything is read, and further
 	// messages neither count nor notify.
 	c.entry.FocusGained()
-	if got := h.ui.only().roster.Unread(peer); got != 0 || c.win.Title() != "Alice" {
+	if got := h.ui.only().Roster.Unread(peer); got != 0 || c.win.Title() != "Alice" {
 		t.Fatalf("after focusing: unread %d, title %q", got, c.win.Title())
 	}
 	test.AssertNotificationSent(t, nil, func() {
 		h.apply(messageEv(peer, "seen at once", clock.now(), false))
 	})
-	if got := h.ui.only().roster.Unread(peer); got != 0 {
+	if got := h.ui.only().Roster.Unread(peer); got != 0 {
 		t.Fatalf("a message to the focused window counted as unread (%d)", got)
 	}
 	if len(c.conv.msgs) != 4 {
@@ -99,7 +99,7 @@ func TestIncomingMessageOpensChatCountsUnreadAndNotifies(t *testing.T) {
 	// The app loses the focus: the window no longer counts as seen.
 	h.ui.app.Lifecycle().(interface{ OnExitedForeground() func() }).OnExitedForeground()()
 	h.apply(messageEv(peer, "while away", clock.now(), false))
-	if got := h.ui.only().roster.Unread(peer); got != 1 {
+	if got := h.ui.only().Roster.Unread(peer); got != 1 {
 		t.Fatalf("after the app lost the focus: unread %d, want 1", got)
 	}
 }
@@ -405,8 +405,8 @@ func TestSubscriptionRequests(t *testing.T) {
 		return e
 	}
 	h.apply(req("z@example.org"), req("y@example.org"), req("z@example.org"))
-	if !h.ui.requestsBox.Visible() || len(h.ui.only().requests) != 2 {
-		t.Fatalf("requests: visible %v, %d", h.ui.requestsBox.Visible(), len(h.ui.only().requests))
+	if !h.ui.requestsBox.Visible() || len(h.ui.only().Requests) != 2 {
+		t.Fatalf("requests: visible %v, %d", h.ui.requestsBox.Visible(), len(h.ui.only().Requests))
 	}
 	if !labelContaining(h.ui.requestsBox, "Zed <z@example.org> wants to see your presence") {
 		t.Fatal("request text missing")
@@ -567,7 +567,7 @@ func TestEventsOfOtherAccountsAreIgnored(t *testing.T) {
 	e := app.RosterReset{Contacts: []app.Contact{contact("a@x", "A")}}
 	e.Acct = "someone@else"
 	h.apply(e)
-	if h.ui.only().roster.Len() != 0 {
+	if h.ui.only().Roster.Len() != 0 {
 		t.Fatal("another account's roster was applied")
 	}
 }
@@ -663,8 +663,8 @@ func TestEventsReachTheUIThroughThePump(t *testing.T) {
 		h.core.events <- []app.Event{stateEv(app.Online), resetEv(contact("a@x", "A"))}
 	}()
 	h.drain() // the pump hands the batch to the UI goroutine
-	if h.ui.stateText.Text != "Online as "+me || h.ui.only().roster.Len() != 1 {
-		t.Fatalf("state %q, %d contacts", h.ui.stateText.Text, h.ui.only().roster.Len())
+	if h.ui.stateText.Text != "Online as "+me || h.ui.only().Roster.Len() != 1 {
+		t.Fatalf("state %q, %d contacts", h.ui.stateText.Text, h.ui.only().Roster.Len())
 	}
 	// Stopping the session stops the pump too.
 	h.ui.stopSessions()

@@ -1,0 +1,329 @@
+package model
+
+import (
+	"slices"
+	"time"
+
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/im"
+)
+
+// SignIn is where an account stands with its sign-in: signed in (a
+// password account always is: its core asks for the password itself), or
+// waiting for a sign-in in the browser, which only the user can start.
+type SignIn uint8
+
+// Sign-in states of an account.
+const (
+	// SignedIn: the core has what it signs in with.
+	SignedIn SignIn = iota
+	// SignInAwaited: an OAuth account without tokens whose need to sign
+	// in is known to the user already (it was just set up, or a sign-in
+	// was canceled or failed): the core's SignInRequired asks nothing.
+	SignInAwaited
+	// SignInNeeded: an OAuth account without tokens; only a sign-in in
+	// the browser brings it online.
+	SignInNeeded
+)
+
+// Account is what the views know of one running account: its contacts,
+// connection and sign-in state, the chat states worth showing, the
+// requests of others, and the messages of a catch-up. Apply turns the
+// core's events into it and into the Changes the windows must show.
+type Account struct {
+	// JID is the account's bare JID.
+	JID    string
+	Roster *Roster
+	State  app.StateChanged
+	SignIn SignIn
+	// PeerStates holds the chat states worth showing (composing, paused,
+	// gone) by bare JID; a message from the peer clears theirs.
+	PeerStates map[string]chatstate.State
+	// Requests are the subscription requests not answered yet.
+	Requests []app.SubscriptionRequest
+	// MsgRequests holds the senders outside the contact list: their
+	// messages open nothing.
+	MsgRequests MessageRequests
+	// CaughtUp gathers what the server's archive brought.
+	CaughtUp CatchUp
+
+	// Now is the clock of the catch-up; time.Now when nil.
+	Now func() time.Time
+}
+
+// NewAccount returns the state of the account bare, not connected yet.
+func NewAccount(bare string) *Account {
+	return &Account{
+		JID:        bare,
+		Roster:     NewRoster(bare),
+		State:      app.StateChanged{State: app.Connecting},
+		PeerStates: make(map[string]chatstate.State),
+	}
+}
+
+// NeedsSignIn reports whether only a sign-in in the browser can bring the
+// account online.
+func (a *Account) NeedsSignIn() bool { return a.SignIn != SignedIn }
+
+func (a *Account) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// View is what Apply needs to know of the windows of the account.
+type View interface {
+	// ChatOpen reports whether a chat window with peer is open;
+	// ChatActive whether the user is looking at it.
+	ChatOpen(peer string) bool
+	ChatActive(peer string) bool
+	// HasConversation reports whether there was a conversation with peer
+	// in this run (shown or not).
+	HasConversation(peer string) bool
+	// OpensChats reports whether a contact's message opens its chat
+	// window by itself (a setting).
+	OpensChats() bool
+	// SigningIn reports whether a browser sign-in of the account is under
+	// way.
+	SigningIn() bool
+}
+
+// Notification is one desktop notification: Count new messages from
+// Peer, Last the newest.
+type Notification struct {
+	Peer  string
+	Count int
+	Last  string
+}
+
+// Changes is what one batch of events changed and asks for, in the order
+// the windows should take it.
+type Changes struct {
+	// State is set when the connection state changed; Online when it
+	// became Online, with the SASL mechanism it signed in with.
+	State     bool
+	Online    bool
+	Mechanism string
+	// Headers is set when what chat windows show above the messages
+	// (presence, names, unread counts) may have changed.
+	Headers bool
+	// Messages are those to add to their conversations, in order: not
+	// those of strangers, which wait in MsgRequests.
+	Messages []app.MessageReceived
+	// Open lists the peers whose chat window opens by itself.
+	Open []string
+	// MessageStates and Failed update messages already shown.
+	MessageStates []app.MessageStateChanged
+	Failed        []app.MessageFailed
+	// Typing lists the peers whose chat state changed.
+	Typing []string
+	// Notify lists the notifications to send, one per peer, in the order
+	// of their first message.
+	Notify []Notification
+	// CatchUp is set when the catch-up gathered more (CaughtUp).
+	CatchUp bool
+	// Requests and MsgRequests are set when those lists changed.
+	Requests, MsgRequests bool
+	// BlockedHere lists addresses the server could not block: they are
+	// ignored on this computer only.
+	BlockedHere []string
+	// CommandsFailed are commands the server refused.
+	CommandsFailed []app.CommandFailed
+	// Profiles are the events for profile cards and pictures.
+	Profiles []app.Event
+	// ArchivePrefs is the server's archiving default, when it came.
+	ArchivePrefs *app.ArchivePrefs
+
+	// Prompts, at most one of each per batch, the last one heard.
+	// SignInRequired is set only when the user must be asked.
+	CertUntrusted  *app.CertUntrusted
+	SignInRequired *app.SignInRequired
+	AuthFailed     *app.AuthFailed
+}
+
+// Apply takes a batch of the core's events: events of other accounts are
+// ignored. It updates the account and returns what the windows must show
+// and do; it touches no window itself.
+func (a *Account) Apply(batch []app.Event, v View) Changes {
+	var (
+		ch       Changes
+		notified = make(map[string]int) // index in ch.Notify
+		opened   = make(map[string]bool)
+		typing   = make(map[string]bool)
+		// talked holds the peers of this batch's conversation lines: the
+		// views add those conversations only once Apply returns.
+		talked = make(map[string]bool)
+	)
+	setTyping := func(peer string) {
+		if !typing[peer] {
+			typing[peer] = true
+			ch.Typing = append(ch.Typing, peer)
+		}
+	}
+	for _, ev := range batch {
+		if ev.Account() != a.JID {
+			continue
+		}
+		a.Roster.Apply(ev)
+		switch e := ev.(type) {
+		case app.StateChanged:
+			a.State = e
+			ch.State, ch.Headers = true, true
+			if e.State == app.Online {
+				ch.Online, ch.Mechanism = true, e.Mechanism
+			} else {
+				// States heard before the connection dropped are stale.
+				clear(a.PeerStates)
+			}
+		case app.AuthFailed:
+			ch.AuthFailed = &e
+		case app.SignInRequired:
+			// The core's word that only the browser helps now. The user
+			// is asked, unless a sign-in is under way or the need is
+			// already known; the browser never opens by itself.
+			if a.SignIn != SignInAwaited && !v.SigningIn() {
+				ch.SignInRequired = &e
+			}
+			a.SignIn = SignInNeeded
+			ch.State = true
+		case app.CertUntrusted:
+			ch.CertUntrusted = &e
+		case app.RosterReset, app.ContactUpdated, app.ContactRemoved:
+			ch.Headers = true
+		case app.PresenceChanged:
+			ch.Headers = true
+			if a.PeerStates[e.JID] == "" {
+				break
+			}
+			if show, _ := a.Roster.Presence(e.JID); show == im.Offline {
+				// Gone offline while typing: the typing will not end.
+				delete(a.PeerStates, e.JID)
+				setTyping(e.JID)
+			}
+		case app.ChatStateChanged:
+			if a.stranger(e.JID, v, talked) {
+				break // a stranger's typing is shown nowhere
+			}
+			switch e.State {
+			case chatstate.Composing, chatstate.Paused, chatstate.Gone:
+				a.PeerStates[e.JID] = e.State
+			default:
+				delete(a.PeerStates, e.JID)
+			}
+			setTyping(e.JID)
+		case app.MessageReceived:
+			a.message(e, v, &ch, notified, opened, talked, setTyping)
+		case app.MessageStateChanged:
+			ch.MessageStates = append(ch.MessageStates, e)
+		case app.MessageFailed:
+			ch.Failed = append(ch.Failed, e)
+		case app.SubscriptionRequest:
+			if a.MsgRequests.IsIgnored(e.From) {
+				break
+			}
+			a.addSubscription(e)
+			ch.Requests = true
+		case app.Blocked:
+			if !e.OnServer {
+				ch.BlockedHere = append(ch.BlockedHere, e.JID)
+			}
+		case app.CommandFailed:
+			ch.CommandsFailed = append(ch.CommandsFailed, e)
+		case app.ProfileReceived, app.ProfileSaved, app.AvatarChanged:
+			ch.Profiles = append(ch.Profiles, ev)
+		case app.ArchivePrefs:
+			ch.ArchivePrefs = &e
+		}
+	}
+	if ch.Headers {
+		ch.Typing = nil // the headers show the typing too
+	}
+	return ch
+}
+
+// message decides what a message asks for: a conversation line, a
+// message request, a window opening by itself, unread counts and
+// notifications.
+func (a *Account) message(e app.MessageReceived, v View, ch *Changes, notified map[string]int, opened, talked map[string]bool, setTyping func(string)) {
+	peer := e.Peer
+	if !e.Outgoing && a.stranger(peer, v, talked) {
+		// Anyone may write: a stranger's message (kept in the archive)
+		// waits in Message requests and opens nothing.
+		if a.MsgRequests.Add(peer, e.Msg.Body, e.Time) {
+			ch.MsgRequests = true
+		}
+		return
+	}
+	// Already there when the archive was read after the message was
+	// stored; it still counts as new below.
+	ch.Messages = append(ch.Messages, e)
+	talked[peer] = true
+	if e.Outgoing {
+		// Sent by the user elsewhere: no window pops up for it (the
+		// conversation keeps it), and having just written there, the user
+		// has read what came before. One from the server's archive may be
+		// older than what is unread here.
+		if e.FromArchive {
+			return
+		}
+		if a.Roster.Unread(peer) > 0 {
+			a.Roster.ClearUnread(peer)
+			ch.Headers = true
+		}
+		if i, ok := notified[peer]; ok {
+			ch.Notify = slices.Delete(ch.Notify, i, i+1)
+			delete(notified, peer)
+			for p, j := range notified {
+				if j > i {
+					notified[p] = j - 1
+				}
+			}
+		}
+		a.CaughtUp.forget(peer)
+		return
+	}
+	if a.PeerStates[peer] != "" && !e.FromArchive {
+		delete(a.PeerStates, peer)
+		setTyping(peer)
+	}
+	open := v.ChatOpen(peer) || opened[peer]
+	if !open && !e.FromArchive && v.OpensChats() {
+		opened[peer] = true
+		ch.Open = append(ch.Open, peer)
+		open = true
+	}
+	if open && v.ChatActive(peer) {
+		return
+	}
+	a.Roster.AddUnread(peer, 1)
+	ch.Headers = true
+	if e.FromArchive {
+		// Possibly old, and possibly many: summed up in one notification
+		// once the catch-up is over.
+		a.CaughtUp.add(peer, e.Msg.Body, a.now())
+		ch.CatchUp = true
+		return
+	}
+	if i, ok := notified[peer]; ok {
+		ch.Notify[i].Count++
+		ch.Notify[i].Last = e.Msg.Body
+		return
+	}
+	notified[peer] = len(ch.Notify)
+	ch.Notify = append(ch.Notify, Notification{Peer: peer, Count: 1, Last: e.Msg.Body})
+}
+
+// stranger reports whether peer is outside the conversation: not a
+// contact, not the account itself, and no conversation the user had (in
+// this run, or earlier in this batch: talked).
+func (a *Account) stranger(peer string, v View, talked map[string]bool) bool {
+	if peer == a.JID || talked[peer] {
+		return false
+	}
+	if _, ok := a.Roster.Contact(peer); ok {
+		return false
+	}
+	return !v.HasConversation(peer) && !v.ChatOpen(peer)
+}
