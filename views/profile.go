@@ -26,42 +26,25 @@ type profileState struct {
 	swept   int // tracked after the last sweep
 }
 
-// profileStates holds each session's profileState. The session type does
-// not have a field for it; entries of closed sessions are dropped (and
-// their windows closed) by sweepProfiles.
-var profileStates = make(map[*session]*profileState)
-
 // profiles returns s's profile state.
 func (s *session) profiles() *profileState {
-	p := profileStates[s]
-	if p == nil {
-		sweepProfiles()
-		p = &profileState{
+	if s.prof == nil {
+		s.prof = &profileState{
 			cards:   make(map[string]*profileCard),
 			avatars: make(map[string][]weak.Pointer[avatar]),
 		}
-		profileStates[s] = p
 	}
-	return p
-}
-
-// sweepProfiles forgets closed sessions and closes their profile windows.
-func sweepProfiles() {
-	for s := range profileStates {
-		if s.closed {
-			s.closeProfiles()
-		}
-	}
+	return s.prof
 }
 
 // closeProfiles closes s's profile windows and forgets its profile state.
 // The unsaved own-profile edits go with it: they belong to the session.
 func (s *session) closeProfiles() {
-	p := profileStates[s]
+	p := s.prof
 	if p == nil {
 		return
 	}
-	delete(profileStates, s)
+	s.prof = nil
 	for _, c := range p.cards {
 		c.win.Close()
 	}
@@ -101,7 +84,6 @@ func (s *session) showProfile(jid string) {
 	if s.closed || jid == "" {
 		return
 	}
-	sweepProfiles()
 	if jid == s.acct.JID {
 		s.showOwnProfile()
 		return

@@ -81,7 +81,7 @@ func (s *session) newProfileCard(jid string) *profileCard {
 	c.win.SetContent(container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(body)))
 	c.win.Resize(fyne.NewSize(440, 520))
 	c.win.SetOnClosed(func() {
-		if p := profileStates[s]; p != nil && p.cards[jid] == c {
+		if p := s.prof; p != nil && p.cards[jid] == c {
 			delete(p.cards, jid)
 		}
 	})

@@ -192,7 +192,7 @@ func (s *session) newOwnProfile() *ownProfile {
 	o.win.SetContent(container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(body)))
 	o.win.Resize(fyne.NewSize(480, 560))
 	o.win.SetOnClosed(func() {
-		if p := profileStates[s]; p != nil && p.own == o {
+		if p := s.prof; p != nil && p.own == o {
 			p.own = nil
 		}
 	})
@@ -351,7 +351,7 @@ func (o *ownProfile) loadPhoto(r io.ReadCloser) {
 // ownPhotoLoaded takes a chosen picture into the unsaved edits, or says
 // why it cannot be used.
 func (s *session) ownPhotoLoaded(b []byte, mime, hash string, err error) {
-	p := profileStates[s]
+	p := s.prof
 	if p == nil || s.closed {
 		return
 	}

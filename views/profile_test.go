@@ -537,11 +537,10 @@ func TestProfilesOfClosedSessionAreDropped(t *testing.T) {
 		t.Fatal("the profile windows are not open")
 	}
 	h.ui.stopSessions()
-	sweepProfiles()
 	if open(c.win) || open(own.win) {
 		t.Error("the profile windows of a closed session stay open")
 	}
-	if profileStates[s] != nil {
+	if s.prof != nil {
 		t.Error("the closed session's profile state is kept")
 	}
 }

@@ -31,6 +31,9 @@ type session struct {
 
 	convs map[string]*conversation
 	chats map[string]*chatWindow
+	// prof holds the profile windows and pictures (profile.go), nil
+	// until the first is opened.
+	prof *profileState
 }
 
 func newSession(u *UI, a account.Account, core Core, stop func()) *session {

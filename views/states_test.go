@@ -393,7 +393,7 @@ func TestClosingSessionClosesProfiles(t *testing.T) {
 	if open(c.win) || open(own.win) {
 		t.Error("the profile windows of a closed session stay open")
 	}
-	if _, ok := profileStates[s]; ok {
+	if s.prof != nil {
 		t.Error("the closed session's profile state is kept")
 	}
 }
