@@ -167,6 +167,76 @@ func (a *Account) Pin(fp string) {
 type Config struct {
 	Version  int       `json:"version"`
 	Accounts []Account `json:"accounts"`
+	// Merged lists the contacts the user merged into one (metacontacts, as
+	// in Pidgin): the same person on several accounts, listed once.
+	Merged []Metacontact `json:"merged,omitempty"`
+}
+
+// Metacontact is one person's contacts on several accounts.
+type Metacontact struct {
+	Members []ContactRef `json:"members"`
+}
+
+// ContactRef names a contact of an account: both bare JIDs.
+type ContactRef struct {
+	Account string `json:"account"`
+	JID     string `json:"jid"`
+}
+
+// Merge makes the contacts a and b one metacontact, joining the
+// metacontacts they are in already.
+func (c *Config) Merge(a, b ContactRef) {
+	ia, ib := c.mergedIndex(a), c.mergedIndex(b)
+	switch {
+	case ia >= 0 && ia == ib:
+	case ia >= 0 && ib >= 0:
+		c.Merged[ia].Members = append(c.Merged[ia].Members, c.Merged[ib].Members...)
+		c.Merged = slices.Delete(c.Merged, ib, ib+1)
+	case ia >= 0:
+		c.Merged[ia].Members = append(c.Merged[ia].Members, b)
+	case ib >= 0:
+		c.Merged[ib].Members = append(c.Merged[ib].Members, a)
+	default:
+		c.Merged = append(c.Merged, Metacontact{Members: []ContactRef{a, b}})
+	}
+}
+
+// Separate takes r out of its metacontact; one left alone is no longer
+// merged.
+func (c *Config) Separate(r ContactRef) {
+	i := c.mergedIndex(r)
+	if i < 0 {
+		return
+	}
+	m := &c.Merged[i]
+	m.Members = slices.DeleteFunc(m.Members, func(x ContactRef) bool { return sameRef(x, r) })
+	if len(m.Members) < 2 {
+		c.Merged = slices.Delete(c.Merged, i, i+1)
+	}
+}
+
+// forgetAccount drops the account bare from every metacontact.
+func (c *Config) forgetAccount(bare string) {
+	for i := len(c.Merged) - 1; i >= 0; i-- {
+		m := &c.Merged[i]
+		m.Members = slices.DeleteFunc(m.Members, func(x ContactRef) bool { return strings.EqualFold(x.Account, bare) })
+		if len(m.Members) < 2 {
+			c.Merged = slices.Delete(c.Merged, i, i+1)
+		}
+	}
+}
+
+func (c *Config) mergedIndex(r ContactRef) int {
+	for i, m := range c.Merged {
+		if slices.ContainsFunc(m.Members, func(x ContactRef) bool { return sameRef(x, r) }) {
+			return i
+		}
+	}
+	return -1
+}
+
+func sameRef(a, b ContactRef) bool {
+	return strings.EqualFold(a.Account, b.Account) && strings.EqualFold(a.JID, b.JID)
 }
 
 // DefaultDir returns the default profile directory, os.UserConfigDir()/palaver.
@@ -317,8 +387,10 @@ func RemoveData(dir, bare string) error {
 	return nil
 }
 
-// Remove deletes the account with the given bare JID.
+// Remove deletes the account with the given bare JID, and its contacts
+// from the metacontacts.
 func (c *Config) Remove(bare string) {
+	c.forgetAccount(bare)
 	out := c.Accounts[:0]
 	for _, a := range c.Accounts {
 		if !strings.EqualFold(a.JID, bare) {

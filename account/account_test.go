@@ -511,3 +511,39 @@ func TestRemoveData(t *testing.T) {
 		t.Errorf("the profile folder went: %v", err)
 	}
 }
+
+func TestConfigMergeAndSeparate(t *testing.T) {
+	ref := func(a, j string) account.ContactRef { return account.ContactRef{Account: a, JID: j} }
+	show := func(c *account.Config) string {
+		var parts []string
+		for _, m := range c.Merged {
+			var ms []string
+			for _, r := range m.Members {
+				ms = append(ms, r.JID+"/"+r.Account)
+			}
+			parts = append(parts, strings.Join(ms, "+"))
+		}
+		return strings.Join(parts, " ")
+	}
+	c := &account.Config{Accounts: []account.Account{{JID: "w@x"}, {JID: "h@x"}, {JID: "o@x"}}}
+	c.Merge(ref("w@x", "ann@a"), ref("h@x", "ann@b"))
+	c.Merge(ref("h@x", "ANN@b"), ref("o@x", "ann@c")) // joins the same metacontact
+	c.Merge(ref("w@x", "bob@a"), ref("h@x", "bob@b"))
+	if got := show(c); got != "ann@a/w@x+ann@b/h@x+ann@c/o@x bob@a/w@x+bob@b/h@x" {
+		t.Fatalf("merged %q", got)
+	}
+	c.Merge(ref("w@x", "ann@a"), ref("w@x", "bob@a")) // two metacontacts become one
+	if got := show(c); got != "ann@a/w@x+ann@b/h@x+ann@c/o@x+bob@a/w@x+bob@b/h@x" {
+		t.Fatalf("joined %q", got)
+	}
+	c.Separate(ref("w@x", "bob@a"))
+	c.Separate(ref("h@x", "bob@b"))
+	if got := show(c); got != "ann@a/w@x+ann@b/h@x+ann@c/o@x" {
+		t.Fatalf("after separating Bob: %q", got)
+	}
+	c.Remove("o@x")
+	c.Remove("h@x")
+	if got := show(c); got != "" {
+		t.Fatalf("a metacontact of one account's contact is kept: %q", got)
+	}
+}

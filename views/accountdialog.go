@@ -613,6 +613,7 @@ func (u *UI) removeSession(a account.Account, withData bool) {
 	if err := u.cfg.Save(u.dir); err != nil {
 		u.showNotice("Could not save the settings: " + err.Error())
 	}
+	u.listMerged()
 	if a.UsesOAuth() {
 		u.forgetSignIn(a, tokens)
 	} else {

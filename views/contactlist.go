@@ -215,7 +215,11 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 		r.mark.FillColor = accountColor(row.Account)
 		r.mark.Refresh()
 		r.mark.Show()
-		status = joinStatus(status, row.Account)
+		acct := row.Account
+		if row.Merged > 1 {
+			acct += " +" + strconv.Itoa(row.Merged-1)
+		}
+		status = joinStatus(status, acct)
 	}
 	r.status.SetText(status)
 	r.status.Show()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -251,5 +252,77 @@ func TestAddContactAsksWhichAccount(t *testing.T) {
 	test.Tap(button(t, d, "Add"))
 	if !slices.Contains(h.cores[home].Calls(), `AddContact cat@y "" []`) {
 		t.Errorf("home's core heard %q", h.cores[home].Calls())
+	}
+}
+
+// menuItem returns the item labelled label of r's context menu.
+func menuItem(t *testing.T, u *UI, r Row, label string) *fyne.MenuItem {
+	t.Helper()
+	for _, it := range u.contactMenuItems(r) {
+		if it.Label == label {
+			return it
+		}
+	}
+	t.Fatalf("no %q in the menu of %s@%s", label, r.JID, r.Account)
+	return nil
+}
+
+// listed returns the contact row of jid on account.
+func listed(t *testing.T, u *UI, acct, jid string) Row {
+	t.Helper()
+	for _, r := range u.contacts.rows {
+		if !r.Header && r.Account == acct && r.JID == jid {
+			return r
+		}
+	}
+	t.Fatalf("no row of %s on %s", jid, acct)
+	return Row{}
+}
+
+func TestMergeContacts(t *testing.T) {
+	h := twoAccounts(t)
+	// Home's Ann is the one to merge work's with: the same address first.
+	menuItem(t, h.ui, listed(t, h.ui, home, "ann@x"), "Merge with…").Action()
+	d := h.overlay()
+	sel, ok := find(d, func(s *widget.Select) bool { return len(s.Options) == 2 })
+	if !ok || sel.Selected != "Ann <ann@x> on "+work {
+		t.Fatalf("the choice starts at %q", sel.Selected)
+	}
+	test.Tap(button(t, d, "Merge"))
+	if got := contactRows(h.ui); !slices.Equal(got, []string{"Ann@" + work, "Bob@" + work}) {
+		t.Fatalf("rows after merging Ann: %q", got)
+	}
+	ann := listed(t, h.ui, work, "ann@x")
+	if ann.Merged != 2 {
+		t.Errorf("Merged %d", ann.Merged)
+	}
+	cfg, err := account.Load(h.dir)
+	if err != nil || len(cfg.Merged) != 1 || len(cfg.Merged[0].Members) != 2 {
+		t.Fatalf("merge not saved: %+v, %v", cfg, err)
+	}
+	// Work's Ann is online, home's busy: a chat goes to work; the menu
+	// offers home's too.
+	h.ui.contacts.onOpen(ann.Key())
+	if h.ui.session(work).chats["ann@x"] == nil {
+		t.Fatal("the merged contact's chat did not open on the account she is available on")
+	}
+	menuItem(t, h.ui, ann, "Chat from "+home).Action()
+	if h.ui.session(home).chats["ann@x"] == nil {
+		t.Fatal("Chat from home opened nothing on home")
+	}
+	// Work's Ann leaves: the row is home's now.
+	h.in(work, ev.Presence(work, "ann@x", im.Offline, ""))
+	if r := listed(t, h.ui, home, "ann@x"); r.Merged != 2 || r.Show != im.DND {
+		t.Errorf("after work's Ann left: %+v", r)
+	}
+	menuItem(t, h.ui, listed(t, h.ui, home, "ann@x"), "Separate").Action()
+	h.ui.list.SetShowOffline(true)
+	h.ui.showRows()
+	// Online first: home's Ann (busy) and Bob (away), then work's Ann.
+	if got := contactRows(h.ui); !slices.Equal(got, []string{"Ann@" + home, "Bob@" + work, "Ann@" + work}) {
+		t.Fatalf("rows after separating: %q", got)
+	}
+	if cfg, _ := account.Load(h.dir); cfg == nil || len(cfg.Merged) != 0 {
+		t.Error("separating is not saved")
 	}
 }

@@ -199,6 +199,7 @@ func New(o Options) *UI {
 		time.AfterFunc(d, func() { u.do(f) })
 	}
 	u.pw = newPasswords(o.Secrets)
+	u.listMerged()
 	u.win = o.App.NewWindow("Palaver")
 	u.win.SetMaster()
 	u.win.SetCloseIntercept(u.Quit)
@@ -748,15 +749,38 @@ func (u *UI) chatWith(r Row) {
 }
 
 func (u *UI) showContactMenu(r Row, c fyne.Canvas, at fyne.Position) {
-	m := fyne.NewMenu("",
-		fyne.NewMenuItem("Chat", func() { u.chatWith(r) }),
+	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", u.contactMenuItems(r)...), c, at)
+}
+
+// contactMenuItems are the items of r's context menu. A merged contact
+// (metacontact) offers a chat from each of its accounts and Separate;
+// with several accounts, any contact can be merged with another's.
+func (u *UI) contactMenuItems(r Row) []*fyne.MenuItem {
+	items := []*fyne.MenuItem{fyne.NewMenuItem("Chat", func() { u.chatWith(r) })}
+	if r.Merged > 0 {
+		for _, k := range u.list.Members(r.Key()) {
+			items = append(items, fyne.NewMenuItem("Chat from "+k.Account, func() {
+				if s := u.session(k.Account); s != nil {
+					s.openChat(k.JID)
+				}
+			}))
+		}
+	}
+	items = append(items,
 		fyne.NewMenuItem("Profile…", func() { u.showContactProfile(r) }),
 		fyne.NewMenuItem("Rename…", func() { u.renameContact(r) }),
 		fyne.NewMenuItem("Move to group…", func() { u.moveContact(r) }),
+	)
+	if len(u.sessions) > 1 {
+		items = append(items, fyne.NewMenuItem("Merge with…", func() { u.mergeContact(r) }))
+	}
+	if r.Merged > 0 {
+		items = append(items, fyne.NewMenuItem("Separate", func() { u.separateContact(r) }))
+	}
+	return append(items,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Remove…", func() { u.removeContact(r) }),
 	)
-	widget.ShowPopUpMenuAtPosition(m, c, at)
 }
 
 // refreshRequests lists pending subscription requests above the contacts,

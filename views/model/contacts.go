@@ -40,6 +40,11 @@ type Row struct {
 	// Avatar is the hash of the contact's picture and AvatarPath its file
 	// in the core's cache; both empty when a generated picture is shown.
 	Avatar, AvatarPath string
+	// Merged is the number of accounts' contacts the row stands for when
+	// the user merged them into one (a metacontact), 0 otherwise. The row
+	// then shows the contact of the best online account (Account, JID),
+	// and the unread messages of all.
+	Merged int
 }
 
 // Key returns the contact the row shows.
@@ -58,6 +63,7 @@ type Contacts struct {
 	byAccount   bool
 	collapsed   map[string]bool // by group name
 	collapsedAc map[string]bool // by account, when grouped by account
+	merged      map[ContactKey]int // metacontact index of merged contacts
 
 	rows     []Row
 	dirty    bool
@@ -141,6 +147,48 @@ func (c *Contacts) collapsedOf(h Row) (map[string]bool, string) {
 	return c.collapsed, h.Group
 }
 
+// SetMerged sets the metacontacts: the contacts of each set are listed as
+// one row (when the list is grouped by roster group).
+func (c *Contacts) SetMerged(sets [][]ContactKey) {
+	c.merged = make(map[ContactKey]int)
+	for i, set := range sets {
+		for _, k := range set {
+			c.merged[k] = i
+		}
+	}
+	c.dirty = true
+}
+
+// Members returns the contacts merged with k, k among them, in the order
+// of the accounts listed; nil when k is not merged.
+func (c *Contacts) Members(k ContactKey) []ContactKey {
+	i, ok := c.merged[k]
+	if !ok {
+		return nil
+	}
+	var out []ContactKey
+	for _, r := range c.rosters {
+		for jid := range r.contacts {
+			m := ContactKey{r.account, jid}
+			if j, ok := c.merged[m]; ok && j == i {
+				out = append(out, m)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b ContactKey) int { return strings.Compare(a.JID, b.JID) })
+	slices.SortStableFunc(out, func(a, b ContactKey) int { return c.order(a.Account) - c.order(b.Account) })
+	return out
+}
+
+func (c *Contacts) order(account string) int {
+	for i, r := range c.rosters {
+		if r.account == account {
+			return i
+		}
+	}
+	return len(c.rosters)
+}
+
 // Dirty reports whether the rows are stale.
 func (c *Contacts) Dirty() bool {
 	if c.dirty {
@@ -172,6 +220,40 @@ type member struct {
 	e      *rosterEntry
 	p      presence
 	online bool
+	// What the row shows besides: for a metacontact, of all its members.
+	unread int
+	typing bool
+	groups []string
+	merged int
+}
+
+// better reports whether a is the better contact to show and write to of
+// one metacontact: online first, then the more available, then the
+// account listed first.
+func better(a, b member) bool {
+	if a.online != b.online {
+		return a.online
+	}
+	if ra, rb := showRank(a.p.show), showRank(b.p.show); ra != rb {
+		return ra < rb
+	}
+	return a.order < b.order
+}
+
+func showRank(s im.Show) int {
+	switch s {
+	case im.Chat:
+		return 0
+	case im.Available:
+		return 1
+	case im.Away:
+		return 2
+	case im.XA:
+		return 3
+	case im.DND:
+		return 4
+	}
+	return 5
 }
 
 // group is one header's members: a roster group, or an account.
@@ -198,6 +280,8 @@ func (c *Contacts) rebuild() {
 		}
 		g.members = append(g.members, m)
 	}
+	var members []member
+	metas := make(map[int]*member)
 	for order, r := range c.rosters {
 		r.dirty = false
 		if c.byAccount {
@@ -210,14 +294,25 @@ func (c *Contacts) rebuild() {
 			if !ok {
 				p.show = im.Offline
 			}
-			m := member{r: r, order: order, e: e, p: p, online: p.show != im.Offline}
-			if c.byAccount {
-				add(r.account, r.account, m)
+			m := member{r: r, order: order, e: e, p: p, online: p.show != im.Offline,
+				unread: r.unread[e.JID], typing: r.typing[e.JID], groups: e.groups}
+			if i, ok := c.merged[ContactKey{r.account, e.JID}]; ok && !c.byAccount {
+				metas[i] = merge(metas[i], m)
 				continue
 			}
-			for _, g := range e.groups {
-				add(g, "", m)
-			}
+			members = append(members, m)
+		}
+	}
+	for _, m := range metas {
+		members = append(members, *m)
+	}
+	for _, m := range members {
+		if c.byAccount {
+			add(m.r.account, m.r.account, m)
+			continue
+		}
+		for _, g := range m.groups {
+			add(g, "", m)
 		}
 	}
 	if !c.byAccount {
@@ -248,16 +343,21 @@ func (c *Contacts) rebuild() {
 				continue
 			}
 			av := m.r.avatars[m.e.JID]
+			merged := 0
+			if m.merged > 1 {
+				merged = m.merged
+			}
 			rows = append(rows, Row{
+				Merged:     merged,
 				Group:      g.name,
 				Account:    m.r.account,
 				JID:        m.e.JID,
 				Name:       m.e.DisplayName(),
 				Show:       m.p.show,
 				Status:     m.p.status,
-				Unread:     m.r.unread[m.e.JID],
+				Unread:     m.unread,
 				Pending:    m.e.Pending,
-				Typing:     m.r.typing[m.e.JID],
+				Typing:     m.typing,
 				Stale:      m.p.stale,
 				Since:      m.p.since,
 				Avatar:     av.hash,
@@ -277,7 +377,31 @@ func (c *Contacts) visible(m member) bool {
 	if c.filter != "" {
 		return strings.Contains(m.e.key, c.filter) || strings.Contains(m.e.lower, c.filter)
 	}
-	return m.online || c.showOffline || m.r.unread[m.e.JID] > 0
+	return m.online || c.showOffline || m.unread > 0
+}
+
+// merge adds m to the metacontact so far (nil before its first member):
+// the best member is shown, with the unread messages and typing of all,
+// in the groups of all.
+func merge(so *member, m member) *member {
+	m.merged = 1
+	if so == nil {
+		return &m
+	}
+	out := *so
+	if better(m, *so) {
+		out = m
+		out.groups = so.groups
+	}
+	out.merged = so.merged + 1
+	out.unread = so.unread + m.unread
+	out.typing = so.typing || m.typing
+	for _, g := range m.groups {
+		if !slices.Contains(out.groups, g) {
+			out.groups = append(slices.Clip(out.groups), g)
+		}
+	}
+	return &out
 }
 
 func compareMembers(a, b member) int {

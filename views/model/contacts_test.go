@@ -103,3 +103,54 @@ func TestContactsDirtyFollowsRosters(t *testing.T) {
 		t.Errorf("Len %d, Roster lookups wrong", c.Len())
 	}
 }
+
+func TestContactsMetacontacts(t *testing.T) {
+	c, work, home := twoAccounts()
+	ann := []ContactKey{{"me@work", "ann@x"}, {"me@home", "ann@x"}}
+	c.SetMerged([][]ContactKey{ann})
+	home.AddUnread("ann@x", 2)
+	work.AddUnread("ann@x", 1)
+	rows := c.Rows()
+	want := []string{
+		"# Contacts 1/1", "  Cat away @me@home",
+		// One row: work's Ann is online, so the row is hers (the chat
+		// goes there), with the unread messages of both.
+		"# Friends 1/1", "  Ann  (3) @me@work",
+		"# Team 0/1", "  Bob offline @me@work",
+	}
+	if got := accountLines(rows); !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows:\n%q\nwant\n%q", got, want)
+	}
+	if rows[3].Merged != 2 || rows[1].Merged != 0 {
+		t.Errorf("Merged %d for Ann, %d for Cat", rows[3].Merged, rows[1].Merged)
+	}
+	if got := c.Members(ContactKey{"me@home", "ann@x"}); !reflect.DeepEqual(got, ann) {
+		t.Errorf("Members = %v", got)
+	}
+	// Work's Ann leaves, home's is busy: home's is shown now.
+	work.Apply(ev.Presence("me@work", "ann@x", im.Offline, ""))
+	home.Apply(ev.Presence("me@home", "ann@x", im.DND, "busy"))
+	if got := accountLines(c.Rows())[3]; got != "  Ann dnd busy (3) @me@home" {
+		t.Errorf("after work's Ann left: %q", got)
+	}
+	// Grouped by account, each account lists its own.
+	c.SetByAccount(true)
+	n := 0
+	for _, r := range c.Rows() {
+		if r.JID == "ann@x" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("grouped by account, Ann shows %d times, want 2", n)
+	}
+	// A metacontact whose other member is not listed (its account is
+	// disabled) is an ordinary row.
+	c.SetByAccount(false)
+	c.SetRosters(home)
+	for _, r := range c.Rows() {
+		if r.JID == "ann@x" && r.Merged != 0 {
+			t.Errorf("Ann alone is marked merged (%d)", r.Merged)
+		}
+	}
+}

@@ -225,6 +225,15 @@ func (r *Roster) Contact(jid string) (app.Contact, bool) {
 	return e.Contact, true
 }
 
+// Keys returns the contacts, in no particular order.
+func (r *Roster) Keys() []ContactKey {
+	out := make([]ContactKey, 0, len(r.contacts))
+	for jid := range r.contacts {
+		out = append(out, ContactKey{Account: r.account, JID: jid})
+	}
+	return out
+}
+
 // Len returns the number of contacts.
 func (r *Roster) Len() int { return len(r.contacts) }
 
