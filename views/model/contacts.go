@@ -61,8 +61,8 @@ type Contacts struct {
 	filter      string
 	showOffline bool
 	byAccount   bool
-	collapsed   map[string]bool // by group name
-	collapsedAc map[string]bool // by account, when grouped by account
+	collapsed   map[string]bool    // by group name
+	collapsedAc map[string]bool    // by account, when grouped by account
 	merged      map[ContactKey]int // metacontact index of merged contacts
 
 	rows     []Row
