@@ -111,7 +111,10 @@ func (u *UI) accountRow(i int, a account.Account) fyne.CanvasObject {
 		}))
 	}
 	buttons.Objects = append(buttons.Objects, edit, up, down, remove)
-	head := container.NewBorder(nil, nil, container.NewCenter(sizedBox(dot, 12)), nil, name)
+	// The account's mark, as its contacts' rows show it.
+	mark := canvas.NewRectangle(u.accountColor(a.JID))
+	mark.SetMinSize(fyne.NewSize(4, 20))
+	head := container.NewBorder(nil, nil, container.NewHBox(mark, container.NewCenter(sizedBox(dot, 12))), nil, name)
 	return container.NewVBox(head, state, buttons)
 }
 

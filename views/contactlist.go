@@ -35,6 +35,10 @@ type contactList struct {
 	// the account's colour and its address after the status. The list
 	// sets it while it shows more than one account by group.
 	marks bool
+	// accountColor is the colour of an account's mark; markGen changes
+	// when the colours may have (the accounts were reordered).
+	accountColor func(account string) color.Color
+	markGen      int
 
 	// do hands the rows' pictures, loaded in the background, to the UI
 	// goroutine; images caches them.
@@ -122,8 +126,10 @@ type contactRow struct {
 	id    widget.ListItemID
 	row   Row
 	shown bool // row has been drawn
-	// marked is whether the row was drawn with its account's mark.
-	marked bool
+	// marked is whether the row was drawn with its account's mark, and
+	// markGen the list's markGen then.
+	marked  bool
+	markGen int
 
 	arrow  *widget.Icon
 	mark   *canvas.Rectangle // the account's colour, when marks are on
@@ -161,11 +167,11 @@ func newContactRow(cl *contactList) *contactRow {
 func (r *contactRow) set(id widget.ListItemID, row Row) {
 	// Most rows are unchanged when the list refreshes; laying out their
 	// labels again (text shaping for the ellipsis) is the list's main cost.
-	if r.shown && r.row == row && r.marked == r.cl.marks {
+	if r.shown && r.row == row && r.marked == r.cl.marks && r.markGen == r.cl.markGen {
 		r.id = id
 		return
 	}
-	r.id, r.row, r.shown, r.marked = id, row, true, r.cl.marks
+	r.id, r.row, r.shown, r.marked, r.markGen = id, row, true, r.cl.marks, r.cl.markGen
 	r.mark.Hide()
 	if row.Header {
 		r.arrow.Show()
@@ -212,7 +218,10 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 		r.status.Importance = widget.HighImportance
 	}
 	if r.cl.marks {
-		r.mark.FillColor = accountColor(row.Account)
+		r.mark.FillColor = colorOffline
+		if r.cl.accountColor != nil {
+			r.mark.FillColor = r.cl.accountColor(row.Account)
+		}
 		r.mark.Refresh()
 		r.mark.Show()
 		acct := row.Account
@@ -227,9 +236,25 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 	r.Refresh()
 }
 
-// accountColor is the colour that marks an account's contacts: the
-// colour of its generated picture, so that it is the same everywhere.
-func accountColor(bare string) color.Color { return avatarColor(bare) }
+// accountColors mark the accounts, in the order of the settings: the
+// Okabe-Ito palette, told apart also by people with colour blindness;
+// past eight, they repeat.
+var accountColors = []color.NRGBA{
+	{R: 0x00, G: 0x72, B: 0xb2, A: 0xff}, // blue
+	{R: 0xe6, G: 0x9f, B: 0x00, A: 0xff}, // orange
+	{R: 0x00, G: 0x9e, B: 0x73, A: 0xff}, // bluish green
+	{R: 0xcc, G: 0x79, B: 0xa7, A: 0xff}, // reddish purple
+	{R: 0x56, G: 0xb4, B: 0xe9, A: 0xff}, // sky blue
+	{R: 0xd5, G: 0x5e, B: 0x00, A: 0xff}, // vermillion
+	{R: 0xf0, G: 0xe4, B: 0x42, A: 0xff}, // yellow
+	{R: 0x99, G: 0x99, B: 0x99, A: 0xff}, // grey
+}
+
+// accountColor is the colour that marks the account bare's contacts and
+// its row in the Accounts window.
+func (u *UI) accountColor(bare string) color.Color {
+	return accountColors[u.order(bare)%len(accountColors)]
+}
 
 // lastSeenText words when a presence that is not confirmed was last known
 // to hold: the time today, else the date and time.

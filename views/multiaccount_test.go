@@ -326,3 +326,18 @@ func TestMergeContacts(t *testing.T) {
 		t.Error("separating is not saved")
 	}
 }
+
+func TestAccountMarksAreDistinct(t *testing.T) {
+	h := twoAccounts(t)
+	w, o := h.ui.accountColor(work), h.ui.accountColor(home)
+	if w == o {
+		t.Fatalf("both accounts are marked %v", w)
+	}
+	// The mark follows the account's place: moved first, home takes
+	// the first colour, and drawn rows are drawn again.
+	gen := h.ui.contacts.markGen
+	h.ui.moveAccount(home, 0)
+	if h.ui.accountColor(home) != w || h.ui.contacts.markGen == gen {
+		t.Errorf("after moving home first: %v (want %v), redrawn %v", h.ui.accountColor(home), w, h.ui.contacts.markGen != gen)
+	}
+}

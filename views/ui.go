@@ -295,6 +295,7 @@ func (u *UI) listSessions() {
 		rs[i] = s.Roster
 	}
 	u.list.SetRosters(rs...)
+	u.contacts.markGen++ // the accounts' colours follow their order
 }
 
 // startAccount starts a configured account: an OAuth one signs in
@@ -403,6 +404,7 @@ func (u *UI) build() {
 
 	u.contacts = newContactList()
 	u.contacts.do = func(f func()) { u.do(f) }
+	u.contacts.accountColor = u.accountColor
 	u.contacts.onSelect = func(Row, bool) { u.refreshActions() }
 	u.contacts.onOpen = func(k model.ContactKey) {
 		if s := u.session(k.Account); s != nil {
