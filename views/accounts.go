@@ -111,11 +111,38 @@ func (u *UI) accountRow(i int, a account.Account) fyne.CanvasObject {
 		}))
 	}
 	buttons.Objects = append(buttons.Objects, edit, up, down, remove)
+	if s != nil {
+		buttons.Objects = append([]fyne.CanvasObject{u.statusChoice(s)}, buttons.Objects...)
+	}
 	// The account's mark, as its contacts' rows show it.
 	mark := canvas.NewRectangle(u.accountColor(a.JID))
 	mark.SetMinSize(fyne.NewSize(4, 20))
 	head := container.NewBorder(nil, nil, container.NewHBox(mark, container.NewCenter(sizedBox(dot, 12))), nil, name)
 	return container.NewVBox(head, state, buttons)
+}
+
+// sameStatus is the status choice of an account that follows the
+// selector at the top of the main window.
+const sameStatus = "Status of all accounts"
+
+// statusChoice chooses the status of s's account: that of all accounts
+// (the selector at the top), or one of its own.
+func (u *UI) statusChoice(s *session) *widget.Select {
+	labels := []string{sameStatus}
+	for _, sh := range ownShows {
+		labels = append(labels, showLabel(sh))
+	}
+	sel := widget.NewSelect(labels, nil)
+	sel.Selected = sameStatus
+	if u.ownStatus(s.acct.JID) {
+		show, _ := u.savedStatus(s.acct.JID)
+		sel.Selected = showLabel(show)
+	}
+	sel.OnChanged = func(l string) {
+		show, own := showFromLabel(l)
+		u.setOwnStatus(s, own, show)
+	}
+	return sel
 }
 
 // setEnabled enables or disables the account bare: a disabled account

@@ -341,3 +341,35 @@ func TestAccountMarksAreDistinct(t *testing.T) {
 		t.Errorf("after moving home first: %v (want %v), redrawn %v", h.ui.accountColor(home), w, h.ui.contacts.markGen != gen)
 	}
 }
+
+func TestAccountWithAStatusOfItsOwn(t *testing.T) {
+	h := twoAccounts(t)
+	last := func(a string) string {
+		calls := h.cores[a].Calls()
+		for i := len(calls) - 1; i >= 0; i-- {
+			if strings.HasPrefix(calls[i], "SetPresence") {
+				return calls[i]
+			}
+		}
+		return ""
+	}
+	choice := h.ui.statusChoice(h.ui.session(home))
+	choice.SetSelected(showLabel(im.Away))
+	if got := last(home); got != `SetPresence Away ""` {
+		t.Fatalf("home's own status: %q", got)
+	}
+	h.ui.showSelect.SetSelected(showLabel(im.DND))
+	if last(work) != `SetPresence Do not disturb ""` || last(home) != `SetPresence Away ""` {
+		t.Fatalf("the selector at the top set work %q and home %q", last(work), last(home))
+	}
+	// A restart keeps it: home comes back Away, whatever the others say.
+	h.ui.stopSession(home)
+	h.ui.startAccount(*h.ui.cfg.Find(home))
+	if last(home) != `SetPresence Away ""` || h.ui.showSelect.Selected != showLabel(im.DND) {
+		t.Fatalf("after a restart home says %q, the selector %q", last(home), h.ui.showSelect.Selected)
+	}
+	h.ui.statusChoice(h.ui.session(home)).SetSelected(sameStatus)
+	if got := last(home); got != `SetPresence Do not disturb ""` {
+		t.Fatalf("home following the others again: %q", got)
+	}
+}

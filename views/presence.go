@@ -73,7 +73,40 @@ func showFromLabel(l string) (im.Show, bool) {
 const (
 	prefStatusShow = "status.show."
 	prefStatusText = "status.text."
+	// prefStatusOwn marks an account whose status the user set in the
+	// Accounts window: the selector at the top leaves it alone.
+	prefStatusOwn = "status.own."
 )
+
+// ownStatus reports whether the account bare keeps a status of its own.
+func (u *UI) ownStatus(bare string) bool {
+	return u.app.Preferences().Bool(prefStatusOwn + bare)
+}
+
+// savedStatus returns the status kept for bare; Offline is not restored.
+func (u *UI) savedStatus(bare string) (im.Show, string) {
+	p := u.app.Preferences()
+	show := im.Show(p.IntWithFallback(prefStatusShow+bare, int(im.Available)))
+	if !slices.Contains(ownShows, show) || show == im.Offline {
+		show = im.Available
+	}
+	return show, p.String(prefStatusText + bare)
+}
+
+// setOwnStatus gives the account of s a status of its own (own), or
+// makes it follow the selector at the top again.
+func (u *UI) setOwnStatus(s *session, own bool, show im.Show) {
+	u.app.Preferences().SetBool(prefStatusOwn+s.acct.JID, own)
+	text := u.statusEntry.Text
+	if own {
+		_, text = u.savedStatus(s.acct.JID)
+	} else {
+		show, _ = showFromLabel(u.showSelect.Selected)
+	}
+	s.core.SetPresence(show, text)
+	u.saveStatus(s.acct.JID, show, text)
+	u.refreshState()
+}
 
 // saveStatus keeps the status the user chose for jid.
 func (u *UI) saveStatus(jid string, show im.Show, status string) {
@@ -86,11 +119,13 @@ func (u *UI) saveStatus(jid string, show im.Show, status string) {
 // and tells the core, before it signs in. Offline is not restored: whoever
 // starts Palaver means to be online; the message is.
 func (u *UI) restoreStatus(s *session) {
-	p := u.app.Preferences()
-	show := im.Show(p.IntWithFallback(prefStatusShow+s.acct.JID, int(im.Available)))
-	status := p.String(prefStatusText + s.acct.JID)
-	if !slices.Contains(ownShows, show) || show == im.Offline {
-		show = im.Available
+	show, status := u.savedStatus(s.acct.JID)
+	if u.ownStatus(s.acct.JID) {
+		// Its own: the selector shows the others'.
+		if show != im.Available || status != "" {
+			s.core.SetPresence(show, status)
+		}
+		return
 	}
 	u.showSelect.Selected = showLabel(show)
 	u.showSelect.Refresh()

@@ -524,6 +524,9 @@ func (u *UI) showRows() {
 func (u *UI) presenceChanged() {
 	show, _ := showFromLabel(u.showSelect.Selected)
 	for _, s := range u.sessions {
+		if u.ownStatus(s.acct.JID) {
+			continue // set in the Accounts window
+		}
 		s.core.SetPresence(show, u.statusEntry.Text)
 		u.saveStatus(s.acct.JID, show, u.statusEntry.Text)
 	}
