@@ -99,7 +99,9 @@ func (u *UI) accountRow(i int, a account.Account) fyne.CanvasObject {
 		down.Disable()
 	}
 	remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { u.removeAccount(a.JID) })
-	buttons := container.NewHBox(enabled, layout.NewSpacer())
+	// Enabled on the left, the status choice taking the room between,
+	// the buttons on the right.
+	buttons := container.NewHBox()
 	if action != nil {
 		buttons.Add(action)
 	}
@@ -111,19 +113,21 @@ func (u *UI) accountRow(i int, a account.Account) fyne.CanvasObject {
 		}))
 	}
 	buttons.Objects = append(buttons.Objects, edit, up, down, remove)
+	var status fyne.CanvasObject
 	if s != nil {
-		buttons.Objects = append([]fyne.CanvasObject{u.statusChoice(s)}, buttons.Objects...)
+		status = u.statusChoice(s)
 	}
+	controls := container.NewBorder(nil, nil, enabled, buttons, status)
 	// The account's mark, as its contacts' rows show it.
 	mark := canvas.NewRectangle(u.accountColor(a.JID))
 	mark.SetMinSize(fyne.NewSize(4, 20))
 	head := container.NewBorder(nil, nil, container.NewHBox(mark, container.NewCenter(sizedBox(dot, 12))), nil, name)
-	return container.NewVBox(head, state, buttons)
+	return container.NewVBox(head, state, controls)
 }
 
 // sameStatus is the status choice of an account that follows the
 // selector at the top of the main window.
-const sameStatus = "Status of all accounts"
+const sameStatus = "Shared status"
 
 // statusChoice chooses the status of s's account: that of all accounts
 // (the selector at the top), or one of its own.

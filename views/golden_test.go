@@ -14,6 +14,7 @@ import (
 	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
+	ev "github.com/palaver-im/palaver/views/model/modeltest"
 )
 
 // fixClock makes time stamps independent of when and where tests run.
@@ -202,4 +203,37 @@ func TestWaitingBannerMarkup(t *testing.T) {
 	h.ui.win.Resize(fyne.NewSize(420, 560))
 	saveImage(t, "waiting_banner", h.ui.win.Canvas())
 	test.AssertRendersToMarkup(t, "waiting_banner.xml", h.ui.win.Canvas())
+}
+
+// twoAccountsShown is twoAccounts with fixed presence, unread counts and
+// one merged contact, at a fixed size, for the golden views.
+func twoAccountsShown(t *testing.T) *harness {
+	fixClock(t)
+	h := twoAccounts(t)
+	h.in(work, ev.Updated(work, ev.Contact("dan@x", "Dan", "Team")), ev.Presence(work, "dan@x", im.Available, "Reading"))
+	h.in(home, ev.Updated(home, ev.Contact("dan@y", "Dan")), ev.Presence(home, "dan@y", im.XA, ""))
+	h.ui.cfg.Merge(account.ContactRef{Account: work, JID: "dan@x"}, account.ContactRef{Account: home, JID: "dan@y"})
+	h.ui.mergesChanged()
+	h.ui.session(home).Roster.AddUnread("ann@x", 2)
+	h.ui.showRows()
+	h.ui.win.Resize(fyne.NewSize(420, 480))
+	return h
+}
+
+func TestTwoAccountsListMarkup(t *testing.T) {
+	h := twoAccountsShown(t)
+	saveImage(t, "contactlist_accounts", h.ui.win.Canvas())
+	test.AssertRendersToMarkup(t, "contactlist_accounts.xml", h.ui.win.Canvas())
+}
+
+func TestAccountsWindowMarkup(t *testing.T) {
+	h := twoAccountsShown(t)
+	h.in(home, ev.State(home, app.Waiting))
+	h.ui.cfg.Accounts = append(h.ui.cfg.Accounts, account.Account{JID: "me@old.example", Disabled: true})
+	h.ui.showAccounts()
+	w := h.ui.accountsWin.win
+	defer w.Close()
+	w.Resize(fyne.NewSize(560, 420))
+	saveImage(t, "accounts", w.Canvas())
+	test.AssertRendersToMarkup(t, "accounts.xml", w.Canvas())
 }

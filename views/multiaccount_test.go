@@ -373,3 +373,34 @@ func TestAccountWithAStatusOfItsOwn(t *testing.T) {
 		t.Fatalf("home following the others again: %q", got)
 	}
 }
+
+func TestTwoBrowserSignInsAtOnce(t *testing.T) {
+	srv := newAuthServer(t)
+	a, b := oauthAccount(srv, false), oauthAccount(srv, false)
+	a.JID, b.JID = work, home
+	h := newMultiHarness(t, a, b)
+	h.ui.Show()
+	// Work's sign-in waits in the browser; home's is finished there
+	// meanwhile, each with its own loopback listener.
+	h.ui.authorize(a)
+	first := h.browser.waitOpened(1)
+	h.browser.setAnswer(signedInAnswer)
+	h.ui.authorize(b)
+	second := h.browser.waitOpened(2)
+	if len(h.ui.flows) != 2 {
+		t.Fatalf("%d sign-ins under way, want 2", len(h.ui.flows))
+	}
+	if first.Query().Get("redirect_uri") == second.Query().Get("redirect_uri") {
+		t.Error("both sign-ins wait on the same redirect URI")
+	}
+	h.drain() // home's outcome
+	if h.ui.flows[home] != nil || h.ui.flows[work] == nil {
+		t.Fatalf("after home's sign-in: flows %v", h.ui.flows)
+	}
+	if s := h.ui.session(home); s == nil || s.NeedsSignIn() || !slices.Contains(h.cores[home].Calls(), "Connect") {
+		t.Fatalf("home is not signed in: %v", h.cores[home].Calls())
+	}
+	if slices.Contains(h.cores[work].Calls(), "SetTokens") {
+		t.Error("work got tokens from home's sign-in")
+	}
+}
