@@ -38,7 +38,8 @@ func (u *UI) showAccounts() {
 	})
 	u.accountsWin = w
 	u.refreshAccounts()
-	w.win.Resize(fyne.NewSize(560, 360))
+	// Room for a few accounts without scrolling.
+	w.win.Resize(fyne.NewSize(560, float32(min(130*len(u.cfg.Accounts)+70, 640))))
 	w.win.Show()
 }
 

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -402,5 +403,15 @@ func TestTwoBrowserSignInsAtOnce(t *testing.T) {
 	}
 	if slices.Contains(h.cores[work].Calls(), "SetTokens") {
 		t.Error("work got tokens from home's sign-in")
+	}
+}
+
+func TestNoPasswordIsSaidPlainly(t *testing.T) {
+	h := signedIn(t)
+	e := stateEv(app.Offline)
+	e.Err = fmt.Errorf("no password: %w", errNoPassword) // as app wraps it
+	h.apply(e)
+	if got := h.ui.stateText.Text; got != "Offline: Palaver needs the password of this account" {
+		t.Errorf("top line %q", got)
 	}
 }

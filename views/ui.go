@@ -2,6 +2,7 @@ package views
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
@@ -657,7 +658,11 @@ func (u *UI) stateLine(s *session) (text string, dot color.Color, label string, 
 			label, action = "Sign in…", func() { u.signInAccount(s) }
 			break
 		}
-		if st.Err != nil {
+		switch {
+		case errors.Is(st.Err, errNoPassword):
+			// Not an error of the network: the password was not given.
+			text += ": Palaver needs the password of this account"
+		case st.Err != nil:
 			text += ": " + st.Err.Error()
 		}
 		label, action = "Sign in", func() { u.signInAccount(s) }
