@@ -499,7 +499,6 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// need skips the test, or fails it in CI where everything must be there.
 // passwordProfile makes a profile folder with acct as its only account and
 // password in the keychain, under the profile's own ID as the binary will
 // look for it (--config-dir is not the default profile); the password is
@@ -523,6 +522,7 @@ func passwordProfile(tb testing.TB, acct account.Account, password string) strin
 	return dir
 }
 
+// need skips the test, or fails it in CI where everything must be there.
 func need(t testing.TB, why string) {
 	t.Helper()
 	if os.Getenv("CI") != "" {
