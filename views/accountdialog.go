@@ -407,7 +407,7 @@ func (u *UI) showAccountDialog(bare string) {
 			return
 		}
 		if !a.UsesOAuth() && f.password.Text == "" && (!known || a.JID != base.JID || base.UsesOAuth()) {
-			if _, ok := u.pw.get(a.JID); !ok {
+			if _, ok := u.pw.Get(a.JID); !ok {
 				f.showError(errors.New("enter the password"))
 				return
 			}
@@ -495,7 +495,7 @@ func (u *UI) leave(base, a account.Account) {
 // The session then connects, unless it needs a browser sign-in first.
 // A disabled account is stopped; run returns nil for it.
 // This is the one place that decides between reusing and restarting.
-func (u *UI) run(a account.Account, tokens tokenSource) *session {
+func (u *UI) run(a account.Account, tokens model.TokenSource) *session {
 	if a.Disabled {
 		u.stopSession(a.JID)
 		u.refreshState()
@@ -512,7 +512,7 @@ func (u *UI) run(a account.Account, tokens tokenSource) *session {
 		s.core.SetAccount(a)
 	}
 	if !a.UsesOAuth() {
-		u.pw.setRemember(a.JID, a.RememberPassword)
+		u.pw.SetRemember(a.JID, a.RememberPassword)
 	}
 	if tokens != nil {
 		s.tokens = tokens
@@ -546,11 +546,11 @@ func (u *UI) oauthAccountSaved(a account.Account) {
 // accountSaved stores the password as the user chose and (re)starts the
 // account with the new settings.
 func (u *UI) accountSaved(a account.Account, pw string, wasRemembered bool) {
-	_, inMemory := u.pw.get(a.JID)
+	_, inMemory := u.pw.Get(a.JID)
 	if pw != "" {
-		u.pw.set(a.JID, pw)
+		u.pw.Set(a.JID, pw)
 	}
-	u.pw.setRemember(a.JID, a.RememberPassword)
+	u.pw.SetRemember(a.JID, a.RememberPassword)
 	proceed := func() { u.run(a, nil) }
 	// Without "remember" any stored password is deleted, also one an
 	// earlier run may have left behind. If none was typed this session,
@@ -604,7 +604,7 @@ func (u *UI) removeAccount(bare string) {
 // removeSession stops a's session and forgets the account; withData also
 // deletes its local archive and pictures.
 func (u *UI) removeSession(a account.Account, withData bool) {
-	var tokens tokenSource
+	var tokens model.TokenSource
 	if s := u.session(a.JID); s != nil {
 		tokens = s.tokens
 	}
@@ -617,10 +617,10 @@ func (u *UI) removeSession(a account.Account, withData bool) {
 	if a.UsesOAuth() {
 		u.forgetSignIn(a, tokens)
 	} else {
-		u.pw.forget(a.JID)
+		u.pw.Forget(a.JID)
 		if secrets := u.secrets; secrets != nil && a.RememberPassword {
 			go func() {
-				_, err := withTimeout(context.Background(), func() (string, error) {
+				_, err := model.WithTimeout(context.Background(), func() (string, error) {
 					return "", secrets.DeletePassword(a.JID)
 				})
 				if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/vcard"
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // Core is the part of the messenger core (app.Client) that the views use.
@@ -64,16 +65,5 @@ type Credentials struct {
 // with c.Password otherwise.
 type StartFunc func(a account.Account, c Credentials) (core Core, stop func())
 
-// SecretStore keeps remembered passwords; account.Keychain is one.
-// Its methods may block (the OS keychain answers over D-Bus), so the views
-// call them off the UI goroutine.
-type SecretStore interface {
-	Password(bare string) (string, error)
-	SetPassword(bare, password string) error
-	DeletePassword(bare string) error
-}
-
-var (
-	_ SecretStore          = account.Keychain{}
-	_ account.RefreshStore = account.Keychain{}
-)
+// SecretStore keeps remembered passwords (see model.SecretStore).
+type SecretStore = model.SecretStore

@@ -409,7 +409,7 @@ func TestTwoBrowserSignInsAtOnce(t *testing.T) {
 func TestNoPasswordIsSaidPlainly(t *testing.T) {
 	h := signedIn(t)
 	e := stateEv(app.Offline)
-	e.Err = fmt.Errorf("no password: %w", errNoPassword) // as app wraps it
+	e.Err = fmt.Errorf("no password: %w", model.ErrNoPassword) // as app wraps it
 	h.apply(e)
 	if got := h.ui.stateText.Text; got != "Offline: Palaver needs the password of this account" {
 		t.Errorf("top line %q", got)

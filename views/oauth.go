@@ -19,7 +19,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/palaver-im/palaver/account"
-	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/views/model"
 )
 
@@ -33,34 +32,9 @@ import (
 // the provider (best effort).
 const signOutTimeout = 15 * time.Second
 
-// tokenSource is an OAuth account's app.Tokens that can also end the
-// sign-in; *account.TokenSource and *silentTokens are ones.
-type tokenSource interface {
-	app.Tokens
-	SignOut(ctx context.Context) error
-}
-
-var (
-	_ tokenSource = (*account.TokenSource)(nil)
-	_ tokenSource = (*silentTokens)(nil)
-)
-
-// silentTokens signs an OAuth account in with the refresh token stored
-// in the keychain, without the browser. It resolves the settings on first
-// use, in the goroutine that asks for a token (the core's): resolving may
-// fetch the issuer's openid-configuration.
-type silentTokens struct {
-	settings account.OAuthSettings
-	cfg      account.TokenSourceConfig // all but OAuth
-
-	resolving sync.Mutex // held while resolving: one discovery at a time
-	mu        sync.Mutex
-	src       *account.TokenSource
-}
-
 // newSilentTokens returns the token source of a later start of a.
-func (u *UI) newSilentTokens(a account.Account) *silentTokens {
-	return &silentTokens{settings: a.OAuth, cfg: u.tokenSourceConfig(a.JID)}
+func (u *UI) newSilentTokens(a account.Account) *model.SilentTokens {
+	return model.NewSilentTokens(a.OAuth, u.tokenSourceConfig(a.JID))
 }
 
 // tokenSourceConfig returns what every token source of the account bare
@@ -74,69 +48,6 @@ func (u *UI) tokenSourceConfig(bare string) account.TokenSourceConfig {
 			u.do(func() { u.tokenStoreFailed(err) })
 		},
 	}
-}
-
-// source returns the token source, resolving the settings the first time.
-func (t *silentTokens) source(ctx context.Context) (*account.TokenSource, error) {
-	t.resolving.Lock()
-	defer t.resolving.Unlock()
-	if src := t.current(); src != nil {
-		return src, nil
-	}
-	cfg, err := t.settings.Resolve(ctx, t.cfg.HTTPClient)
-	if errors.Is(err, account.ErrNoIssuer) {
-		// Never signed in: the browser sign-in asks the server first.
-		return nil, fmt.Errorf("%w: %w", account.ErrSignInAgain, err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	c := t.cfg
-	c.OAuth = cfg
-	src := account.NewTokenSource(c)
-	t.mu.Lock()
-	t.src = src
-	t.mu.Unlock()
-	return src, nil
-}
-
-func (t *silentTokens) current() *account.TokenSource {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.src
-}
-
-// TokenContext returns a valid access token, refreshed with the stored
-// refresh token when needed (see account.TokenSource.TokenContext).
-func (t *silentTokens) TokenContext(ctx context.Context) (*oauth2.Token, error) {
-	src, err := t.source(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return src.TokenContext(ctx)
-}
-
-// Invalidate forgets accessToken if it is the current access token.
-func (t *silentTokens) Invalidate(accessToken string) {
-	if src := t.current(); src != nil {
-		src.Invalidate(accessToken)
-	}
-}
-
-// SignOut deletes the stored refresh token and revokes it where the
-// provider can. When the provider's endpoints cannot be found, it still
-// deletes the token.
-func (t *silentTokens) SignOut(ctx context.Context) error {
-	src, err := t.source(ctx)
-	if err != nil {
-		if t.cfg.Store == nil {
-			return err
-		}
-		// No revocation without the endpoints: only the deletion, bounded
-		// by account.KeychainTimeout like every refresh token call.
-		return errors.Join(err, account.SignOut(ctx, account.OAuthConfig{}, t.cfg.Account, t.cfg.Store, nil))
-	}
-	return src.SignOut(ctx)
 }
 
 // tokenStoreFailed tells the user that the keychain did not take a
@@ -563,7 +474,7 @@ func (u *UI) signOutOAuth(s *session) {
 // provider where possible, in a goroutine, bounded by signOutTimeout.
 // tokens is the source the session used, nil when it had none. A failure
 // is shown; it does not undo the sign-out.
-func (u *UI) forgetSignIn(a account.Account, tokens tokenSource) {
+func (u *UI) forgetSignIn(a account.Account, tokens model.TokenSource) {
 	if tokens == nil {
 		tokens = u.newSilentTokens(a)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/views/model"
 )
 
 // The OAuth tests drive the real account.Flow: its loopback listener,
@@ -691,7 +692,7 @@ func TestSignInRequiredAsksAndSignsInAgain(t *testing.T) {
 	srv := newAuthServer(t)
 	h := newHarness(t, oauthAccount(srv, true))
 	h.ui.Show()
-	if _, silent := h.tokens.(*silentTokens); !silent {
+	if _, silent := h.tokens.(*model.SilentTokens); !silent {
 		t.Fatalf("a later start got tokens %T, want a silent sign-in", h.tokens)
 	}
 	ev := app.SignInRequired{Err: fmt.Errorf("%w: no refresh token is stored for %s", account.ErrSignInAgain, me)}
@@ -984,7 +985,7 @@ func TestRemovePasswordAccountDeletesItsPassword(t *testing.T) {
 	if !h.core.stopped || h.ui.only() != nil {
 		t.Fatal("the account still runs")
 	}
-	if _, ok := h.ui.pw.get(me); ok {
+	if _, ok := h.ui.pw.Get(me); ok {
 		t.Fatal("the password stayed in memory")
 	}
 }

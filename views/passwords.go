@@ -2,133 +2,15 @@ package views
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/palaver-im/palaver/account"
-	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/views/model"
 )
-
-// errNoPassword is what the password function returns when it has none.
-// The core then reports AuthFailed with app.ConditionNoPassword, and the
-// UI asks for the password.
-var errNoPassword = errors.New("none was typed and the keychain holds none")
-
-// keychainTimeout bounds a keychain call: a Secret Service that hangs must
-// not keep the user from signing in with the password just typed.
-const keychainTimeout = 5 * time.Second
-
-// passwords holds the passwords typed in this session and knows which
-// accounts remember theirs in the keychain. The core calls its password
-// functions from its own goroutine, hence the mutex.
-type passwords struct {
-	secrets SecretStore
-
-	mu       sync.Mutex
-	mem      map[string]string
-	remember map[string]bool
-	kerr     map[string]error // the last keychain failure, for the prompt
-}
-
-func newPasswords(s SecretStore) *passwords {
-	return &passwords{secrets: s, mem: make(map[string]string), remember: make(map[string]bool), kerr: make(map[string]error)}
-}
-
-func (p *passwords) set(bare, pw string) {
-	p.mu.Lock()
-	p.mem[bare] = pw
-	p.mu.Unlock()
-}
-
-// forget drops what is known of bare's password in this session.
-func (p *passwords) forget(bare string) {
-	p.mu.Lock()
-	delete(p.mem, bare)
-	delete(p.remember, bare)
-	delete(p.kerr, bare)
-	p.mu.Unlock()
-}
-
-func (p *passwords) get(bare string) (string, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pw, ok := p.mem[bare]
-	return pw, ok
-}
-
-// keychainError returns the keychain failure of the last password lookup
-// for bare, if it failed.
-func (p *passwords) keychainError(bare string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.kerr[bare]
-}
-
-func (p *passwords) setRemember(bare string, on bool) {
-	p.mu.Lock()
-	p.remember[bare] = on
-	p.mu.Unlock()
-}
-
-// passwordFunc returns the app.PasswordFunc of an account: the password
-// typed in this session, else the remembered one, else an error.
-func (p *passwords) passwordFunc(bare string) app.PasswordFunc {
-	return func(ctx context.Context) (string, error) {
-		p.mu.Lock()
-		pw, ok := p.mem[bare]
-		remember := p.remember[bare]
-		p.mu.Unlock()
-		if ok {
-			return pw, nil
-		}
-		var kerr error
-		if remember && p.secrets != nil {
-			pw, err := withTimeout(ctx, func() (string, error) { return p.secrets.Password(bare) })
-			if err == nil {
-				return pw, nil
-			}
-			if !errors.Is(err, account.ErrNoSecret) {
-				kerr = err
-			}
-		}
-		p.mu.Lock()
-		p.kerr[bare] = kerr
-		p.mu.Unlock()
-		// The keychain's error goes to the prompt (keychainError), not
-		// into the connection state, where it would crowd the window.
-		return "", errNoPassword
-	}
-}
-
-// withTimeout runs f, giving up after keychainTimeout or when ctx ends.
-func withTimeout(ctx context.Context, f func() (string, error)) (string, error) {
-	type result struct {
-		s   string
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		s, err := f()
-		ch <- result{s, err}
-	}()
-	t := time.NewTimer(keychainTimeout)
-	defer t.Stop()
-	select {
-	case r := <-ch:
-		return r.s, r.err
-	case <-t.C:
-		return "", errors.New("the keychain did not answer")
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-}
 
 // storePassword updates the keychain for bare off the UI goroutine, then
 // runs done on the UI goroutine with the error, if any. With remember a
@@ -142,20 +24,20 @@ func (u *UI) storePassword(bare, pw string, remember, forget bool, done func(err
 		done(nil)
 		return
 	}
-	_, inMemory := u.pw.get(bare)
+	_, inMemory := u.pw.Get(bare)
 	go func() {
 		var err error
 		if remember {
-			_, err = withTimeout(context.Background(), func() (string, error) {
+			_, err = model.WithTimeout(context.Background(), func() (string, error) {
 				return "", secrets.SetPassword(bare, pw)
 			})
 		} else {
 			if pw == "" && !inMemory {
-				if old, rerr := withTimeout(context.Background(), func() (string, error) { return secrets.Password(bare) }); rerr == nil {
-					u.pw.set(bare, old)
+				if old, rerr := model.WithTimeout(context.Background(), func() (string, error) { return secrets.Password(bare) }); rerr == nil {
+					u.pw.Set(bare, old)
 				}
 			}
-			_, err = withTimeout(context.Background(), func() (string, error) {
+			_, err = model.WithTimeout(context.Background(), func() (string, error) {
 				return "", secrets.DeletePassword(bare)
 			})
 		}
@@ -224,11 +106,11 @@ func (u *UI) askPassword(s *session, message string) {
 // setPassword uses pw for s's account from now on, stores or forgets it
 // as remember says, and signs in.
 func (u *UI) setPassword(s *session, pw string, remember bool) {
-	u.pw.set(s.acct.JID, pw)
+	u.pw.Set(s.acct.JID, pw)
 	forget := s.acct.RememberPassword && !remember
 	if remember != s.acct.RememberPassword {
 		s.acct.RememberPassword = remember
-		u.pw.setRemember(s.acct.JID, remember)
+		u.pw.SetRemember(s.acct.JID, remember)
 		u.cfg.Put(s.acct)
 		if err := u.cfg.Save(u.dir); err != nil {
 			u.showNotice("Could not save the settings: " + err.Error())

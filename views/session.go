@@ -27,7 +27,7 @@ type session struct {
 
 	// tokens is the token source of an OAuth account's core, nil while it
 	// is not signed in (Account.SignIn says what that means).
-	tokens tokenSource
+	tokens model.TokenSource
 
 	convs map[string]*conversation
 	chats map[string]*chatWindow
@@ -215,7 +215,7 @@ func (s *session) authFailed(e *app.AuthFailed) {
 		msg := authFailedText(*e)
 		if e.Condition == app.ConditionNoPassword {
 			msg = "Palaver has no password for " + s.acct.JID + "."
-			if err := s.ui.pw.keychainError(s.acct.JID); err != nil {
+			if err := s.ui.pw.KeychainError(s.acct.JID); err != nil {
 				msg += " The keychain failed: " + err.Error()
 			}
 		}

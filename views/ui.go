@@ -73,7 +73,7 @@ type UI struct {
 	secrets SecretStore
 	start   StartFunc
 	trace   io.Writer
-	pw      *passwords
+	pw      *model.Passwords
 
 	// The OAuth sign-in: where refresh tokens go, how the browser opens,
 	// the client for the authorization server (nil: a default one), how
@@ -199,7 +199,7 @@ func New(o Options) *UI {
 	u.after = func(d time.Duration, f func()) {
 		time.AfterFunc(d, func() { u.do(f) })
 	}
-	u.pw = newPasswords(o.Secrets)
+	u.pw = model.NewPasswords(o.Secrets)
 	u.listMerged()
 	u.win = o.App.NewWindow("Palaver")
 	u.win.SetMaster()
@@ -323,15 +323,15 @@ func (u *UI) stopSession(bare string) {
 
 // startSession starts the core of a and shows it. An OAuth account signs
 // in with tokens; without them it waits for a sign-in in the browser.
-func (u *UI) startSession(a account.Account, tokens tokenSource) {
+func (u *UI) startSession(a account.Account, tokens model.TokenSource) {
 	var creds Credentials
 	if a.UsesOAuth() {
 		if tokens != nil {
 			creds.Tokens = tokens
 		}
 	} else {
-		u.pw.setRemember(a.JID, a.RememberPassword)
-		creds.Password = u.pw.passwordFunc(a.JID)
+		u.pw.SetRemember(a.JID, a.RememberPassword)
+		creds.Password = u.pw.PasswordFunc(a.JID)
 	}
 	core, stop := u.start(a, creds)
 	s := newSession(u, a, core, stop)
@@ -659,7 +659,7 @@ func (u *UI) stateLine(s *session) (text string, dot color.Color, label string, 
 			break
 		}
 		switch {
-		case errors.Is(st.Err, errNoPassword):
+		case errors.Is(st.Err, model.ErrNoPassword):
 			// Not an error of the network: the password was not given.
 			text += ": Palaver needs the password of this account"
 		case st.Err != nil:

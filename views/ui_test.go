@@ -528,7 +528,7 @@ func TestKeychainFailureKeepsPasswordInMemory(t *testing.T) {
 
 func TestAuthFailedAsksForPassword(t *testing.T) {
 	h := signedIn(t)
-	if _, err := h.pwFunc(context.Background()); !errors.Is(err, errNoPassword) {
+	if _, err := h.pwFunc(context.Background()); !errors.Is(err, model.ErrNoPassword) {
 		t.Fatalf("no password known: err %v", err)
 	}
 	e := app.AuthFailed{Condition: "not-authorized"}
