@@ -26,14 +26,7 @@ import (
 // The screenshots are kept at /tmp/palaver-two-accounts.png (both online)
 // and /tmp/palaver-two-accounts-one-down.png (one server stopped).
 func TestSmokeTwoAccounts(t *testing.T) {
-	for _, tool := range []string{"xdotool", "import", "tesseract"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			need(t, tool+" is not installed")
-		}
-	}
-	if os.Getenv("DISPLAY") == "" {
-		need(t, "no X display")
-	}
+	needDesktop(t)
 	// Two servers, as two networks would be: both serve "localhost", so
 	// the two accounts have different user names.
 	home, work := prosodytest.Start(t), prosodytest.Start(t)

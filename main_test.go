@@ -38,14 +38,7 @@ import (
 // provides all of them (Xvfb, see .ci/with-services). Set
 // PALAVER_UPDATE_SCREENSHOT=1 to refresh docs/screenshot.png.
 func TestSmokeBinaryShowsContactList(t *testing.T) {
-	for _, tool := range []string{"xdotool", "import", "tesseract"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			need(t, tool+" is not installed")
-		}
-	}
-	if os.Getenv("DISPLAY") == "" {
-		need(t, "no X display")
-	}
+	needDesktop(t)
 	srv := prosodytest.Start(t)
 	srv.Register(t, "alice", "alice-pw")
 	srv.Register(t, "bob", "bob-pw")
@@ -522,6 +515,20 @@ func passwordProfile(tb testing.TB, acct account.Account, password string) strin
 	return dir
 }
 
+// needDesktop needs what a test of the real window uses: an X display,
+// xdotool to drive it, ImageMagick's import and tesseract to read it.
+func needDesktop(t testing.TB) {
+	t.Helper()
+	for _, tool := range []string{"xdotool", "import", "tesseract"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			need(t, tool+" is not installed")
+		}
+	}
+	if os.Getenv("DISPLAY") == "" {
+		need(t, "no X display")
+	}
+}
+
 // need skips the test, or fails it in CI where everything must be there.
 func need(t testing.TB, why string) {
 	t.Helper()
@@ -904,14 +911,7 @@ func peakRSS(pid int) int {
 // refresh token stored, the window asks to sign in; a click on its button
 // starts the flow.
 func TestSmokeOAuthSignIn(t *testing.T) {
-	for _, tool := range []string{"xdotool", "import", "tesseract"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			need(t, tool+" is not installed")
-		}
-	}
-	if os.Getenv("DISPLAY") == "" {
-		need(t, "no X display")
-	}
+	needDesktop(t)
 	as := oauthtest.Start(t, "alice", "alice-secret")
 	srv := oauthtest.StartProsody(t, as, prosodytest.Options{})
 	aliceJID := "alice@" + srv.Domain

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -18,14 +17,7 @@ import (
 // messages must then show as a message request in the main window (not a
 // chat window), and the requests dialog must list them.
 func TestSmokePlainAndStrangers(t *testing.T) {
-	for _, tool := range []string{"xdotool", "import", "tesseract"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			need(t, tool+" is not installed")
-		}
-	}
-	if os.Getenv("DISPLAY") == "" {
-		need(t, "no X display")
-	}
+	needDesktop(t)
 	srv := prosodytest.StartWith(t, prosodytest.Options{
 		Host: `disable_sasl_mechanisms = { "SCRAM-SHA-1", "SCRAM-SHA-256", "DIGEST-MD5" }`,
 	})
