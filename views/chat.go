@@ -1,6 +1,7 @@
 package views
 
 import (
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"time"
@@ -26,20 +27,23 @@ type chatWindow struct {
 	avatar  fyne.CanvasObject // the peer's picture
 	profile *widget.Button    // opens the peer's profile card
 	typing  *widget.Label     // the peer's chat state, above the entry
-	list    *widget.List
+	list    *messageList
 	entry   *sendEntry
 	send    *widget.Button
 	sizer   *widthWatcher
-	meas    *messageRow // lays out rows off screen to learn their heights
+	meas    *messageRow // lays out a one-line row to learn its height
 	// lineH is a one-line row's height at width lineW, for estimates.
 	lineH, lineW float32
-	// unmeasured is set while rows have estimated heights; measuring is
-	// set while a frame to measure them is scheduled.
-	unmeasured, measuring bool
-	width                 float32    // the width the list's item heights were set for
-	told                  []float32  // the heights the list was given, by index
-	shown                 []*chatMsg // the messages those heights are of
-	hiding                bool       // makes Length 0 while heights are set in bulk
+	// heights are the rows' heights: measured when a row was drawn,
+	// estimated for those never drawn (see syncHeights). sizes holds the
+	// measured heights by what a row shows, for rows alike.
+	heights map[*chatMsg]rowHeight
+	sizes   map[sizeKey]float32
+	// fixing is set while a refresh to correct estimated heights is due.
+	fixing bool
+	width float32    // the width the list's item heights were set for
+	told  []float32  // the heights the list was given, by index
+	shown []*chatMsg // the messages those heights are of
 
 	// historyQueued is set while a look at whether to read the archive
 	// is scheduled (see wantHistory).
@@ -61,35 +65,31 @@ type chatWindow struct {
 }
 
 func (s *session) newChatWindow(conv *conversation) *chatWindow {
-	c := &chatWindow{s: s, conv: conv, meas: newMessageRow()}
+	c := &chatWindow{s: s, conv: conv, meas: newMessageRow(),
+		heights: make(map[*chatMsg]rowHeight), sizes: make(map[sizeKey]float32)}
 	c.win = s.ui.app.NewWindow(s.Roster.DisplayName(conv.peer))
 	c.dot = canvas.NewCircle(colorOffline)
 	c.title = widget.NewLabel("")
 	c.title.Truncation = fyne.TextTruncateEllipsis
-	c.list = widget.NewList(
-		func() int {
-			if c.hiding {
-				return 0
-			}
-			return len(c.conv.msgs)
-		},
+	c.list = newMessageList(
+		func() int { return len(c.told) },
+		func(i int) float32 { return c.told[i] },
 		func() fyne.CanvasObject {
 			r := newMessageRow()
 			r.onRetry = c.retry
 			return r
 		},
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id < len(c.conv.msgs) {
-				o.(*messageRow).set(c.conv.msgs[id])
+		func(id int, o fyne.CanvasObject) {
+			if id < len(c.shown) {
+				r := o.(*messageRow)
+				r.set(c.shown[id])
+				c.drawn(id, r)
 			}
 			if id == 0 {
 				// The top is in view: older messages may be wanted.
 				c.wantHistory()
 			}
 		})
-	c.list.HideSeparators = true
-	// Rows hold selectable text; a list selection would only fight it.
-	c.list.OnSelected = func(id widget.ListItemID) { c.list.Unselect(id) }
 	c.sizer = newWidthWatcher(c.list, c.widthChanged)
 
 	c.entry = newSendEntry()
@@ -270,14 +270,8 @@ func (c *chatWindow) refresh(toBottom bool) {
 }
 
 func (c *chatWindow) atBottom() bool {
-	content := c.list.GetScrollOffset()
-	var total float32
 	pad := c.list.Theme().Size(theme.SizeNamePadding)
-	for _, h := range c.told {
-		total += h
-	}
-	total += pad * float32(len(c.told))
-	return content+c.list.Size().Height >= total-4*pad
+	return c.list.GetScrollOffset()+c.list.Size().Height >= c.list.ContentHeight()-4*pad
 }
 
 func (c *chatWindow) widthChanged(w float32) {
@@ -292,23 +286,51 @@ func (c *chatWindow) widthChanged(w float32) {
 	})
 }
 
-// syncHeights tells the list the height of every message at the current
-// width. Each SetItemHeight that changes something refreshes the whole
-// list, so many changes at once are made while Length reports 0, which
-// makes those refreshes cheap.
-// Beyond floodRows rows to lay out or heights to give (more than a page
-// of history: a flood), one frame lays out measureBudget rows to learn
-// their heights and gives the list heightBudget new heights; later frames
-// do the rest.
-const (
-	floodRows     = 64
-	measureBudget = 20
-	heightBudget  = 24
-)
+// Row heights. widget.List needs every row's height to place the rows,
+// but laying a row out shapes its text (a millisecond or two), so only
+// the rows drawn are measured: as the list binds a row (drawn), which it
+// does for the visible rows only. Every other row has an estimate from
+// its text's length (estimate), exact when a row showing the same had
+// been measured at this width (sizes). A measured height that differs
+// from the estimate is handed to the list on the next frame (fixHeights),
+// keeping the user's place. A flood of messages therefore costs a cheap
+// estimate per message, and a measure only for what is seen.
 
-// estimate guesses m's height at width w from a one-line row's height and
-// the length of its text, until it is measured.
+// rowHeight is a row's height at width at for the message's rev;
+// measured tells a measure from an estimate.
+type rowHeight struct {
+	h, at    float32
+	rev      uint32
+	measured bool
+}
+
+// holds reports whether rh is m's height at width w as m is now.
+func (rh rowHeight) holds(m *chatMsg, w float32) bool { return rh.at == w && rh.rev == m.rev }
+
+// sizeKey is what a row's height depends on besides the width: its text
+// and the lines around it.
+type sizeKey struct {
+	text                                      uint64 // hash of the preview
+	w                                         float32
+	dayStart, delayed, note, failed, outgoing bool
+}
+
+// maxSizes bounds the measured heights kept by what rows show.
+const maxSizes = 4096
+
+var sizeSeed = maphash.MakeSeed()
+
+func keyOf(m *chatMsg, w float32) sizeKey {
+	return sizeKey{text: maphash.String(sizeSeed, m.preview), w: w, dayStart: m.dayStart, delayed: m.delayed,
+		note: m.clipped || m.cut, failed: m.failed != "", outgoing: m.outgoing}
+}
+
+// estimate guesses m's height at width w: a row alike measured before,
+// else from a one-line row's height and the length of m's text.
 func (c *chatWindow) estimate(m *chatMsg, w float32) float32 {
+	if h, ok := c.sizes[keyOf(m, w)]; ok {
+		return h
+	}
 	if c.lineW != w {
 		one := newChatMsg("", "me", "x", m.at, true)
 		c.meas.set(one)
@@ -320,6 +342,9 @@ func (c *chatWindow) estimate(m *chatMsg, w float32) float32 {
 	for line := range strings.SplitSeq(m.preview, "\n") {
 		lines += 1 + len(line)/perLine
 	}
+	if m.delayed || m.failed != "" {
+		lines++
+	}
 	h := c.lineH + float32(lines-1)*size*1.3
 	if m.dayStart {
 		h += size * 2.5
@@ -327,106 +352,72 @@ func (c *chatWindow) estimate(m *chatMsg, w float32) float32 {
 	return h
 }
 
-// measureLater measures, on a later frame, the rows a flood left with an
-// estimate.
-func (c *chatWindow) measureLater() {
-	if !c.unmeasured || c.measuring {
+// drawn measures row r, just bound to message id, unless its height at
+// this width is known; a height that differs from what the list has is
+// handed to it on the next frame.
+func (c *chatWindow) drawn(id int, r *messageRow) {
+	m, w := r.msg, c.width
+	if w <= 0 {
 		return
 	}
-	c.measuring = true
-	c.s.ui.after(16*time.Millisecond, func() {
-		c.measuring = false
+	if rh, ok := c.heights[m]; ok && rh.measured && rh.holds(m, w) {
+		return
+	}
+	h := r.heightFor(w)
+	c.heights[m] = rowHeight{h: h, at: w, rev: m.rev, measured: true}
+	if len(c.sizes) >= maxSizes {
+		clear(c.sizes)
+	}
+	c.sizes[keyOf(m, w)] = h
+	if id < len(c.told) && c.told[id] != h {
+		c.fixHeights()
+	}
+}
+
+// fixHeights hands the heights measured while drawing to the list, on the
+// next frame: the list is laying out while rows are drawn.
+func (c *chatWindow) fixHeights() {
+	if c.fixing {
+		return
+	}
+	c.fixing = true
+	c.s.ui.after(0, func() {
+		c.fixing = false
 		if c.s.closed || c.s.chats[c.conv.peer] != c {
 			return
 		}
-		c.unmeasured = false
 		c.refresh(false)
 	})
 }
 
+// syncHeights gives every message its height at the current width:
+// measured or estimated (see above); the list takes them on its next
+// Refresh.
 func (c *chatWindow) syncHeights() {
 	w := c.list.Size().Width
 	if w <= 0 {
 		w = 460
 	}
-	if w != c.width {
-		c.width = w
-		c.told = c.told[:0]
-	}
-	type change struct {
-		id int
-		h  float32
-	}
-	var changes []change
+	c.width = w
 	var prev *chatMsg
-	pending := 0
 	for _, m := range c.conv.msgs {
 		if start := prev == nil || !sameDay(prev.at, m.at, clock.loc); start != m.dayStart {
-			m.dayStart, m.measuredAt = start, 0
+			m.dayStart = start
+			m.rev++ // the separator comes or goes
 		}
 		prev = m
-		if m.measuredAt != w {
-			pending++
-		}
 	}
-	// Laying a row out shapes its text (a millisecond or two each): a
-	// flood of messages is measured newest first, measureBudget rows per
-	// frame, and the rest get an estimate until a later frame measures
-	// them, so that no frame stalls the UI.
-	budget := measureBudget
-	if pending <= floodRows {
-		budget = pending // a page of history, a few messages: all now
+	c.told = c.told[:0]
+	for _, m := range c.conv.msgs {
+		rh, ok := c.heights[m]
+		if !ok || !rh.holds(m, w) {
+			rh = rowHeight{h: c.estimate(m, w), at: w, rev: m.rev}
+			c.heights[m] = rh
+		}
+		c.told = append(c.told, rh.h)
 	}
-	for i := len(c.conv.msgs) - 1; i >= 0; i-- {
-		m := c.conv.msgs[i]
-		if m.measuredAt == w {
-			continue
-		}
-		if budget == 0 {
-			m.height = c.estimate(m, w)
-			c.unmeasured = true
-			continue
-		}
-		budget--
-		c.meas.set(m)
-		m.height, m.measuredAt = c.meas.heightFor(w), w
-	}
-	for i, m := range c.conv.msgs {
-		h := m.height
-		if i >= len(c.told) {
-			c.told = append(c.told, -1)
-		}
-		if c.told[i] != h {
-			changes = append(changes, change{i, h})
-		}
-	}
-	c.told = c.told[:len(c.conv.msgs)]
 	c.shown = append(c.shown[:0], c.conv.msgs...)
-	// Each new height costs the list a walk over all of them: the newest
-	// rows (where the user looks during a flood) get theirs now, the
-	// rest on the following frames.
-	if len(changes) > floodRows {
-		changes = changes[len(changes)-heightBudget:]
-		c.unmeasured = true
-	}
-	for _, ch := range changes {
-		c.told[ch.id] = ch.h
-	}
-	bulk := len(changes) > 3
-	var offset float32
-	if bulk {
-		offset = c.list.GetScrollOffset()
-		c.hiding = true
-	}
-	for _, ch := range changes {
-		c.list.SetItemHeight(ch.id, ch.h)
-	}
-	if bulk {
-		c.hiding = false
-		c.list.Refresh()
-		c.list.ScrollToOffset(offset)
-	}
-	c.measureLater()
+	clear(c.shown[len(c.shown):cap(c.shown)])
 }
 
 // widthWatcher holds one object and reports width changes of its layout.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"fyne.io/fyne/v2/theme"
-
 	"github.com/palaver-im/palaver/app/history"
 )
 
@@ -161,13 +159,8 @@ func (c *chatWindow) anchor() anchor {
 		return anchor{bottom: true}
 	}
 	off := c.list.GetScrollOffset()
-	pad := c.list.Theme().Size(theme.SizeNamePadding)
-	var y float32
-	for i, h := range c.told {
-		if y+h+pad > off && i < len(c.shown) {
-			return anchor{m: c.shown[i], delta: off - y}
-		}
-		y += h + pad
+	if i := c.list.RowAt(off); i < len(c.shown) {
+		return anchor{m: c.shown[i], delta: off - c.list.Top(i)}
 	}
 	return anchor{bottom: true}
 }
@@ -183,14 +176,7 @@ func (c *chatWindow) restore(a anchor) {
 }
 
 // rowTop returns the offset of row i in the list.
-func (c *chatWindow) rowTop(i int) float32 {
-	pad := c.list.Theme().Size(theme.SizeNamePadding)
-	var y float32
-	for _, h := range c.told[:min(i, len(c.told))] {
-		y += h + pad
-	}
-	return y
-}
+func (c *chatWindow) rowTop(i int) float32 { return c.list.Top(i) }
 
 // topVisible reports whether the first row is in view.
 func (c *chatWindow) topVisible() bool {

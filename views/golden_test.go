@@ -74,6 +74,7 @@ func TestChatWindowMarkup(t *testing.T) {
 	ev := app.MessageFailed{ID: "id2", Peer: peer, Err: errors.New("recipient-unavailable")}
 	ev.Acct = me
 	h.apply(ev)
+	h.settle() // the rows drawn are measured, their heights handed to the list
 	saveImage(t, "chat", c.win.Canvas())
 	test.AssertRendersToMarkup(t, "chat.xml", c.win.Canvas())
 }
@@ -93,6 +94,7 @@ func TestChatTypingMarkup(t *testing.T) {
 	}
 	c := openRead(h, peer)
 	h.apply(chatStateEv(peer, chatstate.Composing))
+	h.settle()
 	saveImage(t, "chat_typing", c.win.Canvas())
 	test.AssertRendersToMarkup(t, "chat_typing.xml", c.win.Canvas())
 }
@@ -185,6 +187,7 @@ func TestChatStatesMarkup(t *testing.T) {
 		msgFailedEv(peer, "id4", errors.New("the message is too large for the server")),
 		carbonEv(peer, "phone1", "(from my phone) see you later", now.Add(time.Second), 9),
 	)
+	h.settle()
 	saveImage(t, "chat_states", c.win.Canvas())
 	test.AssertRendersToMarkup(t, "chat_states.xml", c.win.Canvas())
 }

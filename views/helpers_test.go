@@ -265,6 +265,15 @@ func (h *harness) drain() {
 	}
 }
 
+// settle runs timer callbacks until none is queued (at most a few
+// rounds): what the next frames would do, such as handing the heights of
+// the rows just drawn to a chat's list.
+func (h *harness) settle() {
+	for i := 0; i < 5 && len(h.later) > 0; i++ {
+		h.runLater()
+	}
+}
+
 // runLater runs the timer callbacks queued so far.
 func (h *harness) runLater() {
 	fs := h.later

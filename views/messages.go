@@ -54,12 +54,10 @@ type chatMsg struct {
 	// dayStart is set when the message is the first shown of its day,
 	// and its row carries the day separator.
 	dayStart bool
-
-	// height is the row height at width measuredAt (0: not measured).
-	height, measuredAt float32
-	// wrapped is preview broken into lines for width wrappedAt.
-	wrapped   string
-	wrappedAt float32
+	// rev counts the changes of what the row shows (state, failure), so
+	// that a row bound to the message draws it again only after one.
+	// How rows are laid out is the chat window's, not the message's.
+	rev uint32
 }
 
 // newChatMsg returns a message; an outgoing one starts Pending.
@@ -224,10 +222,8 @@ func (m *chatMsg) setState(st history.State, reason string) bool {
 	if m.state == st && m.failed == reason {
 		return false
 	}
-	if m.failed != reason {
-		m.measuredAt = 0 // the failure line comes, goes or changes
-	}
 	m.state, m.failed = st, reason
+	m.rev++
 	return true
 }
 
@@ -335,6 +331,14 @@ func stateMark(m *chatMsg) string {
 type messageRow struct {
 	widget.BaseWidget
 	msg *chatMsg
+	// What the row was last drawn from (set skips a message drawn
+	// already): the message's rev, its day separator, and the day.
+	rev      uint32
+	dayStart bool
+	drawnAt  time.Time
+	// wrapped is msg's preview broken into lines for width wrappedAt.
+	wrapped   string
+	wrappedAt float32
 	// onRetry is called with msg when its Retry button is tapped.
 	onRetry func(*chatMsg)
 
@@ -402,7 +406,14 @@ func (r *messageRow) copy() {
 }
 
 func (r *messageRow) set(m *chatMsg) {
-	r.msg = m
+	now := clock.now()
+	if r.msg == m && r.rev == m.rev && r.dayStart == m.dayStart && sameDay(r.drawnAt, now, clock.loc) {
+		return // drawn already: the list binds every visible row on each refresh
+	}
+	if r.msg != m {
+		r.wrappedAt = 0
+	}
+	r.msg, r.rev, r.dayStart, r.drawnAt = m, m.rev, m.dayStart, now
 	sender := widget.RichTextStyleStrong
 	sender.Inline = true
 	if m.outgoing {
@@ -519,12 +530,12 @@ func (r *messageRow) place(size fyne.Size) float32 {
 	// already separates them.
 	y := top + hh - pad
 	if m := r.msg; m != nil {
-		if m.wrappedAt != w {
+		if r.wrappedAt != w {
 			inner := w - 2*th.Size(theme.SizeNameInnerPadding) - 2
-			m.wrapped, m.wrappedAt = wrapText(m.preview, inner, th.Size(theme.SizeNameText), r.body.TextStyle), w
+			r.wrapped, r.wrappedAt = wrapText(m.preview, inner, th.Size(theme.SizeNameText), r.body.TextStyle), w
 		}
-		if r.body.Text != m.wrapped {
-			r.body.SetText(m.wrapped)
+		if r.body.Text != r.wrapped {
+			r.body.SetText(r.wrapped)
 		}
 	}
 	bh := r.body.MinSize().Height

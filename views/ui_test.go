@@ -112,12 +112,9 @@ func TestChatFocusMovesWithinWindow(t *testing.T) {
 	if !c.active {
 		t.Fatal("a chat the user opened is not active")
 	}
-	// The user clicks into the message list: the window keeps the focus.
-	l, ok := find(c.win.Content(), func(*widget.List) bool { return true })
-	if !ok {
-		t.Fatal("no message list")
-	}
-	c.win.Canvas().Focus(l)
+	// The user moves the focus to another widget of the window (Tab to
+	// the Send button): the window keeps the focus.
+	c.win.Canvas().Focus(c.send)
 	h.runLater()
 	if !c.active {
 		t.Fatal("moving the focus inside the window made it inactive")
@@ -216,8 +213,8 @@ func TestHugeMessageIsClippedAndCopiable(t *testing.T) {
 	if !m.clipped || len(m.preview) > previewBytes {
 		t.Fatalf("preview of %d bytes, clipped %v", len(m.preview), m.clipped)
 	}
-	if m.height > 5000 {
-		t.Fatalf("row height %v: the clip does not bound the layout", m.height)
+	if rh := c.heights[m]; !rh.measured || rh.h > 5000 {
+		t.Fatalf("row height %+v: the clip does not bound the layout", rh)
 	}
 	saveImage(t, "huge", c.win.Canvas())
 	if !labelContaining(c.win.Content(), "message truncated. Full text:") {
@@ -254,15 +251,28 @@ func TestLongMessagesGetTallerRows(t *testing.T) {
 	c := h.ui.only().chats[peer]
 	c.win.Resize(fyne.NewSize(480, 560))
 	c.refresh(false)
-	short, long := c.conv.msgs[0].height, c.conv.msgs[1].height
+	h.runLater() // measured as drawn, handed to the list a frame later
+	measured := func(m *chatMsg) float32 {
+		t.Helper()
+		rh := c.heights[m]
+		if !rh.measured || rh.at != c.width {
+			t.Fatalf("%q: height %+v not measured at %v", m.body, rh, c.width)
+		}
+		return rh.h
+	}
+	short, long := measured(c.conv.msgs[0]), measured(c.conv.msgs[1])
 	if long < short*2 {
 		t.Fatalf("a wrapped message is %v high, a one-line one %v", long, short)
+	}
+	if c.told[1] != long {
+		t.Fatalf("the list has %v for the long row, measured %v", c.told[1], long)
 	}
 	// A narrower window wraps more.
 	c.win.Resize(fyne.NewSize(300, 560))
 	h.runLater()
-	if c.conv.msgs[1].height <= long {
-		t.Fatalf("narrower window: height %v, was %v", c.conv.msgs[1].height, long)
+	h.runLater()
+	if got := measured(c.conv.msgs[1]); got <= long {
+		t.Fatalf("narrower window: height %v, was %v", got, long)
 	}
 }
 
