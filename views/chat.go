@@ -41,9 +41,9 @@ type chatWindow struct {
 	sizes   map[sizeKey]float32
 	// fixing is set while a refresh to correct estimated heights is due.
 	fixing bool
-	width float32    // the width the list's item heights were set for
-	told  []float32  // the heights the list was given, by index
-	shown []*chatMsg // the messages those heights are of
+	width  float32    // the width the list's item heights were set for
+	told   []float32  // the heights the list was given, by index
+	shown  []*chatMsg // the messages those heights are of
 
 	// historyQueued is set while a look at whether to read the archive
 	// is scheduled (see wantHistory).
