@@ -286,7 +286,7 @@ func TestQuitIsClean(t *testing.T) {
 // lists name and a double-click opens the chat, unless a message opened
 // it first (an offline message does so at sign-in). That window covers the
 // main window's top left, which then reads as black.
-func openChat(t *testing.T, wid, name string) {
+func openChat(t testing.TB, wid, name string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !visible(name) {
@@ -346,7 +346,7 @@ func checkTyping(t *testing.T, bob *app.Client, alice, list, chat string) {
 
 // waitForAll screenshots a window until OCR (dim text included) reads all
 // of texts in it; what names the window in a failure.
-func waitForAll(t *testing.T, wid, what string, texts ...string) {
+func waitForAll(t testing.TB, wid, what string, texts ...string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -607,7 +607,7 @@ func befriend(t *testing.T, srv *prosodytest.Server, alice account.Account) (*ap
 }
 
 // xdo runs xdotool.
-func xdo(t *testing.T, args ...string) {
+func xdo(t testing.TB, args ...string) {
 	t.Helper()
 	if out, err := exec.Command("xdotool", args...).CombinedOutput(); err != nil {
 		t.Fatalf("xdotool %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -629,7 +629,7 @@ func snap(t testing.TB, wid string) string {
 // lowest one wins: a dialog's button sits below the text that explains it.
 // A word ending in "*" matches any word it begins (OCR reads "Show…" in
 // several ways).
-func wordAt(t *testing.T, png, word string) (string, string) {
+func wordAt(t testing.TB, png, word string) (string, string) {
 	t.Helper()
 	// Two readings: inverted grey reads dark text on light, a threshold
 	// reads white text on coloured buttons.
@@ -722,7 +722,7 @@ func ocr(t testing.TB, png string) string {
 // dim text reads too: times, the day separator, the typing line and the
 // "delivered late" note are dark grey on the dark theme's background,
 // which ocr's reading misses.
-func ocrStretched(t *testing.T, png string) string {
+func ocrStretched(t testing.TB, png string) string {
 	t.Helper()
 	dim := strings.TrimSuffix(png, ".png") + "-dim.png"
 	out, err := exec.Command("convert", png, "-resize", fmt.Sprint(scale*100)+"%", "-colorspace", "Gray", "-level", "8%,25%", "-negate", dim).CombinedOutput()
@@ -737,7 +737,7 @@ func ocrStretched(t *testing.T, png string) string {
 }
 
 // keep copies a screenshot somewhere that outlives the test.
-func keep(t *testing.T, png string) string {
+func keep(t testing.TB, png string) string {
 	dst := filepath.Join(os.TempDir(), "palaver-smoke-"+time.Now().Format("150405")+".png")
 	if b, err := os.ReadFile(png); err == nil {
 		_ = os.WriteFile(dst, b, 0o644)
