@@ -95,6 +95,8 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c.entry = newSendEntry()
 	c.entry.onSend = c.sendText
 	c.entry.onFocus = c.focusChanged
+	c.entry.after = s.ui.after
+	c.entry.calm = s.ui.setCalm
 	c.entry.onEdit = func() { s.core.ChatActivity(conv.peer, chatstate.Typed) }
 	// One line, always there, so that the layout does not move when the
 	// peer starts or stops typing.

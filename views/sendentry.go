@@ -2,6 +2,7 @@ package views
 
 import (
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -27,6 +28,74 @@ type sendEntry struct {
 	onEdit func()
 	// quiet is set while the entry changes its own text.
 	quiet bool
+
+	// The caret rests (see caretRest): after runs a function on the UI
+	// goroutine later (nil: the caret never rests); focused is the focus
+	// as the window gave it; resting is set while the caret rests; input
+	// counts what the user did, to tell a rest timer that came too late.
+	after   func(time.Duration, func())
+	calm    func(bool) // turns the app's animations off or on
+	focused bool
+	resting bool
+	input   uint64
+}
+
+// caretRest is how long the caret blinks after the last input, as GTK's
+// gtk-cursor-blink-timeout (10 s). Then it rests: each blink repaints
+// the whole window, which with a software GL driver costs tens of
+// milliseconds of CPU a second for as long as a chat is focused. Fyne's
+// entry blinks unless the app's animations are off, so the app is calmed
+// (calm.go) and the caret drawn anew, steady; the next key or click
+// turns animations on again.
+const caretRest = 10 * time.Second
+
+// active notes input: the caret shows and blinks again, and rests after
+// caretRest more.
+func (e *sendEntry) active() {
+	e.input++
+	if e.resting {
+		e.resting = false
+		e.setCalm(false)
+		e.Entry.Refresh() // the caret blinks again
+	}
+	if e.after == nil || !e.focused {
+		return
+	}
+	n := e.input
+	e.after(caretRest, func() {
+		if e.input == n && e.focused && !e.resting {
+			e.resting = true
+			e.setCalm(true)
+			// Out and in again: the caret's animation stops, and the
+			// caret comes back steady (animations are off).
+			e.Entry.FocusLost()
+			e.Entry.FocusGained()
+		}
+	})
+}
+
+func (e *sendEntry) setCalm(on bool) {
+	if e.calm != nil {
+		e.calm(on)
+	}
+}
+
+// TypedRune wakes the caret.
+func (e *sendEntry) TypedRune(r rune) {
+	e.active()
+	e.Entry.TypedRune(r)
+}
+
+// TypedShortcut wakes the caret.
+func (e *sendEntry) TypedShortcut(s fyne.Shortcut) {
+	e.active()
+	e.Entry.TypedShortcut(s)
+}
+
+// MouseDown wakes the caret.
+func (e *sendEntry) MouseDown(m *desktop.MouseEvent) {
+	e.active()
+	e.Entry.MouseDown(m)
 }
 
 var _ desktop.Keyable = (*sendEntry)(nil)
@@ -51,6 +120,7 @@ func newSendEntry() *sendEntry {
 
 // KeyDown tracks Shift.
 func (e *sendEntry) KeyDown(k *fyne.KeyEvent) {
+	e.active()
 	if k.Name == desktop.KeyShiftLeft || k.Name == desktop.KeyShiftRight {
 		e.shift = true
 	}
@@ -68,6 +138,7 @@ func (e *sendEntry) KeyUp(k *fyne.KeyEvent) {
 // TypedKey sends on Enter without Shift. With Shift the embedded Entry
 // inserts a new line: OnSubmitted stays nil so it does not submit.
 func (e *sendEntry) TypedKey(k *fyne.KeyEvent) {
+	e.active()
 	if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !e.shift {
 		e.send()
 		return
@@ -88,7 +159,12 @@ func (e *sendEntry) send() {
 
 // FocusGained implements fyne.Focusable.
 func (e *sendEntry) FocusGained() {
+	if e.resting {
+		e.setCalm(false)
+	}
+	e.focused, e.resting = true, false
 	e.Entry.FocusGained()
+	e.active()
 	if e.onFocus != nil {
 		e.onFocus(true)
 	}
@@ -98,6 +174,11 @@ func (e *sendEntry) FocusGained() {
 // not focused never reaches KeyUp, so Shift is forgotten here.
 func (e *sendEntry) FocusLost() {
 	e.shift = false
+	if e.resting {
+		e.setCalm(false)
+	}
+	e.focused, e.resting = false, false
+	e.input++ // no rest is due: the caret is gone
 	e.Entry.FocusLost()
 	if e.onFocus != nil {
 		e.onFocus(false)

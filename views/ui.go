@@ -66,6 +66,9 @@ type UI struct {
 	// stopped is set when the app has stopped running (see New).
 	stopped atomic.Bool
 	app     fyne.App
+	// calm is app as the widgets see it, with animations that the
+	// views can turn off (calm.go).
+	calm *calmApp
 	win     fyne.Window
 	dir     string
 	cfg     *account.Config
@@ -146,8 +149,10 @@ func New(o Options) *UI {
 	if cfg == nil {
 		cfg = &account.Config{}
 	}
+	calm := calmed(o.App)
 	u := &UI{
-		app:            o.App,
+		app:            calm,
+		calm:           calm,
 		dir:            o.Dir,
 		cfg:            cfg,
 		cfgErr:         o.ConfigErr,

@@ -59,8 +59,22 @@ func TestIncomingMessageOpensChatCountsUnreadAndNotifies(t *testing.T) {
 	h := signedIn(t)
 	peer := "alice@example.org"
 	h.apply(resetEv(contact(peer, "Alice")), presenceEv(peer, im.Available, ""))
+	notes := countNotifications(h)
+	// sent checks that f sends exactly the notification want (nil: none).
+	sent := func(want *fyne.Notification, f func()) {
+		t.Helper()
+		before := len(notes.sent)
+		f()
+		got := notes.sent[before:]
+		if want == nil && len(got) == 0 {
+			return
+		}
+		if len(got) != 1 || *got[0] != *want {
+			t.Fatalf("notifications %v, want %v", got, want)
+		}
+	}
 
-	test.AssertNotificationSent(t, fyne.NewNotification("Alice", "Hi there"), func() {
+	sent(fyne.NewNotification("Alice", "Hi there"), func() {
 		h.apply(messageEv(peer, "Hi there", clock.now(), false))
 	})
 	c := h.ui.only().chats[peer]
@@ -73,7 +87,7 @@ func TestIncomingMessageOpensChatCountsUnreadAndNotifies(t *testing.T) {
 	if r, _ := h.ui.contacts.find(DefaultGroup, model.ContactKey{Account: me, JID: peer}); h.ui.contacts.rows[r].Unread != 1 {
 		t.Fatalf("contact row unread %d, want 1", h.ui.contacts.rows[r].Unread)
 	}
-	test.AssertNotificationSent(t, fyne.NewNotification("Alice", "2 new messages"), func() {
+	sent(fyne.NewNotification("Alice", "2 new messages"), func() {
 		h.apply(messageEv(peer, "one", clock.now(), false), messageEv(peer, "two", clock.now(), false))
 	})
 	if got := h.ui.only().Roster.Unread(peer); got != 3 {
@@ -86,7 +100,7 @@ func TestIncomingMessageOpensChatCountsUnreadAndNotifies(t *testing.T) {
 	if got := h.ui.only().Roster.Unread(peer); got != 0 || c.win.Title() != "Alice" {
 		t.Fatalf("after focusing: unread %d, title %q", got, c.win.Title())
 	}
-	test.AssertNotificationSent(t, nil, func() {
+	sent(nil, func() {
 		h.apply(messageEv(peer, "seen at once", clock.now(), false))
 	})
 	if got := h.ui.only().Roster.Unread(peer); got != 0 {
@@ -680,5 +694,48 @@ func TestEventsReachTheUIThroughThePump(t *testing.T) {
 	h.ui.stopSessions()
 	if !h.core.stopped {
 		t.Fatal("the core was not stopped")
+	}
+}
+
+func TestCaretRestsAfterTenSecondsWithoutInput(t *testing.T) {
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.ui.only().openChat(peer)
+	c := h.ui.only().chats[peer]
+	e := c.entry
+	if !e.focused || e.resting {
+		t.Fatalf("a chat the user opened: focused %v, resting %v", e.focused, e.resting)
+	}
+	h.later = nil
+	e.TypedRune('h')
+	if len(h.later) != 1 {
+		t.Fatalf("%d timers after a key, want the rest's", len(h.later))
+	}
+	stale := h.later[0]
+	e.TypedRune('i') // more input: the first timer is too early now
+	stale()
+	if e.resting {
+		t.Fatal("the caret rested although a key came since the timer was set")
+	}
+	h.runLater()
+	if !e.resting || c.win.Canvas().Focused() != e {
+		t.Fatalf("after the quiet time: resting %v, the window's focus %v", e.resting, c.win.Canvas().Focused())
+	}
+	if !h.ui.calm.settings.calm.Load() || fyne.CurrentApp().Settings().ShowAnimations() {
+		t.Fatal("the caret rests but the app's animations (its blinking) are on")
+	}
+	if !c.active {
+		t.Fatal("a resting caret made the chat inactive")
+	}
+	// The next key wakes it and is typed.
+	e.TypedRune('!')
+	if e.resting || e.Text != "hi!" || h.ui.calm.settings.calm.Load() {
+		t.Fatalf("after a key: resting %v, text %q, calm %v", e.resting, e.Text, h.ui.calm.settings.calm.Load())
+	}
+	// An unfocused entry has no caret to rest.
+	e.FocusLost()
+	h.runLater()
+	if e.resting {
+		t.Error("an entry without the focus rests its caret")
 	}
 }
