@@ -68,7 +68,7 @@ type UI struct {
 	app     fyne.App
 	// calm is app as the widgets see it, with animations that the
 	// views can turn off (calm.go).
-	calm *calmApp
+	calm    *calmApp
 	win     fyne.Window
 	dir     string
 	cfg     *account.Config
