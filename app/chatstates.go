@@ -144,9 +144,10 @@ func (r *runner) armChatTimer() {
 }
 
 // sendChatState sends a standalone chat state notification to peer, only
-// if peer supports them.
+// if peer supports them: it sent one, or its entity capabilities say so
+// (XEP-0085 §5.1).
 func (r *runner) sendChatState(ctx context.Context, sess *xmpp.Session, peer string, st chatstate.State) {
-	if !r.chats.supported(peer) {
+	if !r.chats.supported(peer) && !r.supports(peer, chatstate.NS) {
 		return
 	}
 	to, err := jid.Parse(peer)

@@ -71,6 +71,8 @@ type Client struct {
 	// addresses the user opened (see handler.follows).
 	book   presenceBook
 	opened openedSet
+	// caps knows what contacts' clients support (XEP-0115), kept on disk.
+	caps capsBook
 	// blocks holds the addresses to block (XEP-0191), carried out by the
 	// session's block worker, kept while offline.
 	blocks *queue.Queue[string]

@@ -315,3 +315,17 @@ type Blocked struct {
 	// the server offers no blocking, so only the UI can ignore it.
 	OnServer bool
 }
+
+// ContactFeatures is sent when the features of a contact's resource (or
+// another resource of the account) become known or change: the hash in
+// its presence (XEP-0115 entity capabilities) was verified by a disco#info
+// query, or found in the cache. Client.Features answers the same at any
+// time.
+type ContactFeatures struct {
+	base
+	// JID is the full JID of the resource.
+	JID string
+	// Features are the protocol namespaces it supports (XEP-0030
+	// features, such as urn:xmpp:receipts), sorted. Do not modify them.
+	Features []string
+}

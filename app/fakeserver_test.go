@@ -49,6 +49,9 @@ type fakeConn struct {
 	// address asked. The server answers before its IQ handling would
 	// refuse the request.
 	vcards map[string]string
+	// answer, when set, answers other IQ gets: the element the server
+	// writes, if ok.
+	answer func(iq string) (reply string, ok bool)
 }
 
 // setVCard makes the server answer vCard requests for to with inner.
@@ -204,6 +207,19 @@ func (s *fakeServer) serve(conn net.Conn) {
 			var err error
 			if ok {
 				_, err = sess.Conn().Write([]byte(`<iq type="result" id="` + id + `" from="` + to + `"><vCard xmlns="vcard-temp">` + inner + `</vCard></iq>`))
+			}
+			fc.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+		if get && !strings.Contains(text, "jabber:iq:roster") && !strings.Contains(text, "vcard-temp") {
+			fc.mu.Lock()
+			var err error
+			if fc.answer != nil {
+				if reply, ok := fc.answer(text); ok {
+					_, err = sess.Conn().Write([]byte(reply))
+				}
 			}
 			fc.mu.Unlock()
 			if err != nil {

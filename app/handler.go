@@ -29,6 +29,8 @@ type handler struct {
 	iqs    *mux.ServeMux
 	// profiles queues the vCard fetches that announced pictures need.
 	profiles *queue.Queue[profileJob]
+	// capsJobs queues the disco#info queries that new caps hashes need.
+	capsJobs *queue.Queue[capsJob]
 }
 
 func newHandler(c *Client, sess *xmpp.Session, roster *rosterState) *handler {
@@ -37,7 +39,9 @@ func newHandler(c *Client, sess *xmpp.Session, roster *rosterState) *handler {
 		own:      sess.LocalAddr().Bare().String(),
 		roster:   roster,
 		profiles: queue.New[profileJob](),
+		capsJobs: queue.New[capsJob](),
 	}
+	c.caps.open(c.capsDir())
 	// The first session of a Run shows the presence kept from the last
 	// run, as last seen, until the server says otherwise.
 	for _, ev := range c.book.restore(c) {
@@ -220,7 +224,8 @@ func archived(m im.Message, peer string, now time.Time) *history.Message {
 }
 
 func (h *handler) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
-	p, err := im.DecodePresence(t, start)
+	spot := &capsSpotter{r: t}
+	p, err := im.DecodePresence(spot, start)
 	if err != nil {
 		return nil
 	}
@@ -244,6 +249,11 @@ func (h *handler) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartE
 		}
 		h.updatePresence(bare, p)
 		h.pictureAnnounced(bare, p)
+		if p.IsAvailable() {
+			h.capsAnnounced(p, spot.c, spot.found)
+		} else {
+			h.c.caps.gone(p.From)
+		}
 	}
 	return nil
 }
@@ -402,6 +412,25 @@ func (b *presenceBook) update(c *Client, bare string, p im.Presence) (PresenceCh
 		delete(b.live, bare) // offline is what an unknown address is
 	}
 	return PresenceChanged{base: c.b(), JID: bare, Best: best, Resources: len(res)}, true
+}
+
+// liveResources returns the available resources of bare.
+func (b *presenceBook) liveResources(bare string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	res := make([]string, 0, len(b.live[bare]))
+	for r := range b.live[bare] {
+		res = append(res, r)
+	}
+	return res
+}
+
+// isLive reports whether resource res of bare is available.
+func (b *presenceBook) isLive(bare, res string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.live[bare][res]
+	return ok
 }
 
 func (b *presenceBook) hasStale(bare string) bool {

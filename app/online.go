@@ -33,6 +33,11 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		defer close(opsDone)
 		r.rosterWorker(opsCtx, sess, r.rosterOps)
 	}()
+	capsDone := make(chan struct{})
+	go func() {
+		defer close(capsDone)
+		r.capsWorker(opsCtx, sess, h.capsJobs)
+	}()
 	r.profileOps = h.profiles
 	profilesDone := make(chan struct{})
 	go func() {
@@ -44,6 +49,7 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		stopOps()
 		<-opsDone
 		<-profilesDone
+		<-capsDone
 		r.profileOps = nil
 		r.endPresence(h)
 		// A new session starts the conversations' states afresh.
@@ -201,7 +207,8 @@ func (r *runner) sendOwnPresence(ctx context.Context, sess *xmpp.Session) error 
 	p := r.own
 	p.Presence = stanza.Presence{Type: stanza.AvailablePresence}
 	p.Priority = r.settings().Priority
-	if err := sess.Send(ctx, p.TokenReader()); err != nil {
+	// Every available presence names what Palaver supports (XEP-0115 §4).
+	if err := sess.Send(ctx, withOwnCaps(p.TokenReader())); err != nil {
 		return fmt.Errorf("sending presence: %w", err)
 	}
 	return nil
