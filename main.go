@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -30,6 +31,28 @@ import (
 // shutdownWait is how long quitting waits for the accounts to sign out.
 const shutdownWait = 3 * time.Second
 
+// profileCPU writes a CPU profile of the run to the file PALAVER_CPUPROFILE
+// names, when set, for measuring (docs/performance.md); it returns what
+// ends it.
+func profileCPU() (stop func()) {
+	name := os.Getenv("PALAVER_CPUPROFILE")
+	if name == "" {
+		return func() {}
+	}
+	f, err := os.Create(name)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		log.Printf("palaver: no CPU profile: %v", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
+}
+
 // trace returns where UI timing goes: stderr when PALAVER_TRACE is set.
 func trace() io.Writer {
 	if os.Getenv("PALAVER_TRACE") != "" {
@@ -41,6 +64,7 @@ func trace() io.Writer {
 func main() {
 	dir := flag.String("config-dir", "", "profile `directory` for settings (default: the user config directory's palaver folder)")
 	flag.Parse()
+	defer profileCPU()()
 	// The keychain keeps each profile's secrets apart; the default
 	// profile's keep the names of earlier versions.
 	keys := account.Keychain{}
