@@ -349,3 +349,78 @@ func TestDaySeparatorsFollowTheDate(t *testing.T) {
 		t.Fatal("the day separator still says today")
 	}
 }
+
+func TestConversationHoldsBoundedMessages(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")))
+	const n = 2*maxHeld + 100
+	all := archive(peer, n, now)
+	h.core.history = all[:historyPage]
+	c := openRead(h, peer) // what the archive had at first
+	// The rest comes live, as in a flood, in batches; the archive keeps
+	// them too (their ids are the archive's).
+	h.core.history = all
+	var batch []app.Event
+	for _, m := range all[historyPage:] {
+		e := messageEv(peer, m.Body, m.Time, false)
+		e.ArchiveID = m.ID
+		batch = append(batch, e)
+		if len(batch) == 100 || m.ID == n {
+			h.apply(batch...)
+			batch = nil
+		}
+	}
+	if held := len(c.conv.msgs); held > maxHeld || held < keepHeld {
+		t.Fatalf("the conversation holds %d messages, want %d…%d", held, keepHeld, maxHeld)
+	}
+	if len(c.heights) > maxHeld {
+		t.Errorf("the window keeps %d row heights for %d messages", len(c.heights), len(c.conv.msgs))
+	}
+	newest := c.conv.msgs[len(c.conv.msgs)-1]
+	if newest.body != fmt.Sprintf("message %d", n) || !c.atBottom() {
+		t.Fatalf("the newest held is %q, at the bottom %v", newest.body, c.atBottom())
+	}
+	// Reading back: the page before the oldest held comes from the
+	// archive, without a gap or a duplicate.
+	oldest := c.conv.msgs[0]
+	c.list.ScrollToTop()
+	h.runLater()
+	h.drain()
+	assertOrdered(t, c)
+	if i := slicesIndex(c.conv.msgs, oldest); i != historyPage {
+		t.Fatalf("after reading back the oldest held before is at %d, want %d", i, historyPage)
+	}
+	var prev int
+	for i, m := range c.conv.msgs {
+		var k int
+		fmt.Sscanf(m.body, "message %d", &k)
+		if i > 0 && k != prev+1 {
+			t.Fatalf("a gap: message %d after %d", k, prev)
+		}
+		prev = k
+	}
+	// Closing the window lets what was read back go.
+	for range 20 {
+		c.list.ScrollToTop()
+		h.runLater()
+		h.drain()
+	}
+	if len(c.conv.msgs) <= maxHeld {
+		t.Fatalf("reading back 20 pages holds only %d", len(c.conv.msgs))
+	}
+	c.win.Close()
+	if held := len(h.ui.only().convs[peer].msgs); held > maxHeld {
+		t.Errorf("after closing the window %d messages are held", held)
+	}
+}
+
+func slicesIndex(ms []*chatMsg, m *chatMsg) int {
+	for i, x := range ms {
+		if x == m {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"slices"
 	"sort"
 	"time"
 	"unicode/utf8"
@@ -179,6 +180,46 @@ func (c *conversation) add(m *chatMsg) int {
 	copy(c.msgs[i+1:], c.msgs[i:])
 	c.msgs[i] = m
 	return i
+}
+
+// How many messages a conversation holds: a flood, or a day of talk,
+// must not grow memory without bound. Beyond maxHeld the oldest are
+// dropped, down to keepHeld, while the newest are in view or no window is
+// open (trim); the archive keeps them, and scrolling up reads them again.
+const (
+	maxHeld  = 1000
+	keepHeld = 500
+)
+
+// trim drops the oldest messages, keeping at least keep, from one that
+// the archive can page back from (it has an archive id), and returns
+// those that went. Nothing goes while a read of the archive is under way:
+// the page it brings must meet the messages held.
+func (c *conversation) trim(keep int) []*chatMsg {
+	if len(c.msgs) <= keep || c.loading {
+		return nil
+	}
+	from := len(c.msgs) - keep
+	for from < len(c.msgs) && c.msgs[from].archiveID == 0 {
+		from++
+	}
+	if from >= len(c.msgs) {
+		return nil
+	}
+	gone := c.msgs[:from]
+	for _, m := range gone {
+		if m.id != "" && c.byID[m.id] == m {
+			delete(c.byID, m.id)
+		}
+		if m.archiveID != 0 {
+			delete(c.byArchive, m.archiveID)
+		}
+	}
+	first := c.msgs[from]
+	c.oldest = history.Cursor{Time: first.at, ID: first.archiveID}
+	c.started, c.done = true, false
+	c.msgs = slices.Clone(c.msgs[from:]) // lets the old array go
+	return gone
 }
 
 // fail marks the sent message id as not delivered and reports whether

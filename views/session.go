@@ -113,6 +113,7 @@ func (s *session) render(ch model.Changes) {
 			touched[c] = true
 		}
 	}
+	s.trimConversations(ch.Messages)
 	for _, peer := range ch.Open {
 		if s.chats[peer] != nil {
 			continue
@@ -252,6 +253,30 @@ func (s *session) notifyName(peer string) string {
 	return name
 }
 
+// trimConversations bounds the conversations that messages were added
+// to (see maxHeld): one whose window shows its newest messages, or has no
+// window, drops its oldest.
+func (s *session) trimConversations(added []app.MessageReceived) {
+	for i, e := range added {
+		if i > 0 && added[i-1].Peer == e.Peer {
+			continue
+		}
+		conv := s.convs[e.Peer]
+		if conv == nil || len(conv.msgs) <= maxHeld {
+			continue
+		}
+		c := s.chats[e.Peer]
+		if c != nil && !c.atBottom() {
+			continue // the user reads back: what is in view stays
+		}
+		for _, m := range conv.trim(keepHeld) {
+			if c != nil {
+				delete(c.heights, m)
+			}
+		}
+	}
+}
+
 func (s *session) conversation(peer string) *conversation {
 	conv := s.convs[peer]
 	if conv == nil {
@@ -278,6 +303,10 @@ func (s *session) chatClosed(c *chatWindow) {
 	}
 	if !s.closed {
 		s.core.ChatActivity(c.conv.peer, chatstate.Closed)
+	}
+	// What the user read back through goes: the archive keeps it.
+	if len(c.conv.msgs) > maxHeld {
+		c.conv.trim(keepHeld)
 	}
 }
 
