@@ -193,8 +193,9 @@ type capsFileData struct {
 	Entries []*capsEntry `json:"entries"`
 }
 
-// open loads the cache from dir ("" for none) once per Client; our own
-// hash is known from the start.
+// open loads the cache from dir ("" for none) once per Client. Our own
+// hash is not put in: another Palaver is asked once like any client, the
+// cache keeps the answer.
 func (b *capsBook) open(dir string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -215,9 +216,6 @@ func (b *capsBook) open(dir string) {
 			}
 		}
 	}
-	own := newCapsEntry(ownCaps, ownInfo)
-	own.Used = time.Now()
-	b.known[own.key()] = own
 }
 
 // readCapsFile reads the cache file; a missing, unreadable or foreign one
@@ -361,7 +359,7 @@ func (b *capsBook) store(e *capsEntry) {
 	if _, ok := b.known[e.key()]; !ok && len(b.known) >= maxCapsEntries {
 		var oldest *capsEntry
 		for _, o := range b.known {
-			if o.key() != capsKey(ownCaps.Hash, ownCaps.Ver) && (oldest == nil || o.Used.Before(oldest.Used)) {
+			if oldest == nil || o.Used.Before(oldest.Used) {
 				oldest = o
 			}
 		}
@@ -401,12 +399,9 @@ func (b *capsBook) save() {
 		return
 	}
 	d := capsFileData{Version: capsFileVersion}
-	ownKey := capsKey(ownCaps.Hash, ownCaps.Ver)
-	for k, e := range b.known {
-		if k != ownKey {
-			c := *e
-			d.Entries = append(d.Entries, &c)
-		}
+	for _, e := range b.known {
+		c := *e
+		d.Entries = append(d.Entries, &c)
 	}
 	file := b.file
 	b.mu.Unlock()
