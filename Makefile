@@ -133,12 +133,14 @@ test: deps
 	.ci/with-services $(GO) test -race -count=1 -timeout 20m -v ./...
 
 ## run: run the app from source. Without a locale (LANG unset, C or POSIX)
-## it uses LANG=C.UTF-8 and English, so that Fyne finds a language.
+## it uses LANG=C.UTF-8 and English, so that Fyne finds a language. Built
+## as fyne package builds it (FyneApp.toml's fyneDo migration): without
+## Fyne's thread checks, which the tests keep.
 run: deps-run
 	@lang="$${LANG:-C.UTF-8}"; \
 	case "$$lang" in C|C.*|POSIX) export LANGUAGE="$${LANGUAGE:-en}";; esac; \
-	echo "LANG=$$lang $(GO) run . $(ARGS)"; \
-	LANG="$$lang" $(GO) run . $(ARGS)
+	echo "LANG=$$lang $(GO) run -tags migrated_fynedo . $(ARGS)"; \
+	LANG="$$lang" $(GO) run -tags migrated_fynedo . $(ARGS)
 
 ## fuzz: each fuzz target for FUZZTIME.
 fuzz: deps

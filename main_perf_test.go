@@ -169,7 +169,14 @@ func benchIdle(b *testing.B, open bool) {
 func buildPerfApp(b *testing.B) string {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "palaver")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
+	// As released (FyneApp.toml's fyneDo migration, which fyne package
+	// and make run build with): without Fyne's thread checks.
+	// PALAVER_BENCH_TAGS= (empty) measures with them.
+	tags, set := os.LookupEnv("PALAVER_BENCH_TAGS")
+	if !set {
+		tags = "migrated_fynedo"
+	}
+	cmd := exec.Command("go", "build", "-tags", tags, "-o", bin, ".")
 	exp := "norandomizedheapbase64"
 	if e := os.Getenv("GOEXPERIMENT"); e != "" {
 		exp = e + "," + exp

@@ -13,6 +13,16 @@ import (
 // display frame, so a flood of events costs at most one UI update per frame.
 const frame = 16 * time.Millisecond
 
+// During a flood the pump applies less often: once floodEvents events
+// came in one update, the next waits floodFrames frames (100 ms). Every
+// update repaints, and each message that scrolls into view has its text
+// drawn anew; ten updates a second still read as a smooth stream, and
+// most messages of a flood then scroll past without being drawn at all.
+const (
+	floodEvents = 32
+	floodFrames = 6
+)
+
 // pump reads event batches until events is closed or ctx ends, and hands
 // them to apply through do (fyne.Do in the app).
 //
@@ -24,6 +34,7 @@ func pump(ctx context.Context, events <-chan []app.Event, do func(func()), apply
 	var (
 		pending  []app.Event
 		last     time.Time
+		lastSize int // events in the last update
 		inFlight bool
 		timer    <-chan time.Time
 		// Buffered: in tests do runs apply on this goroutine.
@@ -45,14 +56,18 @@ func pump(ctx context.Context, events <-chan []app.Event, do func(func()), apply
 			return
 		}
 		if len(pending) > 0 && !inFlight && timer == nil {
-			if wait := frame - time.Since(last); wait > 0 {
+			interval := frame
+			if lastSize >= floodEvents {
+				interval = floodFrames * frame
+			}
+			if wait := interval - time.Since(last); wait > 0 {
 				timer = time.After(wait)
 				continue
 			}
 			batch := pending
 			pending = nil
 			inFlight = true
-			last = time.Now()
+			last, lastSize = time.Now(), len(batch)
 			do(func() {
 				apply(batch)
 				applied <- struct{}{}

@@ -109,6 +109,36 @@ func TestPumpUpdatesAtMostOncePerFrame(t *testing.T) {
 	close(events)
 }
 
+func TestPumpSlowsDownInAFlood(t *testing.T) {
+	r := newRecorder()
+	events := make(chan []app.Event)
+	const frame = 20 * time.Millisecond
+	go pump(context.Background(), events, r.do, r.apply, frame)
+	flood := make([]string, floodEvents)
+	for i := range flood {
+		flood[i] = "x"
+	}
+	// A small update is followed one frame later; a flood's update
+	// floodFrames frames later.
+	for i, n := range []int{1, floodEvents} {
+		events <- msgs(flood[:n]...)
+		r.runNext(t)
+		start := time.Now()
+		events <- msgs("y")
+		r.runNext(t)
+		d := time.Since(start)
+		want := frame
+		if n >= floodEvents {
+			want = floodFrames * frame
+		}
+		if d < want*3/4 || (i == 0 && d > floodFrames*frame/2) {
+			t.Errorf("after an update of %d events the next came after %v, want about %v", n, d, want)
+		}
+		time.Sleep(floodFrames * frame) // the next round starts afresh
+	}
+	close(events)
+}
+
 func TestPumpDeliversTheRestWhenEventsClose(t *testing.T) {
 	r := newRecorder()
 	events := make(chan []app.Event, 2)
