@@ -4,13 +4,16 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"mellium.im/xmlstream"
 	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/disco/info"
 	"mellium.im/xmpp/jid"
@@ -207,5 +210,41 @@ func TestCapsCacheBounded(t *testing.T) {
 	}
 	if b.known[capsKey(caps.SHA1, fakeVer(0))] != nil || b.known[capsKey(caps.SHA1, fakeVer(maxCapsEntries+9))] == nil {
 		t.Error("not the oldest evicted")
+	}
+}
+
+// TestOwnTokensAreCopied: the precomputed presence <c/> and disco#info
+// answer are shared by every session, and mellium's session encoder
+// rewrites a start element's attributes in place (session.go,
+// stanzaEncoder.EncodeToken): two sessions encoding at once must not
+// share them (run with -race).
+func TestOwnTokensAreCopied(t *testing.T) {
+	encode := func(r interface{ Token() (xml.Token, error) }) {
+		for {
+			tok, err := r.Token()
+			if err != nil {
+				return
+			}
+			if s, ok := tok.(xml.StartElement); ok {
+				attrs := s.Attr[:0] // as mellium does
+				for _, a := range s.Attr {
+					attrs = append(attrs, a)
+				}
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				answer := tokens(ownInfoTokensNodeVer)
+				encode(&answer)
+				encode(withOwnCaps(xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Local: "presence"}})))
+			}
+		})
+	}
+	wg.Wait()
+	if toks, _ := xmlstream.ReadAll(withOwnCaps(xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Local: "presence"}}))); len(toks) != 4 {
+		t.Errorf("presence with caps is %d tokens, want 4: %v", len(toks), toks)
 	}
 }

@@ -65,12 +65,15 @@ func infoTokens(node string) []xml.Token {
 // tokens replays a token list.
 type tokens []xml.Token
 
-// Token returns the next token of the list.
+// Token returns a copy of the next token of the list: the lists are shared
+// (by every session, every Client), and mellium's session encoder filters
+// a start element's attributes in place (stanzaEncoder.EncodeToken,
+// session.go, v0.23.0), which raced between two Clients sending presence.
 func (t *tokens) Token() (xml.Token, error) {
 	if len(*t) == 0 {
 		return nil, io.EOF
 	}
-	tok := (*t)[0]
+	tok := xml.CopyToken((*t)[0])
 	*t = (*t)[1:]
 	return tok, nil
 }

@@ -249,9 +249,12 @@ func (h *handler) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartE
 		}
 		h.updatePresence(bare, p)
 		h.pictureAnnounced(bare, p)
-		if p.IsAvailable() {
+		switch {
+		case p.IsAvailable():
 			h.capsAnnounced(p, spot.c, spot.found)
-		} else {
+		case p.Type == stanza.ErrorPresence:
+			h.c.caps.gone(p.From.Bare()) // as for presence: every resource is gone
+		default:
 			h.c.caps.gone(p.From)
 		}
 	}
