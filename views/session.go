@@ -34,6 +34,8 @@ type session struct {
 	// prof holds the profile windows and pictures (profile.go), nil
 	// until the first is opened.
 	prof *profileState
+	// notesDue is set while notifications held back are scheduled.
+	notesDue bool
 }
 
 func newSession(u *UI, a account.Account, core Core, stop func()) *session {
@@ -175,6 +177,9 @@ func (s *session) render(ch model.Changes) {
 	for _, n := range ch.Notify {
 		s.ui.app.SendNotification(notification(s.notifyName(n.Peer), n.Count, n.Last))
 	}
+	if ch.NotifyHeld {
+		s.scheduleNotes()
+	}
 	if ch.CatchUp {
 		s.scheduleCatchUpNotice()
 	}
@@ -241,6 +246,32 @@ func notification(name string, n int, last string) *fyne.Notification {
 		text += "…"
 	}
 	return fyne.NewNotification(title, notificationBody(text))
+}
+
+// scheduleNotes arranges for the notifications the model holds back
+// (model.NotifyQuiet) to be sent when they fall due.
+func (s *session) scheduleNotes() {
+	if s.notesDue {
+		return
+	}
+	next := s.NextNotification()
+	if next.IsZero() {
+		return
+	}
+	s.notesDue = true
+	s.ui.after(max(0, next.Sub(clock.now())), func() {
+		s.notesDue = false
+		if s.closed {
+			return
+		}
+		due, _ := s.DueNotifications(clock.now())
+		for _, n := range due {
+			if s.Roster.Unread(n.Peer) > 0 { // not read meanwhile
+				s.ui.app.SendNotification(notification(s.notifyName(n.Peer), n.Count, n.Last))
+			}
+		}
+		s.scheduleNotes()
+	})
 }
 
 // notifyName is how a notification names peer: with the account written
@@ -314,6 +345,7 @@ func (s *session) chatClosed(c *chatWindow) {
 // looks at.
 func (s *session) markRead(peer string) {
 	s.Roster.ClearUnread(peer)
+	s.Seen(peer)
 	if s.ui.list.Dirty() {
 		s.ui.showRows()
 	}

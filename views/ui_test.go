@@ -55,7 +55,7 @@ func TestBatchRebuildsTheListOnce(t *testing.T) {
 }
 
 func TestIncomingMessageOpensChatCountsUnreadAndNotifies(t *testing.T) {
-	fixClock(t)
+	start := fixClock(t)
 	h := signedIn(t)
 	peer := "alice@example.org"
 	h.apply(resetEv(contact(peer, "Alice")), presenceEv(peer, im.Available, ""))
@@ -87,9 +87,13 @@ func TestIncomingMessageOpensChatCountsUnreadAndNotifies(t *testing.T) {
 	if r, _ := h.ui.contacts.find(DefaultGroup, model.ContactKey{Account: me, JID: peer}); h.ui.contacts.rows[r].Unread != 1 {
 		t.Fatalf("contact row unread %d, want 1", h.ui.contacts.rows[r].Unread)
 	}
-	sent(fyne.NewNotification("Alice", "2 new messages"), func() {
+	// More from Alice within model.NotifyQuiet wait, and come as one.
+	h.later = nil
+	sent(nil, func() {
 		h.apply(messageEv(peer, "one", clock.now(), false), messageEv(peer, "two", clock.now(), false))
 	})
+	clock.now = func() time.Time { return start.Add(model.NotifyQuiet) }
+	sent(fyne.NewNotification("Alice", "2 new messages"), h.runLater)
 	if got := h.ui.only().Roster.Unread(peer); got != 3 {
 		t.Fatalf("unread %d, want 3", got)
 	}

@@ -48,9 +48,21 @@ type Account struct {
 	// CaughtUp gathers what the server's archive brought.
 	CaughtUp CatchUp
 
-	// Now is the clock of the catch-up; time.Now when nil.
+	// Now is the clock of the catch-up and the notifications; time.Now
+	// when nil.
 	Now func() time.Time
+
+	// Notifications held back (see NotifyQuiet): when each peer was last
+	// notified, and what came since, in the order it came.
+	notedAt map[string]time.Time
+	held    []Notification
 }
+
+// NotifyQuiet is the least time between two notifications about one
+// contact: messages that come sooner are summed up in one notification
+// when it has passed ("12 new messages"), so that a contact who writes
+// fast (or floods) does not stack up the desktop's notifications.
+const NotifyQuiet = 5 * time.Second
 
 // NewAccount returns the state of the account bare, not connected yet.
 func NewAccount(bare string) *Account {
@@ -120,8 +132,10 @@ type Changes struct {
 	// Typing lists the peers whose chat state changed.
 	Typing []string
 	// Notify lists the notifications to send, one per peer, in the order
-	// of their first message.
-	Notify []Notification
+	// of their first message; NotifyHeld is set while some are held back
+	// (see NotifyQuiet and DueNotifications).
+	Notify     []Notification
+	NotifyHeld bool
 	// CatchUp is set when the catch-up gathered more (CaughtUp).
 	CatchUp bool
 	// Requests and MsgRequests are set when those lists changed.
@@ -240,7 +254,73 @@ func (a *Account) Apply(batch []app.Event, v View) Changes {
 	if ch.Headers {
 		ch.Typing = nil // the headers show the typing too
 	}
+	ch.Notify = a.limit(ch.Notify, a.now())
+	ch.NotifyHeld = len(a.held) > 0
 	return ch
+}
+
+// limit passes the notifications of peers not notified for NotifyQuiet,
+// and holds back the others' until it has passed.
+func (a *Account) limit(ns []Notification, now time.Time) []Notification {
+	if a.notedAt == nil {
+		a.notedAt = make(map[string]time.Time)
+	}
+	out := ns[:0]
+	for _, n := range ns {
+		if t, ok := a.notedAt[n.Peer]; ok && now.Sub(t) < NotifyQuiet {
+			i := slices.IndexFunc(a.held, func(h Notification) bool { return h.Peer == n.Peer })
+			if i < 0 {
+				a.held = append(a.held, Notification{Peer: n.Peer})
+				i = len(a.held) - 1
+			}
+			a.held[i].Count += n.Count
+			a.held[i].Last = n.Last
+			continue
+		}
+		a.notedAt[n.Peer] = now
+		out = append(out, n)
+	}
+	return out
+}
+
+// DueNotifications returns the notifications held back whose quiet time
+// has passed by now, and when the next of those left falls due (zero when
+// none is left).
+func (a *Account) DueNotifications(now time.Time) (due []Notification, next time.Time) {
+	left := a.held[:0]
+	for _, h := range a.held {
+		at := a.notedAt[h.Peer].Add(NotifyQuiet)
+		if !now.Before(at) {
+			a.notedAt[h.Peer] = now
+			due = append(due, h)
+			continue
+		}
+		left = append(left, h)
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	clear(a.held[len(left):])
+	a.held = left
+	return due, next
+}
+
+// NextNotification returns when the first notification held back falls
+// due; zero when none is held.
+func (a *Account) NextNotification() time.Time {
+	var next time.Time
+	for _, h := range a.held {
+		if at := a.notedAt[h.Peer].Add(NotifyQuiet); next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next
+}
+
+// Seen drops what is held back for peer: the user has seen the
+// conversation.
+func (a *Account) Seen(peer string) {
+	a.held = slices.DeleteFunc(a.held, func(h Notification) bool { return h.Peer == peer })
 }
 
 // message decides what a message asks for: a conversation line, a
@@ -282,6 +362,7 @@ func (a *Account) message(e app.MessageReceived, v View, ch *Changes, notified m
 			}
 		}
 		a.CaughtUp.forget(peer)
+		a.Seen(peer)
 		return
 	}
 	if a.PeerStates[peer] != "" && !e.FromArchive {

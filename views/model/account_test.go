@@ -241,3 +241,41 @@ func TestApplyFactsForTheWindows(t *testing.T) {
 		t.Errorf("changes %+v", ch)
 	}
 }
+
+func TestNotificationsOfOneContactAreSpaced(t *testing.T) {
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	a := online()
+	a.Now = func() time.Time { return now }
+	v := newView()
+	v.opensChats = false
+	ch := a.Apply([]app.Event{msg("ann@x", "one")}, v)
+	if len(ch.Notify) != 1 || ch.NotifyHeld {
+		t.Fatalf("first message: notify %v, held %v", ch.Notify, ch.NotifyHeld)
+	}
+	// More from Ann within NotifyQuiet are held back; Bob's first is not.
+	now = now.Add(time.Second)
+	ch = a.Apply([]app.Event{msg("ann@x", "two"), msg("bob@x", "hi")}, v)
+	if len(ch.Notify) != 1 || ch.Notify[0].Peer != "bob@x" || !ch.NotifyHeld {
+		t.Fatalf("a second later: notify %v, held %v", ch.Notify, ch.NotifyHeld)
+	}
+	now = now.Add(time.Second)
+	a.Apply([]app.Event{msg("ann@x", "three")}, v)
+	if next := a.NextNotification(); !next.Equal(now.Add(-2*time.Second + NotifyQuiet)) {
+		t.Fatalf("next due %v", next)
+	}
+	if due, _ := a.DueNotifications(now); len(due) != 0 {
+		t.Fatalf("due too early: %v", due)
+	}
+	now = now.Add(NotifyQuiet)
+	due, next := a.DueNotifications(now)
+	if len(due) != 1 || due[0] != (Notification{"ann@x", 2, "three"}) || !next.IsZero() {
+		t.Fatalf("when due: %v, next %v", due, next)
+	}
+	// What is held for a conversation the user has seen goes.
+	now = now.Add(time.Second)
+	a.Apply([]app.Event{msg("ann@x", "four")}, v)
+	a.Seen("ann@x")
+	if !a.NextNotification().IsZero() {
+		t.Fatal("a seen conversation's notification is still held")
+	}
+}
