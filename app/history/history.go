@@ -57,6 +57,11 @@ type Message struct {
 	DelayReason string
 	Body        string
 	State       State
+	// Room is set for a group chat message (XEP-0045): Peer is then the
+	// room's bare JID and Nick the sender's nickname in the room (ours for
+	// Dir Out; "" for a message from the room itself).
+	Room bool
+	Nick string
 }
 
 // Hit is a search result.

@@ -18,7 +18,7 @@ const MaxPage = 500
 var pageCap = MaxPage
 
 // msgCols are the messages columns scanMessage reads, in order.
-const msgCols = `id, peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state`
+const msgCols = `id, peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick`
 
 // statements are prepared once per Store (database/sql prepares them again
 // on each pooled connection as needed).
@@ -26,6 +26,7 @@ type statements struct {
 	all []*sql.Stmt
 
 	insert, byStanzaID, byMsgID, fillStanzaID *sql.Stmt
+	byRoomLine                                *sql.Stmt
 	page, pageBefore                          *sql.Stmt
 }
 
@@ -34,8 +35,14 @@ func (st *statements) prepare(db *sql.DB) error {
 		s   **sql.Stmt
 		sql string
 	}{
-		{&st.insert, `INSERT INTO messages (peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.insert, `INSERT INTO messages (peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		// The same line of a room (see Add): ?1 peer, ?2 nick, ?3 body,
+		// ?4 time, ?5 the window's start, ?6 its end, ?7 whether the new
+		// message is delayed, ?8 its stanza-id.
+		{&st.byRoomLine, `SELECT id, stanza_id FROM messages
+			WHERE peer = ?1 AND room = 1 AND time BETWEEN ?5 AND ?6 AND nick = ?2 AND body = ?3
+			AND (time = ?4 OR ?7 OR delayed) AND (stanza_id = '' OR ?8 = '') LIMIT 1`},
 		{&st.byStanzaID, `SELECT id FROM messages WHERE peer = ? AND stanza_id = ? AND stanza_id <> '' LIMIT 1`},
 		{&st.byMsgID, `SELECT id, stanza_id FROM messages
 			WHERE peer = ? AND msg_id = ? AND msg_id <> '' AND dir = ? AND body = ? LIMIT 1`},
@@ -78,6 +85,15 @@ func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // MsgID and the same Body; if the archived duplicate has no StanzaID, it
 // takes m's. m.ID is ignored; a zero m.Time is taken as now. Times are
 // stored with microsecond precision.
+//
+// A room message (m.Room) compares by MsgID only when it is our own (Dir
+// Out): occupants choose their ids, and two of them may pick the same.
+// A room that stamps no stanza-id sends its history again on every join
+// (XEP-0045 §7.2.15), with the original time in a delay stamp that the
+// live copy, timed on arrival, did not have: such a message is also a
+// duplicate of an archived line of the room with the same Nick and Body,
+// at the same Time, or within RoomSkew of it when either of the two is
+// delayed, unless both have stanza-ids (which then differ).
 func (s *Store) Add(ctx context.Context, m Message) (id int64, added bool, err error) {
 	if err := check(m); err != nil {
 		return 0, false, err
@@ -139,7 +155,7 @@ func check(m Message) error {
 
 // txStatements are the statements add uses, bound to one transaction.
 type txStatements struct {
-	insert, byStanzaID, byMsgID, fillStanzaID *sql.Stmt
+	insert, byStanzaID, byMsgID, fillStanzaID, byRoomLine *sql.Stmt
 }
 
 func (s *Store) txStmts(ctx context.Context, tx *sql.Tx) txStatements {
@@ -148,6 +164,7 @@ func (s *Store) txStmts(ctx context.Context, tx *sql.Tx) txStatements {
 		byStanzaID:   tx.StmtContext(ctx, s.stmts.byStanzaID),
 		byMsgID:      tx.StmtContext(ctx, s.stmts.byMsgID),
 		fillStanzaID: tx.StmtContext(ctx, s.stmts.fillStanzaID),
+		byRoomLine:   tx.StmtContext(ctx, s.stmts.byRoomLine),
 	}
 }
 
@@ -179,35 +196,59 @@ func (ts txStatements) add(ctx context.Context, m Message) (int64, bool, error) 
 			return 0, false, fmt.Errorf("history: add: %w", err)
 		}
 	}
-	if m.MsgID != "" {
-		var id int64
-		var stanzaID string
-		err := ts.byMsgID.QueryRowContext(ctx, m.Peer, m.MsgID, int(m.Dir), m.Body).Scan(&id, &stanzaID)
-		if err == nil {
-			if stanzaID == "" && m.StanzaID != "" {
-				if _, err := ts.fillStanzaID.ExecContext(ctx, m.StanzaID, id); err != nil {
-					return 0, false, fmt.Errorf("history: add: %w", err)
-				}
-			}
-			return id, false, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return 0, false, fmt.Errorf("history: add: %w", err)
-		}
-	}
 	t := m.Time
 	if t.IsZero() {
 		t = time.Now()
 	}
+	if m.MsgID != "" && (!m.Room || m.Dir == Out) {
+		if id, found, err := ts.same(ctx, m, ts.byMsgID.QueryRowContext(ctx, m.Peer, m.MsgID, int(m.Dir), m.Body)); found || err != nil {
+			return id, false, err
+		}
+	}
+	if m.Room {
+		us := micros(t)
+		row := ts.byRoomLine.QueryRowContext(ctx, m.Peer, m.Nick, m.Body, us,
+			us-RoomSkew.Microseconds(), us+RoomSkew.Microseconds(), m.Delayed, m.StanzaID)
+		if id, found, err := ts.same(ctx, m, row); found || err != nil {
+			return id, false, err
+		}
+	}
 	res, err := ts.insert.ExecContext(ctx,
 		m.Peer, int(m.Dir), m.MsgID, m.StanzaID, micros(t),
-		m.Delayed, m.DelayFrom, m.DelayReason, m.Body, int(m.State))
+		m.Delayed, m.DelayFrom, m.DelayReason, m.Body, int(m.State), m.Room, m.Nick)
 	if err != nil {
 		return 0, false, fmt.Errorf("history: add: %w", err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
 		return 0, false, fmt.Errorf("history: add: %w", err)
+	}
+	return id, true, nil
+}
+
+// RoomSkew is how far apart in time a room's line seen live and its copy
+// in the room's history may be and still count as one message, for rooms
+// without stanza-ids (see Add): the live copy is timed by our clock on
+// arrival, the history's by the room's clock when it was sent. Larger, it
+// would merge a line that an occupant repeated while we were away.
+const RoomSkew = time.Minute
+
+// same reads the (id, stanza_id) row of an archived duplicate of m, if
+// the query found one, and gives it m's stanza-id when it has none.
+func (ts txStatements) same(ctx context.Context, m Message, row *sql.Row) (int64, bool, error) {
+	var id int64
+	var stanzaID string
+	err := row.Scan(&id, &stanzaID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("history: add: %w", err)
+	}
+	if stanzaID == "" && m.StanzaID != "" {
+		if _, err := ts.fillStanzaID.ExecContext(ctx, m.StanzaID, id); err != nil {
+			return 0, false, fmt.Errorf("history: add: %w", err)
+		}
 	}
 	return id, true, nil
 }
@@ -288,6 +329,8 @@ func (s *Store) Pending(ctx context.Context) ([]Message, error) {
 // LastStanzaID returns the server stanza-id (XEP-0359) and time of the
 // newest archived message that has one, to catch up from the server's
 // archive (XEP-0313) after it; "" and the zero time if there is none.
+// Room messages do not count: their stanza-ids are the rooms', unknown to
+// the account's archive.
 func (s *Store) LastStanzaID(ctx context.Context) (string, time.Time, error) {
 	done, err := s.use()
 	if err != nil {
@@ -297,7 +340,7 @@ func (s *Store) LastStanzaID(ctx context.Context) (string, time.Time, error) {
 	var id string
 	var us int64
 	err = s.db.QueryRowContext(ctx, `SELECT stanza_id, time FROM messages
-		WHERE stanza_id <> '' ORDER BY time DESC, id DESC LIMIT 1`).Scan(&id, &us)
+		WHERE stanza_id <> '' AND room = 0 ORDER BY time DESC, id DESC LIMIT 1`).Scan(&id, &us)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", time.Time{}, nil
@@ -305,6 +348,26 @@ func (s *Store) LastStanzaID(ctx context.Context) (string, time.Time, error) {
 		return "", time.Time{}, fmt.Errorf("history: last stanza-id: %w", err)
 	}
 	return id, fromMicros(us), nil
+}
+
+// LastRoomTime returns the time of the newest archived message of room (a
+// room's bare JID), the zero time if there is none: a join asks the room
+// for the history after it (XEP-0045 §7.2.14).
+func (s *Store) LastRoomTime(ctx context.Context, room string) (time.Time, error) {
+	done, err := s.use()
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer done()
+	var us sql.NullInt64
+	err = s.db.QueryRowContext(ctx, `SELECT max(time) FROM messages WHERE peer = ? AND room = 1`, room).Scan(&us)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("history: last room time: %w", err)
+	}
+	if !us.Valid {
+		return time.Time{}, nil
+	}
+	return fromMicros(us.Int64), nil
 }
 
 // Count returns the number of archived messages with peer, or of all
@@ -336,7 +399,7 @@ func scanMessage(r scanner, extra ...any) (Message, error) {
 	var dir, state int
 	var us int64
 	dest := append([]any{&m.ID, &m.Peer, &dir, &m.MsgID, &m.StanzaID, &us,
-		&m.Delayed, &m.DelayFrom, &m.DelayReason, &m.Body, &state}, extra...)
+		&m.Delayed, &m.DelayFrom, &m.DelayReason, &m.Body, &state, &m.Room, &m.Nick}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return Message{}, err
 	}

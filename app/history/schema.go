@@ -20,11 +20,12 @@ var migrations = []migration{
 	{"contact profile cache", migration2},
 	{"full-text index written per transaction", migration3},
 	{"last seen presence", migration4},
+	{"group chat messages", migration5},
 }
 
 // SchemaVersion is the schema version this package writes (PRAGMA
 // user_version of an up-to-date archive).
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // migration1: the messages, their indexes, and an external-content FTS5
 // index over the bodies kept in sync by triggers. The FTS index also has
@@ -104,6 +105,18 @@ CREATE TABLE last_seen (
 	status TEXT    NOT NULL DEFAULT '',
 	since  INTEGER NOT NULL DEFAULT 0
 );
+`
+
+// migration5: group chat (XEP-0045). A room's messages are kept with the
+// room's bare JID as peer, room set, and the sender's nick in the room;
+// 1:1 messages keep room 0 and nick ''. The partial index serves the
+// duplicate check of rooms without stanza-ids (Store.Add) and the time of
+// a room's newest message (LastRoomTime), which asks a rejoin for only the
+// history after it.
+const migration5 = `
+ALTER TABLE messages ADD COLUMN room INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN nick TEXT    NOT NULL DEFAULT '';
+CREATE INDEX messages_room_time ON messages (peer, time) WHERE room = 1;
 `
 
 // migrate brings the schema up to date, one transaction per migration.
