@@ -109,7 +109,7 @@ CREATE TABLE last_seen (
 
 // migration5: group chat (XEP-0045). A room's messages are kept with the
 // room's bare JID as peer, room set, and the sender's nick in the room;
-// 1:1 messages keep room 0 and nick ”. The partial index serves the
+// 1:1 messages keep room 0 and an empty nick. The partial index serves the
 // duplicate check of rooms without stanza-ids (Store.Add) and the time of
 // a room's newest message (LastRoomTime), which asks a rejoin for only the
 // history after it.
