@@ -97,6 +97,8 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c.entry.onFocus = c.focusChanged
 	c.entry.after = s.ui.after
 	c.entry.calm = s.ui.setCalm
+	c.entry.onShortcut = c.chatShortcut
+	c.entry.onEscape = c.win.Close
 	c.entry.onEdit = func() { s.core.ChatActivity(conv.peer, chatstate.Typed) }
 	// One line, always there, so that the layout does not move when the
 	// peer starts or stops typing.

@@ -28,6 +28,11 @@ type sendEntry struct {
 	onEdit func()
 	// quiet is set while the entry changes its own text.
 	quiet bool
+	// onShortcut gets the shortcuts typed here first, and reports whether
+	// it carried one out (the window's own: a chat window has no menu);
+	// onEscape is called on Esc.
+	onShortcut func(fyne.Shortcut) bool
+	onEscape   func()
 
 	// The caret rests (see caretRest): after runs a function on the UI
 	// goroutine later (nil: the caret never rests); focused is the focus
@@ -89,6 +94,9 @@ func (e *sendEntry) TypedRune(r rune) {
 // TypedShortcut wakes the caret.
 func (e *sendEntry) TypedShortcut(s fyne.Shortcut) {
 	e.active()
+	if e.onShortcut != nil && e.onShortcut(s) {
+		return
+	}
 	e.Entry.TypedShortcut(s)
 }
 
@@ -141,6 +149,10 @@ func (e *sendEntry) TypedKey(k *fyne.KeyEvent) {
 	e.active()
 	if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !e.shift {
 		e.send()
+		return
+	}
+	if k.Name == fyne.KeyEscape && e.onEscape != nil {
+		e.onEscape()
 		return
 	}
 	e.Entry.TypedKey(k)

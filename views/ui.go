@@ -241,6 +241,7 @@ func (u *UI) QuitSoon() {
 func quitItem(quit func()) *fyne.MenuItem {
 	item := fyne.NewMenuItem("Quit", quit)
 	item.IsQuit = true
+	item.Shortcut = ctrl(fyne.KeyQ, false)
 	return item
 }
 
@@ -467,12 +468,18 @@ func (u *UI) build() {
 			quitItem(u.Quit),
 		),
 		fyne.NewMenu("Contacts",
+			withShortcut(fyne.NewMenuItem("Start a chat…", u.startChat), ctrl(fyne.KeyN, false)),
 			fyne.NewMenuItem("Add contact…", u.addContact),
+			withShortcut(fyne.NewMenuItem("Search contacts", u.focusFilter), ctrl(fyne.KeyF, false)),
+			withShortcut(fyne.NewMenuItem("Search messages", u.focusSearch), ctrl(fyne.KeyF, true)),
 			fyne.NewMenuItem("Contact profile…", func() { u.withSelected(u.showContactProfile) }),
 			u.offlineItem,
 			u.byAccountItem(),
 			fyne.NewMenuItem("Message requests…", u.showMessageRequests),
 			u.openChatsItem(),
+		),
+		fyne.NewMenu("Help",
+			fyne.NewMenuItem("Keyboard shortcuts", u.showShortcuts),
 		),
 	))
 }
