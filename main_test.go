@@ -949,8 +949,10 @@ func TestSmokeOAuthSignIn(t *testing.T) {
 	bin := buildApp(t)
 	first := launch(t, bin, dir, "PATH="+bindir+":"+os.Getenv("PATH"))
 	wid := window(t, "Palaver")
-	shot := waitForText(t, wid, "Other OAuth provider")
-	x, y := wordAt(t, shot, "Other")
+	// "Sign in with localhost…": your server's sign-in is named by where
+	// it is; the lowest "with" is the dialog's button.
+	shot := waitForText(t, wid, "Sign in with")
+	x, y := wordAt(t, shot, "with")
 	xdo(t, "mousemove", "--window", wid, x, y, "click", "1")
 	waitForText(t, wid, "does not use https")
 	if _, err := os.Stat(urls); err == nil {
@@ -968,8 +970,8 @@ func TestSmokeOAuthSignIn(t *testing.T) {
 	}
 	logs := startApp(t, bin, dir, "PATH="+bindir+":"+os.Getenv("PATH"))
 	wid = window(t, "Palaver")
-	shot = waitForText(t, wid, "Other OAuth provider")
-	x, y = wordAt(t, shot, "Other")
+	shot = waitForText(t, wid, "Sign in with")
+	x, y = wordAt(t, shot, "with")
 	xdo(t, "mousemove", "--window", wid, x, y, "click", "1")
 
 	var authURL string

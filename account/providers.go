@@ -73,6 +73,18 @@ type Provider struct {
 // providers is the list behind Providers, in the order the dialog shows.
 var providers = []Provider{
 	{
+		// Any RFC 6749 authorization server in front of a modern XMPP
+		// server, first: the others are services that closed years ago.
+		// offline_access asks an OpenID provider for a refresh token
+		// (OpenID Connect Core §11).
+		ID:            ProviderGeneric,
+		Name:          "OAuth (your server's sign-in)",
+		Scopes:        []string{"openid", "offline_access"},
+		Mechanism:     MechanismOAuthBearer,
+		ClientIDLabel: "Client ID",
+		Discovery:     true,
+	},
+	{
 		// Windows Live Messenger's XMPP service (2011-2018) used Live
 		// Connect; wl.offline_access is what gives a refresh token.
 		ID:            ProviderMessenger,
@@ -113,17 +125,6 @@ var providers = []Provider{
 		Server:            "chat.facebook.com:5222",
 		NeedsClientSecret: true,
 		ClientIDLabel:     "App ID",
-	},
-	{
-		// Any RFC 6749 authorization server in front of a modern XMPP
-		// server. offline_access asks an OpenID provider for a refresh
-		// token (OpenID Connect Core §11).
-		ID:            ProviderGeneric,
-		Name:          "Other OAuth provider",
-		Scopes:        []string{"openid", "offline_access"},
-		Mechanism:     MechanismOAuthBearer,
-		ClientIDLabel: "Client ID",
-		Discovery:     true,
 	},
 }
 

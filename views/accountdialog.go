@@ -22,6 +22,9 @@ import (
 // passwordMethod is the sign-in choice of a password account.
 const passwordMethod = "Password"
 
+// mechanismAuto is the SASL mechanism choice that keeps the preset's.
+const mechanismAuto = "Automatic (OAUTHBEARER)"
+
 // accountForm is the account dialog's content. The first row chooses how
 // to sign in: with a password, or with one of the OAuth providers; the
 // rows below are those the choice needs.
@@ -37,10 +40,13 @@ type accountForm struct {
 	// without preset endpoints.
 	clientID, clientSecret           *widget.Entry
 	issuer, authURL, tokenURL, scope *widget.Entry
-	about                            *widget.Label
-	errLabel                         *widget.Label
-	form                             *widget.Form
-	box                              *fyne.Container
+	// mechanism chooses the SASL mechanism of your own server's sign-in
+	// (advanced): mechanismAuto means the preset's, OAUTHBEARER.
+	mechanism *widget.Select
+	about     *widget.Label
+	errLabel  *widget.Label
+	form      *widget.Form
+	box       *fyne.Container
 
 	// provider is the chosen provider's ID, "" for a password.
 	provider string
@@ -70,6 +76,7 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		authURL:      widget.NewEntry(),
 		tokenURL:     widget.NewEntry(),
 		scope:        widget.NewEntry(),
+		mechanism:    widget.NewSelect(append([]string{mechanismAuto}, account.Mechanisms()...), nil),
 		about:        widget.NewLabel(""),
 		errLabel:     widget.NewLabel(""),
 		typed:        make(map[string][2]string),
@@ -118,7 +125,11 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 	if o.Provider != "" {
 		f.typed[o.Provider] = [2]string{o.ClientID, o.ClientSecret}
 	}
+	f.mechanism.Selected = mechanismAuto
 	if o.Provider == account.ProviderGeneric {
+		if o.Mechanism != "" {
+			f.mechanism.Selected = o.Mechanism
+		}
 		f.issuer.SetText(o.Issuer)
 		f.authURL.SetText(o.AuthURL)
 		f.tokenURL.SetText(o.TokenURL)
@@ -249,7 +260,8 @@ func (f *accountForm) layout() {
 				widget.NewFormItem("Issuer URL", f.issuer),
 				widget.NewFormItem("Authorization URL", f.authURL),
 				widget.NewFormItem("Token URL", f.tokenURL),
-				widget.NewFormItem("Scopes", f.scope))
+				widget.NewFormItem("Scopes", f.scope),
+				widget.NewFormItem("SASL mechanism", f.mechanism))
 		}
 		f.about.SetText(aboutProvider(p))
 		f.about.Show()
@@ -275,7 +287,7 @@ func secretLabel(p account.Provider) string {
 func aboutProvider(p account.Provider) string {
 	name := p.Name
 	if p.Discovery {
-		name = "your provider"
+		name = "your server's sign-in service"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Palaver signs in on the page of %s in your web browser and keeps the sign-in in your keychain; "+
@@ -286,7 +298,8 @@ func aboutProvider(p account.Provider) string {
 			p.Name, lowerID(secretLabel(p)))
 	}
 	if p.Discovery {
-		b.WriteString(" Enter its issuer URL (or openid-configuration URL), or its authorization and token URLs.")
+		b.WriteString(" Leave the issuer empty to let your XMPP server name it (Palaver asks you before it is used), " +
+			"or enter its issuer URL (or openid-configuration URL), or its authorization and token URLs.")
 	}
 	return b.String()
 }
@@ -370,6 +383,10 @@ func (f *accountForm) account(base account.Account) (account.Account, error) {
 		o.AuthURL = strings.TrimSpace(f.authURL.Text)
 		o.TokenURL = strings.TrimSpace(f.tokenURL.Text)
 		o.Scopes = strings.Fields(f.scope.Text)
+		o.Mechanism = ""
+		if m := f.mechanism.Selected; m != mechanismAuto {
+			o.Mechanism = m
+		}
 	}
 	a.Auth = account.AuthOAuth
 	a.OAuth = o

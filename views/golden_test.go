@@ -142,7 +142,7 @@ func testCert() certs.Info {
 func TestAccountDialogOAuthMarkup(t *testing.T) {
 	h := newHarness(t)
 	h.ui.Show()
-	d := h.chooseMethod("Other OAuth provider")
+	d := h.chooseMethod("OAuth (your server's sign-in)")
 	formEntry(t, d, "Address").SetText("alice@example.org")
 	formEntry(t, d, "Client ID").SetText("palaver")
 	formEntry(t, d, "Issuer URL").SetText("https://auth.example.org")

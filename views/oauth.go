@@ -59,11 +59,26 @@ func (u *UI) tokenStoreFailed(err error) {
 }
 
 // providerName returns the name of the OAuth provider of a.
+// Your own server's sign-in (the generic provider) is named by where it
+// is: its issuer's host, or while that is not known, the account's
+// domain.
 func providerName(a account.Account) string {
-	if p, ok := account.ProviderByID(a.OAuth.Provider); ok {
+	p, ok := account.ProviderByID(a.OAuth.Provider)
+	switch {
+	case !ok:
+		return "your provider"
+	case !p.Discovery:
 		return p.Name
 	}
-	return "your provider"
+	for _, u := range []string{a.OAuth.Issuer, a.OAuth.AuthURL} {
+		if u != "" {
+			return issuerHost(u)
+		}
+	}
+	if j, err := account.ParseJID(a.JID); err == nil {
+		return j.Domainpart()
+	}
+	return "your server"
 }
 
 // sameOAuth reports whether two OAuth settings sign in the same way, so

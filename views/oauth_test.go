@@ -288,7 +288,7 @@ func (h *harness) chooseMethod(name string) fyne.CanvasObject {
 // at issuer and saves.
 func (h *harness) setUpGeneric(issuer string) {
 	h.t.Helper()
-	d := h.chooseMethod("Other OAuth provider")
+	d := h.chooseMethod("OAuth (your server's sign-in)")
 	formEntry(h.t, d, "Address").SetText(me)
 	formEntry(h.t, d, "Client ID").SetText("palaver")
 	formEntry(h.t, d, "Issuer URL").SetText(issuer)
@@ -310,7 +310,7 @@ func TestAccountDialogShowsWhatEachProviderNeeds(t *testing.T) {
 			"alice@gmail.com", "the client ID is empty"},
 		2: {"Facebook Chat", []string{"Sign in with", "Address", "App ID", "App secret"}, "chat.facebook.com", "5222",
 			"alice@chat.facebook.com", "the app ID is empty"},
-		3: {"Other OAuth provider", []string{"Sign in with", "Address", "Client ID", "Issuer URL", "Authorization URL", "Token URL", "Scopes"}, "", "",
+		3: {"OAuth (your server's sign-in)", []string{"Sign in with", "Address", "Client ID", "Issuer URL", "Authorization URL", "Token URL", "Scopes", "SASL mechanism"}, "", "",
 			"alice", "no user name"},
 		// Remember password, Allow PLAIN.
 		4: {"Password", []string{"Sign in with", "Address", "Password", "", ""}, "", "", "alice", "no user name"},
@@ -363,7 +363,7 @@ func TestAccountDialogValidatesProviderSettings(t *testing.T) {
 	}
 
 	// Another provider, and back: what was typed for each stays.
-	d = h.chooseMethod("Other OAuth provider")
+	d = h.chooseMethod("OAuth (your server's sign-in)")
 	if got := formEntry(t, d, "Client ID").Text; got != "" {
 		t.Fatalf("Facebook's app ID %q shown as the client ID of another provider", got)
 	}
@@ -414,7 +414,8 @@ func TestOAuthSignInStartsCoreWithTokens(t *testing.T) {
 	if !labelContaining(h.overlay(), "Waiting for your browser") || !labelContaining(h.overlay(), "sign-in page in your web browser") {
 		t.Fatal("no waiting dialog")
 	}
-	if !strings.Contains(h.ui.stateText.Text, "Signing in "+me+" with Other OAuth provider") {
+	// Your server's sign-in is named by where it is: the issuer's host.
+	if !strings.Contains(h.ui.stateText.Text, "Signing in "+me+" with "+strings.TrimPrefix(srv.URL, "http://")+"…") {
 		t.Fatalf("state %q while waiting", h.ui.stateText.Text)
 	}
 	page := h.browser.waitOpened(1)
@@ -706,7 +707,7 @@ func TestSignInRequiredAsksAndSignsInAgain(t *testing.T) {
 		t.Fatal("the browser opened before the user asked")
 	}
 	h.browser.setAnswer(signedInAnswer)
-	test.Tap(button(t, d, "Sign in with Other OAuth provider…"))
+	test.Tap(button(t, d, "Sign in with "+providerName(h.ui.cfg.Accounts[0])+"…"))
 	h.browser.waitOpened(1)
 	h.drain()
 	assertCalls(t, h.core, "SetTokens", "Connect")
@@ -810,7 +811,7 @@ func TestSignInFailuresAreExplainedAndKeepTheSettings(t *testing.T) {
 			h.setUpGeneric(issuer)
 			h.drain()
 			d := h.overlay()
-			if !labelContaining(d, "Palaver could not sign in "+me+" with Other OAuth provider: ") || !labelContaining(d, tc.want) {
+			if !labelContaining(d, "Palaver could not sign in "+me+" with "+issuerHost(issuer)+": ") || !labelContaining(d, tc.want) {
 				t.Fatalf("%d: the error does not say %q", i, tc.want)
 			}
 			cfg, err := account.Load(h.dir)
@@ -912,7 +913,7 @@ func TestRemoveOAuthAccount(t *testing.T) {
 	h.store.tokens = map[string]string{me: "rt-old"}
 	h.ui.Show()
 	h.ui.removeAccount(h.first())
-	if !labelContaining(h.overlay(), "its sign-in with Other OAuth provider") {
+	if !labelContaining(h.overlay(), "its sign-in with "+issuerHost(srv.URL)) {
 		t.Fatal("the confirmation does not say what is forgotten")
 	}
 	test.Tap(button(t, h.overlay(), "Remove"))
@@ -987,5 +988,26 @@ func TestRemovePasswordAccountDeletesItsPassword(t *testing.T) {
 	}
 	if _, ok := h.ui.pw.Get(me); ok {
 		t.Fatal("the password stayed in memory")
+	}
+}
+
+func TestProviderNames(t *testing.T) {
+	generic := func(jid, issuer, auth string) account.Account {
+		return account.Account{JID: jid, Auth: account.AuthOAuth,
+			OAuth: account.OAuthSettings{Provider: account.ProviderGeneric, Issuer: issuer, AuthURL: auth}}
+	}
+	for i, tc := range []struct {
+		a    account.Account
+		want string
+	}{
+		0: {generic("me@example.org", "", ""), "example.org"}, // the server names it later
+		1: {generic("me@example.org", "https://auth.example.net/realms/x", ""), "auth.example.net"},
+		2: {generic("me@example.org", "", "https://login.example.com:8443/authorize"), "login.example.com:8443"},
+		3: {account.Account{JID: "me@gmail.com", Auth: account.AuthOAuth, OAuth: account.OAuthSettings{Provider: account.ProviderGoogle}}, "Google Talk"},
+		4: {account.Account{JID: "me@x", Auth: account.AuthOAuth, OAuth: account.OAuthSettings{Provider: "myspace"}}, "your provider"},
+	} {
+		if got := providerName(tc.a); got != tc.want {
+			t.Errorf("%d: %q, want %q", i, got, tc.want)
+		}
 	}
 }
