@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -31,7 +32,10 @@ const mechanismAuto = "Automatic (OAUTHBEARER)"
 type accountForm struct {
 	method                    *widget.Select
 	jid, password, host, port *widget.Entry
-	remember, directTLS       *widget.Check
+	// caFile names a file of CA certificates to trust for the server
+	// besides the system's (a private CA).
+	caFile              *widget.Entry
+	remember, directTLS *widget.Check
 	// allowPlain is the explicit choice to let a server without SCRAM
 	// have the password itself (SASL PLAIN); plainAbout explains it.
 	allowPlain *widget.Check
@@ -66,6 +70,7 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		password:     widget.NewPasswordEntry(),
 		host:         widget.NewEntry(),
 		port:         widget.NewEntry(),
+		caFile:       widget.NewEntry(),
 		remember:     widget.NewCheck("Remember password", nil),
 		directTLS:    widget.NewCheck("Direct TLS (XEP-0368)", nil),
 		allowPlain:   widget.NewCheck("Allow PLAIN", nil),
@@ -102,6 +107,8 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		return err
 	}
 	f.directTLS.Checked = a.DirectTLS
+	f.caFile.SetPlaceHolder("optional: a private CA (PEM file)")
+	f.caFile.SetText(a.CAFile)
 	f.allowPlain.Checked = a.AllowPlain
 	f.plainAbout.Wrapping = fyne.TextWrapWord
 	f.plainAbout.Importance = widget.MediumImportance
@@ -269,7 +276,8 @@ func (f *accountForm) layout() {
 	items = append(items,
 		widget.NewFormItem("Server", f.host),
 		widget.NewFormItem("Port", f.port),
-		widget.NewFormItem("", f.directTLS))
+		widget.NewFormItem("", f.directTLS),
+		widget.NewFormItem("CA file", f.caFile))
 	f.form = widget.NewForm(items...)
 	f.box.Objects[0] = f.form
 	f.box.Refresh()
@@ -324,7 +332,7 @@ func (f *accountForm) address(typed string) string {
 
 // entries returns the form's entries, for Enter to save.
 func (f *accountForm) entries() []*widget.Entry {
-	return []*widget.Entry{f.jid, f.password, f.host, f.port, f.clientID, f.clientSecret, f.issuer, f.authURL, f.tokenURL, f.scope}
+	return []*widget.Entry{f.jid, f.password, f.host, f.port, f.caFile, f.clientID, f.clientSecret, f.issuer, f.authURL, f.tokenURL, f.scope}
 }
 
 func parsePort(s string) (int, error) {
@@ -357,6 +365,12 @@ func (f *accountForm) account(base account.Account) (account.Account, error) {
 		return a, err
 	}
 	a.DirectTLS = f.directTLS.Checked
+	a.CAFile = strings.TrimSpace(f.caFile.Text)
+	if a.CAFile != "" {
+		if _, err := os.Stat(a.CAFile); err != nil {
+			return a, fmt.Errorf("the CA file cannot be read (%v); give the path of a PEM file, or leave it empty", err)
+		}
+	}
 	p, oauth := f.chosen()
 	if !oauth {
 		if a.UsesOAuth() {

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/views/model"
 )
 
@@ -150,6 +151,11 @@ func (u *UI) authorize(a account.Account) {
 			if u.flows[f.acct.JID] != f {
 				return // canceled meanwhile
 			}
+			var untrusted *certs.UntrustedError
+			if errors.As(err, &untrusted) {
+				u.discoveryUntrusted(f, untrusted.Info, err)
+				return
+			}
 			if err != nil {
 				u.signInEnded(f, account.OAuthConfig{}, nil, err)
 				return
@@ -157,6 +163,33 @@ func (u *UI) authorize(a account.Account) {
 			u.confirmIssuer(f, issuer)
 		})
 	}()
+}
+
+// discoveryUntrusted offers to trust the certificate the XMPP server
+// showed while it was asked for its authorization server, as signing in
+// does: trusted, the certificate is pinned for the account and the
+// sign-in starts again; otherwise it ends with err explained.
+func (u *UI) discoveryUntrusted(f *signIn, cert certs.Info, err error) {
+	u.closeWaiting(f)
+	f.cancel()
+	a := f.acct
+	u.askTrust(a.JID, cert, func() {
+		a.Pin(cert.SHA256)
+		if c := u.cfg.Find(a.JID); c != nil {
+			c.Pin(cert.SHA256)
+			if err := u.cfg.Save(u.dir); err != nil {
+				u.showNotice("Could not save the settings: " + err.Error())
+			}
+		}
+		if s := u.session(a.JID); s != nil {
+			s.acct.Pin(cert.SHA256)
+			s.core.SetAccount(s.acct)
+		}
+		u.authorize(a)
+	}, func() {
+		u.signInAbandoned(a)
+		u.signInFailed(a, err)
+	})
 }
 
 // needsServerIssuer reports whether the settings s leave it to the XMPP

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/views/model"
 )
 
@@ -296,7 +299,7 @@ func (h *harness) setUpGeneric(issuer string) {
 }
 
 func TestAccountDialogShowsWhatEachProviderNeeds(t *testing.T) {
-	common := []string{"Server", "Port", ""}
+	common := []string{"Server", "Port", "", "CA file"}
 	for i, tc := range []struct {
 		method     string
 		rows       []string
@@ -1009,5 +1012,82 @@ func TestProviderNames(t *testing.T) {
 		if got := providerName(tc.a); got != tc.want {
 			t.Errorf("%d: %q, want %q", i, got, tc.want)
 		}
+	}
+}
+
+// A server whose certificate is not trusted yet, asked where its
+// accounts sign in, gets the same trust dialog as signing in does;
+// trusted, the certificate is pinned and the server is asked again.
+func TestDiscoveryOffersToTrustTheCertificate(t *testing.T) {
+	srv := newAuthServer(t)
+	h := newHarness(t)
+	loopbackIssuers(h)
+	cert := testCert()
+	var asked []account.Account
+	h.ui.discoverIssuer = func(_ context.Context, a account.Account) (string, error) {
+		asked = append(asked, a)
+		if !a.IsPinned(cert.SHA256) {
+			return "", &certs.UntrustedError{Info: cert}
+		}
+		return srv.URL, nil
+	}
+	h.ui.Show()
+	h.setUpGeneric("")
+	h.drain() // the discovery's outcome: untrusted
+	d := h.overlay()
+	if !labelContaining(d, "could not verify the certificate of the server for "+me) {
+		t.Fatal("no trust dialog after the discovery met an untrusted certificate")
+	}
+	test.Tap(button(t, d, "Trust this certificate for "+me))
+	h.drain() // the second discovery's outcome
+	if len(asked) != 2 || !asked[1].IsPinned(cert.SHA256) {
+		t.Fatalf("the server was asked %d times, the second time pinned: %v", len(asked), len(asked) == 2 && asked[1].IsPinned(cert.SHA256))
+	}
+	if cfg, err := account.Load(h.dir); err != nil || !cfg.Accounts[0].IsPinned(cert.SHA256) {
+		t.Fatalf("the pin was not saved: %+v, %v", cfg, err)
+	}
+	if !labelContaining(h.overlay(), "says that its accounts sign in at") {
+		t.Fatal("after trusting, the sign-in did not go on to the issuer's question")
+	}
+}
+
+// Canceling the trust dialog ends the sign-in with the error explained.
+func TestDiscoveryUntrustedCanceled(t *testing.T) {
+	h := newHarness(t)
+	loopbackIssuers(h)
+	h.ui.discoverIssuer = func(context.Context, account.Account) (string, error) {
+		return "", &certs.UntrustedError{Info: testCert()}
+	}
+	h.ui.Show()
+	h.setUpGeneric("")
+	h.drain()
+	test.Tap(button(t, h.overlay(), "Cancel"))
+	if !labelContaining(h.overlay(), "certificate is not trusted") {
+		t.Fatal("canceling the trust dialog did not explain the failed sign-in")
+	}
+	if len(h.ui.flows) != 0 {
+		t.Error("a sign-in is still under way")
+	}
+}
+
+func TestAccountDialogCAFile(t *testing.T) {
+	h := newHarness(t, account.Account{JID: me, RememberPassword: true})
+	h.secrets.pw = map[string]string{me: "pw"}
+	h.ui.Show()
+	h.ui.showAccountDialog(me)
+	d := h.overlay()
+	formEntry(t, d, "CA file").SetText("/nonexistent/ca.pem")
+	test.Tap(button(t, d, "Save"))
+	if !labelContaining(h.overlay(), "the CA file cannot be read") {
+		t.Fatal("a CA file that cannot be read was accepted")
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	formEntry(t, d, "CA file").SetText(ca)
+	test.Tap(button(t, d, "Save"))
+	if cfg, err := account.Load(h.dir); err != nil || cfg.Accounts[0].CAFile != ca {
+		t.Fatalf("saved %+v, %v", cfg, err)
 	}
 }

@@ -19,10 +19,17 @@ import (
 // pin it for s's account. A later certificate for the same account
 // replaces the open dialog.
 func (u *UI) showTrustDialog(s *session, cert certs.Info) {
-	if d := u.trustOpen[s.acct.JID]; d != nil {
+	u.askTrust(s.acct.JID, cert, func() { u.trustCert(s, cert) }, nil)
+}
+
+// askTrust asks whether to trust cert, which the server of the account
+// bare showed, and calls trusted if the user does, else canceled (nil:
+// nothing).
+func (u *UI) askTrust(bare string, cert certs.Info, trusted, canceled func()) {
+	if d := u.trustOpen[bare]; d != nil {
 		d.Hide()
 	}
-	intro := widget.NewLabel("Palaver could not verify the certificate of the server for " + s.acct.JID +
+	intro := widget.NewLabel("Palaver could not verify the certificate of the server for " + bare +
 		". Someone may be impersonating the server, or the server may use a certificate of its own." +
 		" Trust it only if you know the fingerprint is right, for example because the server's administrator told you.")
 	intro.Wrapping = fyne.TextWrapWord
@@ -36,9 +43,11 @@ func (u *UI) showTrustDialog(s *session, cert certs.Info) {
 	fingerprint.TextStyle.Monospace = true
 	fingerprint.Selectable = true
 	var d *dialog.CustomDialog
-	trust := widget.NewButtonWithIcon("Trust this certificate for "+s.acct.JID, theme.ConfirmIcon(), func() {
+	decided := false
+	trust := widget.NewButtonWithIcon("Trust this certificate for "+bare, theme.ConfirmIcon(), func() {
+		decided = true
 		d.Hide()
-		u.trustCert(s, cert)
+		trusted()
 	})
 	trust.Importance = widget.WarningImportance
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
@@ -47,11 +56,14 @@ func (u *UI) showTrustDialog(s *session, cert certs.Info) {
 	d = dialog.NewCustomWithoutButtons("Untrusted certificate",
 		container.NewVBox(intro, widget.NewCard("", "", container.NewVBox(details, fingerprint)), buttons), u.win)
 	d.SetOnClosed(func() {
-		if u.trustOpen[s.acct.JID] == d {
-			delete(u.trustOpen, s.acct.JID)
+		if !decided && canceled != nil {
+			canceled()
+		}
+		if u.trustOpen[bare] == d {
+			delete(u.trustOpen, bare)
 		}
 	})
-	u.trustOpen[s.acct.JID] = d
+	u.trustOpen[bare] = d
 	u.showDialog(d, 560)
 }
 
