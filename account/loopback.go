@@ -205,7 +205,11 @@ func (f Flow) Authorize(ctx context.Context) (*oauth2.Token, error) {
 				cb.reply <- failurePage(err)
 				return nil, err
 			}
-			cb.reply <- page{status: http.StatusOK, Title: "Signed in", Message: "Palaver is signed in. You can close this tab and go back to Palaver."}
+			// Not "signed in": the XMPP server has yet to accept the token
+			// (it may want a scope the provider did not grant), and only
+			// Palaver's window can say whether it did.
+			cb.reply <- page{status: http.StatusOK, Title: "Sign-in received",
+				Message: "Palaver has your sign-in and is connecting to your server; its window says whether the server accepts it. You can close this tab."}
 			return tok, nil
 		case <-timer.C:
 			if n := h.rejected.Load(); n > 0 {

@@ -53,7 +53,7 @@ func TestAuthorize(t *testing.T) {
 	if tok.AccessToken != "at-1" || !strings.HasPrefix(tok.RefreshToken, "rt-1-") || tok.Expiry.IsZero() {
 		t.Errorf("token = %+v, want at-1 with a refresh token and an expiry", tok)
 	}
-	wantPage(t, b.result(t), http.StatusOK, "Signed in", "close this tab")
+	wantPage(t, b.result(t), http.StatusOK, "Sign-in received", "close this tab")
 	wantClosed(t, req.redirect)
 
 	if got := req.query.Get("scope"); got != "openid offline_access" {
@@ -184,7 +184,7 @@ func TestAuthorizeRedirects(t *testing.T) {
 				return right(b, req)
 			},
 			status: http.StatusOK,
-			page:   []string{"Signed in"},
+			page:   []string{"Sign-in received"},
 		},
 		{
 			name: "other paths and methods are rejected",
@@ -205,7 +205,7 @@ func TestAuthorizeRedirects(t *testing.T) {
 				return b.get(good)
 			},
 			status: http.StatusOK,
-			page:   []string{"Signed in"},
+			page:   []string{"Sign-in received"},
 		},
 		{
 			name:    "user never returns",
@@ -336,7 +336,7 @@ func TestAuthorizeSingleUse(t *testing.T) {
 	if err != nil || tok.AccessToken != "at" {
 		t.Fatalf("Authorize = %v, %v", tok, err)
 	}
-	wantPage(t, b.result(t), http.StatusOK, "Signed in")
+	wantPage(t, b.result(t), http.StatusOK, "Sign-in received")
 	wantPage(t, <-second, http.StatusConflict, "already used")
 	wantClosed(t, req.redirect)
 	if r := b.get(req.redirectWith(url.Values{"code": {req.code}, "state": {req.query.Get("state")}})); r.err == nil {
@@ -470,7 +470,7 @@ func TestAuthorizeIPv6Fallback(t *testing.T) {
 	if strings.Join(networks, ", ") != "tcp4 127.0.0.1:0, tcp6 [::1]:0" {
 		t.Errorf("listened on %q", networks)
 	}
-	wantPage(t, b.result(t), http.StatusOK, "Signed in")
+	wantPage(t, b.result(t), http.StatusOK, "Sign-in received")
 	wantClosed(t, req.redirect)
 }
 
@@ -544,7 +544,7 @@ func TestAuthorizeBlockingOpener(t *testing.T) {
 		t.Fatalf("token %v, err %v", tok, err)
 	}
 	r := <-seen
-	if r.err != nil || r.status != http.StatusOK || !strings.Contains(r.body, "Signed in") {
+	if r.err != nil || r.status != http.StatusOK || !strings.Contains(r.body, "Sign-in received") {
 		t.Errorf("the browser saw %d %q (%v), want the success page", r.status, r.body, r.err)
 	}
 	if d := time.Since(began); d > 5*time.Second {

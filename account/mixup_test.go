@@ -187,7 +187,7 @@ func TestAuthorizeChecksIss(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Authorize: %v", err)
 				}
-				wantPage(t, res, http.StatusOK, "Signed in")
+				wantPage(t, res, http.StatusOK, "Sign-in received")
 				return
 			}
 			if err == nil {

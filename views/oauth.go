@@ -20,6 +20,7 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/certs"
+	"github.com/palaver-im/palaver/app/saslauth"
 	"github.com/palaver-im/palaver/views/model"
 )
 
@@ -190,6 +191,46 @@ func (u *UI) discoveryUntrusted(f *signIn, cert certs.Info, err error) {
 		u.signInAbandoned(a)
 		u.signInFailed(a, err)
 	})
+}
+
+// scopeNeeded reads a refused access token's reason: when the server
+// named the scope it needs (RFC 7628 §3.2.2, insufficient_scope), the
+// scopes missing from what s's account asks for are added to its
+// settings, so that signing in again asks for them. It returns the scope
+// the server named ("" when it named none) and whether any was added;
+// none was when the account asked for all already and the provider did
+// not grant them.
+func (u *UI) scopeNeeded(s *session, err error) (scope string, added bool) {
+	var be *saslauth.BearerError
+	if !s.acct.UsesOAuth() || !errors.As(err, &be) || be.Scope == "" {
+		return "", false
+	}
+	o := s.acct.OAuth
+	scopes := o.Scopes
+	if len(scopes) == 0 {
+		if p, ok := account.ProviderByID(o.Provider); ok {
+			scopes = p.Scopes
+		}
+	}
+	scopes = slices.Clone(scopes)
+	for _, sc := range strings.Fields(be.Scope) {
+		if !slices.Contains(scopes, sc) {
+			scopes = append(scopes, sc)
+			added = true
+		}
+	}
+	if !added {
+		return be.Scope, false
+	}
+	s.acct.OAuth.Scopes = scopes
+	if c := u.cfg.Find(s.acct.JID); c != nil {
+		c.OAuth.Scopes = scopes
+		if err := u.cfg.Save(u.dir); err != nil {
+			u.showNotice("Could not save the settings: " + err.Error())
+		}
+	}
+	s.core.SetAccount(s.acct)
+	return be.Scope, true
 }
 
 // needsServerIssuer reports whether the settings s leave it to the XMPP

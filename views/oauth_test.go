@@ -25,6 +25,7 @@ import (
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/certs"
+	"github.com/palaver-im/palaver/app/saslauth"
 	"github.com/palaver-im/palaver/views/model"
 )
 
@@ -1089,5 +1090,48 @@ func TestAccountDialogCAFile(t *testing.T) {
 	test.Tap(button(t, d, "Save"))
 	if cfg, err := account.Load(h.dir); err != nil || cfg.Accounts[0].CAFile != ca {
 		t.Fatalf("saved %+v, %v", cfg, err)
+	}
+}
+
+// A server that refuses the token for want of a scope it names
+// (insufficient_scope) gets it: the scope is added to the account's and
+// the next sign-in asks for it; a scope asked for already but not granted
+// is explained instead.
+func TestInsufficientScopeIsAskedFor(t *testing.T) {
+	srv := newAuthServer(t)
+	h := newHarness(t, oauthAccount(srv, true))
+	h.ui.Show()
+	refused := func(scope string) app.SignInRequired {
+		ev := app.SignInRequired{Err: &saslauth.Failure{Condition: "not-authorized",
+			Err: &saslauth.BearerError{Status: "insufficient_scope", Scope: scope}}}
+		ev.Acct = me
+		return ev
+	}
+	h.apply(stateEv(app.Offline), refused("xmpp"))
+	d := h.overlay()
+	if !labelContaining(d, "Palaver asks for it now") || !labelContaining(d, "xmpp") {
+		t.Fatal("the prompt does not say that the scope the server named is asked for now")
+	}
+	// The account asked for the preset's scopes (none of its own).
+	preset, _ := account.ProviderByID(account.ProviderGeneric)
+	want := append(preset.Scopes, "xmpp")
+	if cfg, err := account.Load(h.dir); err != nil || !slices.Equal(cfg.Accounts[0].OAuth.Scopes, want) {
+		t.Fatalf("saved scopes %v, want %v", cfg.Accounts[0].OAuth.Scopes, want)
+	}
+	if got := h.core.acct.OAuth.Scopes; !slices.Contains(got, "xmpp") {
+		t.Errorf("the core's account asks for %v", got)
+	}
+	test.Tap(button(t, d, "Sign in with "+providerName(h.ui.cfg.Accounts[0])+"…"))
+	page := h.browser.waitOpened(1)
+	if got := strings.Fields(page.Query().Get("scope")); !slices.Contains(got, "xmpp") {
+		t.Fatalf("the sign-in asks for scopes %v", got)
+	}
+	for _, f := range h.ui.flows {
+		h.ui.cancelSignIn(f)
+	}
+	// Asked for already and still refused: the provider's doing.
+	h.apply(refused("xmpp"))
+	if !labelContaining(h.overlay(), "your provider did not grant it") {
+		t.Fatal("a scope asked for but not granted is not explained")
 	}
 }

@@ -196,7 +196,11 @@ func (s *session) render(ch model.Changes) {
 		s.ui.showTrustDialog(s, ch.CertUntrusted.Cert)
 	}
 	if ch.SignInRequired != nil {
-		s.ui.askSignInAgain(s, signInRequiredText(*ch.SignInRequired))
+		msg := signInRequiredText(*ch.SignInRequired)
+		if scope, added := s.ui.scopeNeeded(s, ch.SignInRequired.Err); scope != "" {
+			msg = scopeText(scope, added)
+		}
+		s.ui.askSignInAgain(s, msg)
 	}
 	s.authFailed(ch.AuthFailed)
 }

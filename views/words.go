@@ -90,6 +90,17 @@ func signInRequiredText(e app.SignInRequired) string {
 	return msg
 }
 
+// scopeText words a sign-in that the server refused for want of scope
+// (the OAuth scope it named): added when Palaver now asks for it.
+func scopeText(scope string, added bool) string {
+	if added {
+		return "The server needs the sign-in to allow “" + plainLine(scope) + "”, which Palaver did not ask for. " +
+			"Palaver asks for it now: sign in again in your browser."
+	}
+	return "The server needs the sign-in to allow “" + plainLine(scope) + "”, but your provider did not grant it. " +
+		"Check that the client registered for Palaver may have that scope, then sign in again."
+}
+
 // opText words what a failed command was about, as the verb phrase of
 // "Could not …".
 func opText(o app.Op) string {
