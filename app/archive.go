@@ -213,9 +213,15 @@ func (a *archiver) apply(ops []archiveOp) {
 		if op.onlyNew && idx[i] >= 0 && idx[i] < len(added) && !added[idx[i]] {
 			continue // seen before
 		}
-		if mr, ok := op.ev.(MessageReceived); ok && idx[i] >= 0 && idx[i] < len(ids) {
-			mr.ArchiveID = ids[idx[i]]
-			op.ev = mr
+		if idx[i] >= 0 && idx[i] < len(ids) {
+			switch e := op.ev.(type) {
+			case MessageReceived:
+				e.ArchiveID = ids[idx[i]]
+				op.ev = e
+			case RoomMessage:
+				e.ArchiveID = ids[idx[i]]
+				op.ev = e
+			}
 		}
 		a.c.emit(op.ev)
 	}

@@ -76,6 +76,9 @@ type Client struct {
 	// blocks holds the addresses to block (XEP-0191), carried out by the
 	// session's block worker, kept while offline.
 	blocks *queue.Queue[string]
+	// rooms are the group chat rooms joined (XEP-0045, muc.go), kept
+	// across sessions to rejoin them.
+	rooms roomBook
 
 	// Set up by Run.
 	arch    *archiver

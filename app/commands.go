@@ -36,6 +36,7 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 			if err := r.sendOwnPresence(ctx, sess); err != nil {
 				r.emit(CommandFailed{base: r.b(), Op: OpSetStatus, Err: err})
 			}
+			r.presenceToRooms(ctx, sess)
 		}
 	case cmdMessage:
 		// Offline, the message waits in the outbox.
@@ -84,6 +85,20 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 				r.emit(CommandFailed{base: r.b(), Op: OpAnnouncePicture, Err: err})
 			}
 		}
+	case cmdJoinRoom:
+		// Offline, the room is joined once signed in.
+		r.joinRoom(ctx, sess, cmd)
+	case cmdLeaveRoom:
+		r.leaveRoom(ctx, sess, cmd)
+	case cmdRoomMessage:
+		// Offline, it fails: a room's conversation moves on without us.
+		r.sendToRoom(ctx, sess, cmd)
+	case cmdChangeNick:
+		r.changeNick(ctx, sess, cmd)
+	case cmdKick:
+		r.queueKick(sess, cmd)
+	case cmdRoomRejoin:
+		r.rejoinRoom(ctx, sess, cmd)
 	case cmdActivity:
 		// Chat states mean nothing to peers while we are away.
 		if online {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"time"
 
+	"mellium.im/xmpp/muc"
+
 	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/chatstate"
 	"github.com/palaver-im/palaver/app/history"
@@ -238,6 +240,10 @@ const (
 	OpOpenHistory  // open the local message history
 	OpKeepHistory  // write to the local message history
 	OpOpenPictures // open the local picture cache
+	OpChangeNick   // change our nickname in a room
+	OpCreateRoom   // accept the default configuration of a room we created
+	OpRoomPresence // send our presence to a room
+	OpKick         // kick an occupant from a room
 )
 
 var opNames = [...]string{
@@ -245,7 +251,8 @@ var opNames = [...]string{
 	OpChangeContact: "change-contact", OpRemoveContact: "remove-contact", OpAskPresence: "ask-presence",
 	OpAnswerRequest: "answer-request", OpApproveRequest: "approve-request", OpDenyRequest: "deny-request",
 	OpBlock: "block", OpSetArchiving: "set-archiving", OpOpenHistory: "open-history",
-	OpKeepHistory: "keep-history", OpOpenPictures: "open-pictures",
+	OpKeepHistory: "keep-history", OpOpenPictures: "open-pictures", OpChangeNick: "change-nick",
+	OpCreateRoom: "create-room", OpRoomPresence: "room-presence", OpKick: "kick",
 }
 
 // String names o for logs and tests; the views word it for users.
@@ -328,4 +335,229 @@ type ContactFeatures struct {
 	// Features are the protocol namespaces it supports (XEP-0030
 	// features, such as urn:xmpp:receipts), sorted. Do not modify them.
 	Features []string
+}
+
+// Occupant is someone in a group chat room (XEP-0045 §5).
+type Occupant struct {
+	// Nick is the occupant's nickname in the room (at most MaxNick bytes).
+	Nick string
+	Role muc.Role
+	// Affiliation is the occupant's standing with the room (owner, admin,
+	// member, outcast, none).
+	Affiliation muc.Affiliation
+	// JID is the occupant's real full JID when the room shows it to us
+	// (non-anonymous rooms, or to moderators of semi-anonymous ones); ""
+	// otherwise.
+	JID string
+	// Show and Status are the occupant's presence in the room.
+	Show   im.Show
+	Status string
+}
+
+// RoomJoined is sent when the room accepted us (our own presence, status
+// 110, XEP-0045 §7.2.3): after JoinRoom, and again after every rejoin
+// (a new session, or a membership that self-ping found lost), which
+// replaces everything known about the room's occupants.
+type RoomJoined struct {
+	base
+	// Room is the room's bare JID.
+	Room string
+	// Nick is our nickname in the room; the room may have changed the one
+	// asked for (status 210).
+	Nick string
+	// Self is our own occupant entry (role and affiliation).
+	Self Occupant
+	// Occupants are the others present, in no particular order, at most
+	// MaxOccupants; Truncated is set when the room had more.
+	Occupants []Occupant
+	Truncated bool
+	// Created is set when the join created the room (status 201): the core
+	// accepted the default configuration (an instant room, XEP-0045
+	// §10.1.2) so that it opens to others, and sends RoomJoined once the
+	// room answered (its empty RoomSubject may come first); a failure
+	// there is a CommandFailed with OpCreateRoom before it.
+	Created bool
+	// Rejoined is set for a rejoin the core did by itself.
+	Rejoined bool
+}
+
+// RoomFailure says why a room refused us.
+type RoomFailure int
+
+// The reasons of RoomJoinFailed (XEP-0045 §7.2.6 to §7.2.11), from the
+// stanza error of the room's answer.
+const (
+	// RoomRefused: another error; RoomJoinFailed.Err holds it.
+	RoomRefused RoomFailure = iota
+	// RoomNickInUse: conflict, another occupant has the nickname.
+	RoomNickInUse
+	// RoomPasswordRequired: not-authorized, a password is needed or the
+	// one given is wrong.
+	RoomPasswordRequired
+	// RoomMembersOnly: registration-required, only members may enter.
+	RoomMembersOnly
+	// RoomBanned: forbidden, we are an outcast of the room.
+	RoomBanned
+	// RoomFull: service-unavailable, the room has its maximum of occupants.
+	RoomFull
+	// RoomNotFound: item-not-found, no such room (and we may not create it).
+	RoomNotFound
+	// RoomNotAllowed: not-allowed, the service lets us not create rooms.
+	RoomNotAllowed
+	// RoomNickInvalid: the nickname cannot be used (empty, longer than
+	// MaxNick, or not a valid resourcepart, RFC 7622 §3.4); the core
+	// refused it without asking the room, or the room said jid-malformed.
+	RoomNickInvalid
+	// RoomAddressInvalid: the room's address is not a bare JID with a
+	// localpart; nothing was sent.
+	RoomAddressInvalid
+	// RoomNoAnswer: the room did not answer the join in time.
+	RoomNoAnswer
+)
+
+var roomFailureNames = [...]string{
+	RoomRefused: "refused", RoomNickInUse: "nick-in-use", RoomPasswordRequired: "password-required",
+	RoomMembersOnly: "members-only", RoomBanned: "banned", RoomFull: "full", RoomNotFound: "not-found",
+	RoomNotAllowed: "not-allowed", RoomNickInvalid: "nick-invalid", RoomAddressInvalid: "address-invalid",
+	RoomNoAnswer: "no-answer",
+}
+
+// String names f for logs and tests; the views word it for users.
+func (f RoomFailure) String() string {
+	if f >= 0 && int(f) < len(roomFailureNames) {
+		return roomFailureNames[f]
+	}
+	return "room-failure(" + strconv.Itoa(int(f)) + ")"
+}
+
+// RoomJoinFailed is sent when a join (or a rejoin) was refused; the core
+// forgets the room (it does not try again by itself).
+type RoomJoinFailed struct {
+	base
+	Room string
+	Nick string
+	// Condition is why; Err is the room's stanza error, if it sent one.
+	Condition RoomFailure
+	Err       error
+	// Rejoin is set when the refused join was a rejoin the core did by
+	// itself.
+	Rejoin bool
+}
+
+// LeaveReason says why someone is no longer in a room (XEP-0045 status
+// codes of unavailable presence, §9 and §10).
+type LeaveReason int
+
+// The reasons of OccupantChanged.Reason and RoomLeft.Reason.
+const (
+	// LeftByChoice: the occupant left (for RoomLeft: LeaveRoom).
+	LeftByChoice LeaveReason = iota
+	// LeftKicked: a moderator kicked the occupant (307).
+	LeftKicked
+	// LeftBanned: an admin banned the occupant (301).
+	LeftBanned
+	// LeftAffiliation: removed because the affiliation changed (321).
+	LeftAffiliation
+	// LeftMembersOnly: removed because the room became members-only (322).
+	LeftMembersOnly
+	// LeftShutdown: the service is shutting down (332); for RoomLeft the
+	// core rejoins by itself when the service is back.
+	LeftShutdown
+	// LeftError: removed after a technical error (333, or 307 with it).
+	LeftError
+	// LeftDestroyed: the room was destroyed (XEP-0045 §10.9); RoomLeft's
+	// Alternate may name its successor.
+	LeftDestroyed
+)
+
+var leaveNames = [...]string{
+	LeftByChoice: "by-choice", LeftKicked: "kicked", LeftBanned: "banned", LeftAffiliation: "affiliation",
+	LeftMembersOnly: "members-only", LeftShutdown: "shutdown", LeftError: "error", LeftDestroyed: "destroyed",
+}
+
+// String names r for logs and tests; the views word it for users.
+func (r LeaveReason) String() string {
+	if r >= 0 && int(r) < len(leaveNames) {
+		return leaveNames[r]
+	}
+	return "leave(" + strconv.Itoa(int(r)) + ")"
+}
+
+// OccupantChanged is sent, once the room is joined, when an occupant
+// (or we, Self) enters, changes presence, role, affiliation or nickname,
+// or leaves.
+type OccupantChanged struct {
+	base
+	Room string
+	// Occupant is the occupant as it is now; for a nickname change
+	// Occupant.Nick is the old nickname and NewNick the new one (303).
+	Occupant Occupant
+	NewNick  string
+	// Self is set when the occupant is us.
+	Self bool
+	// Left is set when the occupant left the room; Reason says why
+	// (LeftKicked: 307, LeftBanned: 301, ...).
+	Left   bool
+	Reason LeaveReason
+	// Actor is the nickname of the moderator who kicked or banned, and
+	// Text the reason they gave; both may be empty.
+	Actor string
+	Text  string
+}
+
+// RoomMessage is sent for each group chat message with a body, once it is
+// in the archive; a message seen before (the room's history comes again
+// on every join) is not sent again.
+type RoomMessage struct {
+	base
+	Room string
+	// Nick is the sender's nickname; "" for a message from the room
+	// itself.
+	Nick string
+	Body string
+	// ID is the stanza's id (for our own messages, the one
+	// SendRoomMessage returned); StanzaID is the id the room gave it
+	// (XEP-0359, by the room), "" when it gave none.
+	ID       string
+	StanzaID string
+	// ArchiveID is the message's id in the local history.
+	ArchiveID int64
+	// Time is when it was sent (the delay stamp, for history), else when
+	// it arrived; Delayed is set when it carried a delay stamp.
+	Time    time.Time
+	Delayed bool
+	// Outgoing is set for our own message, reflected by the room (which
+	// means the room has it) or in its history.
+	Outgoing bool
+	// FromHistory is set for a message the room sent as history on
+	// joining (before the subject, XEP-0045 §7.2.15): it should not raise
+	// a notification.
+	FromHistory bool
+}
+
+// RoomSubject is sent when the room tells its subject: on joining (after
+// the history) and whenever someone changes it (XEP-0045 §8.1).
+type RoomSubject struct {
+	base
+	Room string
+	// Subject is the subject; "" when there is none.
+	Subject string
+	// By is the nickname of who set it, "" when unknown or the room.
+	By string
+}
+
+// RoomLeft is sent when we are no longer in a room: after LeaveRoom (at
+// once), or when the room removed us (kicked, banned, destroyed, shut
+// down). Except for LeftShutdown the core forgets the room.
+type RoomLeft struct {
+	base
+	Room   string
+	Reason LeaveReason
+	// Actor and Text are who removed us and why, as the room says; both
+	// may be empty.
+	Actor string
+	Text  string
+	// Alternate is the room a destroyed room names as its successor, "" if
+	// none.
+	Alternate string
 }

@@ -69,7 +69,7 @@ func (h *handler) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 }
 
 func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
-	m, err := im.DecodeMessage(t, start)
+	m, hasSubject, err := decodeRoomMessage(t, start)
 	if err != nil {
 		// A malformed stanza is dropped, not fatal for the session.
 		return nil
@@ -106,7 +106,7 @@ func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 			ev:    MessageFailed{base: h.c.b(), ID: m.ID, Peer: peer, Err: explainStanzaError(err)},
 		})
 	case m.Type == stanza.GroupChatMessage:
-		// Group chat is not supported yet.
+		h.roomMessage(m, hasSubject)
 	default:
 		h.incoming(m, true)
 	}
@@ -119,7 +119,7 @@ func (h *handler) incoming(m im.Message, direct bool) {
 	if m.Type == stanza.ErrorMessage || m.Type == stanza.GroupChatMessage || m.From.String() == "" {
 		return
 	}
-	peer := m.From.Bare().String()
+	peer := h.privatePeer(m.From)
 	if m.ReceiptFor != "" {
 		// XEP-0184: the peer's client has our message. The archive only
 		// changes a message to peer with that id.
@@ -225,7 +225,7 @@ func archived(m im.Message, peer string, now time.Time) *history.Message {
 
 func (h *handler) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 	spot := &capsSpotter{r: t}
-	p, err := im.DecodePresence(spot, start)
+	p, x, err := decodeRoomPresence(spot, start)
 	if err != nil {
 		return nil
 	}
@@ -233,6 +233,10 @@ func (h *handler) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartE
 		return nil // nothing to attribute it to
 	}
 	bare := p.From.Bare().String()
+	if h.c.rooms.has(bare) {
+		h.roomPresence(p, x)
+		return nil
+	}
 	switch p.Type {
 	case stanza.SubscribePresence:
 		h.c.emit(SubscriptionRequest{base: h.c.b(), From: bare, Nick: p.Nick, Status: p.Status})

@@ -38,6 +38,11 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		defer close(capsDone)
 		r.capsWorker(opsCtx, sess, h.capsJobs)
 	}()
+	roomsDone := make(chan struct{})
+	go func() {
+		defer close(roomsDone)
+		r.roomWorker(opsCtx, sess)
+	}()
 	r.profileOps = h.profiles
 	profilesDone := make(chan struct{})
 	go func() {
@@ -50,6 +55,7 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		<-opsDone
 		<-profilesDone
 		<-capsDone
+		<-roomsDone
 		r.profileOps = nil
 		r.endPresence(h)
 		// A new session starts the conversations' states afresh.
@@ -73,6 +79,9 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 	}
 	if !resumed {
 		r.enableSM(ctx, sess)
+		// A resumed session is still in its rooms (XEP-0198 §5); a new
+		// one joins them again.
+		r.joinRooms(ctx, sess)
 	}
 	r.emit(StateChanged{base: r.b(), State: Online, Bound: sess.LocalAddr().String(), Mechanism: r.mechanism})
 	dead := make(chan error, 1)

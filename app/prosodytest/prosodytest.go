@@ -32,6 +32,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,6 +73,10 @@ type Options struct {
 	// set plugin_paths in Global. Load them with Modules, or for an auth
 	// provider with `authentication = "example"` in Host.
 	Plugins map[string][]byte
+	// MUC adds a group chat service (XEP-0045, Prosody's muc component
+	// with muc_mam) at Server.MUCDomain, where any user may create rooms,
+	// and the admin socket that Server.Shell talks to.
+	MUC bool
 }
 
 // Server is a running Prosody instance made by Start.
@@ -100,10 +105,16 @@ type Server struct {
 	ConfigFile string
 	// PluginDir is the folder that holds Options.Plugins, "" without them.
 	PluginDir string
+	// MUCDomain is the group chat service's domain with Options.MUC,
+	// "conference.localhost"; "" without.
+	MUCDomain string
 
 	prosody, prosodyctl string
 	owner               *account // non-nil when running as root
-	logFile, outFile    string
+	// socketDir holds the admin socket, short enough for a socket's path
+	// (108 bytes), made with Options.MUC.
+	socketDir        string
+	logFile, outFile string
 
 	mu   sync.Mutex
 	proc *testproc.Process
@@ -131,6 +142,10 @@ func Start(t testing.TB) *Server {
 func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := &Server{Domain: Domain, Host: "127.0.0.1"}
+	if opts.MUC {
+		s.MUCDomain = "conference." + Domain
+		opts.Modules = append(slices.Clone(opts.Modules), "admin_shell", "admin_socket")
+	}
 	s.prosody, s.prosodyctl = lookBinaries(t)
 	if os.Geteuid() == 0 {
 		// Prosody refuses to run as root: run it, and prosodyctl, as the
@@ -150,6 +165,15 @@ func StartWith(t testing.TB, opts Options) *Server {
 	s.writeCertificate(t)
 	s.mkdir(t, filepath.Join(s.Dir, "data"))
 	s.writePlugins(t, opts.Plugins)
+	if opts.MUC {
+		dir, err := os.MkdirTemp("/tmp", "pt-")
+		if err != nil {
+			t.Fatalf("prosodytest: %v", err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		s.own(t, dir)
+		s.socketDir = dir
+	}
 
 	// Registered after t.TempDir's own clean-up, so it runs before the
 	// folder is removed.
@@ -345,6 +369,21 @@ func (s *Server) writeConfig(t testing.TB, opts Options) {
 	q := LuaString
 	path := func(name string) string { return q(filepath.Join(s.Dir, name)) }
 	ssl := fmt.Sprintf("{ certificate = %s; key = %s; }", q(s.CAFile), path("certs/"+Domain+".key"))
+	component, socket := "", ""
+	if s.socketDir != "" {
+		socket = fmt.Sprintf("admin_socket = %s\n", q(filepath.Join(s.socketDir, "s")))
+	}
+	if s.MUCDomain != "" {
+		// A test's rooms: anyone may create one (restrict_room_creation),
+		// locked until configured (muc_room_locking, XEP-0045 §10.1.1),
+		// their messages archived and stamped with stanza-ids (muc_mam).
+		component = fmt.Sprintf(`
+Component %s "muc"
+	modules_enabled = { "muc_mam" }
+	restrict_room_creation = false
+	muc_room_locking = true
+`, q(s.MUCDomain))
+	}
 	modules := make([]string, 0, len(defaultModules)+len(opts.Modules))
 	for _, m := range append(append([]string(nil), defaultModules...), opts.Modules...) {
 		modules = append(modules, q(m))
@@ -383,15 +422,15 @@ https_ports = { }
 
 modules_enabled = { %s }
 modules_disabled = { "s2s" }
-%s%s
+%s%s%s
 VirtualHost %s
 	ssl = %s
-%s
+%s%s
 `,
 		"github.com/palaver-im/palaver/app/prosodytest",
 		path("prosody.pid"), path("data"), path("certs"), q(s.logFile), ssl,
 		s.Port, s.DirectTLSPort,
-		strings.Join(modules, ", "), pluginPaths, opts.Global, q(s.Domain), ssl, opts.Host)
+		strings.Join(modules, ", "), pluginPaths, opts.Global, socket, q(s.Domain), ssl, opts.Host, component)
 	s.writeFile(t, s.ConfigFile, []byte(b.String()), 0o640)
 }
 
@@ -567,6 +606,22 @@ func (s *Server) Register(t testing.TB, user, password string) {
 	if err != nil {
 		t.Fatalf("prosodytest: prosodyctl register %s %s: %v\n%s", user, s.Domain, err, out)
 	}
+}
+
+// Shell runs a command of Prosody's admin shell (prosodyctl shell) in the
+// running server, such as `module:reload("muc", "conference.localhost")`,
+// and returns its output. It needs Options.MUC (which loads the admin
+// socket).
+func (s *Server) Shell(t testing.TB, command string) string {
+	t.Helper()
+	cmd := s.command(s.prosodyctl, "--config", s.ConfigFile, "shell", command)
+	cmd.Dir = s.Dir
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("prosodytest: prosodyctl shell %q: %v\n%s", command, err, out)
+	}
+	return string(out)
 }
 
 // Log returns what the server has logged so far (at debug level: every

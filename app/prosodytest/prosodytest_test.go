@@ -536,3 +536,16 @@ func TestStartFailure(t *testing.T) {
 		t.Errorf("Start took %v to notice that prosody exited", d)
 	}
 }
+
+// TestMUCOptionAndShell: Options.MUC serves a group chat component that
+// the admin shell can reload (what a test of "the service restarted"
+// needs).
+func TestMUCOptionAndShell(t *testing.T) {
+	srv := prosodytest.StartWith(t, prosodytest.Options{MUC: true})
+	if srv.MUCDomain != "conference."+srv.Domain {
+		t.Fatalf("MUCDomain = %q", srv.MUCDomain)
+	}
+	if out := srv.Shell(t, `module:reload("muc", `+prosodytest.LuaString(srv.MUCDomain)+`)`); !strings.Contains(out, "Module reloaded on 1 host") {
+		t.Fatalf("reloading the muc component: %s", out)
+	}
+}
