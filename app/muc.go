@@ -659,6 +659,11 @@ func (h *handler) roomUnavailable(s *roomState, nick string, x *mucUser) []Event
 			return nil
 		}
 		why := leaveReason(x)
+		if s.phase == roomJoining && why == LeftByChoice {
+			// The answer to a LeaveRoom before this join, overtaken by
+			// the join (the handler and the runner run side by side).
+			return nil
+		}
 		ev := RoomLeft{base: h.c.b(), Room: key, Reason: why, Actor: bounded(x.item.actor, MaxNick), Text: x.item.reason}
 		if x.destroyed {
 			ev.Text = x.destroyReason
