@@ -120,6 +120,8 @@ func main() {
 		Start:     start,
 		Trace:     trace(),
 		OpenURL:   browserOpener(),
+		Tray:      trayPresent(),
+		Icon:      assets.Icon,
 		// Fyne's loop runs on this goroutine (App.Run below).
 		OnLoop: views.OnThisGoroutine(),
 	})

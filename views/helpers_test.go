@@ -198,7 +198,16 @@ type harness struct {
 
 func newHarness(t *testing.T, accounts ...account.Account) *harness {
 	t.Helper()
-	a := test.NewTempApp(t)
+	return newHarnessWith(t, nil, false, accounts...)
+}
+
+// newHarnessWith is newHarness with the app a (nil: Fyne's test app) and
+// a system tray present or not.
+func newHarnessWith(t *testing.T, a fyne.App, tray bool, accounts ...account.Account) *harness {
+	t.Helper()
+	if a == nil {
+		a = test.NewTempApp(t)
+	}
 	h := &harness{t: t, core: &fakeCore{}, secrets: &fakeSecrets{}, store: &fakeStore{}, browser: &fakeBrowser{t: t},
 		dir: t.TempDir(), queue: make(chan func(), 16)}
 	cfg := &account.Config{Accounts: accounts}
@@ -209,6 +218,7 @@ func newHarness(t *testing.T, accounts ...account.Account) *harness {
 		Secrets: h.secrets,
 		Tokens:  h.store,
 		OpenURL: h.browser.open,
+		Tray:    tray,
 		Start: func(acct account.Account, c Credentials) (Core, func()) {
 			h.starts = append(h.starts, acct)
 			h.pwFunc, h.tokens = c.Password, c.Tokens

@@ -50,6 +50,11 @@ type Options struct {
 	// how long it held the UI goroutine, and the contacts known. For
 	// measuring, see BenchmarkBinarySignIn5000 in main_test.go.
 	Trace io.Writer
+	// Tray says that a system tray (status notifier host) is there: then
+	// Palaver shows its icon in it, and closing the main window hides it.
+	Tray bool
+	// Icon is the app's icon, badged for the tray; nil means App.Icon().
+	Icon fyne.Resource
 	// OnLoop, when set, reports whether the caller runs on the App's event
 	// loop (OnThisGoroutine, called where App.Run will run).
 	// Once Fyne's loop has ended, fyne.Do runs a function on the calling
@@ -134,8 +139,14 @@ type UI struct {
 	passwordOpen map[string]*passwordPrompt // by account
 	signInOpen   map[string]*signInPrompt
 	accountsWin  *accountsWindow
-	trustOpen    map[string]dialog.Dialog
-	search       *messageSearch
+	// The system tray (tray.go), nil without one; trayUnread is the count
+	// its icon shows.
+	tray       trayApp
+	trayMenu   *fyne.Menu
+	trayUnread int
+	icon       fyne.Resource
+	trustOpen  map[string]dialog.Dialog
+	search     *messageSearch
 
 	// The Message requests place (requests.go).
 	msgRequestsBar  *fyne.Container
@@ -208,7 +219,12 @@ func New(o Options) *UI {
 	u.listMerged()
 	u.win = o.App.NewWindow("Palaver")
 	u.win.SetMaster()
-	u.win.SetCloseIntercept(u.Quit)
+	u.win.SetCloseIntercept(u.closeMain)
+	u.icon = o.Icon
+	if u.icon == nil {
+		u.icon = o.App.Icon()
+	}
+	u.setUpTray(o.App, o.Tray)
 	u.build()
 	u.win.Resize(fyne.NewSize(420, 640))
 	o.App.Lifecycle().SetOnExitedForeground(func() {
@@ -456,17 +472,21 @@ func (u *UI) build() {
 	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.search.view))
 
 	u.offlineItem = fyne.NewMenuItem("Show offline contacts", func() { u.offline.SetChecked(!u.offline.Checked) })
+	accountMenu := []*fyne.MenuItem{
+		fyne.NewMenuItem("Accounts…", u.showAccounts),
+		fyne.NewMenuItem("Add account…", func() { u.showAccountDialog("") }),
+		fyne.NewMenuItem("My profile…", u.showMyProfile),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Sign in", u.signIn),
+		fyne.NewMenuItem("Sign out", u.signOut),
+		fyne.NewMenuItemSeparator(),
+	}
+	if item := u.closeToTrayItem(); item != nil {
+		accountMenu = append(accountMenu, item)
+	}
+	accountMenu = append(accountMenu, quitItem(u.Quit))
 	u.win.SetMainMenu(fyne.NewMainMenu(
-		fyne.NewMenu("Account",
-			fyne.NewMenuItem("Accounts…", u.showAccounts),
-			fyne.NewMenuItem("Add account…", func() { u.showAccountDialog("") }),
-			fyne.NewMenuItem("My profile…", u.showMyProfile),
-			fyne.NewMenuItemSeparator(),
-			fyne.NewMenuItem("Sign in", u.signIn),
-			fyne.NewMenuItem("Sign out", u.signOut),
-			fyne.NewMenuItemSeparator(),
-			quitItem(u.Quit),
-		),
+		fyne.NewMenu("Account", accountMenu...),
 		fyne.NewMenu("Contacts",
 			withShortcut(fyne.NewMenuItem("Start a chat…", u.startChat), ctrl(fyne.KeyN, false)),
 			fyne.NewMenuItem("Add contact…", u.addContact),
@@ -513,6 +533,7 @@ func (u *UI) showRows() {
 		u.emptyHint.Hide()
 		return
 	}
+	defer u.refreshTray()
 	r := u.list
 	rows := r.Rows()
 	u.contacts.marks = len(r.Rosters()) > 1 && !r.ByAccount()
