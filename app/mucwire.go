@@ -6,7 +6,6 @@ import (
 
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/muc"
-	"mellium.im/xmpp/stanza"
 
 	"github.com/palaver-im/palaver/app/im"
 )
@@ -189,7 +188,9 @@ func (s *subjectSpotter) Token() (xml.Token, error) {
 	tok, err := s.r.Token()
 	switch t := tok.(type) {
 	case xml.StartElement:
-		if s.depth == 0 && t.Name.Local == "subject" && (t.Name.Space == "" || t.Name.Space == stanza.NSClient) {
+		// Any namespace, as im.DecodeMessage takes the subject (found by
+		// FuzzRoomMessage): the two must agree.
+		if s.depth == 0 && t.Name.Local == "subject" {
 			s.found = true
 		}
 		s.depth++
