@@ -133,6 +133,14 @@ func opText(o app.Op) string {
 		return "keep the message history"
 	case app.OpOpenPictures:
 		return "open the picture cache"
+	case app.OpChangeNick:
+		return "change your nickname in the room"
+	case app.OpCreateRoom:
+		return "open the new room"
+	case app.OpRoomPresence:
+		return "tell the room your status"
+	case app.OpKick:
+		return "remove that participant from the room"
 	}
 	return "do that (" + o.String() + ")"
 }
