@@ -47,6 +47,8 @@ type Account struct {
 	MsgRequests MessageRequests
 	// CaughtUp gathers what the server's archive brought.
 	CaughtUp CatchUp
+	// Rooms are the group chats joined or being joined, by room JID.
+	Rooms map[string]*Room
 
 	// Now is the clock of the catch-up and the notifications; time.Now
 	// when nil.
@@ -108,6 +110,10 @@ type Notification struct {
 	Peer  string
 	Count int
 	Last  string
+	// Room is set for a room's message that named us; Nick is who wrote
+	// the last.
+	Room bool
+	Nick string
 }
 
 // Changes is what one batch of events changed and asks for, in the order
@@ -149,6 +155,17 @@ type Changes struct {
 	Profiles []app.Event
 	// ArchivePrefs is the server's archiving default, when it came.
 	ArchivePrefs *app.ArchivePrefs
+
+	// Rooms is set when the rooms listed changed (joined, left, subject,
+	// occupants, unread); RoomsTouched are the rooms whose window must
+	// show more; RoomMessages the rooms' lines to add, in order.
+	Rooms        bool
+	RoomsTouched []string
+	RoomMessages []app.RoomMessage
+	// RoomFailures and RoomLefts are joins refused and rooms left (by us
+	// or because the room removed us), for the windows to say why.
+	RoomFailures []app.RoomJoinFailed
+	RoomLefts    []app.RoomLeft
 
 	// Prompts, at most one of each per batch, the last one heard.
 	// SignInRequired is set only when the user must be asked.
@@ -249,6 +266,8 @@ func (a *Account) Apply(batch []app.Event, v View) Changes {
 			ch.Profiles = append(ch.Profiles, ev)
 		case app.ArchivePrefs:
 			ch.ArchivePrefs = &e
+		case app.RoomJoined, app.RoomJoinFailed, app.OccupantChanged, app.RoomSubject, app.RoomLeft, app.RoomMessage:
+			a.applyRoom(ev, v, &ch, notified)
 		}
 	}
 	if ch.Headers {

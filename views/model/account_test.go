@@ -74,15 +74,15 @@ func TestApplyMessages(t *testing.T) {
 		0: {name: "a contact's message opens its chat and notifies",
 			batch:    []app.Event{msg("ann@x", "hi")},
 			messages: []string{"ann@x"}, open: []string{"ann@x"},
-			notify: []Notification{{"ann@x", 1, "hi"}}, annUnread: 1},
+			notify: []Notification{{Peer: "ann@x", Count: 1, Last: "hi"}}, annUnread: 1},
 		1: {name: "two messages: one window, one notification with the newest",
 			batch:    []app.Event{msg("ann@x", "one"), msg("bob@x", "b"), msg("ann@x", "two")},
 			messages: []string{"ann@x", "bob@x", "ann@x"}, open: []string{"ann@x", "bob@x"},
-			notify: []Notification{{"ann@x", 2, "two"}, {"bob@x", 1, "b"}}, annUnread: 2},
+			notify: []Notification{{Peer: "ann@x", Count: 2, Last: "two"}, {Peer: "bob@x", Count: 1, Last: "b"}}, annUnread: 2},
 		2: {name: "nothing opens by itself when the setting is off",
 			view:     func(v *fakeView) { v.opensChats = false },
 			batch:    []app.Event{msg("ann@x", "hi")},
-			messages: []string{"ann@x"}, notify: []Notification{{"ann@x", 1, "hi"}}, annUnread: 1},
+			messages: []string{"ann@x"}, notify: []Notification{{Peer: "ann@x", Count: 1, Last: "hi"}}, annUnread: 1},
 		3: {name: "the chat the user looks at counts nothing unread",
 			view:     func(v *fakeView) { v.open["ann@x"], v.active["ann@x"] = true, true },
 			batch:    []app.Event{msg("ann@x", "hi")},
@@ -98,11 +98,11 @@ func TestApplyMessages(t *testing.T) {
 			msgRequest: true},
 		7: {name: "a stranger written to in this batch is no stranger",
 			batch:    []app.Event{sent("eve@x", "who?"), msg("eve@x", "me")},
-			messages: []string{"eve@x", "eve@x"}, open: []string{"eve@x"}, notify: []Notification{{"eve@x", 1, "me"}}},
+			messages: []string{"eve@x", "eve@x"}, open: []string{"eve@x"}, notify: []Notification{{Peer: "eve@x", Count: 1, Last: "me"}}},
 		8: {name: "a stranger with a conversation this run is no stranger",
 			view:     func(v *fakeView) { v.convs["eve@x"] = true },
 			batch:    []app.Event{msg("eve@x", "again")},
-			messages: []string{"eve@x"}, open: []string{"eve@x"}, notify: []Notification{{"eve@x", 1, "again"}}},
+			messages: []string{"eve@x"}, open: []string{"eve@x"}, notify: []Notification{{Peer: "eve@x", Count: 1, Last: "again"}}},
 		9: {name: "another account's message is not this one's",
 			batch: []app.Event{ev.Message("other@x", "ann@x", "hi", time.Now(), false)}},
 	}
@@ -268,7 +268,7 @@ func TestNotificationsOfOneContactAreSpaced(t *testing.T) {
 	}
 	now = now.Add(NotifyQuiet)
 	due, next := a.DueNotifications(now)
-	if len(due) != 1 || due[0] != (Notification{"ann@x", 2, "three"}) || !next.IsZero() {
+	if len(due) != 1 || due[0] != (Notification{Peer: "ann@x", Count: 2, Last: "three"}) || !next.IsZero() {
 		t.Fatalf("when due: %v, next %v", due, next)
 	}
 	// What is held for a conversation the user has seen goes.

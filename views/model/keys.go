@@ -12,10 +12,10 @@ type Kind uint8
 
 // Kinds of conversation.
 const (
-	// Chat is a one-to-one conversation (message type chat or normal).
-	Chat Kind = iota
-	// Room is a group chat (XEP-0045); not built yet.
-	Room
+	// KindChat is a one-to-one conversation (message type chat or normal).
+	KindChat Kind = iota
+	// KindRoom is a group chat (XEP-0045).
+	KindRoom
 )
 
 // ConversationID names a conversation: with whom, from which account.
@@ -28,7 +28,7 @@ type ConversationID struct {
 
 // Chat returns the one-to-one conversation with the contact k.
 func (k ContactKey) Chat() ConversationID {
-	return ConversationID{Account: k.Account, Peer: k.JID, Kind: Chat}
+	return ConversationID{Account: k.Account, Peer: k.JID, Kind: KindChat}
 }
 
 // Contact returns the contact a one-to-one conversation is with.

@@ -1,0 +1,110 @@
+package model
+
+import (
+	"testing"
+	"time"
+
+	"mellium.im/xmpp/muc"
+
+	"github.com/palaver-im/palaver/app"
+)
+
+const room = "tea@conference.x"
+
+
+func joined(nick string, others ...string) app.RoomJoined {
+	e := app.RoomJoined{Room: room, Nick: nick, Self: app.Occupant{Nick: nick, Role: muc.RoleParticipant}}
+	for _, o := range others {
+		e.Occupants = append(e.Occupants, app.Occupant{Nick: o, Role: muc.RoleParticipant})
+	}
+	e.Acct = me
+	return e
+}
+
+func roomMsg(nick, body string) app.RoomMessage {
+	e := app.RoomMessage{Room: room, Nick: nick, Body: body, Time: time.Now()}
+	e.Acct = me
+	return e
+}
+
+func TestApplyRooms(t *testing.T) {
+	a := online()
+	v := newView()
+	a.Joining(room, "me")
+	if r := a.Rooms[room]; r == nil || r.Joined {
+		t.Fatal("a room being joined is not listed as joining")
+	}
+	ch := a.Apply([]app.Event{joined("me", "ann", "bob")}, v)
+	r := a.Rooms[room]
+	if !ch.Rooms || !r.Joined || len(r.Occupants) != 2 || r.Self.Nick != "me" {
+		t.Fatalf("after joining: %+v, changes %+v", r, ch)
+	}
+	// A line without our nick counts, unnotified; one naming us notifies.
+	ch = a.Apply([]app.Event{roomMsg("ann", "hello all"), roomMsg("bob", "Me: tea?")}, v)
+	if r.Unread != 2 || r.Mentions != 1 || len(ch.Notify) != 1 || !ch.Notify[0].Room || ch.Notify[0].Nick != "bob" {
+		t.Fatalf("unread %d, mentions %d, notify %+v", r.Unread, r.Mentions, ch.Notify)
+	}
+	if len(ch.RoomMessages) != 2 || len(ch.RoomsTouched) != 1 {
+		t.Errorf("room lines %d, touched %v", len(ch.RoomMessages), ch.RoomsTouched)
+	}
+	// Ours, history and a room looked at count nothing.
+	own := roomMsg("me", "yes")
+	own.Outgoing = true
+	old := roomMsg("ann", "me, from yesterday")
+	old.FromHistory = true
+	a.Apply([]app.Event{own, old}, v)
+	v.open[room], v.active[room] = true, true
+	a.Apply([]app.Event{roomMsg("bob", "me again")}, v)
+	if r.Unread != 2 || r.Mentions != 1 {
+		t.Fatalf("unread %d, mentions %d after lines that do not count", r.Unread, r.Mentions)
+	}
+	if !a.RoomRead(room) || r.Unread != 0 {
+		t.Fatal("reading the room left it unread")
+	}
+	// Nick changes, ours and another's, and someone leaving.
+	nick := func(old, new string, self bool) app.Event {
+		e := app.OccupantChanged{Room: room, Occupant: app.Occupant{Nick: old}, NewNick: new, Self: self}
+		e.Acct = me
+		return e
+	}
+	left := app.OccupantChanged{Room: room, Occupant: app.Occupant{Nick: "bob"}, Left: true, Reason: app.LeftKicked}
+	left.Acct = me
+	a.Apply([]app.Event{nick("me", "myself", true), nick("ann", "anna", false), left}, v)
+	if r.Nick != "myself" || len(r.Occupants) != 1 || r.Occupants["anna"].Nick != "anna" {
+		t.Fatalf("after the changes: nick %q, occupants %v", r.Nick, r.Occupants)
+	}
+	// Removed from the room: gone, and said why.
+	gone := app.RoomLeft{Room: room, Reason: app.LeftBanned}
+	gone.Acct = me
+	ch = a.Apply([]app.Event{gone}, v)
+	if a.Rooms[room] != nil || len(ch.RoomLefts) != 1 {
+		t.Fatalf("after being banned: %v, lefts %v", a.Rooms[room], ch.RoomLefts)
+	}
+	// A refused join is forgotten, and said why.
+	a.Joining(room, "me")
+	fail := app.RoomJoinFailed{Room: room, Condition: app.RoomNickInUse}
+	fail.Acct = me
+	ch = a.Apply([]app.Event{fail}, v)
+	if a.Rooms[room] != nil || len(ch.RoomFailures) != 1 {
+		t.Fatal("a refused join is still listed or not reported")
+	}
+}
+
+func TestMentions(t *testing.T) {
+	for i, c := range []struct {
+		body, nick string
+		want       bool
+	}{
+		0: {"hi Ann!", "ann", true},
+		1: {"hi Annabel", "ann", false},
+		2: {"@ann: tea", "ann", true},
+		3: {"joanna", "ann", false},
+		4: {"ann", "ann", true},
+		5: {"anything", "", false},
+		6: {"ann-marie is here", "ann", false},
+	} {
+		if got := Mentions(c.body, c.nick); got != c.want {
+			t.Errorf("%d: Mentions(%q, %q) = %v", i, c.body, c.nick, got)
+		}
+	}
+}
