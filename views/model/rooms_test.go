@@ -11,7 +11,6 @@ import (
 
 const room = "tea@conference.x"
 
-
 func joined(nick string, others ...string) app.RoomJoined {
 	e := app.RoomJoined{Room: room, Nick: nick, Self: app.Occupant{Nick: nick, Role: muc.RoleParticipant}}
 	for _, o := range others {
