@@ -16,11 +16,15 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// chatWindow is the window of one conversation.
+// chatWindow is the window of one conversation: with a contact, or in a
+// group chat (room, see rooms.go).
 type chatWindow struct {
 	s    *session
 	conv *conversation
 	win  fyne.Window
+	// room is set for a group chat's window; left once we are no longer
+	// in the room.
+	room, left bool
 
 	dot     *canvas.Circle
 	title   *widget.Label
@@ -65,7 +69,7 @@ type chatWindow struct {
 }
 
 func (s *session) newChatWindow(conv *conversation) *chatWindow {
-	c := &chatWindow{s: s, conv: conv, meas: newMessageRow(),
+	c := &chatWindow{s: s, conv: conv, meas: newMessageRow(), room: s.Rooms[conv.peer] != nil,
 		heights: make(map[*chatMsg]rowHeight), sizes: make(map[sizeKey]float32)}
 	c.win = s.ui.app.NewWindow(s.Roster.DisplayName(conv.peer))
 	c.dot = canvas.NewCircle(colorOffline)
@@ -99,7 +103,10 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c.entry.calm = s.ui.setCalm
 	c.entry.onShortcut = c.chatShortcut
 	c.entry.onEscape = c.win.Close
-	c.entry.onEdit = func() { s.core.ChatActivity(conv.peer, chatstate.Typed) }
+	if !c.room {
+		// Chat states are for one-to-one chats here (XEP-0085 §5.5).
+		c.entry.onEdit = func() { s.core.ChatActivity(conv.peer, chatstate.Typed) }
+	}
 	// One line, always there, so that the layout does not move when the
 	// peer starts or stops typing.
 	c.typing = widget.NewLabel("")
@@ -112,6 +119,9 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 
 	c.avatar = s.newAvatar(conv.peer, 32)
 	c.profile = widget.NewButtonWithIcon("Profile", theme.AccountIcon(), func() { s.showProfile(conv.peer) })
+	if c.room {
+		c.profile = widget.NewButtonWithIcon("People", theme.AccountIcon(), c.showPeople)
+	}
 	c.profile.Importance = widget.LowImportance
 	left := container.NewHBox(container.NewCenter(c.avatar), container.NewCenter(sizedBox(c.dot, 10)))
 	top := container.NewBorder(nil, widget.NewSeparator(), left, container.NewCenter(c.profile), c.title)
@@ -168,6 +178,12 @@ func (c *chatWindow) setActive(active bool) {
 		return
 	}
 	c.active = active
+	if c.room {
+		if active {
+			c.s.roomRead(c.conv.peer)
+		}
+		return
+	}
 	if active {
 		c.s.core.ChatActivity(c.conv.peer, chatstate.Focused)
 		c.s.markRead(c.conv.peer)
@@ -182,6 +198,24 @@ func (c *chatWindow) setActive(active bool) {
 
 // updateHeader shows the peer's name, presence and unread count.
 func (c *chatWindow) updateHeader() {
+	if c.room {
+		text, in := c.roomHeader()
+		c.title.SetText(text)
+		c.dot.FillColor = colorOffline
+		if in {
+			c.dot.FillColor = colorAvailable
+		}
+		c.dot.Refresh()
+		title := roomName(c.conv.peer)
+		if r := c.s.Rooms[c.conv.peer]; r != nil && r.Unread > 0 {
+			title = "(" + strconv.Itoa(r.Unread) + ") " + title
+		}
+		if len(c.s.ui.sessions) > 1 {
+			title += " — " + c.s.acct.JID
+		}
+		c.win.SetTitle(title)
+		return
+	}
 	name := c.s.Roster.DisplayName(c.conv.peer)
 	show, status := c.s.Roster.Presence(c.conv.peer)
 	text := name
@@ -217,6 +251,9 @@ func (c *chatWindow) updateHeader() {
 
 // updateTyping shows the peer's chat state: typing, stopped typing, gone.
 func (c *chatWindow) updateTyping() {
+	if c.room {
+		return
+	}
 	text := typingText(c.s.Roster.DisplayName(c.conv.peer), c.s.PeerStates[c.conv.peer])
 	if c.typing.Text != text {
 		c.typing.SetText(text)
@@ -240,6 +277,14 @@ func typingText(name string, st chatstate.State) string {
 // sendText sends a message. It shows as pending until the core reports
 // it sent; offline it waits in the core's outbox.
 func (c *chatWindow) sendText(text string) {
+	if c.room {
+		// The room reflects the line (renderRooms marks it sent); until
+		// then it shows as sending.
+		id := c.s.core.SendRoomMessage(c.conv.peer, text)
+		c.conv.add(newChatMsg(id, outgoingSender, text, clock.now(), true))
+		c.refresh(true)
+		return
+	}
 	id := c.s.core.SendMessage(c.conv.peer, text)
 	c.s.core.ChatActivity(c.conv.peer, chatstate.Sent)
 	c.conv.add(newChatMsg(id, outgoingSender, text, clock.now(), true))

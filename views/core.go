@@ -40,6 +40,12 @@ type Core interface {
 	// SetArchiveDefault asks the server to archive by default d (XEP-0313
 	// preferences); app.ArchivePrefs reports the result.
 	SetArchiveDefault(d im.ArchiveDefault)
+	// JoinRoom joins a group chat (XEP-0045) as nick; LeaveRoom leaves
+	// it; SendRoomMessage sends to it and returns the message's id (the
+	// room reflects it as a RoomMessage with that ID).
+	JoinRoom(room, nick, password string)
+	LeaveRoom(room string)
+	SendRoomMessage(room, body string) (id string)
 	// History and Search read the local archive and may block briefly:
 	// the views call them off the UI goroutine.
 	History(ctx context.Context, peer string, before history.Cursor, n int) ([]history.Message, error)

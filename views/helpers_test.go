@@ -81,6 +81,18 @@ func (f *fakeCore) SendMessage(to, body string) string {
 	return id
 }
 func (f *fakeCore) RetryMessage(peer, id string) { f.record("RetryMessage %s %s", peer, id) }
+func (f *fakeCore) JoinRoom(room, nick, password string) {
+	f.record("JoinRoom %s %s %q", room, nick, password)
+}
+func (f *fakeCore) LeaveRoom(room string) { f.record("LeaveRoom %s", room) }
+func (f *fakeCore) SendRoomMessage(room, body string) string {
+	f.mu.Lock()
+	f.nextID++
+	id := fmt.Sprintf("r%d", f.nextID)
+	f.mu.Unlock()
+	f.record("SendRoomMessage %s %q", room, body)
+	return id
+}
 func (f *fakeCore) AddContact(jid, name string, groups []string) {
 	f.record("AddContact %s %q %q", jid, name, groups)
 }

@@ -328,6 +328,9 @@ func incomingMsg(sender string, e app.MessageReceived) *chatMsg {
 func archivedMsg(h history.Message, peerName string) *chatMsg {
 	out := h.Dir == history.Out
 	sender, id := peerName, ""
+	if h.Room {
+		sender = plainLine(h.Nick) // a room's line, signed by nickname
+	}
 	if out {
 		sender, id = outgoingSender, h.MsgID
 	}

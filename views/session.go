@@ -116,6 +116,7 @@ func (s *session) render(ch model.Changes) {
 		}
 	}
 	s.trimConversations(ch.Messages)
+	s.renderRooms(ch, touched)
 	for _, peer := range ch.Open {
 		if s.chats[peer] != nil {
 			continue
@@ -158,7 +159,7 @@ func (s *session) render(ch model.Changes) {
 		s.archiveDefault(*ch.ArchivePrefs)
 	}
 
-	if s.ui.list.Dirty() || ch.State {
+	if s.ui.list.Dirty() || ch.State || ch.Rooms {
 		s.ui.showRows()
 	}
 	if ch.Headers {
@@ -175,7 +176,7 @@ func (s *session) render(ch model.Changes) {
 		}
 	}
 	for _, n := range ch.Notify {
-		s.ui.app.SendNotification(notification(s.notifyName(n.Peer), n.Count, n.Last))
+		s.ui.app.SendNotification(notification(s.noteName(n), n.Count, n.Last))
 	}
 	if ch.NotifyHeld {
 		s.scheduleNotes()
@@ -270,12 +271,35 @@ func (s *session) scheduleNotes() {
 		}
 		due, _ := s.DueNotifications(clock.now())
 		for _, n := range due {
-			if s.Roster.Unread(n.Peer) > 0 { // not read meanwhile
-				s.ui.app.SendNotification(notification(s.notifyName(n.Peer), n.Count, n.Last))
+			if r := s.Rooms[n.Peer]; s.Roster.Unread(n.Peer) > 0 || r != nil && r.Mentions > 0 { // not read meanwhile
+				s.ui.app.SendNotification(notification(s.noteName(n), n.Count, n.Last))
 			}
 		}
 		s.scheduleNotes()
 	})
+}
+
+// noteName is who a notification is from: a contact, or someone in a
+// room ("ann in tea").
+func (s *session) noteName(n model.Notification) string {
+	if !n.Room {
+		return s.notifyName(n.Peer)
+	}
+	name := plainLine(n.Nick) + " in " + roomName(n.Peer)
+	if len(s.ui.sessions) > 1 {
+		name += " → " + s.acct.JID
+	}
+	return name
+}
+
+// roomRead marks room read, now that its window is looked at.
+func (s *session) roomRead(room string) {
+	if s.RoomRead(room) {
+		s.ui.showRows()
+		if c := s.chats[room]; c != nil {
+			c.updateHeader()
+		}
+	}
 }
 
 // notifyName is how a notification names peer: with the account written
@@ -336,7 +360,14 @@ func (s *session) chatClosed(c *chatWindow) {
 	if s.chats[c.conv.peer] == c {
 		delete(s.chats, c.conv.peer)
 	}
-	if !s.closed {
+	switch {
+	case s.closed:
+	case c.room:
+		// Closing a room's window leaves it, as in Gajim.
+		if !c.left {
+			s.core.LeaveRoom(c.conv.peer)
+		}
+	default:
 		s.core.ChatActivity(c.conv.peer, chatstate.Closed)
 	}
 	// What the user read back through goes: the archive keeps it.

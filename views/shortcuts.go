@@ -36,6 +36,7 @@ func withShortcut(item *fyne.MenuItem, s fyne.Shortcut) *fyne.MenuItem {
 // shortcutsHelp lists the shortcuts, for Help → Keyboard shortcuts.
 var shortcutsHelp = [][2]string{
 	{"Ctrl+N", "Start a chat with an address"},
+	{"Ctrl+J", "Join a group chat (room)"},
 	{"Ctrl+F", "Search contacts"},
 	{"Ctrl+Shift+F", "Search messages"},
 	{"Ctrl+Q", "Quit"},

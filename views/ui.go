@@ -489,6 +489,7 @@ func (u *UI) build() {
 		fyne.NewMenu("Account", accountMenu...),
 		fyne.NewMenu("Contacts",
 			withShortcut(fyne.NewMenuItem("Start a chat…", u.startChat), ctrl(fyne.KeyN, false)),
+			withShortcut(fyne.NewMenuItem("Join a room…", func() { u.joinRoom("", "") }), ctrl(fyne.KeyJ, false)),
 			fyne.NewMenuItem("Add contact…", u.addContact),
 			withShortcut(fyne.NewMenuItem("Search contacts", u.focusFilter), ctrl(fyne.KeyF, false)),
 			withShortcut(fyne.NewMenuItem("Search messages", u.focusSearch), ctrl(fyne.KeyF, true)),
@@ -535,6 +536,7 @@ func (u *UI) showRows() {
 	}
 	defer u.refreshTray()
 	r := u.list
+	r.SetRooms(u.roomRows())
 	rows := r.Rows()
 	u.contacts.marks = len(r.Rosters()) > 1 && !r.ByAccount()
 	u.contacts.setRows(rows)
@@ -799,6 +801,20 @@ func (u *UI) showContactMenu(r Row, c fyne.Canvas, at fyne.Position) {
 // (metacontact) offers a chat from each of its accounts and Separate;
 // with several accounts, any contact can be merged with another's.
 func (u *UI) contactMenuItems(r Row) []*fyne.MenuItem {
+	if r.Room {
+		return []*fyne.MenuItem{
+			fyne.NewMenuItem("Open", func() { u.chatWith(r) }),
+			fyne.NewMenuItem("Leave", func() {
+				if s := u.session(r.Account); s != nil {
+					if c := s.chats[r.JID]; c != nil {
+						c.win.Close() // leaves
+						return
+					}
+					s.core.LeaveRoom(r.JID)
+				}
+			}),
+		}
+	}
 	items := []*fyne.MenuItem{fyne.NewMenuItem("Chat", func() { u.chatWith(r) })}
 	if r.Merged > 0 {
 		for _, k := range u.list.Members(r.Key()) {

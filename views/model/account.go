@@ -293,7 +293,7 @@ func (a *Account) limit(ns []Notification, now time.Time) []Notification {
 				i = len(a.held) - 1
 			}
 			a.held[i].Count += n.Count
-			a.held[i].Last = n.Last
+			a.held[i].Last, a.held[i].Nick, a.held[i].Room = n.Last, n.Nick, n.Room
 			continue
 		}
 		a.notedAt[n.Peer] = now

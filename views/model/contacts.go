@@ -40,6 +40,9 @@ type Row struct {
 	// Avatar is the hash of the contact's picture and AvatarPath its file
 	// in the core's cache; both empty when a generated picture is shown.
 	Avatar, AvatarPath string
+	// Room is set for a group chat's row (JID the room's, Name its name,
+	// Status its subject, Show Available once joined).
+	Room bool
 	// Merged is the number of accounts' contacts the row stands for when
 	// the user merged them into one (a metacontact), 0 otherwise. The row
 	// then shows the contact of the best online account (Account, JID),
@@ -64,6 +67,7 @@ type Contacts struct {
 	collapsed   map[string]bool    // by group name
 	collapsedAc map[string]bool    // by account, when grouped by account
 	merged      map[ContactKey]int // metacontact index of merged contacts
+	rooms       []Row              // the group chats, listed first
 
 	rows     []Row
 	dirty    bool
@@ -187,6 +191,19 @@ func (c *Contacts) order(account string) int {
 		}
 	}
 	return len(c.rosters)
+}
+
+// RoomsGroup is the header of the group chats, listed above the contacts.
+const RoomsGroup = "Rooms"
+
+// SetRooms sets the rows of the group chats (Room set), listed first
+// under RoomsGroup.
+func (c *Contacts) SetRooms(rows []Row) {
+	if slices.Equal(rows, c.rooms) {
+		return
+	}
+	c.rooms = slices.Clone(rows)
+	c.dirty = true
 }
 
 // Dirty reports whether the rows are stale.
@@ -320,6 +337,24 @@ func (c *Contacts) rebuild() {
 	}
 
 	rows := c.rows[:0]
+	if len(c.rooms) > 0 {
+		online := 0
+		for _, r := range c.rooms {
+			if r.Show != im.Offline {
+				online++
+			}
+		}
+		m, k := c.collapsedOf(Row{Group: RoomsGroup, Account: RoomsGroup})
+		rows = append(rows, Row{Header: true, Group: RoomsGroup, Account: RoomsGroup, Collapsed: m[k], Online: online, Total: len(c.rooms)})
+		if !m[k] {
+			for _, r := range c.rooms {
+				if c.filter == "" || strings.Contains(strings.ToLower(r.Name), c.filter) || strings.Contains(strings.ToLower(r.JID), c.filter) {
+					r.Group = RoomsGroup
+					rows = append(rows, r)
+				}
+			}
+		}
+	}
 	for _, g := range groups {
 		ms := g.members
 		slices.SortFunc(ms, compareMembers)

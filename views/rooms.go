@@ -1,0 +1,330 @@
+package views
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/history"
+	"github.com/palaver-im/palaver/app/im"
+	"github.com/palaver-im/palaver/views/model"
+)
+
+// Group chats (XEP-0045): joining a room, its window (a chat window in
+// room mode: lines signed by nickname, the subject and the people in its
+// header), and its row in the contact list. Closing a room's window
+// leaves the room.
+
+// joinRoom asks for a room's address, a nickname and, for a protected
+// room, its password, and joins; the room's window opens at once and
+// says when the room accepted.
+func (u *UI) joinRoom(room, nick string) {
+	if len(u.sessions) == 0 {
+		u.signIn()
+		return
+	}
+	s := u.sessions[0]
+	if r, ok := u.contacts.selected(); ok && u.session(r.Account) != nil {
+		s = u.session(r.Account)
+	}
+	var from *widget.Select
+	if len(u.sessions) > 1 {
+		names := make([]string, len(u.sessions))
+		for i, x := range u.sessions {
+			names[i] = x.acct.JID
+		}
+		from = widget.NewSelect(names, nil)
+		from.Selected = s.acct.JID
+	}
+	addr := widget.NewEntry()
+	addr.SetPlaceHolder("room@conference.example.org")
+	addr.SetText(room)
+	name := widget.NewEntry()
+	if nick == "" {
+		nick = defaultNick(s.acct.JID)
+	}
+	name.SetText(nick)
+	pass := widget.NewPasswordEntry()
+	pass.SetPlaceHolder("only for a protected room")
+	items := []*widget.FormItem{
+		widget.NewFormItem("Room", addr),
+		widget.NewFormItem("Nickname", name),
+		widget.NewFormItem("Password", pass),
+	}
+	if from != nil {
+		items = append([]*widget.FormItem{widget.NewFormItem("Account", from)}, items...)
+	}
+	u.formDialog("Join a room", "Join", items, func() error {
+		s := s
+		if from != nil {
+			if x := u.session(from.Selected); x != nil {
+				s = x
+			}
+		}
+		j, err := account.ParseJID(strings.TrimSpace(addr.Text))
+		if err != nil {
+			return err
+		}
+		n := strings.TrimSpace(name.Text)
+		if n == "" {
+			return errors.New("enter a nickname: the others see you by it")
+		}
+		if c := s.chats[j.String()]; c != nil && s.Rooms[j.String()] != nil {
+			c.show(true)
+			return nil // in it already
+		}
+		s.Joining(j.String(), n)
+		s.core.JoinRoom(j.String(), n, pass.Text)
+		s.openChat(j.String())
+		u.showRows()
+		return nil
+	})
+	u.win.Canvas().Focus(addr)
+}
+
+// defaultNick is the nickname offered for an account: its user name.
+func defaultNick(bare string) string {
+	local, _, _ := strings.Cut(bare, "@")
+	return local
+}
+
+// roomRows returns the contact list's rows of every account's rooms.
+func (u *UI) roomRows() []Row {
+	var rows []Row
+	for _, s := range u.sessions {
+		jids := make([]string, 0, len(s.Rooms))
+		for j := range s.Rooms {
+			jids = append(jids, j)
+		}
+		slices.Sort(jids)
+		for _, j := range jids {
+			r := s.Rooms[j]
+			row := Row{Room: true, Account: s.acct.JID, JID: j, Name: roomName(j), Show: im.Offline, Unread: r.Unread}
+			switch {
+			case r.Joined:
+				row.Show, row.Status = im.Available, r.Subject
+			default:
+				row.Status = "joining…"
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+// roomName is how a room is named: its address's local part.
+func roomName(jid string) string {
+	local, _, _ := strings.Cut(jid, "@")
+	return local
+}
+
+// roomFailureText words why a room refused us.
+func roomFailureText(e app.RoomJoinFailed) string {
+	room := plainLine(e.Room)
+	switch e.Condition {
+	case app.RoomNickInUse:
+		return "Someone in " + room + " already uses the nickname “" + plainLine(e.Nick) + "”. Choose another."
+	case app.RoomPasswordRequired:
+		return room + " is protected by a password, and none or a wrong one was given. Enter the room's password."
+	case app.RoomMembersOnly:
+		return room + " lets only its members in. Ask one of its owners to make you a member."
+	case app.RoomBanned:
+		return "You are banned from " + room + "."
+	case app.RoomFull:
+		return room + " is full. Try again later."
+	case app.RoomNotFound:
+		return "There is no room " + room + ", and the service does not let you create it. Check the address."
+	case app.RoomNotAllowed:
+		return "The service does not let you create the room " + room + ". Check the address, or ask its administrator."
+	case app.RoomNickInvalid:
+		return "“" + clipRunes(plainLine(e.Nick), 60) + "” cannot be a nickname (empty, too long, or with characters an address cannot have). Choose another."
+	case app.RoomAddressInvalid:
+		return room + " is not a room's address: write it as room@conference.example.org."
+	case app.RoomNoAnswer:
+		return room + " did not answer. Check the address, or try again later."
+	}
+	msg := room + " refused you"
+	if e.Err != nil {
+		msg += ": " + clipRunes(plainLine(e.Err.Error()), 200)
+	}
+	return msg + "."
+}
+
+// roomLeftText words why we are no longer in a room; "" when we left.
+func roomLeftText(e app.RoomLeft) string {
+	room := plainLine(e.Room)
+	by := ""
+	if e.Actor != "" {
+		by = " by " + plainLine(e.Actor)
+	}
+	why := ""
+	if e.Text != "" {
+		why = " (“" + clipRunes(plainLine(e.Text), 200) + "”)"
+	}
+	switch e.Reason {
+	case app.LeftByChoice:
+		return ""
+	case app.LeftKicked:
+		return "You were removed from " + room + by + why + "."
+	case app.LeftBanned:
+		return "You were banned from " + room + by + why + "."
+	case app.LeftDestroyed:
+		msg := room + " was closed" + why + "."
+		if e.Alternate != "" {
+			msg += " Its successor is " + plainLine(e.Alternate) + "."
+		}
+		return msg
+	case app.LeftShutdown:
+		return "The service of " + room + " is shutting down; Palaver joins again when it is back."
+	case app.LeftMembersOnly, app.LeftAffiliation:
+		return "You are no longer a member of " + room + "."
+	}
+	return "You left " + room + " after an error of the room" + why + "; Palaver joins again."
+}
+
+// renderRooms shows what a batch changed of the account's rooms.
+func (s *session) renderRooms(ch model.Changes, touched map[*chatWindow]bool) {
+	for _, e := range ch.RoomMessages {
+		conv := s.conversation(e.Room)
+		m := roomMsg(e)
+		if conv.add(m) < 0 && e.Outgoing && e.ID != "" {
+			conv.setState(e.ID, history.Sent, "") // our line, reflected: the room has it
+		}
+		if c := s.chats[e.Room]; c != nil {
+			touched[c] = true
+		}
+	}
+	for _, room := range ch.RoomsTouched {
+		if c := s.chats[room]; c != nil {
+			c.updateHeader()
+		}
+	}
+	for _, e := range ch.RoomFailures {
+		if c := s.chats[e.Room]; c != nil {
+			c.left = true
+			c.updateHeader()
+		}
+		e := e
+		retry := e.Condition == app.RoomNickInUse || e.Condition == app.RoomPasswordRequired || e.Condition == app.RoomNickInvalid
+		msg := roomFailureText(e)
+		if !retry {
+			dialog.ShowInformation("Could not join "+roomName(e.Room), msg, s.ui.win)
+			continue
+		}
+		s.ui.askRoomAgain(e, msg)
+	}
+	for _, e := range ch.RoomLefts {
+		if c := s.chats[e.Room]; c != nil && e.Reason != app.LeftShutdown {
+			c.left = true
+			c.updateHeader()
+		}
+		if msg := roomLeftText(e); msg != "" {
+			s.ui.showNotice(msg)
+		}
+	}
+}
+
+// askRoomAgain explains a refused join and offers to try again with
+// another nickname or the password.
+func (u *UI) askRoomAgain(e app.RoomJoinFailed, msg string) {
+	l := widget.NewLabel(msg)
+	l.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Could not join "+roomName(e.Room), "Try again…", "Close", l, func(ok bool) {
+		if ok {
+			u.joinRoom(e.Room, e.Nick)
+		}
+	}, u.win)
+	u.showDialog(d, 420)
+}
+
+// roomMsg is a room's line as a chat shows it.
+func roomMsg(e app.RoomMessage) *chatMsg {
+	sender := plainLine(e.Nick)
+	if e.Outgoing {
+		sender = outgoingSender
+	}
+	if sender == "" {
+		sender = roomName(e.Room) // the room itself
+	}
+	m := newChatMsg(e.ID, sender, e.Body, e.Time, e.Outgoing)
+	if e.Outgoing {
+		m.state = history.Sent
+	}
+	m.archiveID = e.ArchiveID
+	m.delayed = e.Delayed
+	return m
+}
+
+// roomHeader words a room window's header: its name, subject and the
+// people in it; and whether we are in it.
+func (c *chatWindow) roomHeader() (text string, in bool) {
+	r := c.s.Rooms[c.conv.peer]
+	name := roomName(c.conv.peer)
+	switch {
+	case r == nil || c.left:
+		return name + " — you are not in this room (close the window, or join it again)", false
+	case !r.Joined:
+		return name + " — joining…", false
+	}
+	n := len(r.Occupants) + 1
+	text = name + " — " + strconv.Itoa(n) + " people"
+	if n == 1 {
+		text = name + " — only you"
+	}
+	if r.Subject != "" {
+		text += " · " + r.Subject
+	}
+	return text, true
+}
+
+// showPeople lists the room's occupants, moderators first.
+func (c *chatWindow) showPeople() {
+	r := c.s.Rooms[c.conv.peer]
+	if r == nil {
+		return
+	}
+	people := []app.Occupant{r.Self}
+	for _, o := range r.Occupants {
+		people = append(people, o)
+	}
+	rank := func(o app.Occupant) int {
+		switch o.Role.String() {
+		case "moderator":
+			return 0
+		case "participant":
+			return 1
+		}
+		return 2
+	}
+	slices.SortFunc(people, func(a, b app.Occupant) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(strings.ToLower(a.Nick), strings.ToLower(b.Nick))
+	})
+	box := container.NewVBox()
+	for _, o := range people {
+		line := plainLine(o.Nick)
+		if o.Nick == r.Nick {
+			line += " (you)"
+		}
+		if role := o.Role.String(); role != "" && role != "participant" {
+			line += " — " + role
+		}
+		l := widget.NewLabel(clipRunes(line, 120))
+		l.Truncation = fyne.TextTruncateEllipsis
+		box.Add(l)
+	}
+	d := dialog.NewCustom(fmt.Sprintf("People in %s", roomName(c.conv.peer)), "Close", container.NewVScroll(box), c.win)
+	d.Resize(fyne.NewSize(360, 420))
+	d.Show()
+}

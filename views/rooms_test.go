@@ -1,0 +1,158 @@
+package views
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"mellium.im/xmpp/muc"
+
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/history"
+	"github.com/palaver-im/palaver/views/model"
+)
+
+const tea = "tea@conference.example.org"
+
+func roomJoinedEv(nick string, others ...string) app.RoomJoined {
+	e := app.RoomJoined{Room: tea, Nick: nick, Self: app.Occupant{Nick: nick, Role: muc.RoleModerator}}
+	for _, o := range others {
+		e.Occupants = append(e.Occupants, app.Occupant{Nick: o, Role: muc.RoleParticipant})
+	}
+	e.Acct = me
+	return e
+}
+
+func roomLineEv(nick, body, id string, outgoing bool) app.RoomMessage {
+	e := app.RoomMessage{Room: tea, Nick: nick, Body: body, ID: id, Time: clock.now(), Outgoing: outgoing}
+	e.Acct = me
+	return e
+}
+
+func TestJoinRoomAndTalk(t *testing.T) {
+	fixClock(t)
+	h := signedIn(t)
+	notes := countNotifications(h)
+	s := h.ui.only()
+	h.ui.joinRoom("", "")
+	d := h.overlay()
+	entryWithPlaceholder(t, d, "room@conference.example.org").SetText(tea)
+	test.Tap(button(t, d, "Join"))
+	if !slices.Contains(h.core.Calls(), `JoinRoom `+tea+` me ""`) {
+		t.Fatalf("calls %q", h.core.Calls())
+	}
+	c := s.chats[tea]
+	if c == nil || !c.room || !strings.Contains(c.title.Text, "joining") {
+		t.Fatalf("no room window saying it joins: %v", c)
+	}
+	rowOf := func() Row {
+		t.Helper()
+		for _, r := range h.ui.contacts.rows {
+			if r.Room && r.JID == tea {
+				return r
+			}
+		}
+		t.Fatal("the room is not listed")
+		return Row{}
+	}
+	if r := rowOf(); r.Status != "joining…" || r.Group != model.RoomsGroup {
+		t.Errorf("room row %+v", r)
+	}
+
+	subject := app.RoomSubject{Room: tea, Subject: "Earl Grey"}
+	subject.Acct = me
+	h.apply(roomJoinedEv("me", "ann", "bob"), subject)
+	if !strings.Contains(c.title.Text, "3 people") || !strings.Contains(c.title.Text, "Earl Grey") {
+		t.Fatalf("header %q", c.title.Text)
+	}
+	if r := rowOf(); r.Status != "Earl Grey" {
+		t.Errorf("room row status %q", r.Status)
+	}
+
+	// Our line shows as sending until the room reflects it; then once,
+	// sent.
+	c.sendText("hello all")
+	calls := h.core.Calls()
+	if calls[len(calls)-1] != `SendRoomMessage `+tea+` "hello all"` {
+		t.Fatalf("calls %q", calls)
+	}
+	id := "r1"
+	h.apply(roomLineEv("me", "hello all", id, true), roomLineEv("ann", "hi me!", "", false))
+	if n := len(c.conv.msgs); n != 2 {
+		t.Fatalf("%d lines, want ours once and Ann's", n)
+	}
+	if m := c.conv.msgs[0]; m.state != history.Sent || m.sender != outgoingSender {
+		t.Errorf("our line: %q, state %v", m.sender, m.state)
+	}
+	if m := c.conv.msgs[1]; m.sender != "ann" {
+		t.Errorf("Ann's line signed %q", m.sender)
+	}
+	if len(notes.sent) != 0 {
+		t.Errorf("the room the user looks at notified: %v", notes.sent)
+	}
+	// Not looked at: a line naming us notifies, others only count.
+	c.setActive(false)
+	h.apply(roomLineEv("bob", "tea is ready", "", false), roomLineEv("bob", "Me, your cup", "", false))
+	if len(notes.sent) != 1 || notes.sent[0].Title != "bob in tea" {
+		t.Fatalf("notifications %v", notes.sent)
+	}
+	if r := rowOf(); r.Unread != 2 {
+		t.Errorf("unread %d", r.Unread)
+	}
+	c.setActive(true)
+	if r := rowOf(); r.Unread != 0 {
+		t.Errorf("unread %d after looking", r.Unread)
+	}
+	// Closing the window leaves the room.
+	c.win.Close()
+	if calls := h.core.Calls(); calls[len(calls)-1] != "LeaveRoom "+tea {
+		t.Fatalf("closing the window: calls %q", calls)
+	}
+}
+
+func TestRoomRefusalOffersToTryAgain(t *testing.T) {
+	h := signedIn(t)
+	s := h.ui.only()
+	s.Joining(tea, "me")
+	s.core.JoinRoom(tea, "me", "")
+	s.openChat(tea)
+	fail := app.RoomJoinFailed{Room: tea, Nick: "me", Condition: app.RoomNickInUse}
+	fail.Acct = me
+	h.apply(fail)
+	d := h.overlay()
+	if !labelContaining(d, "already uses the nickname") {
+		t.Fatal("the refusal is not explained")
+	}
+	test.Tap(button(t, d, "Try again…"))
+	if e := entryWithPlaceholder(t, h.overlay(), "room@conference.example.org"); e.Text != tea {
+		t.Fatalf("trying again starts from %q", e.Text)
+	}
+	if c := s.chats[tea]; c == nil || !c.left || !strings.Contains(c.title.Text, "not in this room") {
+		t.Error("the window does not say we are not in the room")
+	}
+	for _, r := range h.ui.contacts.rows {
+		if r.Room {
+			t.Error("a refused room is still listed")
+		}
+	}
+}
+
+func TestKickedFromRoomIsSaid(t *testing.T) {
+	h := signedIn(t)
+	s := h.ui.only()
+	s.Joining(tea, "me")
+	h.apply(roomJoinedEv("me", "ann"))
+	s.openChat(tea)
+	left := app.RoomLeft{Room: tea, Reason: app.LeftKicked, Actor: "ann", Text: "spam"}
+	left.Acct = me
+	h.apply(left)
+	if !strings.Contains(h.ui.notice.Text, "You were removed from "+tea+" by ann") {
+		t.Fatalf("notice %q", h.ui.notice.Text)
+	}
+	c := s.chats[tea]
+	c.win.Close()
+	if calls := h.core.Calls(); slices.Contains(calls, "LeaveRoom "+tea) {
+		t.Error("closing a room we were removed from left it again")
+	}
+}
