@@ -16,9 +16,70 @@ import (
 // Sizes and fonts are Fyne's, so the system's scale applies. The primary
 // colour is Palaver's own, so a primary colour chosen in Fyne's settings
 // does not apply: few of those are readable both as text and behind it.
-func Theme() fyne.Theme { return readableTheme{theme.DefaultTheme()} }
+func Theme() fyne.Theme { return scaledTheme(1) }
 
-type readableTheme struct{ fyne.Theme }
+// scaledTheme is Theme with its text sizes times scale (the Text size
+// setting), on top of the system's scale.
+func scaledTheme(scale float32) fyne.Theme {
+	return readableTheme{Theme: theme.DefaultTheme(), text: scale}
+}
+
+type readableTheme struct {
+	fyne.Theme
+	text float32 // times the text sizes; 0 or 1: as Fyne's
+}
+
+// Size returns the size n: the text sizes scaled (see scaledTheme).
+func (t readableTheme) Size(n fyne.ThemeSizeName) float32 {
+	s := t.Theme.Size(n)
+	switch n {
+	case theme.SizeNameText, theme.SizeNameHeadingText, theme.SizeNameSubHeadingText, theme.SizeNameCaptionText:
+		if t.text > 0 {
+			s *= t.text
+		}
+	}
+	return s
+}
+
+// Text sizes the user can choose (View → Text size), and the preference
+// that keeps the choice.
+var textSizes = []struct {
+	name    string
+	percent int
+}{{"Normal", 100}, {"Large", 115}, {"Larger", 130}}
+
+// prefTextScale keeps the text size chosen, in percent.
+const prefTextScale = "view.textPercent"
+
+// textSizeItems are the View menu's text sizes; the one chosen is
+// checked, and applied at once.
+func (u *UI) textSizeItems() []*fyne.MenuItem {
+	items := make([]*fyne.MenuItem, len(textSizes))
+	current := u.app.Preferences().IntWithFallback(prefTextScale, 100)
+	for i, ts := range textSizes {
+		item := fyne.NewMenuItem("Text size: "+ts.name, nil)
+		item.Checked = ts.percent == current
+		item.Action = func() {
+			u.app.Preferences().SetInt(prefTextScale, ts.percent)
+			for j := range items {
+				items[j].Checked = j == i
+			}
+			if mm := u.win.MainMenu(); mm != nil {
+				mm.Refresh()
+			}
+			u.app.Settings().SetTheme(scaledTheme(float32(ts.percent) / 100))
+		}
+		items[i] = item
+	}
+	return items
+}
+
+// applyTextSize puts the text size chosen earlier in force.
+func (u *UI) applyTextSize() {
+	if p := u.app.Preferences().IntWithFallback(prefTextScale, 100); p != 100 {
+		u.app.Settings().SetTheme(scaledTheme(float32(p) / 100))
+	}
+}
 
 // readableColors are the colours that differ from Fyne's default theme,
 // by variant.

@@ -7,6 +7,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
+
+	"github.com/palaver-im/palaver/account"
 )
 
 // luminance is the relative luminance of c (WCAG 2.1, definition), c
@@ -76,4 +78,39 @@ func TestContrastFormula(t *testing.T) {
 	if r := contrast(color.NRGBA{R: 0x76, G: 0x76, B: 0x76, A: 0xff}, white); math.Abs(r-4.54) > 0.01 {
 		t.Errorf("#767676 on white %.2f, want 4.54", r)
 	}
+}
+
+func TestTextSize(t *testing.T) {
+	h := signedIn(t)
+	base := theme.DefaultTheme().Size(theme.SizeNameText)
+	var larger *fyne.MenuItem
+	for _, m := range h.ui.win.MainMenu().Items {
+		for _, it := range m.Items {
+			if it.Label == "Text size: Larger" {
+				larger = it
+			}
+		}
+	}
+	if larger == nil {
+		t.Fatal("no Text size: Larger in the menus")
+	}
+	larger.Action()
+	if got := fyne.CurrentApp().Settings().Theme().Size(theme.SizeNameText); got != base*(float32(130)/100) {
+		t.Fatalf("text size %v after Larger, want %v", got, base*1.3)
+	}
+	if !larger.Checked || h.ui.app.Preferences().Int(prefTextScale) != 130 {
+		t.Error("the choice is not checked or not kept")
+	}
+	// Colours stay the readable ones.
+	th := fyne.CurrentApp().Settings().Theme()
+	if th.Color(theme.ColorNameDisabled, theme.VariantDark) != readableColors[theme.VariantDark][theme.ColorNameDisabled] {
+		t.Error("the larger text lost the readable colours")
+	}
+	// Kept for the next start.
+	fyne.CurrentApp().Settings().SetTheme(Theme())
+	newHarnessWith(t, h.ui.app, false, account.Account{JID: me})
+	if got := fyne.CurrentApp().Settings().Theme().Size(theme.SizeNameText); got != base*(float32(130)/100) {
+		t.Errorf("a new start shows text at %v", got)
+	}
+	fyne.CurrentApp().Settings().SetTheme(Theme())
 }

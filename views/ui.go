@@ -220,6 +220,7 @@ func New(o Options) *UI {
 	u.win = o.App.NewWindow("Palaver")
 	u.win.SetMaster()
 	u.win.SetCloseIntercept(u.closeMain)
+	u.applyTextSize()
 	u.icon = o.Icon
 	if u.icon == nil {
 		u.icon = o.App.Icon()
@@ -499,6 +500,7 @@ func (u *UI) build() {
 			fyne.NewMenuItem("Message requests…", u.showMessageRequests),
 			u.openChatsItem(),
 		),
+		fyne.NewMenu("View", u.textSizeItems()...),
 		fyne.NewMenu("Help",
 			fyne.NewMenuItem("Keyboard shortcuts", u.showShortcuts),
 		),
