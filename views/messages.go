@@ -3,6 +3,7 @@ package views
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -55,6 +56,9 @@ type chatMsg struct {
 	// dayStart is set when the message is the first shown of its day,
 	// and its row carries the day separator.
 	dayStart bool
+	// action is set for a /me message (XEP-0245), shown as "* sender
+	// text" in italics.
+	action bool
 	// rev counts the changes of what the row shows (state, failure), so
 	// that a row bound to the message draws it again only after one.
 	// How rows are laid out is the chat window's, not the message's.
@@ -67,7 +71,14 @@ func newChatMsg(id, sender, body string, at time.Time, outgoing bool) *chatMsg {
 	if outgoing {
 		m.state = history.Pending
 	}
-	m.preview, m.clipped = clipPreview(body)
+	shown := body
+	if rest, ok := strings.CutPrefix(body, "/me "); ok && strings.TrimSpace(rest) != "" {
+		// XEP-0245: an action, written in the third person ("* Ann
+		// waves"); Copy still gives the text as sent.
+		m.action = true
+		shown = "* " + sender + " " + rest
+	}
+	m.preview, m.clipped = clipPreview(shown)
 	return m
 }
 
@@ -458,6 +469,10 @@ func (r *messageRow) set(m *chatMsg) {
 		r.wrappedAt = 0
 	}
 	r.msg, r.rev, r.dayStart, r.drawnAt = m, m.rev, m.dayStart, now
+	if r.body.TextStyle.Italic != m.action {
+		r.body.TextStyle.Italic = m.action
+		r.wrappedAt = 0 // italics are wrapped anew
+	}
 	sender := widget.RichTextStyleStrong
 	sender.Inline = true
 	if m.outgoing {

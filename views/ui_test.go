@@ -743,3 +743,28 @@ func TestCaretRestsAfterTenSecondsWithoutInput(t *testing.T) {
 		t.Error("an entry without the focus rests its caret")
 	}
 }
+
+func TestMeMessageIsAnAction(t *testing.T) {
+	h := signedIn(t)
+	peer := "bob@example.org"
+	h.apply(resetEv(contact(peer, "Bob")))
+	h.apply(messageEv(peer, "/me waves", clock.now(), false), messageEv(peer, "/meh, not an action", clock.now(), false))
+	c := h.ui.only().chats[peer]
+	c.win.Resize(fyne.NewSize(480, 560))
+	c.refresh(false)
+	h.settle()
+	action, plain := c.conv.msgs[0], c.conv.msgs[1]
+	if !action.action || action.preview != "* Bob waves" || action.body != "/me waves" {
+		t.Fatalf("the action shows %q (action %v), copies %q", action.preview, action.action, action.body)
+	}
+	if plain.action || plain.preview != "/meh, not an action" {
+		t.Fatalf("not an action: %q (action %v)", plain.preview, plain.action)
+	}
+	r, ok := find(c.win.Content(), func(r *messageRow) bool { return r.msg == action })
+	if !ok || !r.body.TextStyle.Italic || !strings.Contains(r.body.Text, "* Bob waves") {
+		t.Fatal("the action's row is not in italics with the sender's name")
+	}
+	if r, ok := find(c.win.Content(), func(r *messageRow) bool { return r.msg == plain }); !ok || r.body.TextStyle.Italic {
+		t.Error("a row drawn after an action stays in italics")
+	}
+}
