@@ -81,6 +81,7 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 		func() fyne.CanvasObject {
 			r := newMessageRow()
 			r.onRetry = c.retry
+			r.onLink = c.s.openLink
 			return r
 		},
 		func(id int, o fyne.CanvasObject) {
@@ -394,6 +395,7 @@ func (c *chatWindow) estimate(m *chatMsg, w float32) float32 {
 	if m.delayed || m.failed != "" {
 		lines++
 	}
+	lines += len(m.links)
 	h := c.lineH + float32(lines-1)*size*1.3
 	if m.dayStart {
 		h += size * 2.5

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -59,6 +61,8 @@ type chatMsg struct {
 	// action is set for a /me message (XEP-0245), shown as "* sender
 	// text" in italics.
 	action bool
+	// links are the links in the text (links.go), listed under it.
+	links []*url.URL
 	// rev counts the changes of what the row shows (state, failure), so
 	// that a row bound to the message draws it again only after one.
 	// How rows are laid out is the chat window's, not the message's.
@@ -79,6 +83,7 @@ func newChatMsg(id, sender, body string, at time.Time, outgoing bool) *chatMsg {
 		shown = "* " + sender + " " + rest
 	}
 	m.preview, m.clipped = clipPreview(shown)
+	m.links = findLinks(m.preview)
 	return m
 }
 
@@ -394,8 +399,11 @@ type messageRow struct {
 	// wrapped is msg's preview broken into lines for width wrappedAt.
 	wrapped   string
 	wrappedAt float32
-	// onRetry is called with msg when its Retry button is tapped.
+	// onRetry is called with msg when its Retry button is tapped;
+	// onLink with a link of msg that was tapped.
 	onRetry func(*chatMsg)
+	onLink  func(*url.URL)
+	links   *fyne.Container
 
 	dayLeft  *canvas.Rectangle
 	day      *widget.Label
@@ -443,6 +451,8 @@ func newMessageRow() *messageRow {
 		}
 	})
 	r.retry.Importance = widget.LowImportance
+	r.links = container.NewVBox()
+	r.links.Hide()
 	r.note.Importance = widget.LowImportance
 	// Wrapped by wrapText, which is fast for long texts; see there.
 	r.body.Wrapping = fyne.TextWrapOff
@@ -467,6 +477,18 @@ func (r *messageRow) set(m *chatMsg) {
 	}
 	if r.msg != m {
 		r.wrappedAt = 0
+		r.links.Objects = nil
+		if len(m.links) > 0 {
+			r.links.Objects = linkBox(m.links, func(u *url.URL) {
+				if r.onLink != nil {
+					r.onLink(u)
+				}
+			}).Objects
+			r.links.Show()
+		} else {
+			r.links.Hide()
+		}
+		r.links.Refresh()
 	}
 	r.msg, r.rev, r.dayStart, r.drawnAt = m, m.rev, m.dayStart, now
 	if r.body.TextStyle.Italic != m.action {
@@ -601,6 +623,12 @@ func (r *messageRow) place(size fyne.Size) float32 {
 	r.body.Move(fyne.NewPos(x, y))
 	r.body.Resize(fyne.NewSize(w, bh))
 	y += bh
+	if r.links.Visible() {
+		lh := r.links.MinSize().Height
+		r.links.Move(fyne.NewPos(x, y-pad))
+		r.links.Resize(fyne.NewSize(w, lh))
+		y += lh - pad
+	}
 	if r.late.Visible() {
 		r.late.Resize(fyne.NewSize(w, r.late.Size().Height))
 		lh := r.late.MinSize().Height
@@ -652,7 +680,7 @@ type messageRowRenderer struct{ r *messageRow }
 func (mr *messageRowRenderer) Destroy() {}
 func (mr *messageRowRenderer) Objects() []fyne.CanvasObject {
 	r := mr.r
-	return []fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.copyBtn, r.body, r.late, r.note, r.noteCopy, r.failure, r.retry}
+	return []fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.copyBtn, r.body, r.links, r.late, r.note, r.noteCopy, r.failure, r.retry}
 }
 func (mr *messageRowRenderer) Layout(size fyne.Size) { mr.r.place(size) }
 func (mr *messageRowRenderer) MinSize() fyne.Size {

@@ -141,6 +141,12 @@ func opText(o app.Op) string {
 		return "tell the room your status"
 	case app.OpKick:
 		return "remove that participant from the room"
+	case app.OpFetchBookmarks:
+		return "read your room bookmarks"
+	case app.OpSetBookmark:
+		return "save the room bookmark"
+	case app.OpRemoveBookmark:
+		return "remove the room bookmark"
 	}
 	return "do that (" + o.String() + ")"
 }
