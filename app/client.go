@@ -79,6 +79,9 @@ type Client struct {
 	// rooms are the group chat rooms joined (XEP-0045, muc.go), kept
 	// across sessions to rejoin them.
 	rooms roomBook
+	// bookmarks are the account's room bookmarks (XEP-0402 or XEP-0048,
+	// bookmarks.go), kept across sessions.
+	bookmarks bookmarkBook
 
 	// Set up by Run.
 	arch    *archiver

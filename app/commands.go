@@ -99,6 +99,13 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 		r.queueKick(sess, cmd)
 	case cmdRoomRejoin:
 		r.rejoinRoom(ctx, sess, cmd)
+	case cmdAutojoin:
+		// Offline, the room is joined once signed in.
+		r.autojoin(ctx, sess, cmd)
+	case cmdSetBookmark:
+		r.setBookmark(sess, cmd)
+	case cmdRemoveBookmark:
+		r.removeBookmark(sess, cmd)
 	case cmdActivity:
 		// Chat states mean nothing to peers while we are away.
 		if online {

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp/bookmarks"
 	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/disco/info"
 	"mellium.im/xmpp/ping"
@@ -31,6 +32,9 @@ var ownInfo = disco.Info{
 		{Var: ping.NS},
 		{Var: im.NSReceipts},
 		{Var: chatstate.NS},
+		// XEP-0402 §3.2 (XEP-0163 §4.3): the server sends us changes of
+		// the account's bookmarks made by its other clients.
+		{Var: bookmarks.NSNotify},
 	},
 }
 

@@ -236,14 +236,17 @@ const (
 	OpApproveRequest // approve a subscription request
 	OpDenyRequest    // deny a subscription request
 	OpBlock
-	OpSetArchiving // change the server archive's default (XEP-0313)
-	OpOpenHistory  // open the local message history
-	OpKeepHistory  // write to the local message history
-	OpOpenPictures // open the local picture cache
-	OpChangeNick   // change our nickname in a room
-	OpCreateRoom   // accept the default configuration of a room we created
-	OpRoomPresence // send our presence to a room
-	OpKick         // kick an occupant from a room
+	OpSetArchiving   // change the server archive's default (XEP-0313)
+	OpOpenHistory    // open the local message history
+	OpKeepHistory    // write to the local message history
+	OpOpenPictures   // open the local picture cache
+	OpChangeNick     // change our nickname in a room
+	OpCreateRoom     // accept the default configuration of a room we created
+	OpRoomPresence   // send our presence to a room
+	OpKick           // kick an occupant from a room
+	OpFetchBookmarks // read the room bookmarks on signing in
+	OpSetBookmark    // add or change a room bookmark
+	OpRemoveBookmark // remove a room bookmark
 )
 
 var opNames = [...]string{
@@ -253,6 +256,7 @@ var opNames = [...]string{
 	OpBlock: "block", OpSetArchiving: "set-archiving", OpOpenHistory: "open-history",
 	OpKeepHistory: "keep-history", OpOpenPictures: "open-pictures", OpChangeNick: "change-nick",
 	OpCreateRoom: "create-room", OpRoomPresence: "room-presence", OpKick: "kick",
+	OpFetchBookmarks: "fetch-bookmarks", OpSetBookmark: "set-bookmark", OpRemoveBookmark: "remove-bookmark",
 }
 
 // String names o for logs and tests; the views word it for users.

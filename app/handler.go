@@ -69,9 +69,16 @@ func (h *handler) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 }
 
 func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
-	m, hasSubject, err := decodeRoomMessage(t, start)
+	pep := &pepEventSpotter{r: t}
+	m, hasSubject, err := decodeRoomMessage(pep, start)
 	if err != nil {
 		// A malformed stanza is dropped, not fatal for the session.
+		return nil
+	}
+	if pep.toks != nil {
+		// A PEP notification (XEP-0163 §4.3), such as a bookmark changed
+		// by another of our clients; it carries nothing else for us.
+		h.bookmarkNotification(m.From, pep.toks)
 		return nil
 	}
 	peer := m.From.Bare().String()

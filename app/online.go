@@ -43,6 +43,14 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		defer close(roomsDone)
 		r.roomWorker(opsCtx, sess)
 	}()
+	// Bookmarks are read on a new session only: a resumed one keeps the
+	// PEP subscription, and missed notifications come as resent stanzas
+	// (XEP-0198 §5).
+	bookmarksDone := make(chan struct{})
+	go func() {
+		defer close(bookmarksDone)
+		r.bookmarkWorker(opsCtx, sess, !resumed)
+	}()
 	r.profileOps = h.profiles
 	profilesDone := make(chan struct{})
 	go func() {
@@ -56,6 +64,7 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		<-profilesDone
 		<-capsDone
 		<-roomsDone
+		<-bookmarksDone
 		r.profileOps = nil
 		r.endPresence(h)
 		// A new session starts the conversations' states afresh.
