@@ -39,7 +39,7 @@ func (u *UI) showAccounts() {
 	u.accountsWin = w
 	u.refreshAccounts()
 	// Room for a few accounts without scrolling.
-	w.win.Resize(fyne.NewSize(560, float32(min(130*len(u.cfg.Accounts)+70, 640))))
+	w.win.Resize(fyne.NewSize(560, float32(min(165*len(u.cfg.Accounts)+70, 680))))
 	w.win.Show()
 }
 
@@ -101,29 +101,34 @@ func (u *UI) accountRow(i int, a account.Account) fyne.CanvasObject {
 	}
 	remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { u.removeAccount(a.JID) })
 	// Enabled on the left, the status choice taking the room between,
-	// the buttons on the right.
-	buttons := container.NewHBox()
+	// the action the state calls for on the right; below, the account's
+	// tools, and its place and removal at the end.
+	var status fyne.CanvasObject
+	if s != nil {
+		status = u.statusChoice(s)
+	}
+	var act fyne.CanvasObject
 	if action != nil {
-		buttons.Add(action)
+		act = action
+	}
+	controls := container.NewBorder(nil, nil, enabled, act, status)
+	tools := container.NewHBox(edit)
+	if s != nil {
+		tools.Add(widget.NewButton("Blocked…", func() { u.showBlocked(a.JID) }))
 	}
 	if s != nil && s.acct.UsesOAuth() && !s.NeedsSignIn() {
-		buttons.Add(widget.NewButton("Sign out", func() {
+		tools.Add(widget.NewButton("Sign out", func() {
 			if x := u.session(a.JID); x != nil {
 				u.signOutOf(x)
 			}
 		}))
 	}
-	buttons.Objects = append(buttons.Objects, edit, up, down, remove)
-	var status fyne.CanvasObject
-	if s != nil {
-		status = u.statusChoice(s)
-	}
-	controls := container.NewBorder(nil, nil, enabled, buttons, status)
+	tools.Objects = append(tools.Objects, layout.NewSpacer(), up, down, remove)
 	// The account's mark, as its contacts' rows show it.
 	mark := canvas.NewRectangle(u.accountColor(a.JID))
 	mark.SetMinSize(fyne.NewSize(4, 20))
 	head := container.NewBorder(nil, nil, container.NewHBox(mark, container.NewCenter(sizedBox(dot, 12))), nil, name)
-	return container.NewVBox(head, state, controls)
+	return container.NewVBox(head, state, controls, tools)
 }
 
 // sameStatus is the status choice of an account that follows the

@@ -85,6 +85,8 @@ func (f *fakeCore) JoinRoom(room, nick, password string) {
 	f.record("JoinRoom %s %s %q", room, nick, password)
 }
 func (f *fakeCore) LeaveRoom(room string) { f.record("LeaveRoom %s", room) }
+func (f *fakeCore) Block(jid string)      { f.record("Block %s", jid) }
+func (f *fakeCore) Unblock(jid string)    { f.record("Unblock %s", jid) }
 func (f *fakeCore) SendRoomMessage(room, body string) string {
 	f.mu.Lock()
 	f.nextID++

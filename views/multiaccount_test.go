@@ -415,3 +415,33 @@ func TestNoPasswordIsSaidPlainly(t *testing.T) {
 		t.Errorf("top line %q", got)
 	}
 }
+
+func TestBlockAndUnblock(t *testing.T) {
+	h := twoAccounts(t)
+	bob := listed(t, h.ui, work, "bob@x")
+	menuItem(t, h.ui, bob, "Block…").Action()
+	test.Tap(button(t, h.overlay(), "Block"))
+	if calls := h.cores[work].Calls(); calls[len(calls)-1] != "Block bob@x" {
+		t.Fatalf("work's core heard %q", calls)
+	}
+	blocked := app.Blocked{JID: "bob@x", OnServer: true}
+	blocked.Acct = work
+	h.in(work, blocked)
+	menuItem(t, h.ui, listed(t, h.ui, work, "bob@x"), "Unblock").Action()
+	if calls := h.cores[work].Calls(); calls[len(calls)-1] != "Unblock bob@x" {
+		t.Fatalf("work's core heard %q", calls)
+	}
+	// The account's list of what it blocks, with Unblock.
+	h.ui.showBlocked(work)
+	d := h.overlay()
+	if !labelContaining(d, "bob@x") {
+		t.Fatal("the blocked list does not show bob")
+	}
+	test.Tap(button(t, d, "Unblock"))
+	if labelContaining(d, "bob@x") {
+		t.Error("bob is still listed after Unblock")
+	}
+	if slices.Contains(h.cores[home].Calls(), "Block bob@x") {
+		t.Error("blocking on work reached home")
+	}
+}

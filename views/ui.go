@@ -838,6 +838,11 @@ func (u *UI) contactMenuItems(r Row) []*fyne.MenuItem {
 	if r.Merged > 0 {
 		items = append(items, fyne.NewMenuItem("Separate", func() { u.separateContact(r) }))
 	}
+	if s := u.session(r.Account); s != nil && s.Blocked[r.JID] {
+		items = append(items, fyne.NewMenuItem("Unblock", func() { s.unblock(r.JID) }))
+	} else {
+		items = append(items, fyne.NewMenuItem("Block…", func() { u.blockContact(r) }))
+	}
 	return append(items,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Remove…", func() { u.removeContact(r) }),

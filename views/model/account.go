@@ -49,6 +49,9 @@ type Account struct {
 	CaughtUp CatchUp
 	// Rooms are the group chats joined or being joined, by room JID.
 	Rooms map[string]*Room
+	// Blocked are the addresses blocked (XEP-0191), on the server or, if
+	// it cannot block, on this computer for this run.
+	Blocked map[string]bool
 
 	// Now is the clock of the catch-up and the notifications; time.Now
 	// when nil.
@@ -149,6 +152,8 @@ type Changes struct {
 	// BlockedHere lists addresses the server could not block: they are
 	// ignored on this computer only.
 	BlockedHere []string
+	// Blocks is set when the addresses blocked changed.
+	Blocks bool
 	// CommandsFailed are commands the server refused.
 	CommandsFailed []app.CommandFailed
 	// Profiles are the events for profile cards and pictures.
@@ -260,6 +265,8 @@ func (a *Account) Apply(batch []app.Event, v View) Changes {
 			if !e.OnServer {
 				ch.BlockedHere = append(ch.BlockedHere, e.JID)
 			}
+			a.setBlocked(e.JID, true)
+			ch.Blocks = true
 		case app.CommandFailed:
 			ch.CommandsFailed = append(ch.CommandsFailed, e)
 		case app.ProfileReceived, app.ProfileSaved, app.AvatarChanged:
@@ -426,4 +433,16 @@ func (a *Account) stranger(peer string, v View, talked map[string]bool) bool {
 		return false
 	}
 	return !v.HasConversation(peer) && !v.ChatOpen(peer)
+}
+
+// setBlocked records that jid is blocked (on) or not.
+func (a *Account) setBlocked(jid string, on bool) {
+	if a.Blocked == nil {
+		a.Blocked = make(map[string]bool)
+	}
+	if on {
+		a.Blocked[jid] = true
+	} else {
+		delete(a.Blocked, jid)
+	}
 }
