@@ -63,6 +63,8 @@ type chatMsg struct {
 	action bool
 	// links are the links in the text (links.go), listed under it.
 	links []*url.URL
+	// room is set for a room's line, signed by a nickname.
+	room bool
 	// rev counts the changes of what the row shows (state, failure), so
 	// that a row bound to the message draws it again only after one.
 	// How rows are laid out is the chat window's, not the message's.
@@ -352,6 +354,7 @@ func archivedMsg(h history.Message, peerName string) *chatMsg {
 	}
 	m := newChatMsg(id, sender, h.Body, h.Time, out)
 	m.archiveID = h.ID
+	m.room = h.Room
 	m.delayed, m.delayFrom, m.delayReason = h.Delayed, h.DelayFrom, h.DelayReason
 	if out {
 		m.state = h.State
@@ -497,6 +500,9 @@ func (r *messageRow) set(m *chatMsg) {
 	}
 	sender := widget.RichTextStyleStrong
 	sender.Inline = true
+	if m.room && !m.outgoing {
+		sender.ColorName = nickColorName(m.sender) // XEP-0392
+	}
 	if m.outgoing {
 		sender.ColorName = theme.ColorNamePrimary
 		r.bar.FillColor = r.Theme().Color(theme.ColorNamePrimary, fyne.CurrentApp().Settings().ThemeVariant())

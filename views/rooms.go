@@ -261,6 +261,7 @@ func roomMsg(e app.RoomMessage) *chatMsg {
 	}
 	m.archiveID = e.ArchiveID
 	m.delayed = e.Delayed
+	m.room = true
 	return m
 }
 

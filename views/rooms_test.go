@@ -1,10 +1,12 @@
 package views
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"mellium.im/xmpp/muc"
 
@@ -103,6 +105,13 @@ func TestJoinRoomAndTalk(t *testing.T) {
 	c.setActive(true)
 	if r := rowOf(); r.Unread != 0 {
 		t.Errorf("unread %d after looking", r.Unread)
+	}
+	if os.Getenv("PALAVER_SHOTS") != "" {
+		fyne.CurrentApp().Settings().SetTheme(Theme()) // nickname colours are Palaver's theme's
+		c.win.Resize(fyne.NewSize(480, 420))
+		c.refresh(false)
+		h.settle()
+		saveImage(t, "room", c.win.Canvas())
 	}
 	// Closing the window leaves the room.
 	c.win.Close()

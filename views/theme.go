@@ -108,5 +108,8 @@ func (t readableTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.C
 	if c, ok := readableColors[v][n]; ok {
 		return c
 	}
+	if c, ok := nickColorOf(t.Theme, n, v); ok {
+		return c
+	}
 	return t.Theme.Color(n, v)
 }

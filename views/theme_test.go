@@ -11,29 +11,6 @@ import (
 	"github.com/palaver-im/palaver/account"
 )
 
-// luminance is the relative luminance of c (WCAG 2.1, definition), c
-// taken as opaque.
-func luminance(c color.Color) float64 {
-	r, g, b, _ := color.NRGBAModel.Convert(c).RGBA()
-	lin := func(v uint32) float64 {
-		s := float64(v>>8) / 255
-		if s <= 0.04045 {
-			return s / 12.92
-		}
-		return math.Pow((s+0.055)/1.055, 2.4)
-	}
-	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
-}
-
-// contrast is the WCAG contrast ratio of two colours.
-func contrast(a, b color.Color) float64 {
-	la, lb := luminance(a), luminance(b)
-	if la < lb {
-		la, lb = lb, la
-	}
-	return (la + 0.05) / (lb + 0.05)
-}
-
 // TestThemeTextIsReadable computes the contrast of every colour the theme
 // draws text in against every surface that text is drawn on, in both
 // variants: at least 4.5:1 (WCAG 2.1 AA). Fyne's default fails it

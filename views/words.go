@@ -125,6 +125,8 @@ func opText(o app.Op) string {
 		return "deny the request of"
 	case app.OpBlock:
 		return "block"
+	case app.OpUnblock:
+		return "unblock that address"
 	case app.OpSetArchiving:
 		return "change what the server archives"
 	case app.OpOpenHistory:
