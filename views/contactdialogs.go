@@ -44,25 +44,46 @@ func (u *UI) formDialog(title, confirm string, items []*widget.FormItem, ok func
 	return d, errLabel
 }
 
-func (u *UI) addContact() {
+// accountChoice is how a dialog that acts from one account chooses it:
+// the selected contact's account, else the first; with several accounts,
+// items gets a select of them (labelled label) first, and chosen returns
+// the session picked when the dialog is submitted. It returns nil when no
+// account runs.
+func (u *UI) accountChoice(label string, items *[]*widget.FormItem) (chosen func() *session) {
 	if len(u.sessions) == 0 {
-		u.signIn()
-		return
+		return nil
 	}
 	s := u.sessions[0]
 	if r, ok := u.contacts.selected(); ok && u.session(r.Account) != nil {
 		s = u.session(r.Account)
 	}
-	// With several accounts, the contact is added to the one chosen.
-	var from *widget.Select
-	if len(u.sessions) > 1 {
-		names := make([]string, len(u.sessions))
-		for i, x := range u.sessions {
-			names[i] = x.acct.JID
-		}
-		from = widget.NewSelect(names, nil)
-		from.Selected = s.acct.JID
+	if len(u.sessions) == 1 {
+		return func() *session { return s }
 	}
+	names := make([]string, len(u.sessions))
+	for i, x := range u.sessions {
+		names[i] = x.acct.JID
+	}
+	from := widget.NewSelect(names, nil)
+	from.Selected = s.acct.JID
+	*items = append([]*widget.FormItem{widget.NewFormItem(label, from)}, *items...)
+	return func() *session {
+		if x := u.session(from.Selected); x != nil {
+			return x
+		}
+		return s
+	}
+}
+
+func (u *UI) addContact() {
+	var items []*widget.FormItem
+	// With several accounts, the contact is added to the one chosen.
+	chosen := u.accountChoice("Account", &items)
+	if chosen == nil {
+		u.signIn()
+		return
+	}
+	s := chosen()
 	jid := widget.NewEntry()
 	jid.SetPlaceHolder("name@example.org")
 	jid.Validator = func(v string) error {
@@ -73,21 +94,13 @@ func (u *UI) addContact() {
 	name.SetPlaceHolder("optional")
 	group := widget.NewSelectEntry(s.Roster.Groups())
 	group.SetPlaceHolder("optional")
-	items := []*widget.FormItem{
+	items = append(items,
 		widget.NewFormItem("Address", jid),
 		widget.NewFormItem("Name", name),
 		widget.NewFormItem("Group", group),
-	}
-	if from != nil {
-		items = append([]*widget.FormItem{widget.NewFormItem("Account", from)}, items...)
-	}
+	)
 	u.formDialog("Add contact", "Add", items, func() error {
-		s := s
-		if from != nil {
-			if x := u.session(from.Selected); x != nil {
-				s = x
-			}
-		}
+		s := chosen()
 		j, err := account.ParseJID(jid.Text)
 		if err != nil {
 			return err

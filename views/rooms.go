@@ -28,48 +28,29 @@ import (
 // room, its password, and joins; the room's window opens at once and
 // says when the room accepted.
 func (u *UI) joinRoom(room, nick string) {
-	if len(u.sessions) == 0 {
+	var items []*widget.FormItem
+	chosen := u.accountChoice("Account", &items)
+	if chosen == nil {
 		u.signIn()
 		return
-	}
-	s := u.sessions[0]
-	if r, ok := u.contacts.selected(); ok && u.session(r.Account) != nil {
-		s = u.session(r.Account)
-	}
-	var from *widget.Select
-	if len(u.sessions) > 1 {
-		names := make([]string, len(u.sessions))
-		for i, x := range u.sessions {
-			names[i] = x.acct.JID
-		}
-		from = widget.NewSelect(names, nil)
-		from.Selected = s.acct.JID
 	}
 	addr := widget.NewEntry()
 	addr.SetPlaceHolder("room@conference.example.org")
 	addr.SetText(room)
 	name := widget.NewEntry()
 	if nick == "" {
-		nick = defaultNick(s.acct.JID)
+		nick = defaultNick(chosen().acct.JID)
 	}
 	name.SetText(nick)
 	pass := widget.NewPasswordEntry()
 	pass.SetPlaceHolder("only for a protected room")
-	items := []*widget.FormItem{
+	items = append(items,
 		widget.NewFormItem("Room", addr),
 		widget.NewFormItem("Nickname", name),
 		widget.NewFormItem("Password", pass),
-	}
-	if from != nil {
-		items = append([]*widget.FormItem{widget.NewFormItem("Account", from)}, items...)
-	}
+	)
 	u.formDialog("Join a room", "Join", items, func() error {
-		s := s
-		if from != nil {
-			if x := u.session(from.Selected); x != nil {
-				s = x
-			}
-		}
+		s := chosen()
 		j, err := account.ParseJID(strings.TrimSpace(addr.Text))
 		if err != nil {
 			return err

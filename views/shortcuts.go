@@ -68,22 +68,11 @@ func (u *UI) focusSearch() { u.win.Canvas().Focus(u.search.entry) }
 // startChat asks for an address (and with several accounts, which one
 // writes) and opens the chat with it: anyone, contact or not.
 func (u *UI) startChat() {
-	if len(u.sessions) == 0 {
+	var items []*widget.FormItem
+	chosen := u.accountChoice("From", &items)
+	if chosen == nil {
 		u.signIn()
 		return
-	}
-	s := u.sessions[0]
-	if r, ok := u.contacts.selected(); ok && u.session(r.Account) != nil {
-		s = u.session(r.Account)
-	}
-	var from *widget.Select
-	if len(u.sessions) > 1 {
-		names := make([]string, len(u.sessions))
-		for i, x := range u.sessions {
-			names[i] = x.acct.JID
-		}
-		from = widget.NewSelect(names, nil)
-		from.Selected = s.acct.JID
 	}
 	jid := widget.NewEntry()
 	jid.SetPlaceHolder("name@example.org")
@@ -91,17 +80,9 @@ func (u *UI) startChat() {
 		_, err := account.ParseJID(v)
 		return err
 	}
-	items := []*widget.FormItem{widget.NewFormItem("Address", jid)}
-	if from != nil {
-		items = append([]*widget.FormItem{widget.NewFormItem("From", from)}, items...)
-	}
+	items = append(items, widget.NewFormItem("Address", jid))
 	u.formDialog("Start a chat", "Chat", items, func() error {
-		s := s
-		if from != nil {
-			if x := u.session(from.Selected); x != nil {
-				s = x
-			}
-		}
+		s := chosen()
 		j, err := account.ParseJID(strings.TrimSpace(jid.Text))
 		if err != nil {
 			return err
