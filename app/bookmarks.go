@@ -688,9 +688,11 @@ func readText(r xml.TokenReader, limit int) (s string, ok bool, err error) {
 
 // readTokens returns copies of the element start with everything inside
 // it up to its end (r after start), or nil when that is more than limit
-// tokens (the rest is read and dropped).
+// tokens (the rest is read and dropped). A start element's namespace is
+// its Name.Space only: the decoder also leaves its xmlns attribute, which
+// an encoder would write a second time.
 func readTokens(r xml.TokenReader, start xml.StartElement, limit int) ([]xml.Token, error) {
-	toks := []xml.Token{start.Copy()}
+	toks := []xml.Token{withoutXMLNS(start.Copy())}
 	depth := 0
 	for {
 		tok, err := r.Token()
@@ -701,7 +703,11 @@ func readTokens(r xml.TokenReader, start xml.StartElement, limit int) ([]xml.Tok
 			if len(toks) >= limit {
 				toks = nil
 			} else {
-				toks = append(toks, xml.CopyToken(tok))
+				tok = xml.CopyToken(tok)
+				if s, ok := tok.(xml.StartElement); ok {
+					tok = withoutXMLNS(s)
+				}
+				toks = append(toks, tok)
 			}
 		}
 		switch tok.(type) {
@@ -714,6 +720,23 @@ func readTokens(r xml.TokenReader, start xml.StartElement, limit int) ([]xml.Tok
 			depth--
 		}
 	}
+}
+
+// withoutXMLNS drops s's default namespace declaration when s.Name.Space
+// says it.
+func withoutXMLNS(s xml.StartElement) xml.StartElement {
+	if s.Name.Space == "" {
+		return s
+	}
+	attrs := s.Attr[:0]
+	for _, a := range s.Attr {
+		if a.Name.Space == "" && a.Name.Local == "xmlns" {
+			continue
+		}
+		attrs = append(attrs, a)
+	}
+	s.Attr = attrs
+	return s
 }
 
 // skip reads r up to the end of the element whose start was just read.
