@@ -73,9 +73,13 @@ type Client struct {
 	opened openedSet
 	// caps knows what contacts' clients support (XEP-0115), kept on disk.
 	caps capsBook
-	// blocks holds the addresses to block (XEP-0191), carried out by the
-	// session's block worker, kept while offline.
-	blocks *queue.Queue[string]
+	// blocks holds the changes of the block list (XEP-0191), carried out
+	// in order by the session's block worker (blocking.go), kept while
+	// offline.
+	blocks *queue.Queue[blockOp]
+	// localBlocks are the addresses blocked while the server offered no
+	// blocking, for this run.
+	localBlocks localBlocks
 	// rooms are the group chat rooms joined (XEP-0045, muc.go), kept
 	// across sessions to rejoin them.
 	rooms roomBook
@@ -97,7 +101,7 @@ func New(a account.Account, password PasswordFunc) *Client {
 		events:   queue.New[Event](),
 		out:      make(chan []Event),
 		cmds:     queue.New[command](),
-		blocks:   queue.New[string](),
+		blocks:   queue.New[blockOp](),
 		password: password,
 		account:  a,
 	}
@@ -240,12 +244,6 @@ func (c *Client) ChatActivity(peer string, a chatstate.Activity) {
 	}
 	c.cmds.Push(cmdActivity{peer: peer, activity: a})
 }
-
-// Block blocks jid on the server (XEP-0191), once online: its messages,
-// presence and requests no longer reach the account. A Blocked event says
-// whether the server did; one without blocking support leaves it to the UI
-// to ignore jid locally.
-func (c *Client) Block(jid string) { c.blocks.Push(jid) }
 
 // NewID returns a random stanza id.
 func NewID() string {

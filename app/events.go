@@ -236,6 +236,7 @@ const (
 	OpApproveRequest // approve a subscription request
 	OpDenyRequest    // deny a subscription request
 	OpBlock
+	OpUnblock        // unblock an address (XEP-0191)
 	OpSetArchiving   // change the server archive's default (XEP-0313)
 	OpOpenHistory    // open the local message history
 	OpKeepHistory    // write to the local message history
@@ -253,7 +254,7 @@ var opNames = [...]string{
 	OpSetStatus: "set-status", OpAnnouncePicture: "announce-picture", OpAddContact: "add-contact",
 	OpChangeContact: "change-contact", OpRemoveContact: "remove-contact", OpAskPresence: "ask-presence",
 	OpAnswerRequest: "answer-request", OpApproveRequest: "approve-request", OpDenyRequest: "deny-request",
-	OpBlock: "block", OpSetArchiving: "set-archiving", OpOpenHistory: "open-history",
+	OpBlock: "block", OpUnblock: "unblock", OpSetArchiving: "set-archiving", OpOpenHistory: "open-history",
 	OpKeepHistory: "keep-history", OpOpenPictures: "open-pictures", OpChangeNick: "change-nick",
 	OpCreateRoom: "create-room", OpRoomPresence: "room-presence", OpKick: "kick",
 	OpFetchBookmarks: "fetch-bookmarks", OpSetBookmark: "set-bookmark", OpRemoveBookmark: "remove-bookmark",
@@ -317,13 +318,42 @@ type AvatarChanged struct {
 	Path string
 }
 
-// Blocked answers Client.Block.
+// Blocked answers Client.Block, and is sent when another client of the
+// account blocked an address (a server push, XEP-0191 §3.3). After
+// Client.Block the server's push may come too: the same fact twice.
 type Blocked struct {
 	base
 	// JID is the bare address blocked.
 	JID string
 	// OnServer is true when the server blocks it (XEP-0191); false when
 	// the server offers no blocking, so only the UI can ignore it.
+	OnServer bool
+}
+
+// Unblocked answers Client.Unblock, and is sent when another client of
+// the account unblocked an address (a server push, XEP-0191 §3.4). After
+// Client.Unblock the server's push may come too: the same fact twice.
+type Unblocked struct {
+	base
+	// JID is the bare address unblocked.
+	JID string
+	// OnServer is true when the server no longer blocks it; false when the
+	// server offers no blocking and only the core's local list changed.
+	OnServer bool
+}
+
+// BlockList is the whole list of blocked addresses: read from the server
+// at the start of each new session (XEP-0191 §3.2; a resumed session keeps
+// the last one), or empty when another client of the account unblocked
+// every address (§3.4). It replaces what the UI knew.
+type BlockList struct {
+	base
+	// JIDs are the bare addresses blocked, sorted; at most 10 000 are
+	// kept, the rest of a larger list is dropped. Do not modify them.
+	JIDs []string
+	// OnServer is true when the list is the server's; false when the
+	// server offers no blocking and JIDs are those blocked locally in this
+	// run (Blocked with OnServer false), possibly none.
 	OnServer bool
 }
 

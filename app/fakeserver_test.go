@@ -36,6 +36,18 @@ type fakeServer struct {
 	tlsCfg *tls.Config
 	caFile string
 	conns  chan *fakeConn
+	// answer, when set before a client connects (setAnswer), is its
+	// connection's answer from the start (see fakeConn.answer).
+	mu     sync.Mutex
+	answer func(iq string) (reply string, ok bool)
+}
+
+// setAnswer makes the connections that sign in from now on answer IQ
+// gets with answer, before the client can send any.
+func (s *fakeServer) setAnswer(answer func(iq string) (reply string, ok bool)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.answer = answer
 }
 
 // fakeConn is one signed-in client connection on the fake server.
@@ -171,7 +183,9 @@ func (s *fakeServer) serve(conn net.Conn) {
 	if err != nil {
 		return
 	}
-	fc := &fakeConn{sess: sess, got: make(chan string, 64)}
+	s.mu.Lock()
+	fc := &fakeConn{sess: sess, got: make(chan string, 64), answer: s.answer}
+	s.mu.Unlock()
 	s.conns <- fc
 	_ = sess.Serve(xmpp.HandlerFunc(func(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 		var sb strings.Builder

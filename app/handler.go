@@ -8,6 +8,7 @@ import (
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/blocklist"
 	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/mux"
@@ -50,6 +51,9 @@ func newHandler(c *Client, sess *xmpp.Session, roster *rosterState) *handler {
 	h.iqs = mux.New(stanza.NSClient,
 		mux.IQFunc(stanza.SetIQ, xml.Name{Space: im.NSRoster, Local: "query"}, h.handleRosterPush),
 		mux.IQFunc(stanza.GetIQ, xml.Name{Space: disco.NSInfo, Local: "query"}, h.handleDiscoInfo),
+		// XEP-0191 §3.3, §3.4: changes made by the account's other clients.
+		mux.IQFunc(stanza.SetIQ, xml.Name{Space: blocklist.NS, Local: "block"}, h.handleBlockPush),
+		mux.IQFunc(stanza.SetIQ, xml.Name{Space: blocklist.NS, Local: "unblock"}, h.handleBlockPush),
 		ping.Handle(),
 	)
 	return h

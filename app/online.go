@@ -51,6 +51,13 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		defer close(bookmarksDone)
 		r.bookmarkWorker(opsCtx, sess, !resumed)
 	}()
+	// The block list is read on a new session only (XEP-0191 §3.2): a
+	// resumed one missed no pushes (XEP-0198 §5 resends them).
+	blocksDone := make(chan struct{})
+	go func() {
+		defer close(blocksDone)
+		r.blockWorker(opsCtx, sess, !resumed)
+	}()
 	r.profileOps = h.profiles
 	profilesDone := make(chan struct{})
 	go func() {
@@ -64,6 +71,7 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 		<-profilesDone
 		<-capsDone
 		<-roomsDone
+		<-blocksDone
 		<-bookmarksDone
 		r.profileOps = nil
 		r.endPresence(h)

@@ -192,9 +192,6 @@ type profileJob struct {
 func (r *runner) profileWorker(ctx context.Context, sess *xmpp.Session, jobs *queue.Queue[profileJob]) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	// Blocking requests live as long as the session, like these; they
-	// would be a command of their own with a hook in the session loop.
-	wg.Go(func() { r.blockWorker(ctx, sess) })
 	sem := make(chan struct{}, profileWorkers)
 	for {
 		select {

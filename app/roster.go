@@ -3,15 +3,12 @@ package app
 import (
 	"context"
 	"encoding/xml"
-	"fmt"
 	"slices"
 	"sort"
 	"sync"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
-	"mellium.im/xmpp/blocklist"
-	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
@@ -145,84 +142,4 @@ func (s *rosterState) remove(ctx context.Context, sess *xmpp.Session, j jid.JID)
 func (s *rosterState) write(ctx context.Context, sess *xmpp.Session, item xml.TokenReader) error {
 	query := xmlstream.Wrap(item, xml.StartElement{Name: xml.Name{Space: im.NSRoster, Local: "query"}})
 	return sendIQ(ctx, sess, stanza.IQ{Type: stanza.SetIQ}, query, nil)
-}
-
-// blockWorker carries out Client.Block while the session lasts; what is
-// left when it ends waits for the next session.
-func (r *runner) blockWorker(ctx context.Context, sess *xmpp.Session) {
-	supported := -1 // not asked yet
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-r.blocks.Ready():
-		}
-		jids := r.blocks.Take()
-		if len(jids) == 0 {
-			continue
-		}
-		if supported < 0 {
-			// XEP-0191 §2: the server says it supports blocking.
-			dctx, cancel := context.WithTimeout(ctx, requestTimeout)
-			// Through sendIQ, not disco.GetInfo: mellium's
-			// UnmarshalIQElement panics on whitespace before the payload
-			// (session_iq.go, see sendIQ).
-			var info disco.Info
-			err := sendIQ(dctx, sess, stanza.IQ{Type: stanza.GetIQ, To: sess.LocalAddr().Domain()},
-				xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: disco.NSInfo, Local: "query"}}),
-				func(d *xml.Decoder, start *xml.StartElement) error {
-					if start == nil {
-						return nil
-					}
-					return d.DecodeElement(&info, start)
-				})
-			cancel()
-			if ctx.Err() != nil {
-				r.requeueBlocks(jids)
-				return
-			}
-			supported = 0
-			if err == nil {
-				for _, f := range info.Features {
-					if f.Var == blocklist.NS {
-						supported = 1
-					}
-				}
-			}
-		}
-		for _, s := range jids {
-			j, err := jid.Parse(s)
-			if err != nil {
-				r.emit(CommandFailed{base: r.b(), Op: OpBlock, JID: s, Err: fmt.Errorf("invalid address: %w", err)})
-				continue
-			}
-			j = j.Bare()
-			if supported == 0 {
-				r.emit(Blocked{base: r.b(), JID: j.String()})
-				continue
-			}
-			bctx, cancel := context.WithTimeout(ctx, requestTimeout)
-			// XEP-0191 §3.3, through sendIQ (see pingServer).
-			err = sendIQ(bctx, sess, stanza.IQ{Type: stanza.SetIQ}, xmlstream.Wrap(
-				xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Local: "item"}, Attr: []xml.Attr{{Name: xml.Name{Local: "jid"}, Value: j.String()}}}),
-				xml.StartElement{Name: xml.Name{Space: blocklist.NS, Local: "block"}}), nil)
-			cancel()
-			if ctx.Err() != nil {
-				r.requeueBlocks([]string{s})
-				continue
-			}
-			if err != nil {
-				r.emit(CommandFailed{base: r.b(), Op: OpBlock, JID: j.String(), Err: explainStanzaError(err)})
-				continue
-			}
-			r.emit(Blocked{base: r.b(), JID: j.String(), OnServer: true})
-		}
-	}
-}
-
-// requeueBlocks keeps blocks the ended session could not carry out.
-func (r *runner) requeueBlocks(jids []string) {
-	for _, j := range jids {
-		r.blocks.Push(j)
-	}
 }
