@@ -72,6 +72,9 @@ func TestUnblockWithoutServerBlocking(t *testing.T) {
 	srv := blockingServer(t, false, "")
 	alice := start(t, "alice", srv.account("alice"), "pw")
 	conn := srv.next(t)
+	// The stream error below must end a session that is online, not one
+	// still reading its roster.
+	alice.waitOnline()
 	if l := alice.wait("block list", isBlockList).(app.BlockList); l.OnServer || len(l.JIDs) != 0 {
 		t.Errorf("first block list %+v, want an empty local one", l)
 	}
