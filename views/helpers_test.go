@@ -87,6 +87,10 @@ func (f *fakeCore) JoinRoom(room, nick, password string) {
 func (f *fakeCore) LeaveRoom(room string) { f.record("LeaveRoom %s", room) }
 func (f *fakeCore) Block(jid string)      { f.record("Block %s", jid) }
 func (f *fakeCore) Unblock(jid string)    { f.record("Unblock %s", jid) }
+func (f *fakeCore) SetBookmark(b app.Bookmark) {
+	f.record("SetBookmark %s %s %v", b.Room, b.Nick, b.Autojoin)
+}
+func (f *fakeCore) RemoveBookmark(room string) { f.record("RemoveBookmark %s", room) }
 func (f *fakeCore) SendRoomMessage(room, body string) string {
 	f.mu.Lock()
 	f.nextID++

@@ -44,10 +44,13 @@ func (u *UI) joinRoom(room, nick string) {
 	name.SetText(nick)
 	pass := widget.NewPasswordEntry()
 	pass.SetPlaceHolder("only for a protected room")
+	keep := widget.NewCheck("Keep it in the list, and join at sign-in", nil)
+	keep.Checked = true
 	items = append(items,
 		widget.NewFormItem("Room", addr),
 		widget.NewFormItem("Nickname", name),
 		widget.NewFormItem("Password", pass),
+		widget.NewFormItem("", keep),
 	)
 	u.formDialog("Join a room", "Join", items, func() error {
 		s := chosen()
@@ -65,6 +68,14 @@ func (u *UI) joinRoom(room, nick string) {
 		}
 		s.Joining(j.String(), n)
 		s.core.JoinRoom(j.String(), n, pass.Text)
+		if bm, ok := s.core.(bookmarker); ok && keep.Checked {
+			// A bookmark (XEP-0402): other clients of the account see it
+			// too. The password is not kept in it: it would sit on the
+			// server.
+			b := s.Bookmarks[j.String()]
+			b.Room, b.Nick, b.Autojoin = j.String(), n, true
+			bm.SetBookmark(b)
+		}
 		s.openChat(j.String())
 		u.showRows()
 		return nil
@@ -78,28 +89,92 @@ func defaultNick(bare string) string {
 	return local
 }
 
-// roomRows returns the contact list's rows of every account's rooms.
+// roomRows returns the contact list's rows of every account's rooms:
+// those joined or joining, and those bookmarked.
 func (u *UI) roomRows() []Row {
 	var rows []Row
 	for _, s := range u.sessions {
-		jids := make([]string, 0, len(s.Rooms))
+		jids := make([]string, 0, len(s.Rooms)+len(s.Bookmarks))
 		for j := range s.Rooms {
 			jids = append(jids, j)
 		}
+		for j := range s.Bookmarks {
+			if s.Rooms[j] == nil {
+				jids = append(jids, j)
+			}
+		}
 		slices.Sort(jids)
 		for _, j := range jids {
-			r := s.Rooms[j]
-			row := Row{Room: true, Account: s.acct.JID, JID: j, Name: roomName(j), Show: im.Offline, Unread: r.Unread}
-			switch {
-			case r.Joined:
-				row.Show, row.Status = im.Available, r.Subject
-			default:
+			row := Row{Room: true, Account: s.acct.JID, JID: j, Name: roomName(j), Show: im.Offline, Status: "not joined"}
+			if b, ok := s.Bookmarks[j]; ok && b.Name != "" {
+				row.Name = plainLine(b.Name)
+			}
+			if r := s.Rooms[j]; r != nil {
+				row.Unread = r.Unread
 				row.Status = "joining…"
+				if r.Joined {
+					row.Show, row.Status = im.Available, r.Subject
+				}
 			}
 			rows = append(rows, row)
 		}
 	}
 	return rows
+}
+
+// bookmarker is a core that keeps room bookmarks (XEP-0402); app.Client
+// is one.
+type bookmarker interface {
+	SetBookmark(app.Bookmark)
+	RemoveBookmark(room string)
+}
+
+// openRoom opens the room jid's window; a bookmarked room not joined is
+// joined first, with the bookmark's nickname.
+func (s *session) openRoom(jid string) {
+	if s.Rooms[jid] == nil {
+		b, ok := s.Bookmarks[jid]
+		if !ok {
+			s.openChat(jid)
+			return
+		}
+		nick := b.Nick
+		if nick == "" {
+			nick = defaultNick(s.acct.JID)
+		}
+		s.Joining(jid, nick)
+		s.core.JoinRoom(jid, nick, b.Password)
+		s.ui.showRows()
+	}
+	s.openChat(jid)
+}
+
+// roomClosed is called when the user closed the window of a room we are
+// in: the room is left, and a bookmark no longer joins it at sign-in
+// (it stays listed).
+func (s *session) roomClosed(room string) {
+	s.core.LeaveRoom(room)
+	if b, ok := s.Bookmarks[room]; ok && b.Autojoin {
+		if bm, ok := s.core.(bookmarker); ok {
+			b.Autojoin = false
+			bm.SetBookmark(b)
+		}
+	}
+}
+
+// forgetRoom removes the room from the list: its bookmark goes (and with
+// it the room, if joined).
+func (s *session) forgetRoom(room string) {
+	if c := s.chats[room]; c != nil {
+		c.win.Close()
+	} else if s.Rooms[room] != nil {
+		s.core.LeaveRoom(room)
+	}
+	if bm, ok := s.core.(bookmarker); ok {
+		if _, kept := s.Bookmarks[room]; kept {
+			bm.RemoveBookmark(room)
+		}
+	}
 }
 
 // roomName is how a room is named: its address's local part.

@@ -165,3 +165,55 @@ func TestKickedFromRoomIsSaid(t *testing.T) {
 		t.Error("closing a room we were removed from left it again")
 	}
 }
+
+func TestBookmarkedRooms(t *testing.T) {
+	h := signedIn(t)
+	s := h.ui.only()
+	marks := app.Bookmarks{Rooms: []app.Bookmark{{Room: tea, Name: "Tea room", Nick: "Al", Autojoin: true}}}
+	marks.Acct = me
+	h.apply(marks)
+	var row Row
+	for _, r := range h.ui.contacts.rows {
+		if r.Room && r.JID == tea {
+			row = r
+		}
+	}
+	if row.Name != "Tea room" || row.Status != "not joined" {
+		t.Fatalf("the bookmarked room is listed as %+v", row)
+	}
+	// Opening a bookmarked room joins it with the bookmark's nickname.
+	h.ui.contacts.onOpen(row.Key())
+	if !slices.Contains(h.core.Calls(), `JoinRoom `+tea+` Al ""`) || s.chats[tea] == nil || !s.chats[tea].room {
+		t.Fatalf("opening the bookmark: calls %q", h.core.Calls())
+	}
+	h.apply(roomJoinedEv("Al", "ann"))
+	// Closing the window leaves, and the bookmark no longer joins at
+	// sign-in (it stays listed).
+	s.chats[tea].win.Close()
+	calls := h.core.Calls()
+	if !slices.Contains(calls, "LeaveRoom "+tea) || calls[len(calls)-1] != "SetBookmark "+tea+" Al false" {
+		t.Fatalf("closing a bookmarked room: calls %q", calls)
+	}
+	// Remove from the list: the bookmark goes.
+	menuItem(t, h.ui, row, "Remove from the list").Action()
+	if calls := h.core.Calls(); calls[len(calls)-1] != "RemoveBookmark "+tea {
+		t.Fatalf("removing from the list: calls %q", calls)
+	}
+	removed := app.BookmarkRemoved{Room: tea}
+	removed.Acct = me
+	left := app.RoomLeft{Room: tea}
+	left.Acct = me
+	h.apply(left, removed)
+	for _, r := range h.ui.contacts.rows {
+		if r.Room {
+			t.Errorf("still listed: %+v", r)
+		}
+	}
+	// Joining from the dialog bookmarks the room, autojoin, no password.
+	h.ui.joinRoom(tea, "")
+	d := h.overlay()
+	test.Tap(button(t, d, "Join"))
+	if calls := h.core.Calls(); calls[len(calls)-1] != "SetBookmark "+tea+" me true" {
+		t.Fatalf("joining from the dialog: calls %q", calls)
+	}
+}

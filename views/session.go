@@ -365,7 +365,7 @@ func (s *session) chatClosed(c *chatWindow) {
 	case c.room:
 		// Closing a room's window leaves it, as in Gajim.
 		if !c.left {
-			s.core.LeaveRoom(c.conv.peer)
+			s.roomClosed(c.conv.peer)
 		}
 	default:
 		s.core.ChatActivity(c.conv.peer, chatstate.Closed)

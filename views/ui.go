@@ -431,7 +431,12 @@ func (u *UI) build() {
 	u.contacts.accountColor = u.accountColor
 	u.contacts.onSelect = func(Row, bool) { u.refreshActions() }
 	u.contacts.onOpen = func(k model.ContactKey) {
-		if s := u.session(k.Account); s != nil {
+		s := u.session(k.Account)
+		switch {
+		case s == nil:
+		case s.Rooms[k.JID] != nil || s.Bookmarks[k.JID].Room != "":
+			s.openRoom(k.JID)
+		default:
 			s.openChat(k.JID)
 		}
 	}
@@ -804,18 +809,28 @@ func (u *UI) showContactMenu(r Row, c fyne.Canvas, at fyne.Position) {
 // with several accounts, any contact can be merged with another's.
 func (u *UI) contactMenuItems(r Row) []*fyne.MenuItem {
 	if r.Room {
-		return []*fyne.MenuItem{
-			fyne.NewMenuItem("Open", func() { u.chatWith(r) }),
-			fyne.NewMenuItem("Leave", func() {
-				if s := u.session(r.Account); s != nil {
-					if c := s.chats[r.JID]; c != nil {
-						c.win.Close() // leaves
-						return
-					}
-					s.core.LeaveRoom(r.JID)
-				}
-			}),
+		s := u.session(r.Account)
+		if s == nil {
+			return nil
 		}
+		open := "Open"
+		if s.Rooms[r.JID] == nil {
+			open = "Join"
+		}
+		items := []*fyne.MenuItem{fyne.NewMenuItem(open, func() { s.openRoom(r.JID) })}
+		if s.Rooms[r.JID] != nil {
+			items = append(items, fyne.NewMenuItem("Leave", func() {
+				if c := s.chats[r.JID]; c != nil {
+					c.win.Close() // leaves
+					return
+				}
+				s.roomClosed(r.JID)
+			}))
+		}
+		if _, kept := s.Bookmarks[r.JID]; kept {
+			items = append(items, fyne.NewMenuItem("Remove from the list", func() { s.forgetRoom(r.JID) }))
+		}
+		return items
 	}
 	items := []*fyne.MenuItem{fyne.NewMenuItem("Chat", func() { u.chatWith(r) })}
 	if r.Merged > 0 {

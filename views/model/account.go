@@ -52,6 +52,9 @@ type Account struct {
 	// Blocked are the addresses blocked (XEP-0191), on the server or, if
 	// it cannot block, on this computer for this run.
 	Blocked map[string]bool
+	// Bookmarks are the rooms the account keeps (XEP-0402), by room JID:
+	// listed even when not joined, and joined at sign-in when autojoin.
+	Bookmarks map[string]app.Bookmark
 
 	// Now is the clock of the catch-up and the notifications; time.Now
 	// when nil.
@@ -267,12 +270,36 @@ func (a *Account) Apply(batch []app.Event, v View) Changes {
 			}
 			a.setBlocked(e.JID, true)
 			ch.Blocks = true
+		case app.Unblocked:
+			a.setBlocked(e.JID, false)
+			ch.Blocks = true
+		case app.BlockList:
+			clear(a.Blocked)
+			for _, j := range e.JIDs {
+				a.setBlocked(j, true)
+			}
+			ch.Blocks = true
 		case app.CommandFailed:
 			ch.CommandsFailed = append(ch.CommandsFailed, e)
 		case app.ProfileReceived, app.ProfileSaved, app.AvatarChanged:
 			ch.Profiles = append(ch.Profiles, ev)
 		case app.ArchivePrefs:
 			ch.ArchivePrefs = &e
+		case app.Bookmarks:
+			a.Bookmarks = make(map[string]app.Bookmark, len(e.Rooms))
+			for _, b := range e.Rooms {
+				a.Bookmarks[b.Room] = b
+			}
+			ch.Rooms = true
+		case app.BookmarkChanged:
+			if a.Bookmarks == nil {
+				a.Bookmarks = make(map[string]app.Bookmark)
+			}
+			a.Bookmarks[e.Bookmark.Room] = e.Bookmark
+			ch.Rooms = true
+		case app.BookmarkRemoved:
+			delete(a.Bookmarks, e.Room)
+			ch.Rooms = true
 		case app.RoomJoined, app.RoomJoinFailed, app.OccupantChanged, app.RoomSubject, app.RoomLeft, app.RoomMessage:
 			a.applyRoom(ev, v, &ch, notified)
 		}

@@ -279,3 +279,29 @@ func TestNotificationsOfOneContactAreSpaced(t *testing.T) {
 		t.Fatal("a seen conversation's notification is still held")
 	}
 }
+
+func TestApplyBlocksAndBookmarks(t *testing.T) {
+	a := online()
+	ev := func(e app.Event) []app.Event { return []app.Event{e} }
+	list := app.BlockList{JIDs: []string{"eve@x", "mal@x"}, OnServer: true}
+	list.Acct = me
+	un := app.Unblocked{JID: "eve@x", OnServer: true}
+	un.Acct = me
+	if ch := a.Apply(ev(list), newView()); !ch.Blocks || len(a.Blocked) != 2 {
+		t.Fatalf("block list: %v", a.Blocked)
+	}
+	a.Apply(ev(un), newView())
+	if a.Blocked["eve@x"] || !a.Blocked["mal@x"] {
+		t.Fatalf("after unblocking eve: %v", a.Blocked)
+	}
+	marks := app.Bookmarks{Rooms: []app.Bookmark{{Room: "a@c.x"}, {Room: "b@c.x"}}}
+	marks.Acct = me
+	changed := app.BookmarkChanged{Bookmark: app.Bookmark{Room: "a@c.x", Name: "A"}}
+	changed.Acct = me
+	removed := app.BookmarkRemoved{Room: "b@c.x"}
+	removed.Acct = me
+	ch := a.Apply([]app.Event{marks, changed, removed}, newView())
+	if !ch.Rooms || len(a.Bookmarks) != 1 || a.Bookmarks["a@c.x"].Name != "A" {
+		t.Fatalf("bookmarks %v", a.Bookmarks)
+	}
+}
