@@ -5,9 +5,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/prosodytest"
 )
 
@@ -112,11 +114,20 @@ func (n *network) keepsApart(t *testing.T, own, foreign []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	for _, w := range own {
-		hits, err := p.c.Search(ctx, w, 10)
-		if err != nil {
-			t.Fatalf("%s: searching the archive for %q: %v", p.name, w, err)
+		// Our message and our answer. The answer is written to the
+		// archive by the core's archiver as it is queued, which may be a
+		// moment after the peer already has it: wait for it.
+		var hits []history.Hit
+		for {
+			var err error
+			if hits, err = p.c.Search(ctx, w, 10); err != nil {
+				t.Fatalf("%s: searching the archive for %q: %v", p.name, w, err)
+			}
+			if len(hits) >= 2 || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		// Our message and our answer.
 		if len(hits) != 2 {
 			t.Errorf("%s: searching the archive for %q found %d messages, want 2: %+v", p.name, w, len(hits), hits)
 		}
