@@ -63,8 +63,9 @@ type chatMsg struct {
 	action bool
 	// links are the links in the text (links.go), listed under it.
 	links []*url.URL
-	// room is set for a room's line, signed by a nickname.
-	room bool
+	// room is set for a room's line, signed by a nickname; notice for a
+	// line of the room's own (someone came, went, took another name).
+	room, notice bool
 	// rev counts the changes of what the row shows (state, failure), so
 	// that a row bound to the message draws it again only after one.
 	// How rows are laid out is the chat window's, not the message's.
@@ -238,6 +239,30 @@ func (c *conversation) trim(keep int) []*chatMsg {
 	c.started, c.done = true, false
 	c.msgs = slices.Clone(c.msgs[from:]) // lets the old array go
 	return gone
+}
+
+// Room notices (comings and goings) that follow each other within
+// noticeRun are one line, up to noticeMax bytes: a busy room's arrivals
+// do not push its talk out of view.
+const (
+	noticeRun = 2 * time.Minute
+	noticeMax = 400
+)
+
+// notice adds a line of the room's own at at, or adds text to the
+// notice line just before it.
+func (c *conversation) notice(text string, at time.Time) {
+	if n := len(c.msgs); n > 0 {
+		if last := c.msgs[n-1]; last.notice && at.Sub(last.at) < noticeRun && len(last.body)+len(text) < noticeMax {
+			last.body += " · " + text
+			last.preview, last.clipped = clipPreview(last.body)
+			last.rev++
+			return
+		}
+	}
+	m := newChatMsg("", "", text, at, false)
+	m.room, m.notice = true, true
+	c.add(m)
 }
 
 // fail marks the sent message id as not delivered and reports whether
@@ -494,9 +519,15 @@ func (r *messageRow) set(m *chatMsg) {
 		r.links.Refresh()
 	}
 	r.msg, r.rev, r.dayStart, r.drawnAt = m, m.rev, m.dayStart, now
-	if r.body.TextStyle.Italic != m.action {
-		r.body.TextStyle.Italic = m.action
+	if italic := m.action || m.notice; r.body.TextStyle.Italic != italic {
+		r.body.TextStyle.Italic = italic
 		r.wrappedAt = 0 // italics are wrapped anew
+	}
+	// A notice is in italics, without the copy button: readable (all
+	// text is 4.5:1), but not like talk.
+	r.copyBtn.Show()
+	if m.notice {
+		r.copyBtn.Hide()
 	}
 	sender := widget.RichTextStyleStrong
 	sender.Inline = true

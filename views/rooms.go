@@ -259,6 +259,14 @@ func (s *session) renderRooms(ch model.Changes, touched map[*chatWindow]bool) {
 			touched[c] = true
 		}
 	}
+	for _, e := range ch.RoomPresence {
+		if text := presenceLine(e); text != "" {
+			s.conversation(e.Room).notice(text, clock.now())
+			if c := s.chats[e.Room]; c != nil {
+				touched[c] = true
+			}
+		}
+	}
 	for _, room := range ch.RoomsTouched {
 		if c := s.chats[room]; c != nil {
 			c.updateHeader()
@@ -287,6 +295,34 @@ func (s *session) renderRooms(ch model.Changes, touched map[*chatWindow]bool) {
 			s.ui.showNotice(msg)
 		}
 	}
+}
+
+// presenceLine words someone coming to a room, going, or taking another
+// name; "" for what needs no line.
+func presenceLine(e app.OccupantChanged) string {
+	who := plainLine(e.Occupant.Nick)
+	if e.Self {
+		who = "You"
+	}
+	by := ""
+	if e.Actor != "" {
+		by = " by " + plainLine(e.Actor)
+	}
+	switch {
+	case e.NewNick != "" && e.Self:
+		return "You are now " + plainLine(e.NewNick)
+	case e.NewNick != "":
+		return who + " is now " + plainLine(e.NewNick)
+	case e.Left && e.Reason == app.LeftKicked:
+		return who + " was removed" + by
+	case e.Left && e.Reason == app.LeftBanned:
+		return who + " was banned" + by
+	case e.Left:
+		return who + " left"
+	case !e.Self:
+		return who + " joined"
+	}
+	return ""
 }
 
 // askRoomAgain explains a refused join and offers to try again with

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -215,5 +216,49 @@ func TestBookmarkedRooms(t *testing.T) {
 	test.Tap(button(t, d, "Join"))
 	if calls := h.core.Calls(); calls[len(calls)-1] != "SetBookmark "+tea+" me true" {
 		t.Fatalf("joining from the dialog: calls %q", calls)
+	}
+}
+
+func TestRoomComingsAndGoings(t *testing.T) {
+	start := fixClock(t)
+	h := signedIn(t)
+	s := h.ui.only()
+	s.Joining(tea, "me")
+	h.apply(roomJoinedEv("me", "ann", "bob"))
+	s.openChat(tea)
+	occ := func(nick string, f func(*app.OccupantChanged)) app.Event {
+		e := app.OccupantChanged{Room: tea, Occupant: app.Occupant{Nick: nick, Role: muc.RoleParticipant}}
+		f(&e)
+		e.Acct = me
+		return e
+	}
+	h.apply(
+		occ("cat", func(*app.OccupantChanged) {}),                           // came
+		occ("ann", func(e *app.OccupantChanged) { e.Left = true }),          // went
+		occ("bob", func(e *app.OccupantChanged) { e.NewNick = "robert" }),   // renamed
+		occ("cat", func(e *app.OccupantChanged) { e.Occupant.Status = "" }), // known: no line
+	)
+	msgs := s.convs[tea].msgs
+	if len(msgs) != 1 || !msgs[0].notice || msgs[0].body != "cat joined · ann left · bob is now robert" {
+		t.Fatalf("lines: %d, %q", len(msgs), msgs[0].body)
+	}
+	// Later ones, after a pause, are a line of their own; a kick says who.
+	clock.now = func() time.Time { return start.Add(5 * time.Minute) }
+	h.apply(occ("cat", func(e *app.OccupantChanged) { e.Left, e.Reason, e.Actor = true, app.LeftKicked, "me" }))
+	msgs = s.convs[tea].msgs
+	if len(msgs) != 2 || msgs[1].body != "cat was removed by me" {
+		t.Fatalf("after a pause: %d lines, last %q", len(msgs), msgs[len(msgs)-1].body)
+	}
+	if r := s.Rooms[tea]; len(r.Occupants) != 1 || r.Occupants["robert"].Nick != "robert" {
+		t.Errorf("occupants now %v", r.Occupants)
+	}
+	if os.Getenv("PALAVER_SHOTS") != "" {
+		h.apply(roomLineEv("robert", "hello, all who are left", "", false))
+		fyne.CurrentApp().Settings().SetTheme(Theme())
+		c := s.chats[tea]
+		c.win.Resize(fyne.NewSize(480, 360))
+		c.refresh(true)
+		h.settle()
+		saveImage(t, "room_notices", c.win.Canvas())
 	}
 }

@@ -170,6 +170,9 @@ type Changes struct {
 	Rooms        bool
 	RoomsTouched []string
 	RoomMessages []app.RoomMessage
+	// RoomPresence are occupants who came, went or took another name,
+	// for lines in the room's window.
+	RoomPresence []app.OccupantChanged
 	// RoomFailures and RoomLefts are joins refused and rooms left (by us
 	// or because the room removed us), for the windows to say why.
 	RoomFailures []app.RoomJoinFailed

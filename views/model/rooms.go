@@ -103,6 +103,11 @@ func (a *Account) applyRoom(ev app.Event, v View, ch *Changes, notified map[stri
 		}
 		o := e.Occupant
 		o.Nick = PlainLine(o.Nick)
+		// Comings, goings and new names are lines of the room's window;
+		// role and status changes are not.
+		if _, known := r.Occupants[o.Nick]; e.Left || e.NewNick != "" || !known && !e.Self {
+			ch.RoomPresence = append(ch.RoomPresence, e)
+		}
 		switch {
 		case e.Self && e.NewNick != "":
 			r.Nick = PlainLine(e.NewNick)
