@@ -538,14 +538,14 @@ func (p *pepItems) read(r xml.TokenReader) error {
 				}
 				p.changed = append(p.changed, e)
 			case "retract":
-				if err := skip(r); err != nil {
+				if err := xmlstream.Skip(r); err != nil {
 					return err
 				}
 				if room, ok := parseRoom(xmlAttr(t, "id")); ok && len(p.retracted) < MaxBookmarks {
 					p.retracted = append(p.retracted, room.String())
 				}
 			default:
-				if err := skip(r); err != nil {
+				if err := xmlstream.Skip(r); err != nil {
 					return err
 				}
 			}
@@ -569,7 +569,7 @@ func readPEPItem(r xml.TokenReader, item xml.StartElement) (e bookmarkEntry, ok 
 			return e, found && roomOK, nil
 		case xml.StartElement:
 			if found || t.Name != (xml.Name{Space: bookmarks.NS, Local: "conference"}) {
-				if err := skip(r); err != nil {
+				if err := xmlstream.Skip(r); err != nil {
 					return e, false, err
 				}
 				continue
@@ -647,7 +647,7 @@ func readConference(r xml.TokenReader, start xml.StartElement, legacy bool) (e b
 				}
 				e.ext = toks // nil when too long: dropped, not kept half
 			default:
-				if err := skip(r); err != nil {
+				if err := xmlstream.Skip(r); err != nil {
 					return e, false, err
 				}
 			}
@@ -737,26 +737,6 @@ func withoutXMLNS(s xml.StartElement) xml.StartElement {
 	}
 	s.Attr = attrs
 	return s
-}
-
-// skip reads r up to the end of the element whose start was just read.
-func skip(r xml.TokenReader) error {
-	depth := 0
-	for {
-		tok, err := r.Token()
-		if err != nil {
-			return err
-		}
-		switch tok.(type) {
-		case xml.StartElement:
-			depth++
-		case xml.EndElement:
-			if depth == 0 {
-				return nil
-			}
-			depth--
-		}
-	}
 }
 
 // conferenceTokens encodes b as XEP-0402's <conference/> (§3.1), or
@@ -1056,7 +1036,7 @@ func decodeBookmarkEvent(r xml.TokenReader) (ev bookmarkEvent, ok bool, err erro
 			return ev, ok, nil
 		case xml.StartElement:
 			if xmlAttr(t, "node") != bookmarks.NS {
-				if err := skip(r); err != nil {
+				if err := xmlstream.Skip(r); err != nil {
 					return ev, false, err
 				}
 				continue
@@ -1069,11 +1049,11 @@ func decodeBookmarkEvent(r xml.TokenReader) (ev bookmarkEvent, ok bool, err erro
 				}
 			case "purge":
 				ok, ev.purged = true, true
-				if err := skip(r); err != nil {
+				if err := xmlstream.Skip(r); err != nil {
 					return ev, false, err
 				}
 			default:
-				if err := skip(r); err != nil {
+				if err := xmlstream.Skip(r); err != nil {
 					return ev, false, err
 				}
 			}
