@@ -15,6 +15,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/internal/queue"
 )
 
@@ -274,7 +275,7 @@ func (r *runner) autojoin(ctx context.Context, sess *xmpp.Session, cmd cmdAutojo
 func (r *runner) setBookmark(sess *xmpp.Session, cmd cmdSetBookmark) {
 	b, ok := validBookmark(cmd.b)
 	if !ok {
-		r.emit(CommandFailed{base: r.b(), Op: OpSetBookmark, JID: bounded(cmd.b.Room, maxRoomText), Err: errBookmarkInvalid})
+		r.emit(CommandFailed{base: r.b(), Op: OpSetBookmark, JID: im.Clip(cmd.b.Room, maxRoomText), Err: errBookmarkInvalid})
 		return
 	}
 	if sess == nil {
@@ -303,7 +304,7 @@ func (r *runner) setBookmark(sess *xmpp.Session, cmd cmdSetBookmark) {
 func (r *runner) removeBookmark(sess *xmpp.Session, cmd cmdRemoveBookmark) {
 	room, ok := parseRoom(cmd.room)
 	if !ok {
-		r.emit(CommandFailed{base: r.b(), Op: OpRemoveBookmark, JID: bounded(cmd.room, maxRoomText), Err: errBookmarkInvalid})
+		r.emit(CommandFailed{base: r.b(), Op: OpRemoveBookmark, JID: im.Clip(cmd.room, maxRoomText), Err: errBookmarkInvalid})
 		return
 	}
 	if sess == nil {

@@ -664,7 +664,7 @@ func (h *handler) roomUnavailable(s *roomState, nick string, x *mucUser) []Event
 			// the join (the handler and the runner run side by side).
 			return nil
 		}
-		ev := RoomLeft{base: h.c.b(), Room: key, Reason: why, Actor: bounded(x.item.actor, MaxNick), Text: x.item.reason}
+		ev := RoomLeft{base: h.c.b(), Room: key, Reason: why, Actor: im.Clip(x.item.actor, MaxNick), Text: x.item.reason}
 		if x.destroyed {
 			ev.Text = x.destroyReason
 			if a, ok := parseRoom(x.alternate); ok {
@@ -699,7 +699,7 @@ func (h *handler) roomUnavailable(s *roomState, nick string, x *mucUser) []Event
 		return []Event{ev}
 	}
 	ev.Left, ev.Reason = true, leaveReason(x)
-	ev.Actor, ev.Text = bounded(x.item.actor, MaxNick), x.item.reason
+	ev.Actor, ev.Text = im.Clip(x.item.actor, MaxNick), x.item.reason
 	return []Event{ev}
 }
 
@@ -742,14 +742,6 @@ func (h *handler) roomAvailable(s *roomState, nick string, p im.Presence, x *muc
 		return nil // part of the list RoomJoined brings
 	}
 	return []Event{OccupantChanged{base: h.c.b(), Room: key, Occupant: o}}
-}
-
-// bounded returns s cut to at most n bytes.
-func bounded(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // roomMessage handles a groupchat message: only from a room we are in
@@ -867,7 +859,7 @@ func (r *runner) queueKick(sess *xmpp.Session, cmd cmdKick) {
 	}
 	r.rooms.mu.Lock()
 	r.rooms.init()
-	r.rooms.jobs.Push(roomJob{room: room.String(), nick: bounded(cmd.nick, MaxNick), reason: bounded(cmd.reason, maxRoomText)})
+	r.rooms.jobs.Push(roomJob{room: room.String(), nick: im.Clip(cmd.nick, MaxNick), reason: im.Clip(cmd.reason, maxRoomText)})
 	r.rooms.mu.Unlock()
 }
 

@@ -278,11 +278,11 @@ func (w *wireMessage) message(hdr stanza.Message) Message {
 	m := Message{Message: hdr}
 	body := pickLang(w.Body, hdr.Lang)
 	if len(body) > MaxBody {
-		body, m.Truncated = clip(body, MaxBody), true
+		body, m.Truncated = Clip(body, MaxBody), true
 	}
 	m.Body = body
-	m.Subject = clip(pickLang(w.Subject, hdr.Lang), MaxStatus)
-	m.Thread = clip(strings.TrimSpace(w.Thread), 256)
+	m.Subject = Clip(pickLang(w.Subject, hdr.Lang), MaxStatus)
+	m.Thread = Clip(strings.TrimSpace(w.Thread), 256)
 	m.Err = w.Err
 	m.ChatState = w.Ext.state
 	// XEP-0203 wins over the legacy XEP-0091 form when both are present.
@@ -294,7 +294,7 @@ func (w *wireMessage) message(hdr stanza.Message) Message {
 		if !ok {
 			continue
 		}
-		m.Delay, m.DelayFrom, m.DelayReason = t, d.From, clip(strings.TrimSpace(d.Reason), MaxStatus)
+		m.Delay, m.DelayFrom, m.DelayReason = t, d.From, Clip(strings.TrimSpace(d.Reason), MaxStatus)
 		break
 	}
 	m.StanzaIDs = w.Ext.stanzaIDs

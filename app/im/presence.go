@@ -204,7 +204,7 @@ func DecodePresence(r xml.TokenReader, start *xml.StartElement) (Presence, error
 	if p.Type == stanza.UnavailablePresence {
 		p.Show = Offline
 	}
-	p.Status = clip(pickLang(w.Status, hdr.Lang), MaxStatus)
+	p.Status = Clip(pickLang(w.Status, hdr.Lang), MaxStatus)
 	if w.Priority != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(w.Priority))
 		switch {
@@ -217,7 +217,7 @@ func DecodePresence(r xml.TokenReader, start *xml.StartElement) (Presence, error
 			p.Priority = int8(n)
 		}
 	}
-	p.Nick = clip(strings.TrimSpace(w.Nick), 256)
+	p.Nick = Clip(strings.TrimSpace(w.Nick), 256)
 	p.Err = w.Err
 	p.Photo, p.PhotoHash = w.Update.result()
 	return p, nil
@@ -305,8 +305,8 @@ func pickLang(texts []wireText, lang string) string {
 	return texts[0].Text
 }
 
-// clip cuts s to at most n bytes without splitting a UTF-8 sequence.
-func clip(s string, n int) string {
+// Clip cuts s to at most n bytes without splitting a UTF-8 sequence.
+func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -70,7 +70,7 @@ func DecodeRosterQuery(r xml.TokenReader, start *xml.StartElement) (q RosterQuer
 		}
 		item := RosterItem{
 			JID:          j.Bare(),
-			Name:         clip(strings.TrimSpace(it.Name), 1024),
+			Name:         Clip(strings.TrimSpace(it.Name), 1024),
 			Subscription: it.Subscription,
 			Ask:          it.Ask == "subscribe",
 		}
@@ -79,7 +79,7 @@ func DecodeRosterQuery(r xml.TokenReader, start *xml.StartElement) (q RosterQuer
 		}
 		seen := map[string]bool{}
 		for _, g := range it.Groups {
-			g = clip(strings.TrimSpace(g), 1024)
+			g = Clip(strings.TrimSpace(g), 1024)
 			if g == "" || seen[g] || len(item.Groups) >= MaxGroups {
 				continue
 			}
