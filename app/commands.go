@@ -97,6 +97,16 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 		r.changeNick(ctx, sess, cmd)
 	case cmdKick:
 		r.queueKick(sess, cmd)
+	case cmdSetRole:
+		r.setRole(sess, cmd)
+	case cmdSetAffiliation:
+		r.setAffiliation(sess, cmd)
+	case cmdInvite:
+		r.invite(ctx, sess, cmd)
+	case cmdDecline:
+		r.decline(ctx, sess, cmd)
+	case cmdListRooms:
+		r.listRooms(sess, cmd)
 	case cmdRoomRejoin:
 		r.rejoinRoom(ctx, sess, cmd)
 	case cmdAutojoin:

@@ -248,6 +248,12 @@ const (
 	OpFetchBookmarks // read the room bookmarks on signing in
 	OpSetBookmark    // add or change a room bookmark
 	OpRemoveBookmark // remove a room bookmark
+	OpSetRole        // change an occupant's role (voice, moderator)
+	OpSetAffiliation // change a user's affiliation (member, admin, owner, ban)
+	OpInvite         // invite someone to a room
+	OpDecline        // decline an invitation to a room
+	OpListRooms      // list the rooms of a group chat service
+	OpRoomHistory    // read what was missed from a room's archive
 )
 
 var opNames = [...]string{
@@ -258,6 +264,8 @@ var opNames = [...]string{
 	OpKeepHistory: "keep-history", OpOpenPictures: "open-pictures", OpChangeNick: "change-nick",
 	OpCreateRoom: "create-room", OpRoomPresence: "room-presence", OpKick: "kick",
 	OpFetchBookmarks: "fetch-bookmarks", OpSetBookmark: "set-bookmark", OpRemoveBookmark: "remove-bookmark",
+	OpSetRole: "set-role", OpSetAffiliation: "set-affiliation", OpInvite: "invite", OpDecline: "decline",
+	OpListRooms: "list-rooms", OpRoomHistory: "room-history",
 }
 
 // String names o for logs and tests; the views word it for users.
@@ -594,4 +602,73 @@ type RoomLeft struct {
 	// Alternate is the room a destroyed room names as its successor, "" if
 	// none.
 	Alternate string
+}
+
+// RoomInfo is sent after a join (before RoomJoined), and again when the
+// room says its configuration changed (status 104), with what the room
+// says of itself (disco#info, XEP-0045 §6.4).
+type RoomInfo struct {
+	base
+	Room string
+	// Name and Description are the room's, "" when it gives none.
+	Name        string
+	Description string
+	// The room's features (muc_membersonly, muc_passwordprotected, ...).
+	MembersOnly       bool
+	PasswordProtected bool
+	Moderated         bool
+	Persistent        bool
+	Public            bool
+	NonAnonymous      bool
+	// Archive is set when the room keeps a XEP-0313 archive: the core then
+	// reads what was missed from it instead of taking the room's history.
+	Archive bool
+}
+
+// RoomInvitation is sent when someone invites us to a room: directly
+// (XEP-0249), or through the room (mediated, XEP-0045 §7.8.2).
+// Invitations from blocked addresses never arrive (the server drops them).
+type RoomInvitation struct {
+	base
+	// Room is the room's bare JID.
+	Room string
+	// From is the bare JID of who invites; for a mediated invitation as
+	// the room names them (it may name none: "").
+	From string
+	// Reason is the inviter's words; Password the room's password, when
+	// the invitation carries one. Both may be "".
+	Reason   string
+	Password string
+	// Direct is set for a direct invitation; a mediated one can be
+	// declined (Client.Decline) so that the inviter learns it.
+	Direct bool
+}
+
+// RoomItem is one room of a group chat service's list.
+type RoomItem struct {
+	// JID is the room's bare JID; Name its name ("" when it gives none).
+	JID  string
+	Name string
+	// Description, Occupants (-1 when unknown), and the features, as the
+	// room's disco#info says; known only for the first rooms of a long
+	// list (Detailed is set then).
+	Description       string
+	Occupants         int
+	MembersOnly       bool
+	PasswordProtected bool
+	Detailed          bool
+}
+
+// RoomList answers Client.ListRooms.
+type RoomList struct {
+	base
+	// Service is the group chat service asked (the one found, when
+	// ListRooms was given none); "" when the server has none.
+	Service string
+	// Rooms are its public rooms, sorted by name then JID; Truncated is
+	// set when the service listed more than the core keeps.
+	Rooms     []RoomItem
+	Truncated bool
+	// Err says why the list could not be had; Rooms is empty then.
+	Err error
 }

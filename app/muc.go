@@ -171,6 +171,8 @@ type roomState struct {
 	lastKnown bool
 	// sent are the ids of our recent messages to the room (a ring).
 	sent []string
+	// info is what the room said of itself (disco#info), nil until known.
+	info *RoomInfo
 }
 
 // roomBook holds the rooms of a Client across its sessions.

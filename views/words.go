@@ -149,6 +149,18 @@ func opText(o app.Op) string {
 		return "save the room bookmark"
 	case app.OpRemoveBookmark:
 		return "remove the room bookmark"
+	case app.OpSetRole:
+		return "change that participant's role"
+	case app.OpSetAffiliation:
+		return "change that person's standing in the room"
+	case app.OpInvite:
+		return "send the invitation"
+	case app.OpDecline:
+		return "decline the invitation"
+	case app.OpListRooms:
+		return "list the rooms"
+	case app.OpRoomHistory:
+		return "read the room's history"
 	}
 	return "do that (" + o.String() + ")"
 }
