@@ -207,7 +207,7 @@ func (c *chatWindow) updateHeader() {
 			c.dot.FillColor = colorAvailable
 		}
 		c.dot.Refresh()
-		title := roomName(c.conv.peer)
+		title := c.s.roomTitle(c.conv.peer)
 		if r := c.s.Rooms[c.conv.peer]; r != nil && r.Unread > 0 {
 			title = "(" + strconv.Itoa(r.Unread) + ") " + title
 		}

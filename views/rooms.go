@@ -105,10 +105,7 @@ func (u *UI) roomRows() []Row {
 		}
 		slices.Sort(jids)
 		for _, j := range jids {
-			row := Row{Room: true, Account: s.acct.JID, JID: j, Name: roomName(j), Show: im.Offline, Status: "not joined"}
-			if b, ok := s.Bookmarks[j]; ok && b.Name != "" {
-				row.Name = plainLine(b.Name)
-			}
+			row := Row{Room: true, Account: s.acct.JID, JID: j, Name: s.roomTitle(j), Show: im.Offline, Status: "not joined"}
 			if r := s.Rooms[j]; r != nil {
 				row.Unread = r.Unread
 				row.Status = "joining…"
@@ -181,6 +178,40 @@ func (s *session) forgetRoom(room string) {
 func roomName(jid string) string {
 	local, _, _ := strings.Cut(jid, "@")
 	return local
+}
+
+// roomTitle is how the room jid is named: by the name it gives itself,
+// else its bookmark's, else its address's local part.
+func (s *session) roomTitle(jid string) string {
+	if r := s.Rooms[jid]; r != nil && r.Info != nil && r.Info.Name != "" {
+		return r.Info.Name
+	}
+	if b, ok := s.Bookmarks[jid]; ok && b.Name != "" {
+		return plainLine(b.Name)
+	}
+	return roomName(jid)
+}
+
+// roomTraits words what a room's features mean for those in it, for its
+// header: "" when nothing is worth saying.
+func roomTraits(info *app.RoomInfo) string {
+	if info == nil {
+		return ""
+	}
+	var t []string
+	if info.MembersOnly {
+		t = append(t, "members only")
+	}
+	if info.PasswordProtected {
+		t = append(t, "password")
+	}
+	if info.Moderated {
+		t = append(t, "moderated")
+	}
+	if !info.Archive {
+		t = append(t, "not archived")
+	}
+	return strings.Join(t, ", ")
 }
 
 // roomFailureText words why a room refused us.
@@ -361,7 +392,7 @@ func roomMsg(e app.RoomMessage) *chatMsg {
 // people in it; and whether we are in it.
 func (c *chatWindow) roomHeader() (text string, in bool) {
 	r := c.s.Rooms[c.conv.peer]
-	name := roomName(c.conv.peer)
+	name := c.s.roomTitle(c.conv.peer)
 	switch {
 	case r == nil || c.left:
 		return name + " — you are not in this room (close the window, or join it again)", false
@@ -372,6 +403,9 @@ func (c *chatWindow) roomHeader() (text string, in bool) {
 	text = name + " — " + strconv.Itoa(n) + " people"
 	if n == 1 {
 		text = name + " — only you"
+	}
+	if t := roomTraits(r.Info); t != "" {
+		text += " (" + t + ")"
 	}
 	if r.Subject != "" {
 		text += " · " + r.Subject

@@ -262,3 +262,36 @@ func TestRoomComingsAndGoings(t *testing.T) {
 		saveImage(t, "room_notices", c.win.Canvas())
 	}
 }
+
+func TestRoomInfoShown(t *testing.T) {
+	h := signedIn(t)
+	s := h.ui.only()
+	s.Joining(tea, "me")
+	s.openChat(tea)
+	info := app.RoomInfo{Room: tea, Name: "Tea Room", MembersOnly: true, Moderated: true}
+	info.Acct = me
+	h.apply(info, roomJoinedEv("me", "ann"))
+	c := s.chats[tea]
+	if want := "Tea Room — 2 people (members only, moderated, not archived)"; c.title.Text != want {
+		t.Errorf("header %q, want %q", c.title.Text, want)
+	}
+	if c.win.Title() != "Tea Room" {
+		t.Errorf("window title %q", c.win.Title())
+	}
+	var row Row
+	for _, r := range h.ui.contacts.rows {
+		if r.Room && r.JID == tea {
+			row = r
+		}
+	}
+	if row.Name != "Tea Room" {
+		t.Errorf("the room is listed as %q", row.Name)
+	}
+	// Archived, open and nameless: its local part, no words.
+	info = app.RoomInfo{Room: tea, Archive: true}
+	info.Acct = me
+	h.apply(info)
+	if want := "tea — 2 people"; c.title.Text != want {
+		t.Errorf("header %q, want %q", c.title.Text, want)
+	}
+}

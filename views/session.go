@@ -285,7 +285,7 @@ func (s *session) noteName(n model.Notification) string {
 	if !n.Room {
 		return s.notifyName(n.Peer)
 	}
-	name := plainLine(n.Nick) + " in " + roomName(n.Peer)
+	name := plainLine(n.Nick) + " in " + s.roomTitle(n.Peer)
 	if len(s.ui.sessions) > 1 {
 		name += " → " + s.acct.JID
 	}

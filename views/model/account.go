@@ -303,7 +303,7 @@ func (a *Account) Apply(batch []app.Event, v View) Changes {
 		case app.BookmarkRemoved:
 			delete(a.Bookmarks, e.Room)
 			ch.Rooms = true
-		case app.RoomJoined, app.RoomJoinFailed, app.OccupantChanged, app.RoomSubject, app.RoomLeft, app.RoomMessage:
+		case app.RoomInfo, app.RoomJoined, app.RoomJoinFailed, app.OccupantChanged, app.RoomSubject, app.RoomLeft, app.RoomMessage:
 			a.applyRoom(ev, v, &ch, notified)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/im"
 )
 
 // Room is a group chat (XEP-0045) the account is in, or joining.
@@ -21,7 +22,13 @@ type Room struct {
 	// Unread counts the messages since the user last looked; Mentions
 	// those that name our nickname.
 	Unread, Mentions int
+	// Info is what the room says of itself (name, features); nil until
+	// it told.
+	Info *app.RoomInfo
 }
+
+// maxRoomTitle bounds a room's name as the views show it.
+const maxRoomTitle = 100
 
 // ID returns the room's conversation.
 func (r *Room) ID(account string) ConversationID {
@@ -83,6 +90,13 @@ func (a *Account) applyRoom(ev app.Event, v View, ch *Changes, notified map[stri
 		ch.RoomsTouched = append(ch.RoomsTouched, room)
 	}
 	switch e := ev.(type) {
+	case app.RoomInfo:
+		// It comes before RoomJoined: the room is made if new.
+		r := a.room(e.Room)
+		e.Name = im.Clip(PlainLine(strings.TrimSpace(e.Name)), maxRoomTitle)
+		e.Description = im.Clip(PlainText(e.Description), 1000)
+		r.Info = &e
+		touch(e.Room)
 	case app.RoomJoined:
 		r := a.room(e.Room)
 		r.Joined, r.Nick, r.Self = true, e.Nick, e.Self

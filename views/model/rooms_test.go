@@ -107,3 +107,32 @@ func TestMentions(t *testing.T) {
 		}
 	}
 }
+
+func TestRoomInfo(t *testing.T) {
+	a := online()
+	v := newView()
+	a.Joining(room, "me")
+	info := app.RoomInfo{Room: room, Name: " Tea\nroom ", MembersOnly: true, Archive: true}
+	info.Acct = me
+	ch := a.Apply([]app.Event{info, joined("me", "ann")}, v)
+	r := a.Rooms[room]
+	if r.Info == nil || r.Info.Name != "Tea room" || !r.Info.MembersOnly || !r.Joined {
+		t.Fatalf("info %+v, joined %v", r.Info, r.Joined)
+	}
+	if !ch.Rooms || len(ch.RoomsTouched) != 1 {
+		t.Errorf("changes %+v", ch)
+	}
+	// Told again when the configuration changed; and known from a join
+	// the core did by itself (no Joining first).
+	info.Name, info.MembersOnly = "", false
+	info2 := info
+	info2.Room = "other@conference.x"
+	info2.Name = string(make([]byte, 300))
+	a.Apply([]app.Event{info, info2}, v)
+	if r.Info.Name != "" || r.Info.MembersOnly {
+		t.Errorf("after the change: %+v", r.Info)
+	}
+	if o := a.Rooms[info2.Room]; o == nil || o.Info == nil || len(o.Info.Name) > maxRoomTitle {
+		t.Errorf("the other room: %+v", o)
+	}
+}
