@@ -109,6 +109,11 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 		r.listRooms(sess, cmd)
 	case cmdRoomRejoin:
 		r.rejoinRoom(ctx, sess, cmd)
+	case cmdRoomInfo:
+		r.roomInfoAnswer(ctx, sess, cmd)
+	case cmdRoomNeeds:
+		// Offline, the next session's join asks again.
+		r.roomNeeds(ctx, sess, cmd)
 	case cmdAutojoin:
 		// Offline, the room is joined once signed in.
 		r.autojoin(ctx, sess, cmd)

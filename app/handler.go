@@ -74,7 +74,8 @@ func (h *handler) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 
 func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 	pep := &pepEventSpotter{r: t}
-	m, hasSubject, err := decodeRoomMessage(pep, start)
+	mu := &mucUserSpotter{r: pep}
+	m, hasSubject, err := decodeRoomMessage(mu, start)
 	if err != nil {
 		// A malformed stanza is dropped, not fatal for the session.
 		return nil
@@ -90,6 +91,9 @@ func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 		peer = h.own // RFC 6120 §8.1.2.1: from our own server, for us
 	}
 	if f := m.Forwarded; f != nil {
+		if h.roomArchiveResult(m.From, f) {
+			return nil // a room's archive answers (roommam.go)
+		}
 		// Only our own server forwards (a carbon or an archive result from
 		// anyone else is a forgery, CVE-2017-5589).
 		if !m.FromAccount(h.own) {
@@ -117,6 +121,9 @@ func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 			ev:    MessageFailed{base: h.c.b(), ID: m.ID, Peer: peer, Err: explainStanzaError(err)},
 		})
 	case m.Type == stanza.GroupChatMessage:
+		if configChanged(&mu.x) {
+			h.roomConfigChanged(m.From)
+		}
 		h.roomMessage(m, hasSubject)
 	default:
 		h.incoming(m, true)

@@ -171,8 +171,21 @@ type roomState struct {
 	lastKnown bool
 	// sent are the ids of our recent messages to the room (a ring).
 	sent []string
-	// info is what the room said of itself (disco#info), nil until known.
-	info *RoomInfo
+	// info is what the room said of itself (disco#info), nil until known;
+	// infoStale: ask again before the next join (the room did not exist,
+	// or did not answer). infoAsk numbers the question on its way, 0 for
+	// none (roominfo.go).
+	info      *RoomInfo
+	infoStale bool
+	infoAsk   uint64
+	// mamQuery is the id of the query of the room's archive on its way
+	// ("" for none), whose results the handler takes (roommam.go).
+	mamQuery string
+	// lastID is the room's stanza-id of the newest message seen (known
+	// with last), lastIDAt its time; mamAfter and mamAfterAt are them as
+	// the join was sent: the archive is read from there.
+	lastID, mamAfter     string
+	lastIDAt, mamAfterAt time.Time
 }
 
 // roomBook holds the rooms of a Client across its sessions.
@@ -186,6 +199,9 @@ type roomBook struct {
 	jobs *queue.Queue[roomJob]
 	// pingIdle and retry override selfPingIdle and roomRetry (for tests).
 	pingIdle, retry time.Duration
+	// archiveReads counts the readings of rooms' archives that ended
+	// (roommam.go; for tests).
+	archiveReads int
 }
 
 func (b *roomBook) init() {
@@ -305,12 +321,32 @@ func (r *runner) joinRooms(ctx context.Context, sess *xmpp.Session) {
 	}
 }
 
-// sendJoin sends the join presence to room key (XEP-0045 §7.2.1) and
-// starts collecting its occupants afresh. The history asked for is at most
-// roomHistory messages, and only those since the newest one seen when
-// there is one (§7.2.14): the room sends its history on every join.
-// rejoin is set for a join the core does by itself.
+// sendJoin joins room key: at once when we know what the room is, else
+// once it said so (roominfo.go; the first join of a Run, or after a join
+// that could not tell). rejoin is set for a join the core does by itself.
 func (r *runner) sendJoin(ctx context.Context, sess *xmpp.Session, key string, rejoin bool) {
+	b := &r.rooms
+	b.mu.Lock()
+	s := b.rooms[key]
+	ask := s != nil && (s.info == nil || s.infoStale)
+	if ask {
+		s.phase, s.since = roomWanted, time.Now()
+	}
+	b.mu.Unlock()
+	if ask {
+		r.startRoomInfo(ctx, sess, key, true, rejoin)
+		return
+	}
+	r.sendJoinNow(ctx, sess, key, rejoin)
+}
+
+// sendJoinNow sends the join presence to room key (XEP-0045 §7.2.1) and
+// starts collecting its occupants afresh. A room with an archive is asked
+// for no history (the core reads its archive after the join, roommam.go);
+// another for at most roomHistory messages, and only those since the
+// newest one seen when there is one (§7.2.14): the room sends its history
+// on every join.
+func (r *runner) sendJoinNow(ctx context.Context, sess *xmpp.Session, key string, rejoin bool) {
 	b := &r.rooms
 	b.mu.Lock()
 	s := b.rooms[key]
@@ -320,12 +356,14 @@ func (r *runner) sendJoin(ctx context.Context, sess *xmpp.Session, key string, r
 	}
 	needLast := !s.lastKnown
 	b.mu.Unlock()
-	var last time.Time
+	var last, lastIDAt time.Time
+	var lastID string
 	if needLast {
 		// Once per room and Run: the archive is local and indexed.
 		if st, _ := r.store(); st != nil {
 			lctx, cancel := context.WithTimeout(ctx, archiveTimeout)
 			last, _ = st.LastRoomTime(lctx, key)
+			lastID, lastIDAt = lastRoomStanzaID(lctx, st, key)
 			cancel()
 		}
 	}
@@ -339,13 +377,19 @@ func (r *runner) sendJoin(ctx context.Context, sess *xmpp.Session, key string, r
 		if last.After(s.last) {
 			s.last = last
 		}
+		if s.lastID == "" {
+			s.lastID, s.lastIDAt = lastID, lastIDAt
+		}
 	}
+	s.mamAfter, s.mamAfterAt = s.lastID, s.lastIDAt
 	s.phase, s.since, s.heard = roomJoining, time.Now(), time.Now()
 	s.rejoin = rejoin && s.joinedOnce
 	s.occupants, s.truncated, s.created, s.subject, s.newNick, s.pinging = map[string]Occupant{}, false, false, false, "", false
 	to, _ := s.room.WithResource(s.nick)
 	hist := []xml.Attr{{Name: xml.Name{Local: "maxstanzas"}, Value: fmt.Sprint(roomHistory)}}
-	if !s.last.IsZero() {
+	if s.info != nil && s.info.Archive {
+		hist[0].Value = "0"
+	} else if !s.last.IsZero() {
 		hist = append(hist, xml.Attr{Name: xml.Name{Local: "since"}, Value: s.last.UTC().Format(time.RFC3339Nano)})
 	}
 	var inner []xml.TokenReader
@@ -730,6 +774,11 @@ func (h *handler) roomAvailable(s *roomState, nick string, p im.Presence, x *muc
 				h.c.rooms.jobs.Push(roomJob{room: key, instant: true, joined: &ev})
 				return nil
 			}
+			if s.info != nil && s.info.Archive {
+				// Joined without history: read what we missed from the
+				// room's archive (roommam.go), after RoomJoined.
+				h.c.cmds.Push(cmdRoomNeeds{room: key, history: true})
+			}
 			return []Event{ev}
 		}
 		s.nick, s.newNick = nick, ""
@@ -778,11 +827,14 @@ func (h *handler) roomMessage(m im.Message, hasSubject bool) {
 	if at.After(s.last) {
 		s.last = at
 	}
+	stanzaID := m.StanzaIDBy(bare)
+	if stanzaID != "" && !at.Before(s.lastIDAt) {
+		s.lastID, s.lastIDAt = stanzaID, at
+	}
 	ours := nick != "" && (nick == s.nick || s.ours(m.ID) || s.ours(m.OriginID))
 	fromHistory := !m.Delay.IsZero() && !s.subject
 	b.mu.Unlock()
 
-	stanzaID := m.StanzaIDBy(bare)
 	a := &history.Message{
 		Peer: bare, Room: true, Nick: nick, Dir: history.In, MsgID: m.ID, StanzaID: stanzaID,
 		Time: at, Delayed: !m.Delay.IsZero(), Body: m.Body, State: history.Received,

@@ -25,9 +25,6 @@ type chatWindow struct {
 	// room is set for a group chat's window; left once we are no longer
 	// in the room.
 	room, left bool
-	// peopleBox holds the rows of the room's open People dialog, nil
-	// when it is closed (roompeople.go).
-	peopleBox *fyne.Container
 
 	dot     *canvas.Circle
 	title   *widget.Label
@@ -218,7 +215,6 @@ func (c *chatWindow) updateHeader() {
 			title += " — " + c.s.acct.JID
 		}
 		c.win.SetTitle(title)
-		c.fillPeople()
 		return
 	}
 	name := c.s.Roster.DisplayName(c.conv.peer)
