@@ -25,6 +25,9 @@ type chatWindow struct {
 	// room is set for a group chat's window; left once we are no longer
 	// in the room.
 	room, left bool
+	// peopleBox holds the rows of the room's open People dialog, nil
+	// when it is closed (roompeople.go).
+	peopleBox *fyne.Container
 
 	dot     *canvas.Circle
 	title   *widget.Label
@@ -215,6 +218,7 @@ func (c *chatWindow) updateHeader() {
 			title += " — " + c.s.acct.JID
 		}
 		c.win.SetTitle(title)
+		c.fillPeople()
 		return
 	}
 	name := c.s.Roster.DisplayName(c.conv.peer)

@@ -2,13 +2,11 @@ package views
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
@@ -411,47 +409,4 @@ func (c *chatWindow) roomHeader() (text string, in bool) {
 		text += " · " + r.Subject
 	}
 	return text, true
-}
-
-// showPeople lists the room's occupants, moderators first.
-func (c *chatWindow) showPeople() {
-	r := c.s.Rooms[c.conv.peer]
-	if r == nil {
-		return
-	}
-	people := []app.Occupant{r.Self}
-	for _, o := range r.Occupants {
-		people = append(people, o)
-	}
-	rank := func(o app.Occupant) int {
-		switch o.Role.String() {
-		case "moderator":
-			return 0
-		case "participant":
-			return 1
-		}
-		return 2
-	}
-	slices.SortFunc(people, func(a, b app.Occupant) int {
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra - rb
-		}
-		return strings.Compare(strings.ToLower(a.Nick), strings.ToLower(b.Nick))
-	})
-	box := container.NewVBox()
-	for _, o := range people {
-		line := plainLine(o.Nick)
-		if o.Nick == r.Nick {
-			line += " (you)"
-		}
-		if role := o.Role.String(); role != "" && role != "participant" {
-			line += " — " + role
-		}
-		l := widget.NewLabel(clipRunes(line, 120))
-		l.Truncation = fyne.TextTruncateEllipsis
-		box.Add(l)
-	}
-	d := dialog.NewCustom(fmt.Sprintf("People in %s", roomName(c.conv.peer)), "Close", container.NewVScroll(box), c.win)
-	d.Resize(fyne.NewSize(360, 420))
-	d.Show()
 }

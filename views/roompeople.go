@@ -1,0 +1,245 @@
+package views
+
+import (
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"mellium.im/xmpp/muc"
+
+	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/views/model"
+)
+
+// The People dialog of a room: who is in it, with their role and
+// affiliation, and a menu for each to write to them privately and for
+// what our own role and affiliation let us do to them (XEP-0045 §8 to
+// §10, decided by model.Moderation). Kicks and bans are confirmed first,
+// with a reason.
+
+// moderator is a core that moderates rooms; app.Client is one.
+type moderator interface {
+	Kick(room, nick, reason string)
+	SetRole(room, nick string, role muc.Role, reason string)
+	SetAffiliation(room, user string, aff muc.Affiliation, reason string)
+}
+
+// showPeople lists the room's occupants; the list follows the room while
+// the dialog is open.
+func (c *chatWindow) showPeople() {
+	if c.s.Rooms[c.conv.peer] == nil {
+		return
+	}
+	c.peopleBox = container.NewVBox()
+	c.fillPeople()
+	d := dialog.NewCustom("People in "+c.s.roomTitle(c.conv.peer), "Close", container.NewVScroll(c.peopleBox), c.win)
+	box := c.peopleBox
+	d.SetOnClosed(func() {
+		if c.peopleBox == box {
+			c.peopleBox = nil
+		}
+	})
+	d.Resize(fyne.NewSize(420, 440))
+	d.Show()
+}
+
+// fillPeople lays out the People dialog's rows anew: moderators first,
+// then participants, then visitors, each by nickname.
+func (c *chatWindow) fillPeople() {
+	box := c.peopleBox
+	r := c.s.Rooms[c.conv.peer]
+	if box == nil {
+		return
+	}
+	box.RemoveAll()
+	if r == nil {
+		return
+	}
+	self := r.Self
+	self.Nick = r.Nick
+	people := []app.Occupant{self}
+	for _, o := range r.Occupants {
+		people = append(people, o)
+	}
+	slices.SortFunc(people, func(a, b app.Occupant) int {
+		if ra, rb := roleRank(a.Role), roleRank(b.Role); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(strings.ToLower(a.Nick), strings.ToLower(b.Nick))
+	})
+	for _, o := range people {
+		box.Add(c.personRow(o, o.Nick == r.Nick))
+	}
+	box.Refresh()
+}
+
+// roleRank orders roles for the People dialog.
+func roleRank(r muc.Role) int {
+	switch r {
+	case muc.RoleModerator:
+		return 0
+	case muc.RoleParticipant:
+		return 1
+	}
+	return 2
+}
+
+// personRow is one occupant's row: nickname, standing, and the menu.
+func (c *chatWindow) personRow(o app.Occupant, self bool) fyne.CanvasObject {
+	name := plainLine(o.Nick)
+	if self {
+		name += " (you)"
+	}
+	nick := widget.NewLabel(clipRunes(name, 80))
+	nick.Truncation = fyne.TextTruncateEllipsis
+	nick.TextStyle.Bold = o.Role == muc.RoleModerator
+	standing := widget.NewLabel(standingText(o))
+	standing.SizeName = theme.SizeNameCaptionText
+	standing.Truncation = fyne.TextTruncateEllipsis
+	words := container.New(&tightRows{}, nick, standing)
+	if self {
+		return words
+	}
+	var more *widget.Button
+	more = widget.NewButton("…", func() {
+		at := fyne.CurrentApp().Driver().AbsolutePositionForObject(more)
+		at.Y += more.Size().Height
+		widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", c.personMenu(o)...), c.win.Canvas(), at)
+	})
+	more.Importance = widget.LowImportance
+	return container.NewBorder(nil, nil, nil, container.NewCenter(more), words)
+}
+
+// standingText words an occupant's role and affiliation: "moderator ·
+// owner", "participant", "visitor, no voice".
+func standingText(o app.Occupant) string {
+	var t string
+	switch o.Role {
+	case muc.RoleModerator:
+		t = "moderator"
+	case muc.RoleVisitor:
+		t = "visitor, no voice"
+	default:
+		t = "participant"
+	}
+	switch o.Affiliation {
+	case muc.AffiliationOwner:
+		t += " · owner"
+	case muc.AffiliationAdmin:
+		t += " · admin"
+	case muc.AffiliationMember:
+		t += " · member"
+	}
+	return t
+}
+
+// personMenu is the menu of the occupant o: a private message, and what
+// we may do to them.
+func (c *chatWindow) personMenu(o app.Occupant) []*fyne.MenuItem {
+	room := c.conv.peer
+	items := []*fyne.MenuItem{fyne.NewMenuItem("Send private message", func() {
+		c.s.openChat(room + "/" + o.Nick)
+	})}
+	r := c.s.Rooms[room]
+	m, ok := c.s.core.(moderator)
+	if r == nil || !ok {
+		return items
+	}
+	self := r.Self
+	self.Nick = r.Nick
+	acts := model.Moderation(self, o, r.Info)
+	if len(acts) > 0 {
+		items = append(items, fyne.NewMenuItemSeparator())
+	}
+	for _, act := range acts {
+		act := act
+		label := modActionText(act)
+		if act.Destructive() {
+			label += "…"
+		}
+		items = append(items, fyne.NewMenuItem(label, func() {
+			if act.Destructive() {
+				c.confirmRemoval(m, o, act)
+				return
+			}
+			moderate(m, room, o, act, "")
+		}))
+	}
+	return items
+}
+
+// modActionText words an action on someone in a room, for a menu.
+func modActionText(a model.ModAction) string {
+	switch a {
+	case model.ModGrantVoice:
+		return "Grant voice"
+	case model.ModRevokeVoice:
+		return "Revoke voice"
+	case model.ModMakeModerator:
+		return "Make moderator"
+	case model.ModRemoveModerator:
+		return "Remove moderator"
+	case model.ModMakeMember:
+		return "Make member"
+	case model.ModRemoveMember:
+		return "Remove membership"
+	case model.ModMakeAdmin:
+		return "Make admin"
+	case model.ModRemoveAdmin:
+		return "Remove admin"
+	case model.ModKick:
+		return "Kick"
+	case model.ModBan:
+		return "Ban"
+	}
+	return "?"
+}
+
+// confirmRemoval asks before kicking or banning o, with a reason the
+// room passes on to everyone in it.
+func (c *chatWindow) confirmRemoval(m moderator, o app.Occupant, act model.ModAction) {
+	who, room := plainLine(o.Nick), c.s.roomTitle(c.conv.peer)
+	title, text, verb := "Kick "+who, who+" leaves "+room+" and may come back.", "Kick"
+	if act == model.ModBan {
+		title, verb = "Ban "+who, "Ban"
+		text = who + " (" + plainLine(bareJID(o.JID)) + ") leaves " + room + " and may not come back until an admin lifts the ban."
+	}
+	msg := widget.NewLabel(text + " Everyone in the room sees it, with the reason if you give one.")
+	msg.Wrapping = fyne.TextWrapWord
+	reason := widget.NewEntry()
+	reason.SetPlaceHolder("Reason (optional)")
+	d := dialog.NewCustomConfirm(title, verb, "Cancel", container.NewVBox(msg, reason), func(ok bool) {
+		if ok {
+			moderate(m, c.conv.peer, o, act, strings.TrimSpace(reason.Text))
+		}
+	}, c.win)
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Resize(fyne.NewSize(400, d.MinSize().Height))
+	d.Show()
+	c.win.Canvas().Focus(reason)
+}
+
+// moderate asks the room to do act to o, for reason.
+func moderate(m moderator, room string, o app.Occupant, act model.ModAction, reason string) {
+	if act == model.ModKick {
+		m.Kick(room, o.Nick, reason)
+		return
+	}
+	if role, ok := act.Role(); ok {
+		m.SetRole(room, o.Nick, role, reason)
+		return
+	}
+	if aff, ok := act.Affiliation(); ok && o.JID != "" {
+		m.SetAffiliation(room, bareJID(o.JID), aff, reason)
+	}
+}
+
+// bareJID returns the bare JID of a full one.
+func bareJID(full string) string {
+	bare, _, _ := strings.Cut(full, "/")
+	return bare
+}
