@@ -74,7 +74,7 @@ type chatWindow struct {
 func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c := &chatWindow{s: s, conv: conv, meas: newMessageRow(), room: s.Rooms[conv.peer] != nil,
 		heights: make(map[*chatMsg]rowHeight), sizes: make(map[sizeKey]float32)}
-	c.win = s.ui.app.NewWindow(s.Roster.DisplayName(conv.peer))
+	c.win = s.ui.app.NewWindow(s.peerName(conv.peer))
 	c.dot = canvas.NewCircle(colorOffline)
 	c.title = widget.NewLabel("")
 	c.title.Truncation = fyne.TextTruncateEllipsis
@@ -221,14 +221,19 @@ func (c *chatWindow) updateHeader() {
 		c.fillPeople()
 		return
 	}
-	name := c.s.Roster.DisplayName(c.conv.peer)
+	name := c.s.peerName(c.conv.peer)
 	show, status := c.s.Roster.Presence(c.conv.peer)
 	text := name
-	if name != c.conv.peer {
+	pshow, pstatus, private := c.s.privatePresence(c.conv.peer)
+	switch {
+	case private:
+		// Someone in a room: as present as they are in it.
+		show, status = pshow, pstatus
+	case name != c.conv.peer:
 		text += " <" + c.conv.peer + ">"
 	}
 	text += " — " + showText(show)
-	if stale, since := c.s.Roster.LastSeen(c.conv.peer); stale {
+	if stale, since := c.s.Roster.LastSeen(c.conv.peer); stale && !private {
 		text += " (" + lastSeenText(since, clock.now()) + ")"
 	}
 	if status != "" {
@@ -259,7 +264,7 @@ func (c *chatWindow) updateTyping() {
 	if c.room {
 		return
 	}
-	text := typingText(c.s.Roster.DisplayName(c.conv.peer), c.s.PeerStates[c.conv.peer])
+	text := typingText(c.s.peerName(c.conv.peer), c.s.PeerStates[c.conv.peer])
 	if c.typing.Text != text {
 		c.typing.SetText(text)
 	}

@@ -110,7 +110,7 @@ func (s *session) render(ch model.Changes) {
 	}
 	touched := make(map[*chatWindow]bool)
 	for _, e := range ch.Messages {
-		s.conversation(e.Peer).add(incomingMsg(s.Roster.DisplayName(e.Peer), e))
+		s.conversation(e.Peer).add(incomingMsg(s.peerName(e.Peer), e))
 		if c := s.chats[e.Peer]; c != nil {
 			touched[c] = true
 		}
@@ -305,7 +305,7 @@ func (s *session) roomRead(room string) {
 // notifyName is how a notification names peer: with the account written
 // to when several run.
 func (s *session) notifyName(peer string) string {
-	name := s.Roster.DisplayName(peer)
+	name := s.peerName(peer)
 	if len(s.ui.sessions) > 1 {
 		name += " → " + s.acct.JID
 	}

@@ -453,10 +453,14 @@ func (a *Account) message(e app.MessageReceived, v View, ch *Changes, notified m
 }
 
 // stranger reports whether peer is outside the conversation: not a
-// contact, not the account itself, and no conversation the user had (in
-// this run, or earlier in this batch: talked).
+// contact, not the account itself, not someone in a room we are in (a
+// private message), and no conversation the user had (in this run, or
+// earlier in this batch: talked).
 func (a *Account) stranger(peer string, v View, talked map[string]bool) bool {
 	if peer == a.JID || talked[peer] {
+		return false
+	}
+	if _, _, ok := a.PrivatePeer(peer); ok {
 		return false
 	}
 	if _, ok := a.Roster.Contact(peer); ok {

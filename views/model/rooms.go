@@ -35,6 +35,18 @@ func (r *Room) ID(account string) ConversationID {
 	return ConversationID{Account: account, Peer: r.JID, Kind: KindRoom}
 }
 
+// PrivatePeer reports whether peer is someone in a room we are in,
+// written to privately through the room (XEP-0045 §7.5): the core keys
+// those conversations by the occupant's JID, room@service/nick. It
+// returns the room and the nickname.
+func (a *Account) PrivatePeer(peer string) (room, nick string, ok bool) {
+	room, nick, ok = strings.Cut(peer, "/")
+	if !ok || nick == "" || a.Rooms[room] == nil {
+		return "", "", false
+	}
+	return room, nick, true
+}
+
 // Mentions reports whether body names the nickname nick, as a word.
 func Mentions(body, nick string) bool {
 	if nick == "" {

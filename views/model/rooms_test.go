@@ -7,6 +7,8 @@ import (
 	"mellium.im/xmpp/muc"
 
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/chatstate"
+	ev "github.com/palaver-im/palaver/views/model/modeltest"
 )
 
 const room = "tea@conference.x"
@@ -134,5 +136,38 @@ func TestRoomInfo(t *testing.T) {
 	}
 	if o := a.Rooms[info2.Room]; o == nil || o.Info == nil || len(o.Info.Name) > maxRoomTitle {
 		t.Errorf("the other room: %+v", o)
+	}
+}
+
+func TestPrivateMessages(t *testing.T) {
+	a := online()
+	v := newView()
+	a.Joining(room, "me")
+	a.Apply([]app.Event{joined("me", "ann")}, v)
+	ann := room + "/ann"
+	if r, n, ok := a.PrivatePeer(ann); !ok || r != room || n != "ann" {
+		t.Fatalf("PrivatePeer(%q) = %q, %q, %v", ann, r, n, ok)
+	}
+	for _, p := range []string{room, room + "/", "other@conference.x/bob", "ann@x"} {
+		if _, _, ok := a.PrivatePeer(p); ok {
+			t.Errorf("%q is taken for someone in a room", p)
+		}
+	}
+	// Someone in a room we are in writes: a conversation, which opens
+	// and notifies as a contact's does; not a message request.
+	ch := a.Apply([]app.Event{msg(ann, "psst"), ev.ChatState(me, ann, chatstate.Composing)}, v)
+	if len(ch.Messages) != 1 || len(ch.Open) != 1 || ch.Open[0] != ann || ch.MsgRequests {
+		t.Fatalf("messages %v, open %v, message requests %v", ch.Messages, ch.Open, ch.MsgRequests)
+	}
+	if len(ch.Notify) != 1 || ch.Notify[0].Peer != ann || ch.Notify[0].Room || a.Roster.Unread(ann) != 1 {
+		t.Errorf("notify %+v, unread %d", ch.Notify, a.Roster.Unread(ann))
+	}
+	if a.PeerStates[ann] != chatstate.Composing {
+		t.Errorf("typing in private: %q", a.PeerStates[ann])
+	}
+	// From a room we are not in: a stranger, as before.
+	ch = a.Apply([]app.Event{msg("other@conference.x/bob", "hi")}, v)
+	if len(ch.Messages) != 0 || !ch.MsgRequests {
+		t.Errorf("from a room we are not in: messages %v, message requests %v", ch.Messages, ch.MsgRequests)
 	}
 }
