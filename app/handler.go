@@ -115,6 +115,9 @@ func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 		if m.Err != nil {
 			err = *m.Err
 		}
+		if m.From.String() != "" {
+			peer = h.privatePeer(m.From) // a private message to an occupant
+		}
 		h.c.cmds.Push(cmdBounced{peer: peer, id: m.ID})
 		h.c.arch.push(archiveOp{
 			state: &stateChange{peer: peer, id: m.ID, state: history.Failed},
@@ -179,7 +182,7 @@ func (h *handler) sentElsewhere(m im.Message, at time.Time, stanzaID string, fro
 	if stanzaID == "" {
 		stanzaID = m.StanzaIDBy(h.own)
 	}
-	peer := m.To.Bare().String()
+	peer := h.privatePeer(m.To)
 	when := notLater(at, time.Now())
 	a := &history.Message{Peer: peer, Dir: history.Out, MsgID: m.ID, StanzaID: stanzaID, Time: when, Body: m.Body, State: history.Sent}
 	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: when, Outgoing: true, FromArchive: fromArchive}})
@@ -208,7 +211,7 @@ func (h *handler) archiveResult(f *im.Forwarded) {
 	}
 	now := time.Now()
 	at = notLater(at, now)
-	peer := m.From.Bare().String()
+	peer := h.privatePeer(m.From)
 	a := archived(m, peer, now)
 	a.Time, a.StanzaID, a.Delayed = at, f.ResultID, true
 	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: at, FromArchive: true}})

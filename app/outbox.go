@@ -43,7 +43,7 @@ func (r *runner) queueMessage(ctx context.Context, sess *xmpp.Session, cmd cmdMe
 		r.emit(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: fmt.Errorf("invalid address: %w", err)})
 		return
 	}
-	peer := to.Bare().String()
+	peer := r.rooms.peer(to)
 	m := &outMsg{id: cmd.id, peer: peer, body: cmd.body, to: to, at: time.Now()}
 	r.outbox = append(r.outbox, m)
 	r.arch.push(archiveOp{add: &history.Message{Peer: peer, Dir: history.Out, MsgID: m.id, Time: m.at, Body: m.body, State: history.Pending}})
@@ -94,7 +94,11 @@ func (r *runner) flushOutbox(ctx context.Context, sess *xmpp.Session) {
 			// that we support chat states (XEP-0085 §5.1).
 			ChatState: chatstate.Active,
 		}
-		err := sess.Send(wctx, msg.TokenReader())
+		tr := msg.TokenReader()
+		if m.private() {
+			tr = withMUCUser(tr)
+		}
+		err := sess.Send(wctx, tr)
 		cancel()
 		if err != nil {
 			_ = sess.Conn().Close()

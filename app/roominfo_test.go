@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-const prosodyRoomInfo = `<query xmlns="http://jabber.org/protocol/disco#info">
+const lobbyInfoXML = `<query xmlns="http://jabber.org/protocol/disco#info">
   <identity category="conference" type="text" name="The Lobby"/>
   <feature var="http://jabber.org/protocol/muc"/>
   <feature var="muc_membersonly"/>
@@ -24,7 +24,7 @@ const prosodyRoomInfo = `<query xmlns="http://jabber.org/protocol/disco#info">
 </query>`
 
 func TestDecodeRoomInfo(t *testing.T) {
-	d, start, _ := firstStart(t, prosodyRoomInfo)
+	d, start, _ := firstStart(t, lobbyInfoXML)
 	got, err := decodeRoomInfo(d, start)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestConfigChangedStatus(t *testing.T) {
 // than its bounds.
 func FuzzRoomInfo(f *testing.F) {
 	for _, s := range []string{
-		prosodyRoomInfo,
+		lobbyInfoXML,
 		`<query xmlns="http://jabber.org/protocol/disco#info"/>`,
 		`<query xmlns="http://jabber.org/protocol/disco#info"><x xmlns="jabber:x:data"><field var="FORM_TYPE"/></x></query>`,
 		`<query xmlns="http://jabber.org/protocol/disco#info"><x xmlns="jabber:x:data"><field var="FORM_TYPE"><value>http://jabber.org/protocol/muc#roominfo</value></field><field var="muc#roominfo_description"/></x></query>`,
