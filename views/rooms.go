@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
@@ -25,34 +24,57 @@ import (
 // joinRoom asks for a room's address, a nickname and, for a protected
 // room, its password, and joins; the room's window opens at once and
 // says when the room accepted.
-func (u *UI) joinRoom(room, nick string) {
+func (u *UI) joinRoom(room, nick string) { u.joinRoomWith(joinAsk{room: room, nick: nick}) }
+
+// joinAsk is what the Join dialog starts from.
+type joinAsk struct {
+	// s is the account to join from (nil: the dialog's usual choice).
+	s                    *session
+	room, nick, password string
+	// joined, if set, is called once the user asked to join.
+	joined func(s *session, room string)
+}
+
+// joinRoomWith is joinRoom from a, with a Browse rooms… button when the
+// core can list rooms.
+func (u *UI) joinRoomWith(a joinAsk) {
 	var items []*widget.FormItem
 	chosen := u.accountChoice("Account", &items)
 	if chosen == nil {
 		u.signIn()
 		return
 	}
+	if a.s != nil && len(items) > 0 {
+		if sel, ok := items[0].Widget.(*widget.Select); ok {
+			sel.SetSelected(a.s.acct.JID)
+		}
+	}
 	addr := widget.NewEntry()
 	addr.SetPlaceHolder("room@conference.example.org")
-	addr.SetText(room)
+	addr.SetText(a.room)
 	name := widget.NewEntry()
+	nick := a.nick
 	if nick == "" {
 		nick = defaultNick(chosen().acct.JID)
 	}
 	name.SetText(nick)
 	pass := widget.NewPasswordEntry()
 	pass.SetPlaceHolder("only for a protected room")
+	pass.SetText(a.password)
 	keep := widget.NewCheck("Keep it in the list, and join at sign-in", nil)
 	keep.Checked = true
+	items = append(items, widget.NewFormItem("Room", addr))
+	if browse := u.browseButton(chosen, addr, pass); browse != nil {
+		items = append(items, widget.NewFormItem("", browse))
+	}
 	items = append(items,
-		widget.NewFormItem("Room", addr),
 		widget.NewFormItem("Nickname", name),
 		widget.NewFormItem("Password", pass),
 		widget.NewFormItem("", keep),
 	)
 	u.formDialog("Join a room", "Join", items, func() error {
 		s := chosen()
-		j, err := account.ParseJID(strings.TrimSpace(addr.Text))
+		j, err := roomAddress(s, addr.Text)
 		if err != nil {
 			return err
 		}
@@ -76,6 +98,9 @@ func (u *UI) joinRoom(room, nick string) {
 		}
 		s.openChat(j.String())
 		u.showRows()
+		if a.joined != nil {
+			a.joined(s, j.String())
+		}
 		return nil
 	})
 	u.win.Canvas().Focus(addr)

@@ -36,6 +36,8 @@ type session struct {
 	prof *profileState
 	// notesDue is set while notifications held back are scheduled.
 	notesDue bool
+	// browser is the open room browser (roombrowse.go), nil if none.
+	browser *roomBrowser
 }
 
 func newSession(u *UI, a account.Account, core Core, stop func()) *session {
@@ -66,6 +68,9 @@ func (s *session) close() {
 		c.win.Close()
 	}
 	s.closeProfiles()
+	if s.browser != nil {
+		s.browser.d.Hide()
+	}
 	if s.stop != nil {
 		s.stop()
 	}
@@ -110,7 +115,7 @@ func (s *session) render(ch model.Changes) {
 	}
 	touched := make(map[*chatWindow]bool)
 	for _, e := range ch.Messages {
-		s.conversation(e.Peer).add(incomingMsg(s.peerName(e.Peer), e))
+		s.conversation(e.Peer).add(incomingMsg(s.Roster.DisplayName(e.Peer), e))
 		if c := s.chats[e.Peer]; c != nil {
 			touched[c] = true
 		}
@@ -189,6 +194,9 @@ func (s *session) render(ch model.Changes) {
 	}
 	if ch.MsgRequests {
 		s.ui.refreshMessageRequests()
+	}
+	if ch.RoomList {
+		s.refreshRoomBrowser()
 	}
 	if ch.State {
 		s.ui.refreshState()
@@ -305,7 +313,7 @@ func (s *session) roomRead(room string) {
 // notifyName is how a notification names peer: with the account written
 // to when several run.
 func (s *session) notifyName(peer string) string {
-	name := s.peerName(peer)
+	name := s.Roster.DisplayName(peer)
 	if len(s.ui.sessions) > 1 {
 		name += " → " + s.acct.JID
 	}

@@ -55,6 +55,10 @@ type Account struct {
 	// Bookmarks are the rooms the account keeps (XEP-0402), by room JID:
 	// listed even when not joined, and joined at sign-in when autojoin.
 	Bookmarks map[string]app.Bookmark
+	// Browse is the open room browser's state, nil when none is open;
+	// RoomService the server's group chat service, once a list found it.
+	Browse      *RoomBrowse
+	RoomService string
 
 	// Now is the clock of the catch-up and the notifications; time.Now
 	// when nil.
@@ -177,6 +181,8 @@ type Changes struct {
 	// or because the room removed us), for the windows to say why.
 	RoomFailures []app.RoomJoinFailed
 	RoomLefts    []app.RoomLeft
+	// RoomList is set when the open room browser got its answer.
+	RoomList bool
 
 	// Prompts, at most one of each per batch, the last one heard.
 	// SignInRequired is set only when the user must be asked.
@@ -303,6 +309,8 @@ func (a *Account) Apply(batch []app.Event, v View) Changes {
 		case app.BookmarkRemoved:
 			delete(a.Bookmarks, e.Room)
 			ch.Rooms = true
+		case app.RoomList:
+			a.roomList(e, &ch)
 		case app.RoomInfo, app.RoomJoined, app.RoomJoinFailed, app.OccupantChanged, app.RoomSubject, app.RoomLeft, app.RoomMessage:
 			a.applyRoom(ev, v, &ch, notified)
 		}
@@ -453,14 +461,10 @@ func (a *Account) message(e app.MessageReceived, v View, ch *Changes, notified m
 }
 
 // stranger reports whether peer is outside the conversation: not a
-// contact, not the account itself, not someone in a room we are in (a
-// private message), and no conversation the user had (in this run, or
-// earlier in this batch: talked).
+// contact, not the account itself, and no conversation the user had (in
+// this run, or earlier in this batch: talked).
 func (a *Account) stranger(peer string, v View, talked map[string]bool) bool {
 	if peer == a.JID || talked[peer] {
-		return false
-	}
-	if _, _, ok := a.PrivatePeer(peer); ok {
 		return false
 	}
 	if _, ok := a.Roster.Contact(peer); ok {
