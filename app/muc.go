@@ -195,8 +195,12 @@ type roomBook struct {
 	mu    sync.Mutex
 	rooms map[string]*roomState
 	// jobs are the round trips for the room worker: accept the default
-	// configuration of a room we created (201), kick.
+	// configuration of a room we created (201), admin items, room lists.
 	jobs *queue.Queue[roomJob]
+	// service is the group chat service ListRooms found (roomlist.go);
+	// invites are our invitations and declines on their way (invite.go).
+	service string
+	invites []sentInvite
 	// pingIdle and retry override selfPingIdle and roomRetry (for tests).
 	pingIdle, retry time.Duration
 	// archiveReads counts the readings of rooms' archives that ended
@@ -874,6 +878,11 @@ func (r *runner) roomWorker(ctx context.Context, sess *xmpp.Session) {
 	jobs := r.rooms.jobs
 	r.rooms.mu.Unlock()
 	idle, retry := r.rooms.times()
+	// Room lists take many round trips: each runs on its own goroutine,
+	// one at a time (listing), and ends with the session.
+	var lists sync.WaitGroup
+	defer lists.Wait()
+	listing := make(chan struct{}, 1)
 	tick := time.NewTicker(max(min(idle/4, retry/4, 5*time.Second), 10*time.Millisecond))
 	defer tick.Stop()
 	for {
@@ -882,11 +891,18 @@ func (r *runner) roomWorker(ctx context.Context, sess *xmpp.Session) {
 			return
 		case <-jobs.Ready():
 			for _, j := range jobs.Take() {
-				if j.instant {
+				switch {
+				case j.instant:
 					r.instantRoom(ctx, sess, j.room)
 					r.roomEvent(*j.joined)
-				} else {
-					r.kick(ctx, sess, j)
+				case j.list != nil:
+					lists.Add(1)
+					go func() {
+						defer lists.Done()
+						r.listRoomsOnline(ctx, sess, *j.list, listing)
+					}()
+				default:
+					r.adminItem(ctx, sess, j)
 				}
 			}
 		case now := <-tick.C:
@@ -895,30 +911,55 @@ func (r *runner) roomWorker(ctx context.Context, sess *xmpp.Session) {
 	}
 }
 
-// roomJob is a round trip for the room worker: instant, or kick nick.
+// roomJob is a round trip for the room worker: instant, an admin item
+// (op), or a room list.
 type roomJob struct {
 	room    string
 	instant bool
 	// joined is reported once the instant room is configured.
-	joined       *RoomJoined
-	nick, reason string
+	joined *RoomJoined
+	// op (OpKick, OpSetRole, OpSetAffiliation) names the command of an
+	// admin item with the attributes item (nick and role, or jid and
+	// affiliation) and a reason.
+	op     Op
+	item   []xml.Attr
+	reason string
+	// list is a ListRooms to carry out.
+	list *cmdListRooms
 }
 
 // queueKick carries out Kick: online, the room worker asks the room.
 func (r *runner) queueKick(sess *xmpp.Session, cmd cmdKick) {
-	room, ok := parseRoom(cmd.room)
-	if !ok || sess == nil || !r.rooms.has(room.String()) {
-		r.emit(CommandFailed{base: r.b(), Op: OpKick, JID: cmd.room, Err: errNotJoined})
+	r.queueAdmin(sess, OpKick, cmd.room, cmd.reason, "nick", im.Clip(cmd.nick, MaxNick), "role", muc.RoleNone.String())
+}
+
+// queueAdmin has the room worker send room an admin item (XEP-0045 §8,
+// §9, §10) with the attributes k1=v1 and k2=v2, for the command op: we
+// must be in the room.
+func (r *runner) queueAdmin(sess *xmpp.Session, op Op, room, reason, k1, v1, k2, v2 string) {
+	j, ok := parseRoom(room)
+	if !ok || sess == nil || !r.rooms.in(j.String()) {
+		r.emit(CommandFailed{base: r.b(), Op: op, JID: room, Err: errNotJoined})
 		return
 	}
 	r.rooms.mu.Lock()
 	r.rooms.init()
-	r.rooms.jobs.Push(roomJob{room: room.String(), nick: im.Clip(cmd.nick, MaxNick), reason: im.Clip(cmd.reason, maxRoomText)})
+	r.rooms.jobs.Push(roomJob{room: j.String(), op: op, reason: im.Clip(reason, maxRoomText), item: []xml.Attr{
+		{Name: xml.Name{Local: k1}, Value: v1}, {Name: xml.Name{Local: k2}, Value: v2}}})
 	r.rooms.mu.Unlock()
 }
 
-// kick sets the role of j.nick to none (XEP-0045 §8.2).
-func (r *runner) kick(ctx context.Context, sess *xmpp.Session, j roomJob) {
+// in reports whether we are in the room bare.
+func (b *roomBook) in(bare string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.rooms[bare]
+	return s != nil && s.phase == roomJoined
+}
+
+// adminItem sends the room j's admin item (XEP-0045 §8.2 for a kick);
+// a refusal is a CommandFailed with j.op.
+func (r *runner) adminItem(ctx context.Context, sess *xmpp.Session, j roomJob) {
 	to, err := jid.Parse(j.room)
 	if err != nil {
 		return
@@ -927,13 +968,12 @@ func (r *runner) kick(ctx context.Context, sess *xmpp.Session, j roomJob) {
 	if j.reason != "" {
 		reason = textElem("reason", j.reason)
 	}
-	item := xmlstream.Wrap(reason, xml.StartElement{Name: xml.Name{Local: "item"}, Attr: []xml.Attr{
-		{Name: xml.Name{Local: "nick"}, Value: j.nick}, {Name: xml.Name{Local: "role"}, Value: "none"}}})
+	item := xmlstream.Wrap(reason, xml.StartElement{Name: xml.Name{Local: "item"}, Attr: j.item})
 	q := xmlstream.Wrap(item, xml.StartElement{Name: xml.Name{Space: muc.NSAdmin, Local: "query"}})
 	kctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	if err := sendIQ(kctx, sess, stanza.IQ{Type: stanza.SetIQ, To: to}, q, nil); err != nil && ctx.Err() == nil {
-		r.roomEvent(CommandFailed{base: r.b(), Op: OpKick, JID: j.room, Err: err})
+		r.roomEvent(CommandFailed{base: r.b(), Op: j.op, JID: j.room, Err: err})
 	}
 }
 

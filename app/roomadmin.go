@@ -1,10 +1,12 @@
 package app
 
 import (
-	"errors"
-
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/muc"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/palaver-im/palaver/app/im"
 )
 
 // Moderation of rooms (XEP-0045 §8, §9, §10): roles by nickname,
@@ -40,12 +42,39 @@ type cmdSetAffiliation struct {
 	reason     string
 }
 
-var errNotYet = errors.New("not implemented yet")
+// badRequest refuses an argument before anything is sent.
+var badRequest = stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest}
 
+// setRole carries out SetRole: online, the room worker asks the room.
 func (r *runner) setRole(sess *xmpp.Session, cmd cmdSetRole) {
-	r.emit(CommandFailed{base: r.b(), Op: OpSetRole, JID: cmd.room, Err: errNotYet})
+	switch cmd.role {
+	case muc.RoleNone, muc.RoleVisitor, muc.RoleParticipant, muc.RoleModerator:
+	default:
+		r.emit(CommandFailed{base: r.b(), Op: OpSetRole, JID: cmd.room, Err: badRequest})
+		return
+	}
+	if room, ok := parseRoom(cmd.room); ok {
+		if _, ok := validNick(room, cmd.nick); !ok {
+			r.emit(CommandFailed{base: r.b(), Op: OpSetRole, JID: cmd.room, Err: stanza.Error{Type: stanza.Modify, Condition: stanza.JIDMalformed}})
+			return
+		}
+	}
+	r.queueAdmin(sess, OpSetRole, cmd.room, cmd.reason, "nick", im.Clip(cmd.nick, MaxNick), "role", cmd.role.String())
 }
 
+// setAffiliation carries out SetAffiliation: online, the room worker asks
+// the room.
 func (r *runner) setAffiliation(sess *xmpp.Session, cmd cmdSetAffiliation) {
-	r.emit(CommandFailed{base: r.b(), Op: OpSetAffiliation, JID: cmd.room, Err: errNotYet})
+	switch cmd.aff {
+	case muc.AffiliationNone, muc.AffiliationOutcast, muc.AffiliationMember, muc.AffiliationAdmin, muc.AffiliationOwner:
+	default:
+		r.emit(CommandFailed{base: r.b(), Op: OpSetAffiliation, JID: cmd.room, Err: badRequest})
+		return
+	}
+	user, err := jid.Parse(cmd.user)
+	if err != nil || user.Resourcepart() != "" || cmd.user == "" {
+		r.emit(CommandFailed{base: r.b(), Op: OpSetAffiliation, JID: cmd.room, Err: stanza.Error{Type: stanza.Modify, Condition: stanza.JIDMalformed}})
+		return
+	}
+	r.queueAdmin(sess, OpSetAffiliation, cmd.room, cmd.reason, "jid", user.String(), "affiliation", cmd.aff.String())
 }

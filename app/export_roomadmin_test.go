@@ -1,0 +1,4 @@
+package app
+
+// ErrNotJoined is errNotJoined, for tests.
+var ErrNotJoined = errNotJoined
