@@ -75,7 +75,8 @@ func (h *handler) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 	pep := &pepEventSpotter{r: t}
 	mu := &mucUserSpotter{r: pep}
-	m, hasSubject, err := decodeRoomMessage(mu, start)
+	inv := &inviteSpotter{r: mu}
+	m, hasSubject, err := decodeRoomMessage(inv, start)
 	if err != nil {
 		// A malformed stanza is dropped, not fatal for the session.
 		return nil
@@ -108,6 +109,9 @@ func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 			h.archiveResult(f)
 		}
 		return nil
+	}
+	if h.invitation(m, inv.inv) {
+		return nil // an invitation to a room (invite.go)
 	}
 	switch {
 	case m.Type == stanza.ErrorMessage:
