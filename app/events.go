@@ -549,7 +549,10 @@ type OccupantChanged struct {
 
 // RoomMessage is sent for each group chat message with a body, once it is
 // in the archive; a message seen before (the room's history comes again
-// on every join) is not sent again.
+// on every join) is not sent again. For a room with an archive
+// (RoomInfo.Archive) what we missed is read from it after RoomJoined, in
+// the archive's order, with FromHistory set; live lines may come between
+// them: place lines by Time.
 type RoomMessage struct {
 	base
 	Room string
@@ -572,8 +575,9 @@ type RoomMessage struct {
 	// means the room has it) or in its history.
 	Outgoing bool
 	// FromHistory is set for a message the room sent as history on
-	// joining (before the subject, XEP-0045 §7.2.15): it should not raise
-	// a notification.
+	// joining (before the subject, XEP-0045 §7.2.15), or read from its
+	// archive after the join (XEP-0313): it should not raise a
+	// notification.
 	FromHistory bool
 }
 
@@ -604,9 +608,11 @@ type RoomLeft struct {
 	Alternate string
 }
 
-// RoomInfo is sent after a join (before RoomJoined), and again when the
-// room says its configuration changed (status 104), with what the room
-// says of itself (disco#info, XEP-0045 §6.4).
+// RoomInfo is sent before the first RoomJoined of a room in a Run (and
+// before a later one when the room could not tell before), and again when
+// the room says its configuration changed (status 104), with what the room
+// says of itself (disco#info, XEP-0045 §6.4). A room that does not exist
+// yet (the join creates it) is told as a RoomInfo with nothing set.
 type RoomInfo struct {
 	base
 	Room string
