@@ -56,7 +56,8 @@ func TestRoomListFindsTheService(t *testing.T) {
 }
 
 // TestRoomListWithoutService: a server without a group chat service
-// answers ErrNoRoomService; a malformed service is refused.
+// answers ErrNoRoomService; a malformed service is refused; offline,
+// the list fails.
 func TestRoomListWithoutService(t *testing.T) {
 	srv := prosodytest.Start(t)
 	srv.Register(t, "bob", "bob-pw")
@@ -67,5 +68,12 @@ func TestRoomListWithoutService(t *testing.T) {
 	}
 	if l := bob.listRooms("room@service/res"); l.Err == nil {
 		t.Errorf("list of a malformed service: %+v", l)
+	}
+	// Offline, the answer comes at once.
+	mark := bob.mark()
+	srv.Stop()
+	bob.waitFrom(mark, "bob offline", isState(app.Waiting))
+	if l := bob.listRooms(""); l.Err == nil || len(l.Rooms) != 0 {
+		t.Errorf("list while offline: %+v", l)
 	}
 }
