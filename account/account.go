@@ -70,7 +70,18 @@ type Account struct {
 	// OAuth says where an AuthOAuth account gets its tokens. It is kept
 	// when the account goes back to a password.
 	OAuth OAuthSettings `json:"oauth,omitzero"`
+	// RoomNotify says, by room JID, when a group chat notifies:
+	// RoomNotifyAll or RoomNotifyNone; a room not listed notifies when a
+	// message names our nickname (RoomNotifyMentions).
+	RoomNotify map[string]string `json:"room_notify,omitempty"`
 }
+
+// When a room notifies (Account.RoomNotify).
+const (
+	RoomNotifyAll      = "all"      // every message
+	RoomNotifyMentions = "mentions" // a message that names our nickname
+	RoomNotifyNone     = "none"     // never
+)
 
 // UsesOAuth reports whether the account signs in with OAuth.
 func (a Account) UsesOAuth() bool { return a.Auth == AuthOAuth }

@@ -44,7 +44,7 @@ func newSession(u *UI, a account.Account, core Core, stop func()) *session {
 	m := model.NewAccount(a.JID)
 	m.Roster.Now = func() time.Time { return clock.now() }
 	m.Now = m.Roster.Now
-	return &session{
+	s := &session{
 		Account: m,
 		ui:      u,
 		acct:    a,
@@ -53,6 +53,8 @@ func newSession(u *UI, a account.Account, core Core, stop func()) *session {
 		convs:   make(map[string]*conversation),
 		chats:   make(map[string]*chatWindow),
 	}
+	m.RoomNotify = s.roomNotify
+	return s
 }
 
 // close stops the core and the event loop and closes the chat windows.
@@ -115,7 +117,7 @@ func (s *session) render(ch model.Changes) {
 	}
 	touched := make(map[*chatWindow]bool)
 	for _, e := range ch.Messages {
-		s.conversation(e.Peer).add(incomingMsg(s.Roster.DisplayName(e.Peer), e))
+		s.conversation(e.Peer).add(incomingMsg(s.peerName(e.Peer), e))
 		if c := s.chats[e.Peer]; c != nil {
 			touched[c] = true
 		}
@@ -279,7 +281,7 @@ func (s *session) scheduleNotes() {
 		}
 		due, _ := s.DueNotifications(clock.now())
 		for _, n := range due {
-			if r := s.Rooms[n.Peer]; s.Roster.Unread(n.Peer) > 0 || r != nil && r.Mentions > 0 { // not read meanwhile
+			if r := s.Rooms[n.Peer]; s.Roster.Unread(n.Peer) > 0 || r != nil && r.Unread > 0 { // not read meanwhile
 				s.ui.app.SendNotification(notification(s.noteName(n), n.Count, n.Last))
 			}
 		}
@@ -313,7 +315,7 @@ func (s *session) roomRead(room string) {
 // notifyName is how a notification names peer: with the account written
 // to when several run.
 func (s *session) notifyName(peer string) string {
-	name := s.Roster.DisplayName(peer)
+	name := s.peerName(peer)
 	if len(s.ui.sessions) > 1 {
 		name += " → " + s.acct.JID
 	}

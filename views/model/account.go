@@ -60,6 +60,10 @@ type Account struct {
 	Browse      *RoomBrowse
 	RoomService string
 
+	// RoomNotify says when a room notifies (account.RoomNotifyAll,
+	// RoomNotifyMentions, RoomNotifyNone); nil: when a message names us.
+	RoomNotify func(room string) string
+
 	// Now is the clock of the catch-up and the notifications; time.Now
 	// when nil.
 	Now func() time.Time
@@ -461,10 +465,14 @@ func (a *Account) message(e app.MessageReceived, v View, ch *Changes, notified m
 }
 
 // stranger reports whether peer is outside the conversation: not a
-// contact, not the account itself, and no conversation the user had (in
-// this run, or earlier in this batch: talked).
+// contact, not the account itself, not someone in a room we are in (a
+// private message), and no conversation the user had (in this run, or
+// earlier in this batch: talked).
 func (a *Account) stranger(peer string, v View, talked map[string]bool) bool {
 	if peer == a.JID || talked[peer] {
+		return false
+	}
+	if _, _, ok := a.PrivatePeer(peer); ok {
 		return false
 	}
 	if _, ok := a.Roster.Contact(peer); ok {

@@ -3,6 +3,7 @@ package model
 import (
 	"strings"
 
+	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/im"
 )
@@ -175,12 +176,15 @@ func (a *Account) applyRoom(ev app.Event, v View, ch *Changes, notified map[stri
 			break
 		}
 		r.Unread++
-		// Rooms notify only when they name us (as Gajim and Dino do by
-		// default): a busy room would raise one a minute otherwise.
-		if !Mentions(e.Body, r.Nick) {
+		mentioned := Mentions(e.Body, r.Nick)
+		if mentioned {
+			r.Mentions++
+		}
+		// By default rooms notify only when they name us (as Gajim and
+		// Dino do): a busy room would raise one a minute otherwise.
+		if when := a.roomNotify(e.Room); when == account.RoomNotifyNone || !mentioned && when != account.RoomNotifyAll {
 			break
 		}
-		r.Mentions++
 		if i, ok := notified[e.Room]; ok {
 			ch.Notify[i].Count++
 			ch.Notify[i].Last, ch.Notify[i].Nick = e.Body, e.Nick
@@ -189,6 +193,14 @@ func (a *Account) applyRoom(ev app.Event, v View, ch *Changes, notified map[stri
 		notified[e.Room] = len(ch.Notify)
 		ch.Notify = append(ch.Notify, Notification{Peer: e.Room, Count: 1, Last: e.Body, Nick: e.Nick, Room: true})
 	}
+}
+
+// roomNotify says when room notifies (account.RoomNotifyAll, ...).
+func (a *Account) roomNotify(room string) string {
+	if a.RoomNotify == nil {
+		return account.RoomNotifyMentions
+	}
+	return a.RoomNotify(room)
 }
 
 // RoomRead marks what came in room as read.

@@ -6,6 +6,7 @@ import (
 
 	"mellium.im/xmpp/muc"
 
+	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/chatstate"
 	ev "github.com/palaver-im/palaver/views/model/modeltest"
@@ -169,5 +170,79 @@ func TestPrivateMessages(t *testing.T) {
 	ch = a.Apply([]app.Event{msg("other@conference.x/bob", "hi")}, v)
 	if len(ch.Messages) != 0 || !ch.MsgRequests {
 		t.Errorf("from a room we are not in: messages %v, message requests %v", ch.Messages, ch.MsgRequests)
+	}
+}
+
+func TestRoomNotifySetting(t *testing.T) {
+	plain, named := roomMsg("ann", "hello all"), roomMsg("bob", "me: tea?")
+	old := roomMsg("ann", "me, from yesterday")
+	old.FromHistory = true
+	own := roomMsg("me", "yes")
+	own.Outgoing = true
+	cases := []struct {
+		name   string
+		when   string // "": no setting
+		active bool
+		batch  []app.Event
+		// The notification's count and last line; the unread count.
+		count  int
+		last   string
+		unread int
+	}{
+		{"by default, a mention", "", false, []app.Event{plain, named}, 1, "me: tea?", 2},
+		{"mentions: a mention", account.RoomNotifyMentions, false, []app.Event{plain, named}, 1, "me: tea?", 2},
+		{"mentions: nothing else", account.RoomNotifyMentions, false, []app.Event{plain}, 0, "", 1},
+		{"all: every line", account.RoomNotifyAll, false, []app.Event{plain, named, plain}, 3, "hello all", 3},
+		{"all: not history nor ours", account.RoomNotifyAll, false, []app.Event{old, own}, 0, "", 0},
+		{"all: not the room looked at", account.RoomNotifyAll, true, []app.Event{plain}, 0, "", 0},
+		{"none: not even a mention, yet counted", account.RoomNotifyNone, false, []app.Event{plain, named}, 0, "", 2},
+		{"an unknown word: mentions", "often", false, []app.Event{plain, named}, 1, "me: tea?", 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := online()
+			v := newView()
+			if c.when != "" {
+				a.RoomNotify = func(r string) string {
+					if r == room {
+						return c.when
+					}
+					return ""
+				}
+			}
+			a.Joining(room, "me")
+			a.Apply([]app.Event{joined("me", "ann", "bob")}, v)
+			v.open[room], v.active[room] = c.active, c.active
+			ch := a.Apply(c.batch, v)
+			var count int
+			var last string
+			if len(ch.Notify) > 0 {
+				count, last = ch.Notify[0].Count, ch.Notify[0].Last
+			}
+			if len(ch.Notify) > 1 || count != c.count || last != c.last {
+				t.Errorf("notify %+v, want %d, %q", ch.Notify, c.count, c.last)
+			}
+			if r := a.Rooms[room]; r.Unread != c.unread {
+				t.Errorf("unread %d, want %d", r.Unread, c.unread)
+			}
+		})
+	}
+	// Every line still keeps the quiet time between two notifications.
+	a := online()
+	now := time.Now()
+	a.Now = func() time.Time { return now }
+	a.RoomNotify = func(string) string { return account.RoomNotifyAll }
+	v := newView()
+	a.Joining(room, "me")
+	a.Apply([]app.Event{joined("me", "ann")}, v)
+	if ch := a.Apply([]app.Event{plain}, v); len(ch.Notify) != 1 {
+		t.Fatalf("the first line: %+v", ch.Notify)
+	}
+	if ch := a.Apply([]app.Event{plain}, v); len(ch.Notify) != 0 || !ch.NotifyHeld {
+		t.Fatalf("a line a moment later: %+v, held %v", ch.Notify, ch.NotifyHeld)
+	}
+	due, _ := a.DueNotifications(now.Add(NotifyQuiet))
+	if len(due) != 1 || due[0].Count != 1 || !due[0].Room {
+		t.Errorf("due %+v", due)
 	}
 }
