@@ -2,6 +2,7 @@ package views
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -95,11 +96,12 @@ func (c *chatWindow) notifyMenu() []*fyne.MenuItem {
 	return items
 }
 
-// roomButtons are the buttons at the right of a chat window's header:
-// those given, and for a room the choice of when it notifies first.
-func (c *chatWindow) roomButtons(bs ...fyne.CanvasObject) []fyne.CanvasObject {
+// headerButtons lays out the buttons at the right of a chat window's
+// header: a contact's profile button alone; for a room, the choice of
+// when it notifies, the People button, and more.
+func (c *chatWindow) headerButtons(profile fyne.CanvasObject, more ...fyne.CanvasObject) fyne.CanvasObject {
 	if !c.room {
-		return bs
+		return profile
 	}
-	return append([]fyne.CanvasObject{c.newNotifyButton()}, bs...)
+	return container.NewHBox(append([]fyne.CanvasObject{c.newNotifyButton(), profile}, more...)...)
 }
