@@ -130,7 +130,7 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	}
 	c.profile.Importance = widget.LowImportance
 	left := container.NewHBox(container.NewCenter(c.avatar), container.NewCenter(sizedBox(c.dot, 10)))
-	top := container.NewBorder(nil, widget.NewSeparator(), left, container.NewCenter(c.headerButtons(c.profile)), c.title)
+	top := container.NewBorder(nil, widget.NewSeparator(), left, container.NewCenter(container.NewHBox(c.roomButtons(c.profile, inviteButton(c))...)), c.title)
 	bottom := container.NewBorder(container.NewVBox(c.typing, widget.NewSeparator()), nil, nil, container.NewVBox(c.send), c.entry)
 	c.win.SetContent(container.NewBorder(top, bottom, nil, nil, c.sizer))
 	c.win.Resize(fyne.NewSize(480, 560))

@@ -146,7 +146,7 @@ func TestRoomBrowserFailures(t *testing.T) {
 	// The account's server has none.
 	entryWithPlaceholder(t, join, "room@conference.example.org").SetText("")
 	test.Tap(button(t, join, "Browse rooms…"))
-	h.apply(roomListEv("", errors.New("no group chat service")))
+	h.apply(roomListEv("", app.ErrNoRoomService))
 	if !labelContaining(h.overlay(), "This server has no group chat service. Enter a room's address instead.") {
 		t.Fatal("no service is not said")
 	}

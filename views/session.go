@@ -200,6 +200,12 @@ func (s *session) render(ch model.Changes) {
 	if ch.RoomList {
 		s.refreshRoomBrowser()
 	}
+	if ch.Invitations {
+		s.ui.refreshInvitations()
+	}
+	for _, inv := range ch.Invited {
+		s.ui.app.SendNotification(s.invitationNote(inv))
+	}
 	if ch.State {
 		s.ui.refreshState()
 	}

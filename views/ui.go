@@ -152,6 +152,8 @@ type UI struct {
 	msgRequestsBar  *fyne.Container
 	msgRequestsText *widget.Label
 	msgRequestsOpen dialog.Dialog
+	// invitesBox lists the invitations to rooms (invitations.go).
+	invitesBox *fyne.Container
 }
 
 // New builds the main window. Call Show to start.
@@ -342,6 +344,7 @@ func (u *UI) stopSession(bare string) {
 	u.sessions = slices.DeleteFunc(u.sessions, func(x *session) bool { return x == s })
 	u.listSessions()
 	u.showRows()
+	u.refreshInvitations()
 }
 
 // startSession starts the core of a and shows it. An OAuth account signs
@@ -473,7 +476,7 @@ func (u *UI) build() {
 	u.emptyHint.Hide()
 	list := container.NewStack(u.contacts.list, container.NewVBox(u.emptyHint))
 	u.search = newMessageSearch(u, list)
-	top := container.NewVBox(connBar, presenceBar, widget.NewSeparator(), u.requestsBox, u.newMessageRequestsBar(), filterBar, u.search.entry)
+	top := container.NewVBox(connBar, presenceBar, widget.NewSeparator(), u.requestsBox, u.newInvitationsBox(), u.newMessageRequestsBar(), filterBar, u.search.entry)
 	bottom := container.NewVBox(widget.NewSeparator(), actions, u.noticeBar)
 	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.search.view))
 

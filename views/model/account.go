@@ -55,6 +55,8 @@ type Account struct {
 	// Bookmarks are the rooms the account keeps (XEP-0402), by room JID:
 	// listed even when not joined, and joined at sign-in when autojoin.
 	Bookmarks map[string]app.Bookmark
+	// Invitations are the invitations to rooms not answered yet.
+	Invitations Invitations
 	// Browse is the open room browser's state, nil when none is open;
 	// RoomService the server's group chat service, once a list found it.
 	Browse      *RoomBrowse
@@ -187,6 +189,10 @@ type Changes struct {
 	RoomLefts    []app.RoomLeft
 	// RoomList is set when the open room browser got its answer.
 	RoomList bool
+	// Invitations is set when the invitations waiting changed; Invited
+	// lists the new ones from contacts, for a notification.
+	Invitations bool
+	Invited     []Invitation
 
 	// Prompts, at most one of each per batch, the last one heard.
 	// SignInRequired is set only when the user must be asked.
@@ -315,6 +321,13 @@ func (a *Account) Apply(batch []app.Event, v View) Changes {
 			ch.Rooms = true
 		case app.RoomList:
 			a.roomList(e, &ch)
+		case app.RoomInvitation:
+			if inv, isNew := a.invited(e); inv != nil {
+				ch.Invitations = true
+				if isNew && inv.Contact {
+					ch.Invited = append(ch.Invited, *inv)
+				}
+			}
 		case app.RoomInfo, app.RoomJoined, app.RoomJoinFailed, app.OccupantChanged, app.RoomSubject, app.RoomLeft, app.RoomMessage:
 			a.applyRoom(ev, v, &ch, notified)
 		}

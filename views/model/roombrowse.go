@@ -77,7 +77,7 @@ func (b *RoomBrowse) Take(e app.RoomList) bool {
 	}
 	if e.Err != nil {
 		b.State, b.Err = BrowseFailed, e.Err
-		b.NoService = e.Service == "" || errors.Is(e.Err, errNoRoomService)
+		b.NoService = errors.Is(e.Err, app.ErrNoRoomService)
 		if e.Service != "" {
 			b.Service = im.Clip(PlainLine(e.Service), maxRoomJID)
 		}
@@ -154,10 +154,6 @@ func RoomTitle(r app.RoomItem) string {
 	local, _, _ := strings.Cut(r.JID, "@")
 	return local
 }
-
-// errNoRoomService stands for the core's word that the server has no
-// group chat service, until the core exports one.
-var errNoRoomService = errors.New("no group chat service")
 
 // roomList takes a RoomList: the account's service, when it was the one
 // asked for, and the answer of an open browser.

@@ -55,7 +55,8 @@ func TestRoomBrowse(t *testing.T) {
 			[]string{"coffee@muc.x"}, false},
 		{"nothing matches", roomListEv("muc.x", nil, rooms...), "bicycle", BrowseLoaded, nil, false},
 		{"no rooms", roomListEv("muc.x", nil), "", BrowseLoaded, nil, false},
-		{"no service", roomListEv("", errors.New("no service")), "", BrowseFailed, nil, true},
+		{"no service", roomListEv("", app.ErrNoRoomService), "", BrowseFailed, nil, true},
+		{"offline", roomListEv("", errors.New("not connected")), "", BrowseFailed, nil, false},
 		{"service failed", roomListEv("muc.x", errors.New("remote-server-timeout")), "", BrowseFailed, nil, false},
 	}
 	for _, c := range cases {
