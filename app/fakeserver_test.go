@@ -43,7 +43,7 @@ type fakeServer struct {
 }
 
 // setAnswer makes the connections that sign in from now on answer IQ
-// gets with answer, before the client can send any.
+// gets and sets with answer, before the client can send any.
 func (s *fakeServer) setAnswer(answer func(iq string) (reply string, ok bool)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -61,8 +61,8 @@ type fakeConn struct {
 	// address asked. The server answers before its IQ handling would
 	// refuse the request.
 	vcards map[string]string
-	// answer, when set, answers other IQ gets: the element the server
-	// writes, if ok.
+	// answer, when set, answers other IQ gets and sets: what the server
+	// writes, if ok (before mellium's server refuses the IQ as unhandled).
 	answer func(iq string) (reply string, ok bool)
 }
 
@@ -227,7 +227,8 @@ func (s *fakeServer) serve(conn net.Conn) {
 				return err
 			}
 		}
-		if get && !strings.Contains(text, "jabber:iq:roster") && !strings.Contains(text, "vcard-temp") {
+		set := start.Name.Local == "iq" && strings.Contains(text, `type="set"`)
+		if (get || set) && !strings.Contains(text, "jabber:iq:roster") && !strings.Contains(text, "vcard-temp") {
 			fc.mu.Lock()
 			var err error
 			if fc.answer != nil {

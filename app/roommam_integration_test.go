@@ -219,3 +219,38 @@ func TestRoomInfoAfterConfigChange(t *testing.T) {
 		t.Errorf("after the change: %+v", info)
 	}
 }
+
+// TestRoomHistoryWithoutArchive: a room that keeps no archive (its
+// archiving turned off) says so (RoomInfo.Archive unset), and the core
+// takes the history the room sends on joining, each line once, as before.
+func TestRoomHistoryWithoutArchive(t *testing.T) {
+	srv := mucServer(t)
+	room := "unarchived@" + srv.MUCDomain
+	alice, bob := online(t, srv, "alice", nil), online(t, srv, "bob", nil)
+	alice.join(room, "alice", "")
+	srv.Shell(t, `>prosody.hosts[`+prosodytest.LuaString(srv.MUCDomain)+`].modules.muc.get_room_from_jid(`+
+		prosodytest.LuaString(room)+`)._data.archiving = false`)
+	for i := range 3 {
+		alice.c.SendRoomMessage(room, fmt.Sprintf("early %d", i))
+	}
+	alice.wait("own early lines", roomLine(room, "alice", "early 2"))
+	mark, reads := bob.mark(), app.RoomArchiveReads(bob.c)
+	bob.join(room, "bob", "")
+	if info := infoThenJoined(t, bob, mark, room); info.Archive {
+		t.Errorf("room info: %+v", info)
+	}
+	linesOnce(t, bob, room, "early 0", "early 1", "early 2")
+	for _, body := range []string{"early 0", "early 2"} {
+		if m := bob.waitFrom(mark, body, roomLine(room, "alice", body)).(app.RoomMessage); !m.FromHistory || !m.Delayed {
+			t.Errorf("history line: %+v", m)
+		}
+	}
+	bob.c.LeaveRoom(room)
+	alice.c.SendRoomMessage(room, "while bob was out")
+	alice.wait("own line", roomLine(room, "alice", "while bob was out"))
+	bob.join(room, "bob", "")
+	linesOnce(t, bob, room, "early 0", "early 1", "early 2", "while bob was out")
+	if n := app.RoomArchiveReads(bob.c); n != reads {
+		t.Errorf("%d readings of a room without archive", n-reads)
+	}
+}
