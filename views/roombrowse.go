@@ -41,6 +41,7 @@ type roomBrowser struct {
 	message  *widget.Label // loading, failure, no rooms
 	retry    *widget.Button
 	center   *fyne.Container // the message and Try again, over the list
+	content  *fyne.Container
 	choose   *widget.Button
 	selected int // index in Shown, -1 for none
 	onChoose func(app.RoomItem)
@@ -110,10 +111,10 @@ func (u *UI) browseRooms(s *session, service string, onChoose func(app.RoomItem)
 			b.load(lister, s.Browse.Asked)
 		}
 	})
-	content := container.NewBorder(b.filter, b.count, nil, nil,
+	b.content = container.NewBorder(b.filter, b.count, nil, nil,
 		container.NewStack(b.list, container.NewPadded(container.NewVBox(b.center))))
 
-	b.d = dialog.NewCustomWithoutButtons("Rooms", content, u.win)
+	b.d = dialog.NewCustomWithoutButtons("Rooms", b.content, u.win)
 	b.choose = widget.NewButton("Choose", b.chosen)
 	b.choose.Importance = widget.HighImportance
 	b.choose.Disable()
@@ -191,7 +192,7 @@ func (b *roomBrowser) show() {
 	} else {
 		b.filter.Disable()
 	}
-	b.list.Refresh()
+	b.content.Refresh() // lays the message out anew: its height changed
 	if len(m.Shown) > 0 {
 		b.list.ScrollToTop()
 	}

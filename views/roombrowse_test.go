@@ -138,6 +138,7 @@ func TestRoomBrowserFailures(t *testing.T) {
 	if !labelContaining(h.overlay(), "Could not list the rooms: remote-server-not-found.") {
 		t.Fatal("the failure is not said")
 	}
+	saveImage(t, "room_browser_failed", h.ui.win.Canvas())
 	test.Tap(button(t, h.overlay(), "Try again"))
 	if lastCall(h) != `ListRooms "rooms.other.example"` || !labelContaining(h.overlay(), "Loading rooms…") {
 		t.Fatalf("Try again: calls %q", h.core.Calls())
@@ -150,6 +151,7 @@ func TestRoomBrowserFailures(t *testing.T) {
 	if !labelContaining(h.overlay(), "This server has no group chat service. Enter a room's address instead.") {
 		t.Fatal("no service is not said")
 	}
+	saveImage(t, "room_browser_none", h.ui.win.Canvas())
 	if b := button(t, h.overlay(), "Try again"); b.Visible() {
 		t.Error("Try again is offered where there is no service")
 	}
@@ -177,6 +179,7 @@ func TestRoomBrowserShot(t *testing.T) {
 	fyne.CurrentApp().Settings().SetTheme(Theme())
 	h.ui.win.Resize(fyne.NewSize(560, 600))
 	h.ui.joinRoom("", "")
+	saveImage(t, "join_room", h.ui.win.Canvas())
 	test.Tap(button(t, h.overlay(), "Browse rooms…"))
 	saveImage(t, "room_browser_loading", h.ui.win.Canvas())
 	h.apply(roomListEv(conference, nil,
