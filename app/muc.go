@@ -776,6 +776,9 @@ func (h *handler) roomAvailable(s *roomState, nick string, p im.Presence, x *muc
 				// (§10.1.2), on the room worker, which reports the join
 				// once the room is open.
 				h.c.rooms.jobs.Push(roomJob{room: key, instant: true, joined: &ev})
+				// It exists now: what is it (the defaults, which the
+				// instant room keeps)? A RoomInfo follows.
+				h.c.cmds.Push(cmdRoomNeeds{room: key, info: true})
 				return nil
 			}
 			if s.info != nil && s.info.Archive {

@@ -192,9 +192,11 @@ func TestRoomHistoryFromArchive(t *testing.T) {
 	}
 }
 
-// TestRoomInfoAfterConfigChange: the owner makes the room members-only
-// (a submitted configuration form); the room says its configuration
-// changed (104) and the core reports the new RoomInfo.
+// TestRoomInfoAfterConfigChange: a room that does not exist is told as
+// an empty RoomInfo before the join creates it, and as it is once
+// created; the owner makes the room members-only (a submitted
+// configuration form), the room says its configuration changed (104) and
+// the core reports the new RoomInfo.
 func TestRoomInfoAfterConfigChange(t *testing.T) {
 	srv := mucServer(t)
 	room := "configured@" + srv.MUCDomain
@@ -204,6 +206,11 @@ func TestRoomInfoAfterConfigChange(t *testing.T) {
 	if info := infoThenJoined(t, alice, mark, room); info.Name != "" || info.MembersOnly || info.Archive || info.Persistent {
 		t.Errorf("info of a room that did not exist: %+v", info)
 	}
+	// Once created, it is asked again.
+	alice.waitFrom(mark, "the new room's info", func(e app.Event) bool {
+		i, ok := e.(app.RoomInfo)
+		return ok && i.Room == room && i.Archive && !i.MembersOnly
+	})
 	mark = alice.mark()
 	out := srv.Shell(t, fmt.Sprintf(`>local ok, e = pcall(function() local st = require "util.stanza"; local r = prosody.hosts[%s].modules.muc.get_room_from_jid(%s); `+
 		`r:process_form({send = function() end}, st.iq({type = "set", id = "cfg", from = %s, to = r.jid})`+
@@ -216,7 +223,7 @@ func TestRoomInfoAfterConfigChange(t *testing.T) {
 	}
 	info := alice.waitFrom(mark, "new room info", roomInfoFor(room)).(app.RoomInfo)
 	if !info.MembersOnly || !info.Archive {
-		t.Errorf("after the change: %+v", info)
+		t.Errorf("after the change: %+v; events:\n%s", info, alice.dump())
 	}
 }
 
