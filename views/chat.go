@@ -25,9 +25,9 @@ type chatWindow struct {
 	// room is set for a group chat's window; left once we are no longer
 	// in the room.
 	room, left bool
-	// peopleBox holds the rows of the room's open People dialog, nil
-	// when it is closed (roompeople.go).
-	peopleBox *fyne.Container
+	// people is the room's open People dialog, nil when it is closed
+	// (roompeople.go).
+	people *peopleView
 	// notifyButton chooses when the room notifies (roomnotify.go).
 	notifyButton *widget.Button
 
@@ -130,7 +130,7 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	}
 	c.profile.Importance = widget.LowImportance
 	left := container.NewHBox(container.NewCenter(c.avatar), container.NewCenter(sizedBox(c.dot, 10)))
-	top := container.NewBorder(nil, widget.NewSeparator(), left, container.NewCenter(container.NewHBox(c.roomButtons(c.profile, inviteButton(c))...)), c.title)
+	top := container.NewBorder(nil, widget.NewSeparator(), left, container.NewCenter(c.headerButtons(c.profile, inviteButton(c))), c.title)
 	bottom := container.NewBorder(container.NewVBox(c.typing, widget.NewSeparator()), nil, nil, container.NewVBox(c.send), c.entry)
 	c.win.SetContent(container.NewBorder(top, bottom, nil, nil, c.sizer))
 	c.win.Resize(fyne.NewSize(480, 560))

@@ -28,53 +28,70 @@ type moderator interface {
 	SetAffiliation(room, user string, aff muc.Affiliation, reason string)
 }
 
+var _ moderator = (*app.Client)(nil)
+
+// peopleView is a room's open People dialog: a list, which draws only
+// the rows in view (a room may hold thousands).
+type peopleView struct {
+	list *widget.List
+	// rows are the occupants as listed; self is our nickname.
+	rows []app.Occupant
+	self string
+}
+
 // showPeople lists the room's occupants; the list follows the room while
 // the dialog is open.
 func (c *chatWindow) showPeople() {
 	if c.s.Rooms[c.conv.peer] == nil {
 		return
 	}
-	c.peopleBox = container.NewVBox()
+	p := &peopleView{}
+	p.list = widget.NewList(
+		func() int { return len(p.rows) },
+		func() fyne.CanvasObject { return newPersonRow() },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(p.rows) {
+				c.bindPerson(o.(*personRow), p.rows[id], p.rows[id].Nick == p.self)
+			}
+		})
+	p.list.OnSelected = func(id widget.ListItemID) { p.list.Unselect(id) } // rows act by their menu
+	c.people = p
 	c.fillPeople()
-	d := dialog.NewCustom("People in "+c.s.roomTitle(c.conv.peer), "Close", container.NewVScroll(c.peopleBox), c.win)
-	box := c.peopleBox
+	d := dialog.NewCustom("People in "+c.s.roomTitle(c.conv.peer), "Close", p.list, c.win)
 	d.SetOnClosed(func() {
-		if c.peopleBox == box {
-			c.peopleBox = nil
+		if c.people == p {
+			c.people = nil
 		}
 	})
 	d.Resize(fyne.NewSize(420, 440))
 	d.Show()
 }
 
-// fillPeople lays out the People dialog's rows anew: moderators first,
-// then participants, then visitors, each by nickname.
+// fillPeople lists the room's occupants anew: moderators first, then
+// participants, then visitors, each by nickname.
 func (c *chatWindow) fillPeople() {
-	box := c.peopleBox
+	p := c.people
 	r := c.s.Rooms[c.conv.peer]
-	if box == nil {
+	if p == nil {
 		return
 	}
-	box.RemoveAll()
-	if r == nil {
-		return
+	p.rows = p.rows[:0]
+	if r != nil {
+		self := r.Self
+		self.Nick = r.Nick
+		p.self = r.Nick
+		p.rows = append(p.rows, self)
+		for _, o := range r.Occupants {
+			p.rows = append(p.rows, o)
+		}
 	}
-	self := r.Self
-	self.Nick = r.Nick
-	people := []app.Occupant{self}
-	for _, o := range r.Occupants {
-		people = append(people, o)
-	}
-	slices.SortFunc(people, func(a, b app.Occupant) int {
+	slices.SortFunc(p.rows, func(a, b app.Occupant) int {
 		if ra, rb := roleRank(a.Role), roleRank(b.Role); ra != rb {
 			return ra - rb
 		}
 		return strings.Compare(strings.ToLower(a.Nick), strings.ToLower(b.Nick))
 	})
-	for _, o := range people {
-		box.Add(c.personRow(o, o.Nick == r.Nick))
-	}
-	box.Refresh()
+	p.list.Refresh()
 }
 
 // roleRank orders roles for the People dialog.
@@ -88,30 +105,55 @@ func roleRank(r muc.Role) int {
 	return 2
 }
 
-// personRow is one occupant's row: nickname, standing, and the menu.
-func (c *chatWindow) personRow(o app.Occupant, self bool) fyne.CanvasObject {
-	name := plainLine(o.Nick)
+// personRow is a row of the People dialog: nickname, standing, and the
+// menu button.
+type personRow struct {
+	widget.BaseWidget
+	nick, standing *widget.Label
+	more           *widget.Button
+	box            fyne.CanvasObject
+}
+
+func newPersonRow() *personRow {
+	r := &personRow{nick: widget.NewLabel(""), standing: widget.NewLabel(""), more: widget.NewButton("…", nil)}
+	r.nick.Truncation = fyne.TextTruncateEllipsis
+	r.standing.SizeName = theme.SizeNameCaptionText
+	r.standing.Truncation = fyne.TextTruncateEllipsis
+	r.more.Importance = widget.LowImportance
+	r.box = container.NewBorder(nil, nil, nil, container.NewCenter(r.more), container.New(&tightRows{}, r.nick, r.standing))
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+// CreateRenderer implements fyne.Widget.
+func (r *personRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.box) }
+
+// personWords are the nickname and the standing a row shows of o.
+func personWords(o app.Occupant, self bool) (nick, standing string) {
+	nick = clipRunes(plainLine(o.Nick), 80)
 	if self {
-		name += " (you)"
+		nick += " (you)"
 	}
-	nick := widget.NewLabel(clipRunes(name, 80))
-	nick.Truncation = fyne.TextTruncateEllipsis
-	nick.TextStyle.Bold = o.Role == muc.RoleModerator
-	standing := widget.NewLabel(standingText(o))
-	standing.SizeName = theme.SizeNameCaptionText
-	standing.Truncation = fyne.TextTruncateEllipsis
-	words := container.New(&tightRows{}, nick, standing)
+	return nick, standingText(o)
+}
+
+// bindPerson shows the occupant o in row r; the menu is for others.
+func (c *chatWindow) bindPerson(r *personRow, o app.Occupant, self bool) {
+	nick, standing := personWords(o, self)
+	r.nick.TextStyle.Bold = o.Role == muc.RoleModerator
+	r.nick.SetText(nick)
+	r.standing.SetText(standing)
 	if self {
-		return words
+		r.more.Hide()
+		return
 	}
-	var more *widget.Button
-	more = widget.NewButton("…", func() {
+	r.more.Show()
+	more := r.more
+	r.more.OnTapped = func() {
 		at := fyne.CurrentApp().Driver().AbsolutePositionForObject(more)
 		at.Y += more.Size().Height
 		widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", c.personMenu(o)...), c.win.Canvas(), at)
-	})
-	more.Importance = widget.LowImportance
-	return container.NewBorder(nil, nil, nil, container.NewCenter(more), words)
+	}
 }
 
 // standingText words an occupant's role and affiliation: "moderator ·

@@ -1,13 +1,13 @@
 package views
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 	"mellium.im/xmpp/muc"
 
 	"github.com/palaver-im/palaver/app"
@@ -49,15 +49,9 @@ func adminInTea(t *testing.T) (*harness, *chatWindow) {
 // peopleRows returns the People dialog's rows, as their words.
 func peopleRows(c *chatWindow) []string {
 	var rows []string
-	for _, o := range c.peopleBox.Objects {
-		var words []string
-		walk(o, func(o fyne.CanvasObject) bool {
-			if l, ok := o.(*widget.Label); ok {
-				words = append(words, l.Text)
-			}
-			return true
-		})
-		rows = append(rows, strings.Join(words, " / "))
+	for _, o := range c.people.rows {
+		nick, standing := personWords(o, o.Nick == c.people.self)
+		rows = append(rows, nick+" / "+standing)
 	}
 	return rows
 }
@@ -183,15 +177,11 @@ func TestPeopleShot(t *testing.T) {
 	h.settle()
 	saveImage(t, "room_people", c.win.Canvas())
 	// Bob's menu, open.
-	var more *widget.Button
-	for _, o := range c.peopleBox.Objects {
-		if rowHas(o, "bob") {
-			more, _ = find(o, func(b *widget.Button) bool { return b.Text == "…" })
-		}
+	row, ok := find(c.people.list, func(r *personRow) bool { return r.nick.Text == "bob" })
+	if !ok {
+		t.Fatal("Bob's row is not drawn")
 	}
-	if more == nil {
-		t.Fatal("no menu button on Bob's row")
-	}
+	more := row.more
 	test.Tap(more)
 	h.settle()
 	saveImage(t, "room_people_menu", c.win.Canvas())
@@ -207,8 +197,29 @@ func top(t *testing.T, w fyne.Window) fyne.CanvasObject {
 	return o
 }
 
-// rowHas reports whether a label under o says text.
-func rowHas(o fyne.CanvasObject, text string) bool {
-	_, ok := find(o, func(l *widget.Label) bool { return l.Text == text })
-	return ok
+func TestPeopleOfABigRoom(t *testing.T) {
+	h := signedIn(t)
+	s := h.ui.only()
+	s.Joining(tea, "me")
+	j := roomJoinedEv("me")
+	for i := range 5000 {
+		j.Occupants = append(j.Occupants, app.Occupant{Nick: fmt.Sprintf("n%04d", i), Role: muc.RoleParticipant})
+	}
+	h.apply(j)
+	s.openChat(tea)
+	c := s.chats[tea]
+	c.showPeople()
+	if n := len(c.people.rows); n != 5001 {
+		t.Fatalf("%d rows", n)
+	}
+	drawn := 0
+	walk(c.people.list, func(o fyne.CanvasObject) bool {
+		if _, ok := o.(*personRow); ok {
+			drawn++
+		}
+		return true
+	})
+	if drawn == 0 || drawn > 50 {
+		t.Errorf("%d rows drawn for 5001 people", drawn)
+	}
 }
