@@ -612,7 +612,9 @@ type RoomLeft struct {
 // before a later one when the room could not tell before), and again when
 // the room says its configuration changed (status 104), with what the room
 // says of itself (disco#info, XEP-0045 §6.4). A room that does not exist
-// yet (the join creates it) is told as a RoomInfo with nothing set.
+// yet (the join creates it) is told as a RoomInfo with nothing set, then,
+// once created, as it is (before or after its RoomJoined). The latest
+// RoomInfo of a room holds.
 type RoomInfo struct {
 	base
 	Room string
