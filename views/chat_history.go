@@ -70,7 +70,7 @@ func (s *session) historyRead(conv *conversation, page []history.Message, err er
 		conv.readDone()
 		return
 	}
-	name := s.Roster.DisplayName(conv.peer)
+	name := s.peerName(conv.peer)
 	if err != nil {
 		conv.readDone()
 		conv.histErr = err

@@ -197,7 +197,7 @@ func (m *messageSearch) showStatus(text string) {
 func (m *messageSearch) bind(r *searchRow, h searchHit) {
 	name := h.Peer
 	if s := m.u.session(h.account); s != nil {
-		name = s.Roster.DisplayName(h.Peer)
+		name = s.peerName(h.Peer)
 	}
 	if len(m.u.sessions) > 1 {
 		name += " (" + h.account + ")"
