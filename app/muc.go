@@ -203,8 +203,8 @@ type roomBook struct {
 	invites []sentInvite
 	// pingIdle and retry override selfPingIdle and roomRetry (for tests).
 	pingIdle, retry time.Duration
-	// archiveReads counts the readings of rooms' archives that ended
-	// (roommam.go; for tests).
+	// archiveReads counts the readings of rooms' archives that ended,
+	// but those a new join superseded (roommam.go; for tests).
 	archiveReads int
 }
 
@@ -386,6 +386,7 @@ func (r *runner) sendJoinNow(ctx context.Context, sess *xmpp.Session, key string
 		}
 	}
 	s.mamAfter, s.mamAfterAt = s.lastID, s.lastIDAt
+	s.mamQuery = "" // a reading of an earlier join is over
 	s.phase, s.since, s.heard = roomJoining, time.Now(), time.Now()
 	s.rejoin = rejoin && s.joinedOnce
 	s.occupants, s.truncated, s.created, s.subject, s.newNick, s.pinging = map[string]Occupant{}, false, false, false, "", false

@@ -36,7 +36,7 @@ const (
 )
 
 // startRoomHistory reads what we missed from room key's archive, on a
-// goroutine; one query per room at a time.
+// goroutine; one reading per room and join at a time.
 func (r *runner) startRoomHistory(ctx context.Context, sess *xmpp.Session, key string) {
 	b := &r.rooms
 	b.mu.Lock()
@@ -68,13 +68,21 @@ type roomQuery struct {
 // roomArchive pages through room key's archive as q says. A failure is a
 // CommandFailed with OpRoomHistory; we stay in the room.
 func (r *runner) roomArchive(ctx context.Context, sess *xmpp.Session, key string, q roomQuery) {
+	b := &r.rooms
+	// current reports whether this reading is still the room's: a new
+	// join (a new session, whose old one may never answer) starts its own.
+	current := func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		s := b.rooms[key]
+		return s != nil && s.mamQuery == q.id
+	}
 	defer func() {
-		b := &r.rooms
 		b.mu.Lock()
 		if s := b.rooms[key]; s != nil && s.mamQuery == q.id {
 			s.mamQuery = ""
+			b.archiveReads++
 		}
-		b.archiveReads++
 		b.mu.Unlock()
 	}()
 	switch {
@@ -95,12 +103,12 @@ func (r *runner) roomArchive(ctx context.Context, sess *xmpp.Session, key string
 			continue
 		}
 		if err != nil {
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && current() {
 				r.roomEvent(CommandFailed{base: r.b(), Op: OpRoomHistory, JID: key, Err: err})
 			}
 			return
 		}
-		if q.last || fin.Complete || fin.Last == "" {
+		if q.last || fin.Complete || fin.Last == "" || !current() {
 			return
 		}
 		q.after, q.start = fin.Last, time.Time{}
