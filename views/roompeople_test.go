@@ -185,6 +185,15 @@ func TestPeopleShot(t *testing.T) {
 	test.Tap(more)
 	h.settle()
 	saveImage(t, "room_people_menu", c.win.Canvas())
+	// The ban, asked first.
+	for _, it := range c.personMenu(c.s.Rooms[tea].Occupants["bob"]) {
+		if it.Label == "Ban…" {
+			it.Action()
+		}
+	}
+	test.Type(entryWithPlaceholder(t, top(t, c.win), "Reason (optional)"), "spam, again")
+	h.settle()
+	saveImage(t, "room_people_ban", c.win.Canvas())
 }
 
 // top returns the top overlay (dialog) of the window w.

@@ -427,11 +427,17 @@ func (c *chatWindow) roomHeader() (text string, in bool) {
 	if n == 1 {
 		text = name + " — only you"
 	}
+	// A second line: what the room's settings mean (short), and its
+	// subject (which may be long).
+	var more []string
 	if t := roomTraits(r.Info); t != "" {
-		text += " (" + t + ")"
+		more = append(more, t)
 	}
 	if r.Subject != "" {
-		text += " · " + r.Subject
+		more = append(more, r.Subject)
+	}
+	if len(more) > 0 {
+		text += "\n" + strings.Join(more, " · ")
 	}
 	return text, true
 }

@@ -272,7 +272,7 @@ func TestRoomInfoShown(t *testing.T) {
 	info.Acct = me
 	h.apply(info, roomJoinedEv("me", "ann"))
 	c := s.chats[tea]
-	if want := "Tea Room — 2 people (members only, moderated, not archived)"; c.title.Text != want {
+	if want := "Tea Room — 2 people\nmembers only, moderated, not archived"; c.title.Text != want {
 		t.Errorf("header %q, want %q", c.title.Text, want)
 	}
 	if c.win.Title() != "Tea Room" {
@@ -293,5 +293,17 @@ func TestRoomInfoShown(t *testing.T) {
 	h.apply(info)
 	if want := "tea — 2 people"; c.title.Text != want {
 		t.Errorf("header %q, want %q", c.title.Text, want)
+	}
+	if os.Getenv("PALAVER_SHOTS") != "" {
+		info = app.RoomInfo{Room: tea, Name: "Tea Room", MembersOnly: true, PasswordProtected: true}
+		info.Acct = me
+		subject := app.RoomSubject{Room: tea, Subject: "Earl Grey, Assam and a long talk about the best water temperature"}
+		subject.Acct = me
+		h.apply(info, subject, roomLineEv("ann", "hello", "", false))
+		fyne.CurrentApp().Settings().SetTheme(Theme())
+		c.win.Resize(fyne.NewSize(480, 300))
+		c.refresh(true)
+		h.settle()
+		saveImage(t, "room_header", c.win.Canvas())
 	}
 }
