@@ -182,10 +182,10 @@ type roomState struct {
 	// ("" for none), whose results the handler takes (roommam.go).
 	mamQuery string
 	// lastID is the room's stanza-id of the newest message seen (known
-	// with last), lastIDAt its time; mamAfter and mamAfterAt are them as
-	// the join was sent: the archive is read from there.
-	lastID, mamAfter     string
-	lastIDAt, mamAfterAt time.Time
+	// with last), lastIDAt its time; mamAfter, mamAfterAt and mamSince are
+	// them and last as the join was sent: the archive is read from there.
+	lastID, mamAfter               string
+	lastIDAt, mamAfterAt, mamSince time.Time
 }
 
 // roomBook holds the rooms of a Client across its sessions.
@@ -385,7 +385,7 @@ func (r *runner) sendJoinNow(ctx context.Context, sess *xmpp.Session, key string
 			s.lastID, s.lastIDAt = lastID, lastIDAt
 		}
 	}
-	s.mamAfter, s.mamAfterAt = s.lastID, s.lastIDAt
+	s.mamAfter, s.mamAfterAt, s.mamSince = s.lastID, s.lastIDAt, s.last
 	s.mamQuery = "" // a reading of an earlier join is over
 	s.phase, s.since, s.heard = roomJoining, time.Now(), time.Now()
 	s.rejoin = rejoin && s.joinedOnce

@@ -47,7 +47,7 @@ func (r *runner) startRoomHistory(ctx context.Context, sess *xmpp.Session, key s
 	}
 	qid := NewID()
 	s.mamQuery = qid
-	q := roomQuery{id: qid, room: s.room, after: s.mamAfter, afterAt: s.mamAfterAt, since: s.last}
+	q := roomQuery{id: qid, room: s.room, after: s.mamAfter, afterAt: s.mamAfterAt, since: s.mamSince}
 	b.mu.Unlock()
 	go r.roomArchive(ctx, sess, key, q)
 }

@@ -102,6 +102,29 @@ func TestRoomArchiveHostileAndFailing(t *testing.T) {
 	// Still in the room.
 	id := alice.c.SendRoomMessage(room, "still here")
 	conn.expect(t, `type="groupchat"`, "<body>still here</body>", id)
+
+	// Out and in again: the reading starts after the newest line we have
+	// (the room's results come again, and are not shown twice).
+	mark := alice.mark()
+	alice.c.LeaveRoom(room)
+	conn.expect(t, `type="unavailable"`, `to="`+room+`/alice"`)
+	alice.c.JoinRoom(room, "alice", "")
+	conn.expect(t, `to="`+room+`/alice"`, `http://jabber.org/protocol/muc`)
+	conn.raw(t, selfPresence)
+	q = conn.expect(t, `urn:xmpp:mam:2`, `to="`+room+`"`)
+	if !strings.Contains(q, ">s5</after>") || strings.Contains(q, "<before") {
+		t.Errorf("a rejoin reads after the newest line: %s", q)
+	}
+	alice.waitFrom(mark, "the second reading failed", func(e app.Event) bool {
+		f, ok := e.(app.CommandFailed)
+		return ok && f.Op == app.OpRoomHistory
+	})
+	if n := alice.count(func(e app.Event) bool { _, ok := e.(app.RoomMessage); return ok }); n != 2 {
+		t.Errorf("%d lines after the second reading, want the first 2", n)
+	}
+	if n := alice.count(func(e app.Event) bool { _, ok := e.(app.RoomInfo); return ok }); n != 2 {
+		t.Errorf("%d RoomInfo: a join after leaving asks again", n)
+	}
 }
 
 // eventsOf returns a copy of the events p recorded so far.
