@@ -179,8 +179,10 @@ type roomState struct {
 	infoStale bool
 	infoAsk   uint64
 	// mamQuery is the id of the query of the room's archive on its way
-	// ("" for none), whose results the handler takes (roommam.go).
+	// ("" for none), whose results the handler takes (roommam.go), at
+	// most maxRoomArchive of them (mamTaken).
 	mamQuery string
+	mamTaken int
 	// lastID is the room's stanza-id of the newest message seen (known
 	// with last), lastIDAt its time; mamAfter, mamAfterAt and mamSince are
 	// them and last as the join was sent: the archive is read from there.
@@ -204,8 +206,9 @@ type roomBook struct {
 	// pingIdle and retry override selfPingIdle and roomRetry (for tests).
 	pingIdle, retry time.Duration
 	// archiveReads counts the readings of rooms' archives that ended,
-	// but those a new join superseded (roommam.go; for tests).
-	archiveReads int
+	// but those a new join superseded (roommam.go; for tests);
+	// archiveMax overrides maxRoomArchive (for tests).
+	archiveReads, archiveMax int
 }
 
 func (b *roomBook) init() {

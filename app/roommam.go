@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -46,7 +47,7 @@ func (r *runner) startRoomHistory(ctx context.Context, sess *xmpp.Session, key s
 		return
 	}
 	qid := NewID()
-	s.mamQuery = qid
+	s.mamQuery, s.mamTaken = qid, 0
 	q := roomQuery{id: qid, room: s.room, after: s.mamAfter, afterAt: s.mamAfterAt, since: s.mamSince}
 	b.mu.Unlock()
 	go r.roomArchive(ctx, sess, key, q)
@@ -179,10 +180,11 @@ func (h *handler) roomArchiveResult(from jid.JID, f *im.Forwarded) bool {
 	}
 	m := f.Msg
 	if s.mamQuery == "" || f.QueryID != s.mamQuery || f.ResultID == "" || m.Body == "" ||
-		m.Type != stanza.GroupChatMessage || m.From.Bare().String() != key {
+		m.Type != stanza.GroupChatMessage || m.From.Bare().String() != key || s.mamTaken >= cmp.Or(b.archiveMax, maxRoomArchive) {
 		b.mu.Unlock()
 		return true
 	}
+	s.mamTaken++
 	now := time.Now()
 	s.heard = now
 	at := f.Delay

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -132,4 +134,59 @@ func eventsOf(p *probe) []app.Event {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.events)
+}
+
+// TestRoomArchiveFloodIsBounded: a room answers a reading of its archive
+// with more results than the core reads per join (maxRoomArchive, 10
+// here); it takes that many, in order.
+func TestRoomArchiveFloodIsBounded(t *testing.T) {
+	const room = "room@conference.localhost"
+	srv := newFakeServer(t)
+	srv.setAnswer(func(iq string) (string, bool) {
+		if !strings.Contains(iq, `to="`+room+`"`) {
+			return "", false
+		}
+		id := attr(iq, "id")
+		switch {
+		case strings.Contains(iq, "disco#info"):
+			return `<iq type="result" id="` + id + `" from="` + room + `"><query xmlns="http://jabber.org/protocol/disco#info">` +
+				`<feature var="urn:xmpp:mam:2"/></query></iq>`, true
+		case strings.Contains(iq, "urn:xmpp:mam:2"):
+			qid := regexp.MustCompile(`queryid="([^"]*)"`).FindStringSubmatch(iq)
+			if qid == nil {
+				return "", false
+			}
+			var b strings.Builder
+			for i := range 25 {
+				fmt.Fprintf(&b, `<message from="%s"><result xmlns="urn:xmpp:mam:2" queryid="%s" id="s%d"><forwarded xmlns="urn:xmpp:forward:0">`+
+					`<message xmlns="jabber:client" type="groupchat" from="%s/bob"><body>line %d</body></message></forwarded></result></message>`,
+					room, qid[1], i, room, i)
+			}
+			b.WriteString(`<iq type="result" id="` + id + `" from="` + room + `"><fin xmlns="urn:xmpp:mam:2" complete="true"/></iq>`)
+			return b.String(), true
+		}
+		return "", false
+	})
+	c := app.New(srv.account("alice"), func(context.Context) (string, error) { return "pw", nil })
+	app.SetRoomArchiveMax(c, 10)
+	alice := run(t, "alice", c)
+	conn := srv.next(t)
+	alice.waitOnline()
+	conn.expect(t, "<presence")
+	alice.c.JoinRoom(room, "alice", "")
+	conn.expect(t, `to="`+room+`/alice"`, `http://jabber.org/protocol/muc`)
+	conn.raw(t, selfPresence)
+	alice.wait("line 9", func(e app.Event) bool { m, ok := e.(app.RoomMessage); return ok && m.Body == "line 9" })
+	// What could still come has come once a later live line is here.
+	conn.raw(t, `<message type="groupchat" from="`+room+`/bob"><body>live</body></message>`)
+	alice.wait("live", func(e app.Event) bool { m, ok := e.(app.RoomMessage); return ok && m.Body == "live" })
+	var got []string
+	for _, e := range eventsOf(alice) {
+		if m, ok := e.(app.RoomMessage); ok && m.FromHistory {
+			got = append(got, m.Body)
+		}
+	}
+	if len(got) != 10 || got[0] != "line 0" || got[9] != "line 9" {
+		t.Errorf("%d history lines, first %q", len(got), got[:min(len(got), 1)])
+	}
 }
