@@ -107,6 +107,13 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 		r.decline(ctx, sess, cmd)
 	case cmdListRooms:
 		r.listRooms(sess, cmd)
+	case cmdRoomConfig:
+		// Offline, it fails: the form is of the moment.
+		r.queueOwner(sess, cmd.room, ownerJob{kind: ownerGetConfig})
+	case cmdSetRoomConfig:
+		r.queueOwner(sess, cmd.room, ownerJob{kind: ownerSetConfig, values: cmd.values})
+	case cmdDestroyRoom:
+		r.queueOwner(sess, cmd.room, ownerJob{kind: ownerDestroy, reason: cmd.reason})
 	case cmdRoomRejoin:
 		r.rejoinRoom(ctx, sess, cmd)
 	case cmdRoomInfo:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/chatstate"
+	"github.com/palaver-im/palaver/app/dataform"
 	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
 	"github.com/palaver-im/palaver/app/vcard"
@@ -254,6 +255,8 @@ const (
 	OpDecline        // decline an invitation to a room
 	OpListRooms      // list the rooms of a group chat service
 	OpRoomHistory    // read what was missed from a room's archive
+	OpRoomConfig     // change a room's configuration
+	OpDestroyRoom    // destroy a room
 )
 
 var opNames = [...]string{
@@ -266,6 +269,7 @@ var opNames = [...]string{
 	OpFetchBookmarks: "fetch-bookmarks", OpSetBookmark: "set-bookmark", OpRemoveBookmark: "remove-bookmark",
 	OpSetRole: "set-role", OpSetAffiliation: "set-affiliation", OpInvite: "invite", OpDecline: "decline",
 	OpListRooms: "list-rooms", OpRoomHistory: "room-history",
+	OpRoomConfig: "room-config", OpDestroyRoom: "destroy-room",
 }
 
 // String names o for logs and tests; the views word it for users.
@@ -631,6 +635,24 @@ type RoomInfo struct {
 	// Archive is set when the room keeps a XEP-0313 archive: the core then
 	// reads what was missed from it instead of taking the room's history.
 	Archive bool
+}
+
+// RoomConfigForm answers Client.RoomConfig: the room's configuration form
+// (XEP-0045 §10.2), whose fields are named muc#roomconfig_* (and others
+// the service adds), or why not (Err; a stanza error forbidden when we
+// are not an owner).
+type RoomConfigForm struct {
+	base
+	Room string
+	Form dataform.Form
+	Err  error
+}
+
+// RoomConfigured is sent when the room took the values of
+// Client.SetRoomConfig.
+type RoomConfigured struct {
+	base
+	Room string
 }
 
 // RoomInvitation is sent when someone invites us to a room: directly

@@ -205,9 +205,6 @@ type roomBook struct {
 	invites []sentInvite
 	// pingIdle and retry override selfPingIdle and roomRetry (for tests).
 	pingIdle, retry time.Duration
-	// private are the occupant JIDs we had private messages with during
-	// the Run, at most maxPrivatePeers (roompm.go).
-	private map[string]struct{}
 	// archiveReads counts the readings of rooms' archives that ended,
 	// but those a new join superseded (roommam.go; for tests);
 	// archiveMax overrides maxRoomArchive (for tests).
@@ -866,10 +863,16 @@ func (h *handler) roomMessage(m im.Message, hasSubject bool) {
 	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: ev})
 }
 
-// privatePeer returns the peer of a chat message from (or to) addr: an
-// occupant of a room we are in writes privately from its occupant JID,
-// which is the peer then (a room's bare JID is no person; roompm.go).
-func (h *handler) privatePeer(addr jid.JID) string { return h.c.rooms.peer(addr) }
+// privatePeer returns the peer of a chat message from from: an occupant
+// of a room we are in writes privately from its occupant JID, which is
+// the peer then (a room's bare JID is no person).
+func (h *handler) privatePeer(from jid.JID) string {
+	bare := from.Bare().String()
+	if from.Resourcepart() != "" && h.c.rooms.has(bare) {
+		return from.String()
+	}
+	return bare
+}
 
 // The room worker: what waits on the network.
 
@@ -899,6 +902,8 @@ func (r *runner) roomWorker(ctx context.Context, sess *xmpp.Session) {
 				case j.instant:
 					r.instantRoom(ctx, sess, j.room)
 					r.roomEvent(*j.joined)
+				case j.owner != nil:
+					r.ownerRoundTrip(ctx, sess, j.room, *j.owner)
 				case j.list != nil:
 					lists.Add(1)
 					go func() {
@@ -930,6 +935,8 @@ type roomJob struct {
 	reason string
 	// list is a ListRooms to carry out.
 	list *cmdListRooms
+	// owner is an owner's round trip (roomconfig.go).
+	owner *ownerJob
 }
 
 // queueKick carries out Kick: online, the room worker asks the room.

@@ -161,6 +161,10 @@ func opText(o app.Op) string {
 		return "list the rooms"
 	case app.OpRoomHistory:
 		return "read the room's history"
+	case app.OpRoomConfig:
+		return "change the settings of the room"
+	case app.OpDestroyRoom:
+		return "destroy the room"
 	}
 	return "do that (" + o.String() + ")"
 }
