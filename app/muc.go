@@ -205,6 +205,9 @@ type roomBook struct {
 	invites []sentInvite
 	// pingIdle and retry override selfPingIdle and roomRetry (for tests).
 	pingIdle, retry time.Duration
+	// private are the occupant JIDs we had private messages with during
+	// the Run, at most maxPrivatePeers (roompm.go).
+	private map[string]struct{}
 	// archiveReads counts the readings of rooms' archives that ended,
 	// but those a new join superseded (roommam.go; for tests);
 	// archiveMax overrides maxRoomArchive (for tests).
@@ -863,16 +866,10 @@ func (h *handler) roomMessage(m im.Message, hasSubject bool) {
 	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: ev})
 }
 
-// privatePeer returns the peer of a chat message from from: an occupant
-// of a room we are in writes privately from its occupant JID, which is
-// the peer then (a room's bare JID is no person).
-func (h *handler) privatePeer(from jid.JID) string {
-	bare := from.Bare().String()
-	if from.Resourcepart() != "" && h.c.rooms.has(bare) {
-		return from.String()
-	}
-	return bare
-}
+// privatePeer returns the peer of a chat message from (or to) addr: an
+// occupant of a room we are in writes privately from its occupant JID,
+// which is the peer then (a room's bare JID is no person; roompm.go).
+func (h *handler) privatePeer(addr jid.JID) string { return h.c.rooms.peer(addr) }
 
 // The room worker: what waits on the network.
 

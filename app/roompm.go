@@ -16,12 +16,33 @@ import (
 // so. Receipts are not sent to occupants (no roster contact sees them,
 // XEP-0184 §8); chat states are, as to anyone whose client sent some.
 
+// maxPrivatePeers bounds the occupant JIDs remembered as peers of
+// private conversations after their room is left.
+const maxPrivatePeers = 1000
+
 // peer returns the peer of a chat with j: j itself when it is an occupant
-// JID of a room of the book, else its bare JID.
+// JID of a room of the book, or was during the Run (a conversation goes
+// on under its name after we left the room: the room refuses what we
+// write then, and the refusal must find it), else its bare JID.
 func (b *roomBook) peer(j jid.JID) string {
 	bare := j.Bare().String()
-	if j.Resourcepart() != "" && b.has(bare) {
-		return j.String()
+	if j.Resourcepart() == "" {
+		return bare
+	}
+	full := j.String()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, in := b.rooms[bare]; in {
+		if b.private == nil {
+			b.private = map[string]struct{}{}
+		}
+		if len(b.private) < maxPrivatePeers {
+			b.private[full] = struct{}{}
+		}
+		return full
+	}
+	if _, known := b.private[full]; known {
+		return full
 	}
 	return bare
 }

@@ -65,4 +65,17 @@ func TestRoomPrivateMessages(t *testing.T) {
 			t.Errorf("%s: private lines under the room: %+v", p.name, msgs)
 		}
 	}
+
+	// Out of the room, alice's next line is refused by the room, and the
+	// refusal reaches the conversation with bob.
+	amark = alice.mark()
+	alice.c.LeaveRoom(room)
+	id = alice.c.SendMessage(room+"/Bob", "still there?")
+	f := alice.waitFrom(amark, "refused", func(e app.Event) bool {
+		f, ok := e.(app.MessageFailed)
+		return ok && f.ID == id
+	}).(app.MessageFailed)
+	if f.Peer != room+"/Bob" {
+		t.Errorf("refusal for %s", f.Peer)
+	}
 }

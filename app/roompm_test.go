@@ -54,4 +54,13 @@ func TestPrivateMessageCarriesMUCUser(t *testing.T) {
 			t.Errorf("%s: private %v", addr, priv)
 		}
 	}
+	// Once the room is left, its occupants we talked with stay peers of
+	// their own; others of the room are the room again.
+	delete(b.rooms, "room@conference.example.org")
+	if p := b.peer(jid.MustParse("room@conference.example.org/Bob")); p != "room@conference.example.org/Bob" {
+		t.Errorf("after leaving: %s", p)
+	}
+	if p := b.peer(jid.MustParse("room@conference.example.org/Carol")); p != "room@conference.example.org" {
+		t.Errorf("a stranger after leaving: %s", p)
+	}
 }
