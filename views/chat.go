@@ -30,6 +30,11 @@ type chatWindow struct {
 	people *peopleView
 	// notifyButton chooses when the room notifies (roomnotify.go).
 	notifyButton *widget.Button
+	// ownerButton holds an owner's menu, createdBar says we created the
+	// room, settings is its open settings dialog (roomconfig.go).
+	ownerButton *widget.Button
+	createdBar  fyne.CanvasObject
+	settings    *roomSettings
 
 	dot     *canvas.Circle
 	title   *widget.Label
@@ -130,7 +135,10 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	}
 	c.profile.Importance = widget.LowImportance
 	left := container.NewHBox(container.NewCenter(c.avatar), container.NewCenter(sizedBox(c.dot, 10)))
-	top := container.NewBorder(nil, widget.NewSeparator(), left, container.NewCenter(c.headerButtons(c.profile, inviteButton(c))), c.title)
+	top := container.NewBorder(nil, widget.NewSeparator(), left, container.NewCenter(c.headerButtons(c.profile, inviteButton(c), c.newOwnerButton())), c.title)
+	if c.room {
+		top = container.NewVBox(top, c.newCreatedBar())
+	}
 	bottom := container.NewBorder(container.NewVBox(c.typing, widget.NewSeparator()), nil, nil, container.NewVBox(c.send), c.entry)
 	c.win.SetContent(container.NewBorder(top, bottom, nil, nil, c.sizer))
 	c.win.Resize(fyne.NewSize(480, 560))
@@ -221,6 +229,7 @@ func (c *chatWindow) updateHeader() {
 		}
 		c.win.SetTitle(title)
 		c.fillPeople()
+		c.updateOwner()
 		return
 	}
 	name := c.s.peerName(c.conv.peer)

@@ -157,7 +157,13 @@ func (s *session) render(ch model.Changes) {
 		s.ui.showNotice("Your server cannot block " + jid + "; Palaver ignores it on this computer until you quit.")
 	}
 	for _, e := range ch.CommandsFailed {
+		if s.roomConfigFailed(e) {
+			continue // said in the room's settings dialog
+		}
 		s.ui.showNotice(commandFailedText(e))
+	}
+	for _, e := range ch.RoomConfig {
+		s.roomConfigEvent(e)
 	}
 	for _, e := range ch.Profiles {
 		s.applyProfile(e)

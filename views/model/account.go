@@ -189,6 +189,9 @@ type Changes struct {
 	RoomLefts    []app.RoomLeft
 	// RoomList is set when the open room browser got its answer.
 	RoomList bool
+	// RoomConfig are the answers about rooms' settings (RoomConfigForm,
+	// RoomConfigured), for their settings dialogs.
+	RoomConfig []app.Event
 	// Invitations is set when the invitations waiting changed; Invited
 	// lists the new ones from contacts, for a notification.
 	Invitations bool
@@ -321,6 +324,8 @@ func (a *Account) Apply(batch []app.Event, v View) Changes {
 			ch.Rooms = true
 		case app.RoomList:
 			a.roomList(e, &ch)
+		case app.RoomConfigForm, app.RoomConfigured:
+			ch.RoomConfig = append(ch.RoomConfig, ev)
 		case app.RoomInvitation:
 			if inv, isNew := a.invited(e); inv != nil {
 				ch.Invitations = true

@@ -26,6 +26,9 @@ type Room struct {
 	// Info is what the room says of itself (name, features); nil until
 	// it told.
 	Info *app.RoomInfo
+	// Created is set when our join created the room (with the service's
+	// default settings), until the views have said so.
+	Created bool
 }
 
 // maxRoomTitle bounds a room's name as the views show it.
@@ -113,6 +116,7 @@ func (a *Account) applyRoom(ev app.Event, v View, ch *Changes, notified map[stri
 	case app.RoomJoined:
 		r := a.room(e.Room)
 		r.Joined, r.Nick, r.Self = true, e.Nick, e.Self
+		r.Created = r.Created || e.Created
 		clear(r.Occupants)
 		for _, o := range e.Occupants {
 			o.Nick = PlainLine(o.Nick)
