@@ -304,6 +304,23 @@ func roomSaveErrText(err error) string {
 // maxCheckText is the longest text a check shows itself, in runes.
 const maxCheckText = 40
 
+// checkLabel is the wrapping words of a check, which toggle it when
+// tapped as the check's own words do.
+type checkLabel struct {
+	widget.Label
+	check *widget.Check
+}
+
+func newCheckLabel(text string, check *widget.Check) *checkLabel {
+	l := &checkLabel{check: check}
+	l.Text, l.Wrapping = text, fyne.TextWrapWord
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+// Tapped toggles the check.
+func (l *checkLabel) Tapped(*fyne.PointEvent) { l.check.SetChecked(!l.check.Checked) }
+
 // formView draws a data form (XEP-0004) for the user to fill in: text
 // fields are entries (multi-line, a value a line, for text-multi and
 // jid-multi), booleans checks, lists a choice or checks, fixed fields
@@ -317,8 +334,11 @@ type formView struct {
 // formField is a field shown: how to read its value, and the value it
 // had when shown.
 type formField struct {
-	f       dataform.Field
-	name    string
+	f    dataform.Field
+	name string
+	// input is the widget that holds the value (an Entry, a Check, a
+	// Select or a CheckGroup).
+	input   fyne.CanvasObject
 	get     func() []string
 	initial []string
 }
@@ -393,12 +413,10 @@ func newFormView(form dataform.Form) *formView {
 			// A check's words do not wrap: long ones go in a label
 			// beside it, which does.
 			ch := widget.NewCheck(label, nil)
-			w = ch
+			w, ff.input = ch, ch
 			if len([]rune(label)) > maxCheckText {
 				ch.Text = ""
-				l := widget.NewLabel(label)
-				l.Wrapping = fyne.TextWrapWord
-				w = container.NewBorder(nil, nil, ch, nil, l)
+				w = container.NewBorder(nil, nil, ch, nil, newCheckLabel(label, ch))
 			}
 			ch.SetChecked(dataform.Bool(f.Value()))
 			ff.get = func() []string {
@@ -463,6 +481,9 @@ func newFormView(form dataform.Form) *formView {
 			ff.get = func() []string { return []string{e.Text} }
 			w = e
 		}
+		if ff.input == nil {
+			ff.input = w
+		}
 		ff.initial = ff.get()
 		box := container.NewVBox()
 		if label != "" {
@@ -474,7 +495,7 @@ func newFormView(form dataform.Form) *formView {
 		if d := clipRunes(plainText(strings.TrimSpace(f.Desc)), 300); d != "" {
 			hint := widget.NewLabel(d)
 			hint.Wrapping = fyne.TextWrapWord
-			hint.Importance = widget.LowImportance
+			hint.TextStyle.Italic = true
 			hint.SizeName = theme.SizeNameCaptionText
 			box.Add(hint)
 		}
@@ -501,6 +522,16 @@ func lines(text string, jids bool) []string {
 		out = out[:len(out)-1]
 	}
 	return out
+}
+
+// input returns the widget of the field named v, nil if none.
+func (v *formView) input(name string) fyne.CanvasObject {
+	for _, f := range v.fields {
+		if f.f.Var == name {
+			return f.input
+		}
+	}
+	return nil
 }
 
 // changed returns the values of the fields the user changed.

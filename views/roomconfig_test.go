@@ -164,6 +164,16 @@ func TestRoomSettingsDialog(t *testing.T) {
 	if _, ok := find(d, func(e *widget.Entry) bool { return e.MultiLine && e.Text == "ann@example.org" }); !ok {
 		t.Error("no entry of the admins")
 	}
+	// A long check's words wrap beside it, and toggle it.
+	long, ok := find(d, func(l *checkLabel) bool { return strings.HasPrefix(l.Text, "Persistent") })
+	if !ok || long.Wrapping != fyne.TextWrapWord {
+		t.Fatal("the long check's words do not wrap")
+	}
+	test.Tap(long)
+	if !long.check.Checked {
+		t.Error("tapping the words does not check")
+	}
+	test.Tap(long)
 	if _, ok := find(d, func(s *container.Scroll) bool { return true }); !ok {
 		t.Error("the form does not scroll")
 	}
