@@ -242,7 +242,7 @@ func roomFailureText(e app.RoomJoinFailed) string {
 	room := plainLine(e.Room)
 	switch e.Condition {
 	case app.RoomNickInUse:
-		return "Someone in " + room + " already uses the nickname “" + plainLine(e.Nick) + "”. Choose another."
+		return "Someone in " + room + " already uses the nickname “" + plainLine(e.Nick) + "”. Choose another: Try again offers “" + plainLine(otherNick(e.Nick)) + "”."
 	case app.RoomPasswordRequired:
 		return room + " is protected by a password, and none or a wrong one was given. Enter the room's password."
 	case app.RoomMembersOnly:
@@ -384,13 +384,21 @@ func presenceLine(e app.OccupantChanged) string {
 func (u *UI) askRoomAgain(e app.RoomJoinFailed, msg string) {
 	l := widget.NewLabel(msg)
 	l.Wrapping = fyne.TextWrapWord
+	nick := e.Nick
+	if e.Condition == app.RoomNickInUse {
+		nick = otherNick(nick)
+	}
 	d := dialog.NewCustomConfirm("Could not join "+roomName(e.Room), "Try again…", "Close", l, func(ok bool) {
 		if ok {
-			u.joinRoom(e.Room, e.Nick)
+			u.joinRoom(e.Room, nick)
 		}
 	}, u.win)
 	u.showDialog(d, 420)
 }
+
+// otherNick is the nickname offered when nick is taken in a room: nick
+// with an underscore, as Gajim offers.
+func otherNick(nick string) string { return nick + "_" }
 
 // roomMsg is a room's line as a chat shows it.
 func roomMsg(e app.RoomMessage) *chatMsg {

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 	"mellium.im/xmpp/muc"
 
 	"github.com/palaver-im/palaver/app"
@@ -137,6 +138,9 @@ func TestRoomRefusalOffersToTryAgain(t *testing.T) {
 	test.Tap(button(t, d, "Try again…"))
 	if e := entryWithPlaceholder(t, h.overlay(), "room@conference.example.org"); e.Text != tea {
 		t.Fatalf("trying again starts from %q", e.Text)
+	}
+	if _, ok := find(h.overlay(), func(e *widget.Entry) bool { return e.Text == "me_" }); !ok {
+		t.Error("trying again does not offer another nickname (me_)")
 	}
 	if c := s.chats[tea]; c == nil || !c.left || !strings.Contains(c.title.Text, "not in this room") {
 		t.Error("the window does not say we are not in the room")
