@@ -3,7 +3,6 @@ package views
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -295,9 +294,6 @@ func TestRoomDestroy(t *testing.T) {
 }
 
 func TestRoomSettingsShot(t *testing.T) {
-	if os.Getenv("PALAVER_SHOTS") == "" {
-		t.Skip("PALAVER_SHOTS is not set")
-	}
 	h, c := ownerInTea(t, true)
 	fyne.CurrentApp().Settings().SetTheme(Theme())
 	c.win.Resize(fyne.NewSize(480, 560))

@@ -2,7 +2,6 @@ package views
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -167,9 +166,6 @@ func TestPeopleOfAPlainParticipant(t *testing.T) {
 }
 
 func TestPeopleShot(t *testing.T) {
-	if os.Getenv("PALAVER_SHOTS") == "" {
-		t.Skip("PALAVER_SHOTS is not set")
-	}
 	h, c := adminInTea(t)
 	fyne.CurrentApp().Settings().SetTheme(Theme())
 	c.win.Resize(fyne.NewSize(480, 560))
