@@ -331,6 +331,59 @@ type burstResult struct {
 	idleRate                   float64 // ms of CPU per second before the burst
 	before, after              memSplit
 	goLive                     float64 // MiB, the last GC's live heap
+	// end is when the process became quiet, and endCPU its CPU time then.
+	end    time.Time
+	endCPU time.Duration
+}
+
+// idleBefore measures the process's idle CPU rate over 2 s and its
+// memory, before a burst.
+func idleBefore(b *testing.B, p *perfProc) burstResult {
+	var res burstResult
+	c0, t0 := cpuTime(p.pid), time.Now()
+	time.Sleep(2 * time.Second)
+	res.idleRate = float64((cpuTime(p.pid) - c0).Milliseconds()) / time.Since(t0).Seconds()
+	res.before = readMemSplit(b, p)
+	return res
+}
+
+// settle waits, sampling the process's CPU time every 50 ms, until
+// arrived holds, no UI batch came for a second since, and a 500 ms window
+// used no more CPU than the idle rate allows (plus two clock ticks): the
+// start of that window is the burst's end. It fails after 3 minutes,
+// saying what stuck reports. stall and wall are the longest batch since
+// mark and the time from start to the last batch.
+func (res *burstResult) settle(b *testing.B, p *perfProc, mark int, start time.Time, arrived func() bool, stuck func() string) {
+	b.Helper()
+	type sample struct {
+		at  time.Time
+		cpu time.Duration
+	}
+	var samples []sample
+	allowance := time.Duration(res.idleRate*0.5)*time.Millisecond + 20*time.Millisecond
+	deadline := start.Add(3 * time.Minute)
+	for {
+		now := sample{time.Now(), cpuTime(p.pid)}
+		samples = append(samples, now)
+		_, stall, lastBatch := p.since(mark)
+		if arrived() && time.Since(lastBatch) >= time.Second {
+			// The sample 500 ms ago starts the quiet window.
+			k := len(samples) - 1
+			for k > 0 && now.at.Sub(samples[k].at) < 500*time.Millisecond {
+				k--
+			}
+			if now.at.Sub(samples[k].at) >= 500*time.Millisecond && now.cpu-samples[k].cpu <= allowance {
+				res.end, res.endCPU = samples[k].at, samples[k].cpu
+				res.stall = stall
+				res.wall = lastBatch.Sub(start)
+				return
+			}
+		}
+		if now.at.After(deadline) {
+			b.Fatalf("the burst never settled: %s", stuck())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // burst measures the idle rate for 2 s, makes bob send burstSize
@@ -338,11 +391,7 @@ type burstResult struct {
 // round goes into the bodies, to tell bursts apart in a failure's output.
 func (r *perfRig) burst(b *testing.B, p *perfProc, open bool, round int) burstResult {
 	b.Helper()
-	var res burstResult
-	c0, t0 := cpuTime(p.pid), time.Now()
-	time.Sleep(2 * time.Second)
-	res.idleRate = float64((cpuTime(p.pid) - c0).Milliseconds()) / time.Since(t0).Seconds()
-	res.before = readMemSplit(b, p)
+	res := idleBefore(b, p)
 
 	mark := p.mark()
 	start, cpu0 := time.Now(), cpuTime(p.pid)
@@ -352,41 +401,14 @@ func (r *perfRig) burst(b *testing.B, p *perfProc, open bool, round int) burstRe
 		r.bob.SendMessage(r.alice, last)
 	}
 
-	// Samples of the CPU time every 50 ms, to find the first 500 ms
-	// window at the idle rate once everything has arrived.
-	type sample struct {
-		at  time.Time
-		cpu time.Duration
-	}
-	var samples []sample
-	allowance := time.Duration(res.idleRate*0.5)*time.Millisecond + 20*time.Millisecond
-	deadline := start.Add(3 * time.Minute)
-	var end sample
-	for {
-		now := sample{time.Now(), cpuTime(p.pid)}
-		samples = append(samples, now)
-		events, stall, lastBatch := p.since(mark)
-		done := r.deliveredCount() >= burstSize && events >= burstSize && time.Since(lastBatch) >= time.Second
-		if done {
-			// The sample 500 ms ago starts the quiet window.
-			k := len(samples) - 1
-			for k > 0 && now.at.Sub(samples[k].at) < 500*time.Millisecond {
-				k--
-			}
-			if now.at.Sub(samples[k].at) >= 500*time.Millisecond && now.cpu-samples[k].cpu <= allowance {
-				end = samples[k]
-				res.stall = stall
-				res.wall = lastBatch.Sub(start)
-				break
-			}
-		}
-		if now.at.After(deadline) {
-			b.Fatalf("the burst never settled: %d of %d messages acknowledged, %d events applied by the UI", r.deliveredCount(), burstSize, events)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	res.cpu = end.cpu - cpu0
-	res.overIdle = res.cpu - time.Duration(res.idleRate*end.at.Sub(start).Seconds())*time.Millisecond
+	events := func() int { n, _, _ := p.since(mark); return n }
+	res.settle(b, p, mark, start, func() bool {
+		return r.deliveredCount() >= burstSize && events() >= burstSize
+	}, func() string {
+		return fmt.Sprintf("%d of %d messages acknowledged, %d events applied by the UI", r.deliveredCount(), burstSize, events())
+	})
+	res.cpu = res.endCPU - cpu0
+	res.overIdle = res.cpu - time.Duration(res.idleRate*res.end.Sub(start).Seconds())*time.Millisecond
 	res.after = readMemSplit(b, p)
 	res.goLive = p.goLive()
 	if open {

@@ -166,11 +166,7 @@ func (r *roomRig) settleInRoom(b *testing.B, p *perfProc) {
 // roomBurst is perfRig.burst with bob's lines going to the room.
 func (r *roomRig) roomBurst(b *testing.B, p *perfProc, round int) burstResult {
 	b.Helper()
-	var res burstResult
-	c0, t0 := cpuTime(p.pid), time.Now()
-	time.Sleep(2 * time.Second)
-	res.idleRate = float64((cpuTime(p.pid) - c0).Milliseconds()) / time.Since(t0).Seconds()
-	res.before = readMemSplit(b, p)
+	res := idleBefore(b, p)
 
 	mark := p.mark()
 	heard0 := r.heardCount()
@@ -178,37 +174,14 @@ func (r *roomRig) roomBurst(b *testing.B, p *perfProc, round int) burstResult {
 	for j := range burstSize {
 		r.bob.SendRoomMessage(r.room, fmt.Sprintf("burst %d line %d with a little text in it", round, j))
 	}
-	type sample struct {
-		at  time.Time
-		cpu time.Duration
-	}
-	var samples []sample
-	allowance := time.Duration(res.idleRate*0.5)*time.Millisecond + 20*time.Millisecond
-	deadline := start.Add(3 * time.Minute)
-	var end sample
-	for {
-		now := sample{time.Now(), cpuTime(p.pid)}
-		samples = append(samples, now)
-		events, stall, lastBatch := p.since(mark)
-		if r.heardCount()-heard0 >= burstSize && events >= burstSize && time.Since(lastBatch) >= time.Second {
-			k := len(samples) - 1
-			for k > 0 && now.at.Sub(samples[k].at) < 500*time.Millisecond {
-				k--
-			}
-			if now.at.Sub(samples[k].at) >= 500*time.Millisecond && now.cpu-samples[k].cpu <= allowance {
-				end = samples[k]
-				res.stall = stall
-				res.wall = lastBatch.Sub(start)
-				break
-			}
-		}
-		if now.at.After(deadline) {
-			b.Fatalf("the burst never settled: the room reflected %d of %d lines, the UI applied %d events", r.heardCount()-heard0, burstSize, events)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	res.cpu = end.cpu - cpu0
-	res.overIdle = res.cpu - time.Duration(res.idleRate*end.at.Sub(start).Seconds())*time.Millisecond
+	events := func() int { n, _, _ := p.since(mark); return n }
+	res.settle(b, p, mark, start, func() bool {
+		return r.heardCount()-heard0 >= burstSize && events() >= burstSize
+	}, func() string {
+		return fmt.Sprintf("the room reflected %d of %d lines, the UI applied %d events", r.heardCount()-heard0, burstSize, events())
+	})
+	res.cpu = res.endCPU - cpu0
+	res.overIdle = res.cpu - time.Duration(res.idleRate*res.end.Sub(start).Seconds())*time.Millisecond
 	res.after = readMemSplit(b, p)
 	res.goLive = p.goLive()
 	waitForAll(b, window(b, "tea"), "after the burst, the room's window", fmt.Sprintf("line %d", burstSize-1))
