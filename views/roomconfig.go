@@ -253,6 +253,13 @@ func (c *chatWindow) askDestroyRoom() {
 	d := dialog.NewCustomConfirm("Destroy room", "Destroy", "Cancel", container.NewVBox(l, reason), func(yes bool) {
 		if yes {
 			o.DestroyRoom(room, strings.TrimSpace(reason.Text))
+			// Its bookmark goes too: joining it at sign-in would create
+			// the room anew.
+			if bm, ok := c.s.core.(bookmarker); ok {
+				if _, kept := c.s.Bookmarks[room]; kept {
+					bm.RemoveBookmark(room)
+				}
+			}
 		}
 	}, c.win)
 	d.Resize(fyne.NewSize(420, 220))

@@ -293,6 +293,30 @@ func TestRoomDestroy(t *testing.T) {
 	}
 }
 
+// TestDestroyedRoomBookmark: destroying a bookmarked room removes its
+// bookmark; a room someone else destroyed stays listed but is no longer
+// joined at sign-in (either would create the room anew).
+func TestDestroyedRoomBookmark(t *testing.T) {
+	h, c := ownerInTea(t, false)
+	bms := app.Bookmarks{Rooms: []app.Bookmark{{Room: tea, Nick: "me", Autojoin: true}}}
+	bms.Acct = me
+	h.apply(bms)
+	pickItem(t, c.ownerMenu(), "Destroy room…")
+	test.Tap(button(t, top(t, c.win), "Destroy"))
+	if got := h.last(); got != `RemoveBookmark `+tea {
+		t.Errorf("after destroying, the last call is %s, want the bookmark removed", got)
+	}
+
+	h2, _ := ownerInTea(t, false)
+	h2.apply(bms)
+	left := app.RoomLeft{Room: tea, Reason: app.LeftDestroyed}
+	left.Acct = me
+	h2.apply(left)
+	if !slices.Contains(h2.core.Calls(), `SetBookmark `+tea+` me false`) {
+		t.Errorf("a destroyed room's bookmark still joins at sign-in: %q", h2.core.Calls())
+	}
+}
+
 func TestRoomSettingsShot(t *testing.T) {
 	h, c := ownerInTea(t, true)
 	fyne.CurrentApp().Settings().SetTheme(Theme())

@@ -341,6 +341,14 @@ func (s *session) renderRooms(ch model.Changes, touched map[*chatWindow]bool) {
 		s.ui.askRoomAgain(e, msg)
 	}
 	for _, e := range ch.RoomLefts {
+		// A destroyed room's bookmark no longer joins it at sign-in,
+		// which would create it anew; it stays listed.
+		if b, ok := s.Bookmarks[e.Room]; ok && b.Autojoin && e.Reason == app.LeftDestroyed {
+			if bm, ok := s.core.(bookmarker); ok {
+				b.Autojoin = false
+				bm.SetBookmark(b)
+			}
+		}
 		if c := s.chats[e.Room]; c != nil && e.Reason != app.LeftShutdown {
 			c.left = true
 			c.updateHeader()
