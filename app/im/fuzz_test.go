@@ -60,7 +60,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add(`<message from="a@b/r" type="chat"><body>hi</body><delay xmlns="urn:xmpp:delay" stamp="2026-11-20T22:14:00Z"/></message>`)
 	f.Add(`<message from="a@b/r"><x xmlns="jabber:x:delay" stamp="20261120T22:14:00"/><body>x</body></message>`)
 	f.Add(`<message type="error" id="1"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">t</text></error></message>`)
-	for _, s := range []string{carbonReceived, carbonSent, carbonPrivate, archiveResult, stanzaIDs, receiptRequest, receipt} {
+	for _, s := range []string{carbonReceived, carbonSent, carbonPrivate, archiveResult, stanzaIDs, receiptRequest, receipt, correction} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -90,14 +90,14 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 		// Receipt fields survive being sent on.
 		out := im.Message{Message: stanza.Message{ID: "x", Type: stanza.ChatMessage}, OriginID: m.OriginID,
-			ReceiptRequested: m.ReceiptRequested, ReceiptFor: m.ReceiptFor, CarbonPrivate: m.CarbonPrivate}
+			ReceiptRequested: m.ReceiptRequested, ReceiptFor: m.ReceiptFor, CarbonPrivate: m.CarbonPrivate, Replace: m.Replace}
 		r, start, ok = split(encode(t, out.TokenReader()))
 		if !ok {
 			t.Fatal("message does not encode")
 		}
 		back, err := im.DecodeMessage(r, start)
 		if err != nil || back.OriginID != m.OriginID || back.ReceiptRequested != m.ReceiptRequested ||
-			back.ReceiptFor != m.ReceiptFor || back.CarbonPrivate != m.CarbonPrivate {
+			back.ReceiptFor != m.ReceiptFor || back.CarbonPrivate != m.CarbonPrivate || back.Replace != m.Replace {
 			t.Fatalf("round trip: %+v (%v), want %+v", back, err, m)
 		}
 		// A decoded chat state survives being sent on, alone or with a body.
@@ -135,8 +135,11 @@ func checkMessage(t *testing.T, m im.Message) {
 			t.Fatalf("StanzaIDBy(%q) = %q, not one of its ids", id.By, got)
 		}
 	}
-	if len(m.OriginID) > im.MaxIDLen || len(m.ReceiptFor) > im.MaxIDLen {
-		t.Fatalf("ids of %d and %d bytes kept", len(m.OriginID), len(m.ReceiptFor))
+	if len(m.OriginID) > im.MaxIDLen || len(m.ReceiptFor) > im.MaxIDLen || len(m.Replace) > im.MaxIDLen {
+		t.Fatalf("ids of %d, %d and %d bytes kept", len(m.OriginID), len(m.ReceiptFor), len(m.Replace))
+	}
+	if m.Type == stanza.ErrorMessage && m.Replace != "" {
+		t.Fatal("an error corrects a message")
 	}
 	if m.ReceiptRequested && m.ReceiptFor != "" {
 		t.Fatal("a receipt asks for a receipt")

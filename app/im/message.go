@@ -22,6 +22,9 @@ const (
 // NSHints is the namespace of message processing hints (XEP-0334).
 const NSHints = "urn:xmpp:hints"
 
+// NSCorrect is the namespace of last message correction (XEP-0308).
+const NSCorrect = "urn:xmpp:message-correct:0"
+
 // MaxBody is the longest message body kept, in bytes; longer ones are cut
 // and marked Truncated.
 const MaxBody = 1 << 20
@@ -75,6 +78,12 @@ type Message struct {
 	// Read the warning on Forwarded before using it: only the account's own
 	// server may send one (see Message.FromAccount).
 	Forwarded *Forwarded
+	// Replace is, on a correction (XEP-0308), the id of the message it
+	// corrects; "" otherwise (also when the id is empty or longer than
+	// MaxIDLen). The first <replace/> counts. It is sent when set.
+	// Anybody may send one: the receiver must check that the corrected
+	// message came from the same sender.
+	Replace string
 }
 
 // StanzaID is a XEP-0359 stanza id: the id the entity By gave the message.
@@ -166,6 +175,10 @@ type wireExt struct {
 	// receivedID is the id attribute of the first <received/>.
 	receivedID string
 	private    bool
+	// replace is the id of the first <replace/>; replaced is set once one
+	// was seen.
+	replace  string
+	replaced bool
 	// wrappers counts the carbon and archive result elements; fwd is what
 	// the first one held, when usable.
 	wrappers int
@@ -203,6 +216,10 @@ func (w *wireExt) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 		}
 	case xml.Name{Space: NSCarbons, Local: "private"}:
 		w.private = true
+	case xml.Name{Space: NSCorrect, Local: "replace"}:
+		if !w.replaced {
+			w.replaced, w.replace = true, idAttr(start, "id")
+		}
 	case xml.Name{Space: NSCarbons, Local: "received"},
 		xml.Name{Space: NSCarbons, Local: "sent"},
 		xml.Name{Space: NSMAM, Local: "result"}:
@@ -314,6 +331,9 @@ func (w *wireMessage) message(hdr stanza.Message) Message {
 	m.ReceiptRequested = w.Ext.request && !w.Ext.received && hdr.Type != stanza.ErrorMessage
 	m.CarbonPrivate = w.Ext.private
 	m.Forwarded = w.Ext.fwd
+	if hdr.Type != stanza.ErrorMessage {
+		m.Replace = w.Ext.replace
+	}
 	return m
 }
 
@@ -333,7 +353,7 @@ func parseStamp(s string, legacy bool) (time.Time, bool) {
 }
 
 // TokenReader encodes m with its subject, body, thread, chat state, origin
-// id, receipt request or receipt, and carbon privacy (delay, stanza ids,
+// id, receipt request or receipt, carbon privacy and correction (delay, stanza ids,
 // forwarded messages and errors are never sent by a client).
 //
 // A chat state without subject or body is a standalone notification: it
@@ -378,6 +398,9 @@ func (m Message) TokenReader() xml.TokenReader {
 	}
 	if m.CarbonPrivate {
 		inner = append(inner, emptyElement(NSCarbons, "private"), emptyElement(NSHints, "no-copy"))
+	}
+	if id := validID(m.Replace); id != "" {
+		inner = append(inner, emptyElement(NSCorrect, "replace", xml.Attr{Name: xml.Name{Local: "id"}, Value: id}))
 	}
 	return m.Message.Wrap(xmlstream.MultiReader(inner...))
 }
