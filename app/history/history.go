@@ -62,6 +62,15 @@ type Message struct {
 	// Dir Out; "" for a message from the room itself).
 	Room bool
 	Nick string
+	// Sender is the full JID an incoming 1:1 message came from (for a
+	// room's private chat, the occupant JID); "" for other messages and
+	// for those archived before it was kept. Corrections (XEP-0308) must
+	// come from it.
+	Sender string
+	// Original is the first body of a corrected message (XEP-0308), ""
+	// for a message never corrected; Body is then the latest correction.
+	// Add ignores it.
+	Original string
 }
 
 // Hit is a search result.

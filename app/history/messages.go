@@ -18,7 +18,7 @@ const MaxPage = 500
 var pageCap = MaxPage
 
 // msgCols are the messages columns scanMessage reads, in order.
-const msgCols = `id, peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick`
+const msgCols = `id, peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick, sender, original`
 
 // statements are prepared once per Store (database/sql prepares them again
 // on each pooled connection as needed).
@@ -35,8 +35,8 @@ func (st *statements) prepare(db *sql.DB) error {
 		s   **sql.Stmt
 		sql string
 	}{
-		{&st.insert, `INSERT INTO messages (peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.insert, `INSERT INTO messages (peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick, sender)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		// The same line of a room (see Add): ?1 peer, ?2 nick, ?3 body,
 		// ?4 time, ?5 the window's start, ?6 its end, ?7 whether the new
 		// message is delayed, ?8 its stanza-id.
@@ -44,8 +44,11 @@ func (st *statements) prepare(db *sql.DB) error {
 			WHERE peer = ?1 AND room = 1 AND time BETWEEN ?5 AND ?6 AND nick = ?2 AND body = ?3
 			AND (time = ?4 OR ?7 OR delayed) AND (stanza_id = '' OR ?8 = '') LIMIT 1`},
 		{&st.byStanzaID, `SELECT id FROM messages WHERE peer = ? AND stanza_id = ? AND stanza_id <> '' LIMIT 1`},
+		// A corrected message is still the same as a copy with its first
+		// body (the server's archive keeps the original and the
+		// correction apart).
 		{&st.byMsgID, `SELECT id, stanza_id FROM messages
-			WHERE peer = ? AND msg_id = ? AND msg_id <> '' AND dir = ? AND body = ? LIMIT 1`},
+			WHERE peer = ?1 AND msg_id = ?2 AND msg_id <> '' AND dir = ?3 AND (body = ?4 OR original = ?4) LIMIT 1`},
 		{&st.fillStanzaID, `UPDATE messages SET stanza_id = ? WHERE id = ? AND stanza_id = ''`},
 		{&st.page, `SELECT ` + msgCols + ` FROM messages WHERE peer = ?
 			ORDER BY time DESC, id DESC LIMIT ?`},
@@ -215,7 +218,7 @@ func (ts txStatements) add(ctx context.Context, m Message) (int64, bool, error) 
 	}
 	res, err := ts.insert.ExecContext(ctx,
 		m.Peer, int(m.Dir), m.MsgID, m.StanzaID, micros(t),
-		m.Delayed, m.DelayFrom, m.DelayReason, m.Body, int(m.State), m.Room, m.Nick)
+		m.Delayed, m.DelayFrom, m.DelayReason, m.Body, int(m.State), m.Room, m.Nick, m.Sender)
 	if err != nil {
 		return 0, false, fmt.Errorf("history: add: %w", err)
 	}
@@ -399,7 +402,7 @@ func scanMessage(r scanner, extra ...any) (Message, error) {
 	var dir, state int
 	var us int64
 	dest := append([]any{&m.ID, &m.Peer, &dir, &m.MsgID, &m.StanzaID, &us,
-		&m.Delayed, &m.DelayFrom, &m.DelayReason, &m.Body, &state, &m.Room, &m.Nick}, extra...)
+		&m.Delayed, &m.DelayFrom, &m.DelayReason, &m.Body, &state, &m.Room, &m.Nick, &m.Sender, &m.Original}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return Message{}, err
 	}

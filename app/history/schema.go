@@ -21,11 +21,12 @@ var migrations = []migration{
 	{"full-text index written per transaction", migration3},
 	{"last seen presence", migration4},
 	{"group chat messages", migration5},
+	{"message corrections and senders", migration6},
 }
 
 // SchemaVersion is the schema version this package writes (PRAGMA
 // user_version of an up-to-date archive).
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // migration1: the messages, their indexes, and an external-content FTS5
 // index over the bodies kept in sync by triggers. The FTS index also has
@@ -117,6 +118,18 @@ const migration5 = `
 ALTER TABLE messages ADD COLUMN room INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN nick TEXT    NOT NULL DEFAULT '';
 CREATE INDEX messages_room_time ON messages (peer, time) WHERE room = 1;
+`
+
+// migration6: last message correction (XEP-0308). A corrected message
+// keeps its row, with the new body in body (which the full-text index
+// follows, through messages_fts_update) and its first body in original
+// (” for a message never corrected). sender is the full JID an incoming
+// 1:1 message came from (an occupant JID for a room's private chat), ”
+// for older rows and other messages: a correction is applied only when it
+// comes from the same sender as the message it corrects.
+const migration6 = `
+ALTER TABLE messages ADD COLUMN sender   TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN original TEXT NOT NULL DEFAULT '';
 `
 
 // migrate brings the schema up to date, one transaction per migration.
