@@ -106,6 +106,9 @@ type archiveOp struct {
 	state   *stateChange
 	photo   *photoHash
 	profile *history.Profile
+	// correct applies a correction (XEP-0308, correct.go); ev, a
+	// MessageCorrected, is emitted only when it changed a message.
+	correct *correctOp
 	// ev is emitted after the step; a MessageReceived gets the id of add.
 	ev Event
 }
@@ -201,6 +204,10 @@ func (a *archiver) apply(ops []archiveOp) {
 		}
 	}
 	for i, op := range ops {
+		if op.correct != nil {
+			a.correct(ctx, st, op)
+			continue
+		}
 		if st != nil {
 			a.write(ctx, st, op)
 		}

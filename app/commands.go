@@ -43,6 +43,9 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 		r.queueMessage(ctx, sess, cmd)
 	case cmdRetry:
 		r.retry(ctx, sess, cmd)
+	case cmdCorrect:
+		// Offline, it fails (correct.go).
+		r.correctMessage(ctx, sess, cmd)
 	case cmdAcked:
 		r.acked(cmd)
 	case cmdBounced:

@@ -203,6 +203,27 @@ type MessageStateChanged struct {
 	State history.State
 }
 
+// MessageCorrected is sent when an archived 1:1 message got a new body
+// (last message correction, XEP-0308), once the archive has it: ours, by
+// Client.CorrectMessage or from another of our clients, or the peer's,
+// from the same full JID as the message it corrects. A correction that
+// matches no such message arrives as a MessageReceived instead.
+type MessageCorrected struct {
+	base
+	// Peer is the conversation, as in MessageReceived.
+	Peer string
+	// ID is the id of the message corrected: the first one's (the id
+	// SendMessage returned, or MessageReceived's Msg.ID), also after
+	// several corrections.
+	ID string
+	// Body is the new body.
+	Body string
+	// Outgoing is set when the message is ours.
+	Outgoing bool
+	// ArchiveID is the corrected message's id in the local history.
+	ArchiveID int64
+}
+
 // SubscriptionRequest is sent when someone asks to see our presence.
 type SubscriptionRequest struct {
 	base
@@ -257,6 +278,7 @@ const (
 	OpRoomHistory    // read what was missed from a room's archive
 	OpRoomConfig     // change a room's configuration
 	OpDestroyRoom    // destroy a room
+	OpCorrect        // correct our last message (XEP-0308)
 )
 
 var opNames = [...]string{
@@ -270,6 +292,7 @@ var opNames = [...]string{
 	OpSetRole: "set-role", OpSetAffiliation: "set-affiliation", OpInvite: "invite", OpDecline: "decline",
 	OpListRooms: "list-rooms", OpRoomHistory: "room-history",
 	OpRoomConfig: "room-config", OpDestroyRoom: "destroy-room",
+	OpCorrect: "correct",
 }
 
 // String names o for logs and tests; the views word it for users.

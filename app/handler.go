@@ -159,7 +159,12 @@ func (h *handler) incoming(m im.Message, direct bool) {
 	if m.Body != "" {
 		a := archived(m, peer, time.Now())
 		a.StanzaID = m.StanzaIDBy(h.own)
-		h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: a.Time}})
+		ev := MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: a.Time}
+		if m.Replace != "" {
+			h.c.arch.push(h.correction(m, peer, false, a, ev))
+		} else {
+			h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: ev})
+		}
 		if direct && m.ReceiptRequested && m.ID != "" && h.mayAcknowledge(peer) {
 			h.c.cmds.Push(cmdReceipt{to: m.From, id: m.ID})
 		}
@@ -189,7 +194,13 @@ func (h *handler) sentElsewhere(m im.Message, at time.Time, stanzaID string, fro
 	peer := h.privatePeer(m.To)
 	when := notLater(at, time.Now())
 	a := &history.Message{Peer: peer, Dir: history.Out, MsgID: m.ID, StanzaID: stanzaID, Time: when, Body: m.Body, State: history.Sent}
-	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: when, Outgoing: true, FromArchive: fromArchive}})
+	ev := MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: when, Outgoing: true, FromArchive: fromArchive}
+	if m.Replace != "" {
+		// Our own correction, from any of our clients (correct.go).
+		h.c.arch.push(h.correction(m, peer, true, a, ev))
+		return
+	}
+	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: ev})
 }
 
 // archiveResult merges a message from the server's archive (XEP-0313)
@@ -218,7 +229,12 @@ func (h *handler) archiveResult(f *im.Forwarded) {
 	peer := h.privatePeer(m.From)
 	a := archived(m, peer, now)
 	a.Time, a.StanzaID, a.Delayed = at, f.ResultID, true
-	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: at, FromArchive: true}})
+	ev := MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: at, FromArchive: true}
+	if m.Replace != "" {
+		h.c.arch.push(h.correction(m, peer, false, a, ev))
+		return
+	}
+	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: ev})
 }
 
 // sentAt returns when m was sent: its delay stamp, unless there is none or
@@ -245,6 +261,8 @@ func archived(m im.Message, peer string, now time.Time) *history.Message {
 		DelayReason: m.DelayReason,
 		Body:        m.Body,
 		State:       history.Received,
+		// A correction must come from the same full JID (correct.go).
+		Sender: m.From.String(),
 	}
 }
 

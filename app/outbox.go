@@ -22,6 +22,9 @@ type outMsg struct {
 	at             time.Time
 	// written is the session it was last written on (0: not yet).
 	written uint64
+	// replace is set on a correction (XEP-0308): the id of the message it
+	// corrects. A correction is not archived as a message of its own.
+	replace string
 }
 
 // The outbox keeps every message the user sent until the server has
@@ -93,6 +96,7 @@ func (r *runner) flushOutbox(ctx context.Context, sess *xmpp.Session) {
 			// Every message carries <active/>: that is how a peer learns
 			// that we support chat states (XEP-0085 §5.1).
 			ChatState: chatstate.Active,
+			Replace:   m.replace,
 		}
 		tr := msg.TokenReader()
 		if m.private() {
@@ -155,6 +159,9 @@ func (r *runner) acked(cmd cmdAcked) {
 		if !done[m.id] {
 			kept = append(kept, m)
 			continue
+		}
+		if m.replace != "" {
+			continue // no row of its own
 		}
 		r.arch.push(archiveOp{
 			state: &stateChange{peer: m.peer, id: m.id, state: history.Sent},

@@ -165,6 +165,8 @@ func opText(o app.Op) string {
 		return "change the settings of the room"
 	case app.OpDestroyRoom:
 		return "destroy the room"
+	case app.OpCorrect:
+		return "correct the message"
 	}
 	return "do that (" + o.String() + ")"
 }
