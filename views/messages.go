@@ -16,6 +16,7 @@ import (
 
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/history"
+	"github.com/palaver-im/palaver/views/styling"
 )
 
 // Limits of what a message row draws. Laying out text costs time in
@@ -441,10 +442,15 @@ type messageRow struct {
 	header   *widget.RichText
 	copyBtn  *widget.Button
 	body     *widget.Label
-	note     *widget.Label
-	noteCopy *widget.Button
-	failure  *widget.Label
-	retry    *widget.Button
+	// rich draws a styled body (styled.go) in place of body; styles are
+	// its blocks, parsed from styledFrom.
+	rich       *widget.RichText
+	styles     []styling.Block
+	styledFrom string
+	note       *widget.Label
+	noteCopy   *widget.Button
+	failure    *widget.Label
+	retry      *widget.Button
 }
 
 func newMessageRow() *messageRow {
@@ -452,6 +458,7 @@ func newMessageRow() *messageRow {
 		bar:    canvas.NewRectangle(theme.Color(theme.ColorNameDisabled)),
 		header: widget.NewRichText(),
 		body:   widget.NewLabel(""),
+		rich:   widget.NewRichText(),
 		note:   widget.NewLabel(""),
 		failure: &widget.Label{
 			Wrapping:   fyne.TextWrapWord,
@@ -485,7 +492,7 @@ func newMessageRow() *messageRow {
 	// Wrapped by wrapText, which is fast for long texts; see there.
 	r.body.Wrapping = fyne.TextWrapOff
 	r.body.Selectable = true
-	for _, o := range []fyne.CanvasObject{r.day, r.dayLeft, r.dayRight, r.late, r.retry} {
+	for _, o := range []fyne.CanvasObject{r.day, r.dayLeft, r.dayRight, r.late, r.retry, r.rich} {
 		o.Hide()
 	}
 	r.ExtendBaseWidget(r)
@@ -522,6 +529,20 @@ func (r *messageRow) set(m *chatMsg) {
 	if italic := m.action || m.notice; r.body.TextStyle.Italic != italic {
 		r.body.TextStyle.Italic = italic
 		r.wrappedAt = 0 // italics are wrapped anew
+	}
+	if plain := m.action || m.notice; plain && r.styles != nil || !plain && r.styledFrom != m.preview {
+		r.styles, r.styledFrom = nil, ""
+		if !plain {
+			r.styles, r.styledFrom = parseStyles(m.preview), m.preview
+		}
+		r.wrappedAt = 0
+		if r.styles != nil {
+			r.body.Hide()
+			r.rich.Show()
+		} else {
+			r.rich.Hide()
+			r.body.Show()
+		}
 	}
 	// A notice is in italics, without the copy button: readable (all
 	// text is 4.5:1), but not like talk.
@@ -650,15 +671,27 @@ func (r *messageRow) place(size fyne.Size) float32 {
 	if m := r.msg; m != nil {
 		if r.wrappedAt != w {
 			inner := w - 2*th.Size(theme.SizeNameInnerPadding) - 2
-			r.wrapped, r.wrappedAt = wrapText(m.preview, inner, th.Size(theme.SizeNameText), r.body.TextStyle), w
+			style := r.body.TextStyle
+			if r.styles != nil {
+				style = fyne.TextStyle{Bold: true} // the widest of the styles but monospace
+			}
+			r.wrapped, r.wrappedAt = wrapText(m.preview, inner, th.Size(theme.SizeNameText), style), w
+			if r.styles != nil {
+				r.rich.Segments = styledSegments(m.preview, r.wrapped, r.styles)
+				r.rich.Refresh()
+			}
 		}
-		if r.body.Text != r.wrapped {
+		if r.styles == nil && r.body.Text != r.wrapped {
 			r.body.SetText(r.wrapped)
 		}
 	}
-	bh := r.body.MinSize().Height
-	r.body.Move(fyne.NewPos(x, y))
-	r.body.Resize(fyne.NewSize(w, bh))
+	shown := fyne.CanvasObject(r.body)
+	if r.styles != nil {
+		shown = r.rich
+	}
+	bh := shown.MinSize().Height
+	shown.Move(fyne.NewPos(x, y))
+	shown.Resize(fyne.NewSize(w, bh))
 	y += bh
 	if r.links.Visible() {
 		lh := r.links.MinSize().Height
@@ -717,7 +750,7 @@ type messageRowRenderer struct{ r *messageRow }
 func (mr *messageRowRenderer) Destroy() {}
 func (mr *messageRowRenderer) Objects() []fyne.CanvasObject {
 	r := mr.r
-	return []fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.copyBtn, r.body, r.links, r.late, r.note, r.noteCopy, r.failure, r.retry}
+	return []fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.copyBtn, r.body, r.rich, r.links, r.late, r.note, r.noteCopy, r.failure, r.retry}
 }
 func (mr *messageRowRenderer) Layout(size fyne.Size) { mr.r.place(size) }
 func (mr *messageRowRenderer) MinSize() fyne.Size {

@@ -1,0 +1,92 @@
+package views
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+)
+
+// segText lists segs as "text|bim" (bold, italic, monospace).
+func segText(segs []widget.RichTextSegment) []string {
+	var out []string
+	for _, s := range segs {
+		ts := s.(*widget.TextSegment)
+		f := ""
+		if ts.Style.TextStyle.Bold {
+			f += "b"
+		}
+		if ts.Style.TextStyle.Italic {
+			f += "i"
+		}
+		if ts.Style.TextStyle.Monospace {
+			f += "m"
+		}
+		out = append(out, ts.Text+"|"+f)
+	}
+	return out
+}
+
+func TestStyledSegmentsFollowWrapping(t *testing.T) {
+	text := "*aaaa* bb `c d`"
+	// wrapText turns spaces into newlines and cuts overlong words.
+	wrapped := "*aa\naa*\nbb `c\nd`"
+	got := strings.Join(segText(styledSegments(text, wrapped, parseStyles(text))), " / ")
+	want := "*| / aa\naa|b / *\nbb `| / c\nd|m / `|"
+	if got != want {
+		t.Fatalf("segments %q, want %q", got, want)
+	}
+}
+
+func TestStyledMessage(t *testing.T) {
+	h := signedIn(t)
+	peer := "bob@example.org"
+	h.apply(resetEv(contact(peer, "Bob")))
+	body := "*bold* and _italic_ and `code *not bold*` and ~strike~\n> quoted *strong*\n```go\nfunc main() {}\n```"
+	h.apply(messageEv(peer, body, clock.now(), false), messageEv(peer, "snake_case a*b* plain", clock.now(), false),
+		messageEv(peer, "/me *waves*", clock.now(), false))
+	c := h.ui.only().chats[peer]
+	c.win.Resize(fyne.NewSize(520, 560))
+	c.refresh(false)
+	h.settle()
+	styled, plain, action := c.conv.msgs[0], c.conv.msgs[1], c.conv.msgs[2]
+	r, ok := find(c.win.Content(), func(r *messageRow) bool { return r.msg == styled })
+	if !ok || !r.rich.Visible() || r.body.Visible() {
+		t.Fatal("the styled message is not drawn as rich text")
+	}
+	segs := segText(r.rich.Segments)
+	var all strings.Builder
+	for _, s := range r.rich.Segments {
+		all.WriteString(s.(*widget.TextSegment).Text)
+	}
+	if all.String() != r.wrapped || strings.ReplaceAll(all.String(), "\n", " ") != strings.ReplaceAll(body, "\n", " ") {
+		t.Fatalf("the rich text shows %q, not the body with its directives %q", all.String(), body)
+	}
+	for _, want := range []string{"bold|b", "italic|i", "code *not bold*|m", "strong|b", "```go\nfunc main() {}\n```|m"} {
+		if !containsSeg(segs, want) {
+			t.Errorf("no segment %q among %q", want, segs)
+		}
+	}
+	for _, s := range segs {
+		if strings.Contains(s, "strike") && !strings.HasSuffix(s, "|") {
+			t.Errorf("strike is drawn with a style: %q", s)
+		}
+	}
+	for _, m := range []*chatMsg{plain, action} {
+		r, ok := find(c.win.Content(), func(r *messageRow) bool { return r.msg == m })
+		if !ok || r.rich.Visible() || !r.body.Visible() {
+			t.Errorf("%q is not drawn as a plain label", m.preview)
+		}
+	}
+	saveImage(t, "styling", c.win.Canvas())
+}
+
+func containsSeg(segs []string, want string) bool {
+	for _, s := range segs {
+		if s == want {
+			return true
+		}
+	}
+	return false
+}
