@@ -20,6 +20,9 @@ import (
 // (XEP-0115 §4): a URI of the software.
 const CapsNode = "https://palaver.im"
 
+// NSStyling is the feature of message styling (XEP-0393).
+const NSStyling = "urn:xmpp:styling:0"
+
 // ownInfo is what Palaver tells others it is and does (XEP-0030 §3.1), so
 // that their clients send receipt requests and chat states, and find it
 // answers pings. Only what the core really handles is listed. It is the
@@ -35,6 +38,9 @@ var ownInfo = disco.Info{
 		// XEP-0402 §3.2 (XEP-0163 §4.3): the server sends us changes of
 		// the account's bookmarks made by its other clients.
 		{Var: bookmarks.NSNotify},
+		// XEP-0393 §3: bodies are shown with message styling (the views
+		// draw it; the core sends and stores bodies as they are).
+		{Var: NSStyling},
 	},
 }
 
