@@ -76,3 +76,31 @@ func TestCorrectionOnProsody(t *testing.T) {
 		t.Fatalf("bob's second archive %q", got)
 	}
 }
+
+// TestRoomPrivateCorrection: a private message through a room is
+// corrected like a 1:1 one, the occupant JID being the peer and the
+// sender.
+func TestRoomPrivateCorrection(t *testing.T) {
+	srv := mucServer(t)
+	room := "whisper@" + srv.MUCDomain
+	alice, bob := online(t, srv, "alice", nil), online(t, srv, "bob", nil)
+	alice.join(room, "Alice", "")
+	amark := alice.mark()
+	bob.join(room, "Bob", "")
+	alice.waitFrom(amark, "bob in", entered(room, "Bob"))
+
+	id := alice.c.SendMessage(room+"/Bob", "pst")
+	first := bob.wait("the private message", privateFrom(room+"/Alice", "pst")).(app.MessageReceived)
+	bmark := bob.mark()
+	alice.c.CorrectMessage(room+"/Bob", id, "psst")
+	c := bob.waitFrom(bmark, "the correction", isCorrected).(app.MessageCorrected)
+	if c.Peer != room+"/Alice" || c.ID != id || c.Body != "psst" || c.Outgoing || c.ArchiveID != first.ArchiveID {
+		t.Fatalf("bob: %+v, first archived as %d", c, first.ArchiveID)
+	}
+	if got := archivedBodies(t, bob, room+"/Alice"); !sameStrings(got, []string{"psst"}) {
+		t.Fatalf("bob's archive: %q", got)
+	}
+	if got := archivedBodies(t, alice, room+"/Bob"); !sameStrings(got, []string{"psst"}) {
+		t.Fatalf("alice's archive: %q", got)
+	}
+}
