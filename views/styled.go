@@ -15,6 +15,11 @@ import (
 // the text around them; ~strike~ is drawn plain (Fyne has no strike
 // style); quotations keep their '>'. Nothing else is read as markup.
 
+// maxSegments bounds the rich text segments of a body: each costs Fyne a
+// text object per line, so a body styled all through (thousands of spans)
+// would take a tenth of a second to draw. The rest is drawn plain.
+const maxSegments = 256
+
 // styleChars are the bytes without which a text has no styling.
 const styleChars = "*_~`"
 
@@ -80,6 +85,10 @@ func styledSegments(text, wrapped string, blocks []styling.Block) []widget.RichT
 				j++
 			}
 			add(wrapped[from:j], textStyleOf(seg.Style))
+			if len(segs) >= maxSegments {
+				add(wrapped[j:], fyne.TextStyle{})
+				return segs
+			}
 		}
 	}
 	if j < len(wrapped) {

@@ -1,11 +1,15 @@
 package views
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/palaver-im/palaver/app"
 )
 
 // segText lists segs as "text|bim" (bold, italic, monospace).
@@ -36,6 +40,16 @@ func TestStyledSegmentsFollowWrapping(t *testing.T) {
 	want := "*| / aa\naa|b / *\nbb `| / c\nd|m / `|"
 	if got != want {
 		t.Fatalf("segments %q, want %q", got, want)
+	}
+	// A body styled all through is styled up to maxSegments, then plain.
+	text = strings.Repeat("*a* ", 1000)
+	segs := styledSegments(text, text, parseStyles(text))
+	var all strings.Builder
+	for _, s := range segs {
+		all.WriteString(s.(*widget.TextSegment).Text)
+	}
+	if len(segs) > maxSegments+1 || all.String() != text {
+		t.Fatalf("%d segments, text kept %v", len(segs), all.String() == text)
 	}
 }
 
@@ -89,4 +103,37 @@ func containsSeg(segs []string, want string) bool {
 		}
 	}
 	return false
+}
+
+// BenchmarkHugeStyledMessage opens a chat whose message is styled all
+// through: its 10 kB preview becomes thousands of rich text segments.
+// BenchmarkHugeStyledMessage/plain is the same with no styling.
+func BenchmarkHugeStyledMessage(b *testing.B) {
+	u := benchUI(b)
+	u.only().apply([]app.Event{stateEv(app.Online)})
+	for _, c := range []struct{ name, unit string }{{"styled", "*a* _b_ `c` "}, {"plain", " a   b   c  "}} {
+		b.Run(c.name, func(b *testing.B) { openHuge(b, u, strings.Repeat(c.unit, 100_000)) })
+	}
+}
+
+func openHuge(b *testing.B, u *UI, body string) {
+	i := 0
+	for b.Loop() {
+		i++
+		peer := fmt.Sprintf("peer%d-%s@example.org", i, b.Name()[len(b.Name())-5:])
+		u.only().apply([]app.Event{resetEv(contact(peer, "Peer")), messageEv(peer, body, time.Now(), false)})
+		u.only().openChat(peer)
+		c := u.only().chats[peer]
+		c.win.Resize(fyne.NewSize(480, 560))
+		c.refresh(false)
+		if i == 1 {
+			r, ok := find(c.list, func(r *messageRow) bool { return r.msg != nil && r.Visible() })
+			if !ok || r.rich.Visible() != strings.Contains(body, "*") || len(r.wrapped) < 9000 {
+				b.Fatalf("the row is not drawn as expected (found %v, %d messages)", ok, len(c.conv.msgs))
+			}
+			if r.rich.Visible() {
+				b.ReportMetric(float64(len(r.rich.Segments)), "segments")
+			}
+		}
+	}
 }
