@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/palaver-im/palaver/app"
@@ -116,7 +117,10 @@ func TestCorrectMessage(t *testing.T) {
 
 	mark = alice.mark()
 	id := alice.c.CorrectMessage(bob, last, "two")
-	conn.expect(t, `id="`+id+`"`, `<body>two</body>`, `<replace xmlns="urn:xmpp:message-correct:0"`, `id="`+last+`"></replace>`)
+	sent := conn.expect(t, `id="`+id+`"`, `<body>two</body>`, `<replace xmlns="urn:xmpp:message-correct:0"`, `id="`+last+`"></replace>`)
+	if strings.Contains(sent, "urn:xmpp:receipts") {
+		t.Errorf("a correction asks for a receipt: %s", sent)
+	}
 	c := alice.waitFrom(mark, "correction", isCorrected).(app.MessageCorrected)
 	if c.Peer != bob || c.ID != last || c.Body != "two" || !c.Outgoing || c.ArchiveID == 0 {
 		t.Fatalf("correction: %+v", c)

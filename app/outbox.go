@@ -91,12 +91,14 @@ func (r *runner) flushOutbox(ctx context.Context, sess *xmpp.Session) {
 		msg := im.Message{
 			Message:          stanza.Message{ID: m.id, To: m.to, Type: stanza.ChatMessage},
 			Body:             m.body,
-			ReceiptRequested: true,
+			ReceiptRequested: m.replace == "",
 			OriginID:         m.id,
 			// Every message carries <active/>: that is how a peer learns
 			// that we support chat states (XEP-0085 §5.1).
 			ChatState: chatstate.Active,
-			Replace:   m.replace,
+			// A correction asks for no receipt: it would name a message
+			// that has no row of its own.
+			Replace: m.replace,
 		}
 		tr := msg.TokenReader()
 		if m.private() {
