@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
@@ -136,4 +137,49 @@ func openHuge(b *testing.B, u *UI, body string) {
 			}
 		}
 	}
+}
+
+// FuzzStyledSegments checks that the rich text of a styled body, wrapped
+// as wrapText does (spaces become newlines, newlines cut long words),
+// shows exactly the wrapped text, and never panics.
+func FuzzStyledSegments(f *testing.F) {
+	for _, s := range []string{"*a* _b_ `c d` ~e~", "> *q*\n```\ncode\n```", "*long_word_here* x", "é *ü* `\xff`"} {
+		f.Add(s, uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, text string, every uint8) {
+		if every == 0 {
+			every = 1
+		}
+		// Every every-th space becomes a newline; a newline goes in
+		// after every every-th letter of a word.
+		var w strings.Builder
+		n := 0
+		for _, r := range text {
+			n++
+			switch {
+			case r == ' ' && n%int(every) == 0:
+				w.WriteByte('\n')
+			case r != ' ' && r != '\n' && n%int(every) == 0:
+				w.WriteByte('\n')
+				w.WriteRune(r)
+			default:
+				w.WriteRune(r)
+			}
+		}
+		wrapped := w.String()
+		if !utf8.ValidString(text) {
+			return // wrapText's ranging rewrites invalid bytes; bodies are valid
+		}
+		blocks := parseStyles(text)
+		if blocks == nil {
+			return
+		}
+		var all strings.Builder
+		for _, s := range styledSegments(text, wrapped, blocks) {
+			all.WriteString(s.(*widget.TextSegment).Text)
+		}
+		if all.String() != wrapped {
+			t.Fatalf("shows %q, wrapped %q", all.String(), wrapped)
+		}
+	})
 }
