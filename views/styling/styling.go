@@ -208,7 +208,7 @@ func kindIndex(c byte) int {
 //
 // A span opens at a directive at the start of the line, after whitespace or
 // right after another opening directive, when a non-whitespace character
-// follows it and a closing directive of the same kind (one not preceded by
+// other than the same directive follows it and a closing directive of the same kind (one not preceded by
 // whitespace) comes later on the line, leaving the span non-empty and
 // inside the span around it. The first such closer ends it. A preformatted
 // span holds no spans. Openers are tried left to right, so the search for
@@ -260,7 +260,9 @@ func (p *parser) spans(a, b int) {
 			continue
 		}
 		st := styleOf(c)
-		if st == 0 || cur&st != 0 || i+1 >= b {
+		if st == 0 || cur&st != 0 || i+1 >= b || s[i+1] == c {
+			// Not a directive, one open already, or at the end; a
+			// doubled directive ("**", "***") opens nothing.
 			continue
 		}
 		if i > a && i != openedAt {

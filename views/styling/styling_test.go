@@ -85,7 +85,16 @@ func TestParse(t *testing.T) {
 		{"> ```\n> code\nafter", "P1:[dq > ][md ```][m ⏎][dq > ][m code⏎] | L0:after"},
 		{"> ```\n>> code\n> ```\n> *q*", "P1:[dq > ][md ```][m ⏎][dq >][m > code⏎][dq > ][md ```][m ⏎] | L1:[dq > ][d *][s q][d *]"},
 		{"```\n``` not closing\n```", "P0:[md ```][m ⏎``` not closing⏎][md ```]"},
-		{"a ```b```", "L0:a [d `][m `][d `]b```"},
+		{"a ```b```", "L0:a ```b```"},
+		// Test vectors of mellium.im/xmpp/styling.
+		{"***", "L0:***"},
+		{"****", "L0:****"},
+		{"**a**", "L0:**a**"},
+		{"*strong*plain*", "L0:[d *][s strong][d *]plain*"},
+		{"* plain *strong*", "L0:* plain [d *][s strong][d *]"},
+		{"*this cannot _overlap*_", "L0:[d *][s this cannot _overlap][d *]_"},
+		{"_no pre `with *children*`_", "L0:[d _][e no pre ][ed `][em with *children*][ed `][d _]"},
+		{"*not *strong", "L0:*not *strong"},
 	} {
 		if got := show(c.body); got != c.want {
 			t.Errorf("Parse(%q)\n got %s\nwant %s", c.body, got, c.want)
