@@ -65,10 +65,18 @@ type Block struct {
 // Parse splits body into blocks. The blocks cover body exactly and in order.
 func Parse(body string) []Block {
 	p := parser{body: body}
-	p.segs = make([]Segment, 0, 8)
+	lines := strings.Count(body, "\n") + 1
+	// Each line makes at most three segments besides its spans (quotation
+	// markers, text, newline), each directive at most two (itself and
+	// the text after it): no regrowth.
+	directives := 0
+	for _, c := range []string{"*", "_", "~", "`"} {
+		directives += strings.Count(body, c)
+	}
+	p.segs = make([]Segment, 0, 3*lines+2*directives)
 	type span struct{ a, b int } // indices into p.segs
-	var blocks []Block
-	var ranges []span
+	blocks := make([]Block, 0, lines)
+	ranges := make([]span, 0, lines)
 	pos := 0
 	for pos < len(body) {
 		lineEnd := lineEndAt(body, pos)
