@@ -41,6 +41,11 @@ type chatWindow struct {
 	avatar  fyne.CanvasObject // the peer's picture
 	profile *widget.Button    // opens the peer's profile card
 	typing  *widget.Label     // the peer's chat state, above the entry
+	// editing is our last message while the entry corrects it
+	// (XEP-0308, correct.go), nil otherwise; editBar says so above the
+	// entry.
+	editing *chatMsg
+	editBar *widget.Label
 	list    *messageList
 	entry   *sendEntry
 	send    *widget.Button
@@ -113,7 +118,8 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c.entry.after = s.ui.after
 	c.entry.calm = s.ui.setCalm
 	c.entry.onShortcut = c.chatShortcut
-	c.entry.onEscape = c.win.Close
+	c.entry.onEscape = c.escape
+	c.newEditBar()
 	if !c.room {
 		// Chat states are for one-to-one chats here (XEP-0085 §5.5).
 		c.entry.onEdit = func() { s.core.ChatActivity(conv.peer, chatstate.Typed) }
@@ -139,7 +145,7 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	if c.room {
 		top = container.NewVBox(top, c.newCreatedBar())
 	}
-	bottom := container.NewBorder(container.NewVBox(c.typing, widget.NewSeparator()), nil, nil, container.NewVBox(c.send), c.entry)
+	bottom := container.NewBorder(container.NewVBox(c.typing, c.editBar, widget.NewSeparator()), nil, nil, container.NewVBox(c.send), c.entry)
 	c.win.SetContent(container.NewBorder(top, bottom, nil, nil, c.sizer))
 	c.win.Resize(fyne.NewSize(480, 560))
 	c.win.SetOnClosed(func() { s.chatClosed(c) })
@@ -298,6 +304,10 @@ func typingText(name string, st chatstate.State) string {
 // sendText sends a message. It shows as pending until the core reports
 // it sent; offline it waits in the core's outbox.
 func (c *chatWindow) sendText(text string) {
+	if c.editing != nil {
+		c.sendCorrection(text)
+		return
+	}
 	if c.room {
 		// The room reflects the line (renderRooms marks it sent); until
 		// then it shows as sending.

@@ -81,6 +81,10 @@ func (f *fakeCore) SendMessage(to, body string) string {
 	return id
 }
 func (f *fakeCore) RetryMessage(peer, id string) { f.record("RetryMessage %s %s", peer, id) }
+func (f *fakeCore) CorrectMessage(peer, id, body string) string {
+	f.record("CorrectMessage %s %s %q", peer, id, body)
+	return "c-" + id
+}
 func (f *fakeCore) JoinRoom(room, nick, password string) {
 	f.record("JoinRoom %s %s %q", room, nick, password)
 }

@@ -67,6 +67,10 @@ type chatMsg struct {
 	// room is set for a room's line, signed by a nickname; notice for a
 	// line of the room's own (someone came, went, took another name).
 	room, notice bool
+	// edited is set for a message corrected (XEP-0308); original is its
+	// first body, when known.
+	edited   bool
+	original string
 	// rev counts the changes of what the row shows (state, failure), so
 	// that a row bound to the message draws it again only after one.
 	// How rows are laid out is the chat window's, not the message's.
@@ -89,6 +93,35 @@ func newChatMsg(id, sender, body string, at time.Time, outgoing bool) *chatMsg {
 	m.preview, m.clipped = clipPreview(shown)
 	m.links = findLinks(m.preview)
 	return m
+}
+
+// correct gives m the body of a correction (XEP-0308) and reports
+// whether what it shows changed. The first body is kept as original.
+func (m *chatMsg) correct(body string) bool {
+	if m.edited && m.body == body {
+		return false
+	}
+	if !m.edited {
+		m.original = m.body
+	}
+	n := newChatMsg(m.id, m.sender, body, m.at, m.outgoing)
+	m.body, m.preview, m.clipped, m.action, m.links = n.body, n.preview, n.clipped, n.action, n.links
+	m.cut, m.edited = false, true
+	m.rev++
+	return true
+}
+
+// correct applies a correction to the message it names (by archive id,
+// or for ours by stanza id) and reports whether one held changed.
+func (c *conversation) correct(e app.MessageCorrected) bool {
+	m := c.byArchive[e.ArchiveID]
+	if m == nil && e.Outgoing && e.ID != "" {
+		m = c.byID[e.ID]
+	}
+	if m == nil {
+		return false
+	}
+	return m.correct(e.Body)
 }
 
 // clipPreview returns the first previewBytes of s, and at most previewLines
@@ -382,6 +415,9 @@ func archivedMsg(h history.Message, peerName string) *chatMsg {
 	m.archiveID = h.ID
 	m.room = h.Room
 	m.delayed, m.delayFrom, m.delayReason = h.Delayed, h.DelayFrom, h.DelayReason
+	if h.Original != "" {
+		m.edited, m.original = true, h.Original
+	}
 	if out {
 		m.state = h.State
 		if h.State == history.Received {
@@ -425,6 +461,8 @@ type messageRow struct {
 	rev      uint32
 	dayStart bool
 	drawnAt  time.Time
+	// text is the preview drawn: a correction changes it.
+	text string
 	// wrapped is msg's preview broken into lines for width wrappedAt.
 	wrapped   string
 	wrappedAt float32
@@ -510,7 +548,7 @@ func (r *messageRow) set(m *chatMsg) {
 	if r.msg == m && r.rev == m.rev && r.dayStart == m.dayStart && sameDay(r.drawnAt, now, clock.loc) {
 		return // drawn already: the list binds every visible row on each refresh
 	}
-	if r.msg != m {
+	if r.msg != m || r.text != m.preview {
 		r.wrappedAt = 0
 		r.links.Objects = nil
 		if len(m.links) > 0 {
@@ -525,7 +563,7 @@ func (r *messageRow) set(m *chatMsg) {
 		}
 		r.links.Refresh()
 	}
-	r.msg, r.rev, r.dayStart, r.drawnAt = m, m.rev, m.dayStart, now
+	r.msg, r.rev, r.dayStart, r.drawnAt, r.text = m, m.rev, m.dayStart, now, m.preview
 	if italic := m.action || m.notice; r.body.TextStyle.Italic != italic {
 		r.body.TextStyle.Italic = italic
 		r.wrappedAt = 0 // italics are wrapped anew
@@ -566,10 +604,14 @@ func (r *messageRow) set(m *chatMsg) {
 	if mark := stateMark(m); mark != "" {
 		when += " " + mark
 	}
-	segs := []widget.RichTextSegment{
-		&widget.TextSegment{Text: when + "  ", Style: dim},
-		&widget.TextSegment{Text: m.sender, Style: sender},
+	segs := []widget.RichTextSegment{&widget.TextSegment{Text: when + "  ", Style: dim}}
+	if m.edited {
+		// Corrected (XEP-0308): said after the time, as quietly.
+		ed := dim
+		ed.TextStyle.Italic = true
+		segs = append(segs, &widget.TextSegment{Text: editedMark, Style: ed}, &widget.TextSegment{Text: "  ", Style: dim})
 	}
+	segs = append(segs, &widget.TextSegment{Text: m.sender, Style: sender})
 	r.header.Segments = segs
 	r.header.Refresh()
 	r.showDay(m)
@@ -765,6 +807,9 @@ func (mr *messageRowRenderer) Refresh() {
 	mr.Layout(mr.r.Size())
 	canvas.Refresh(mr.r)
 }
+
+// editedMark is what the header of a corrected message says.
+const editedMark = "edited"
 
 // outgoingSender is how our own messages are signed in a chat.
 const outgoingSender = "Me"

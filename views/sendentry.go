@@ -33,6 +33,9 @@ type sendEntry struct {
 	// onEscape is called on Esc.
 	onShortcut func(fyne.Shortcut) bool
 	onEscape   func()
+	// onUp is called on Up in the empty entry, and reports whether it
+	// took the key.
+	onUp func() bool
 
 	// The caret rests (see caretRest): after runs a function on the UI
 	// goroutine later (nil: the caret never rests); focused is the focus
@@ -151,11 +154,21 @@ func (e *sendEntry) TypedKey(k *fyne.KeyEvent) {
 		e.send()
 		return
 	}
+	if k.Name == fyne.KeyUp && e.Text == "" && e.onUp != nil && e.onUp() {
+		return
+	}
 	if k.Name == fyne.KeyEscape && e.onEscape != nil {
 		e.onEscape()
 		return
 	}
 	e.Entry.TypedKey(k)
+}
+
+// setQuietly sets the text without calling onEdit: not the user's typing.
+func (e *sendEntry) setQuietly(text string) {
+	e.quiet = true
+	e.SetText(text)
+	e.quiet = false
 }
 
 func (e *sendEntry) send() {

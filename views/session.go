@@ -142,6 +142,15 @@ func (s *session) render(ch model.Changes) {
 			touched[c] = true
 		}
 	}
+	for _, e := range ch.Corrections {
+		// A conversation not held has nothing to change: the archive
+		// has the correction.
+		if conv := s.convs[e.Peer]; conv != nil && conv.correct(e) {
+			if c := s.chats[e.Peer]; c != nil {
+				touched[c] = true
+			}
+		}
+	}
 	for _, e := range ch.Failed {
 		conv := s.convs[e.Peer]
 		if conv == nil || !conv.fail(e.ID, e.Err) {

@@ -151,6 +151,9 @@ type Changes struct {
 	// MessageStates and Failed update messages already shown.
 	MessageStates []app.MessageStateChanged
 	Failed        []app.MessageFailed
+	// Corrections are messages corrected (XEP-0308): the row of ID (or
+	// ArchiveID) in the conversation with Peer shows the new body.
+	Corrections []app.MessageCorrected
 	// Typing lists the peers whose chat state changed.
 	Typing []string
 	// Notify lists the notifications to send, one per peer, in the order
@@ -280,6 +283,8 @@ func (a *Account) Apply(batch []app.Event, v View) Changes {
 			ch.MessageStates = append(ch.MessageStates, e)
 		case app.MessageFailed:
 			ch.Failed = append(ch.Failed, e)
+		case app.MessageCorrected:
+			ch.Corrections = append(ch.Corrections, e)
 		case app.SubscriptionRequest:
 			if a.MsgRequests.IsIgnored(e.From) {
 				break
