@@ -73,18 +73,11 @@ func BenchmarkPresenceBatch5000(b *testing.B) {
 	}
 }
 
-// BenchmarkHugeMessage shows a 1.1 MB message in a new chat window: the
-// model update, the layout of its clipped preview and one refresh.
+// BenchmarkHugeMessage shows a 1.1 MB message from a contact in a new
+// chat window: the model update, the layout of its clipped preview and
+// one refresh (openHuge, styled_test.go).
 func BenchmarkHugeMessage(b *testing.B) {
 	u := benchUI(b)
-	body := strings.Repeat("0123456789 ", 100_000)
-	i := 0
-	for b.Loop() {
-		i++
-		peer := fmt.Sprintf("peer%d@example.org", i)
-		u.only().apply([]app.Event{messageEv(peer, body, time.Now(), false)})
-		c := u.only().chats[peer]
-		c.win.Resize(fyne.NewSize(480, 560))
-		c.refresh(false)
-	}
+	u.only().apply([]app.Event{stateEv(app.Online)})
+	openHuge(b, u, strings.Repeat("0123456789 ", 100_000))
 }
