@@ -41,6 +41,9 @@ var ownInfo = disco.Info{
 		// XEP-0393 §3: bodies are shown with message styling (the views
 		// draw it; the core sends and stores bodies as they are).
 		{Var: NSStyling},
+		// XEP-0308 §2: we correct our last message and show the
+		// corrections of others.
+		{Var: im.NSCorrect},
 	},
 }
 
