@@ -96,6 +96,7 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 		func() fyne.CanvasObject {
 			r := newMessageRow()
 			r.onRetry = c.retry
+			r.onOriginal = c.showOriginal
 			r.onLink = c.s.openLink
 			return r
 		},

@@ -2,6 +2,8 @@ package views
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -91,3 +93,25 @@ func (c *chatWindow) sendCorrection(text string) {
 		co.CorrectMessage(c.conv.peer, m.id, text)
 	}
 }
+
+// showOriginal shows the first body of the corrected message m, which
+// can be selected and copied.
+func (c *chatWindow) showOriginal(m *chatMsg) {
+	if !m.edited || m.original == "" {
+		return
+	}
+	text, _ := clipPreview(m.original)
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	l.Selectable = true
+	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		fyne.CurrentApp().Clipboard().SetContent(m.original)
+	})
+	content := container.NewBorder(nil, container.NewHBox(copyBtn), nil, nil, container.NewVScroll(l))
+	d := dialog.NewCustom(originalTitle, "Close", content, c.win)
+	d.Resize(fyne.NewSize(400, 240))
+	d.Show()
+}
+
+// originalTitle heads the dialog with a corrected message's first body.
+const originalTitle = "Before it was edited"

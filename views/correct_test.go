@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/history"
@@ -62,13 +64,27 @@ func TestCorrectionUpdatesTheRow(t *testing.T) {
 		t.Errorf("row height %+v, measured now %v (one line %v): not measured anew", h0, h1, c.lineH)
 	}
 
+	// The first body is shown on demand, selectable.
+	if !r.origBtn.Visible() {
+		t.Fatal("no button shows the original")
+	}
+	test.Tap(r.origBtn)
+	top := c.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog shows the original")
+	}
+	if _, ok := find(top, func(l *widget.Label) bool { return l.Text == "wherefore art thou romo" && l.Selectable }); !ok {
+		t.Error("the dialog does not show the original body")
+	}
+	c.win.Canvas().Overlays().Remove(top)
+
 	// Ours, found by its stanza id; the other rows are untouched.
 	h.apply(correctedEv(peer, "id2", "second, fixed", true, 0))
 	h.settle()
 	if got := rowOf(t, c, mine).body.Text; got != "second, fixed" || !mine.edited {
 		t.Errorf("our row shows %q (was %q), edited %v", got, before, mine.edited)
 	}
-	if first := c.conv.byID["id1"]; first.edited || strings.Contains(headerText(rowOf(t, c, first)), editedMark) {
+	if first := c.conv.byID["id1"]; first.edited || strings.Contains(headerText(rowOf(t, c, first)), editedMark) || rowOf(t, c, first).origBtn.Visible() {
 		t.Error("an uncorrected message says edited")
 	}
 
@@ -197,4 +213,6 @@ func TestCorrectionShot(t *testing.T) {
 	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyUp})
 	h.settle()
 	saveImage(t, "chat_correction", c.win.Canvas())
+	test.Tap(rowOf(t, c, c.conv.byArchive[3]).origBtn)
+	saveImage(t, "chat_correction_original", c.win.Canvas())
 }

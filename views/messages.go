@@ -470,7 +470,11 @@ type messageRow struct {
 	// onLink with a link of msg that was tapped.
 	onRetry func(*chatMsg)
 	onLink  func(*url.URL)
-	links   *fyne.Container
+	// onOriginal is called with msg when origBtn is tapped: shown for a
+	// corrected message whose first body is known.
+	onOriginal func(*chatMsg)
+	origBtn    *widget.Button
+	links      *fyne.Container
 
 	dayLeft  *canvas.Rectangle
 	day      *widget.Label
@@ -516,6 +520,12 @@ func newMessageRow() *messageRow {
 	}
 	r.copyBtn = widget.NewButtonWithIcon("", theme.ContentCopyIcon(), r.copy)
 	r.copyBtn.Importance = widget.LowImportance
+	r.origBtn = widget.NewButtonWithIcon("", theme.HistoryIcon(), func() {
+		if r.msg != nil && r.onOriginal != nil {
+			r.onOriginal(r.msg)
+		}
+	})
+	r.origBtn.Importance = widget.LowImportance
 	r.noteCopy = widget.NewButton("Copy", r.copy)
 	r.noteCopy.Importance = widget.LowImportance
 	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() {
@@ -530,7 +540,7 @@ func newMessageRow() *messageRow {
 	// Wrapped by wrapText, which is fast for long texts; see there.
 	r.body.Wrapping = fyne.TextWrapOff
 	r.body.Selectable = true
-	for _, o := range []fyne.CanvasObject{r.day, r.dayLeft, r.dayRight, r.late, r.retry, r.rich} {
+	for _, o := range []fyne.CanvasObject{r.day, r.dayLeft, r.dayRight, r.late, r.retry, r.rich, r.origBtn} {
 		o.Hide()
 	}
 	r.ExtendBaseWidget(r)
@@ -587,6 +597,11 @@ func (r *messageRow) set(m *chatMsg) {
 	r.copyBtn.Show()
 	if m.notice {
 		r.copyBtn.Hide()
+	}
+	if m.edited && m.original != "" && r.onOriginal != nil {
+		r.origBtn.Show()
+	} else {
+		r.origBtn.Hide()
 	}
 	sender := widget.RichTextStyleStrong
 	sender.Inline = true
@@ -704,9 +719,16 @@ func (r *messageRow) place(size fyne.Size) float32 {
 		hh = btn.Height
 	}
 	r.header.Move(fyne.NewPos(x, top+(hh-r.header.MinSize().Height)/2))
-	r.header.Resize(fyne.NewSize(w-btn.Width, r.header.MinSize().Height))
+	hw := w - btn.Width
 	r.copyBtn.Move(fyne.NewPos(size.Width-btn.Width, top))
 	r.copyBtn.Resize(btn)
+	if r.origBtn.Visible() {
+		ob := r.origBtn.MinSize()
+		hw -= ob.Width
+		r.origBtn.Move(fyne.NewPos(size.Width-btn.Width-ob.Width, top))
+		r.origBtn.Resize(ob)
+	}
+	r.header.Resize(fyne.NewSize(max(hw, 1), r.header.MinSize().Height))
 	// The body sits close under the header: the label's own padding
 	// already separates them.
 	y := top + hh - pad
@@ -792,7 +814,7 @@ type messageRowRenderer struct{ r *messageRow }
 func (mr *messageRowRenderer) Destroy() {}
 func (mr *messageRowRenderer) Objects() []fyne.CanvasObject {
 	r := mr.r
-	return []fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.copyBtn, r.body, r.rich, r.links, r.late, r.note, r.noteCopy, r.failure, r.retry}
+	return []fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.origBtn, r.copyBtn, r.body, r.rich, r.links, r.late, r.note, r.noteCopy, r.failure, r.retry}
 }
 func (mr *messageRowRenderer) Layout(size fyne.Size) { mr.r.place(size) }
 func (mr *messageRowRenderer) MinSize() fyne.Size {
