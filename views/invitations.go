@@ -2,7 +2,6 @@ package views
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -32,10 +31,6 @@ type inviter interface {
 
 var _ inviter = (*app.Client)(nil)
 
-// shownInvitations is how many invitations the main window lists; the
-// others are counted.
-const shownInvitations = 3
-
 // newInvitationsBox builds the place above the contacts where
 // invitations wait, hidden while none does.
 func (u *UI) newInvitationsBox() *fyne.Container {
@@ -62,24 +57,7 @@ func (u *UI) refreshInvitations() {
 		}
 	}
 	slices.SortStableFunc(all, func(a, b waiting) int { return b.inv.At.Compare(a.inv.At) })
-	if len(all) == 0 {
-		u.invitesBox.Hide()
-		u.relayout()
-		return
-	}
-	for i, w := range all {
-		if i == shownInvitations {
-			more := widget.NewLabel(fmt.Sprintf("and %d more invitations", len(all)-shownInvitations))
-			more.Importance = widget.LowImportance
-			u.invitesBox.Add(more)
-			break
-		}
-		u.invitesBox.Add(u.invitationRow(w.s, w.inv))
-	}
-	u.invitesBox.Add(widget.NewSeparator())
-	u.invitesBox.Show()
-	u.invitesBox.Refresh()
-	u.relayout()
+	u.fillPrompts(u.invitesBox, len(all), "invitations", func(i int) fyne.CanvasObject { return u.invitationRow(all[i].s, all[i].inv) })
 }
 
 // invitationRow is one invitation with its Join and Decline.

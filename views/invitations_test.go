@@ -106,7 +106,7 @@ func TestInvitationsReceived(t *testing.T) {
 	if len(got) != model.MaxInvitations || got[0] != "r5@muc.example x@evil.example" {
 		t.Fatalf("%d waiting, oldest %q", len(got), got[0])
 	}
-	if !labelContaining(h.ui.invitesBox, fmt.Sprintf("and %d more invitations", model.MaxInvitations-shownInvitations)) {
+	if !labelContaining(h.ui.invitesBox, fmt.Sprintf("and %d more invitations", model.MaxInvitations-shownPrompts)) {
 		t.Error("the invitations not listed are not counted")
 	}
 	if len(notes.sent) != 1 {

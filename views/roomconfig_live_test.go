@@ -1,7 +1,6 @@
 package views
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
@@ -25,13 +24,7 @@ func TestRoomSettingsLive(t *testing.T) {
 	room := "settings@" + srv.MUCDomain
 	acct := account.Account{JID: "alice@" + srv.Domain, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile}
 	h := newHarness(t, acct)
-	h.ui.start = func(a account.Account, _ Credentials) (Core, func()) {
-		c := app.New(a, func(context.Context) (string, error) { return "alice-pw", nil })
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); _ = c.Run(ctx) }()
-		return c, func() { cancel(); <-done }
-	}
+	h.ui.start = realCore("alice-pw")
 	h.ui.Show()
 	s := h.ui.only()
 	h.until("alice online", func() bool { return s.State.State == app.Online })

@@ -87,13 +87,7 @@ func TestRoomModerationLive(t *testing.T) {
 	bobAcct.JID = "bob@" + srv.Domain
 
 	h := newHarness(t, acct)
-	h.ui.start = func(a account.Account, _ Credentials) (Core, func()) {
-		c := app.New(a, func(context.Context) (string, error) { return "alice-pw", nil })
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); _ = c.Run(ctx) }()
-		return c, func() { cancel(); <-done }
-	}
+	h.ui.start = realCore("alice-pw")
 	h.ui.Show()
 	s := h.ui.only()
 	h.until("alice online", func() bool { return s.State.State == app.Online })
@@ -185,5 +179,17 @@ func TestRoomModerationLive(t *testing.T) {
 	bob.c.JoinRoom(room, "bob", "")
 	if f := bob.wait("bob refused", func(e app.Event) bool { _, ok := e.(app.RoomJoinFailed); return ok }).(app.RoomJoinFailed); f.Condition != app.RoomBanned {
 		t.Errorf("bob's join again: %+v", f)
+	}
+}
+
+// realCore starts a real app.Client for the UI, signing in with password:
+// the views against the real core and a real server.
+func realCore(password string) func(account.Account, Credentials) (Core, func()) {
+	return func(a account.Account, _ Credentials) (Core, func()) {
+		c := app.New(a, func(context.Context) (string, error) { return password, nil })
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = c.Run(ctx) }()
+		return c, func() { cancel(); <-done }
 	}
 }

@@ -881,24 +881,33 @@ func (u *UI) refreshRequests() {
 			all = append(all, request{s, r})
 		}
 	}
-	if len(all) == 0 {
-		u.requestsBox.Hide()
+	u.fillPrompts(u.requestsBox, len(all), "requests", func(i int) fyne.CanvasObject { return u.requestRow(all[i].s, all[i].r) })
+}
+
+// shownPrompts is how many requests or invitations show above the
+// contacts; the rest are counted.
+const shownPrompts = 3
+
+// fillPrompts fills box (emptied) with the first shownPrompts of n
+// prompts (row(i) draws the i-th), a count of the others ("and 4 more
+// requests", what names them), and a separator; with none, box hides.
+func (u *UI) fillPrompts(box *fyne.Container, n int, what string, row func(i int) fyne.CanvasObject) {
+	if n == 0 {
+		box.Hide()
 		u.relayout()
 		return
 	}
-	const shown = 3
-	for i, r := range all {
-		if i == shown {
-			more := widget.NewLabel(fmt.Sprintf("and %d more requests", len(all)-shown))
-			more.Importance = widget.LowImportance
-			u.requestsBox.Add(more)
-			break
-		}
-		u.requestsBox.Add(u.requestRow(r.s, r.r))
+	for i := range min(n, shownPrompts) {
+		box.Add(row(i))
 	}
-	u.requestsBox.Add(widget.NewSeparator())
-	u.requestsBox.Show()
-	u.requestsBox.Refresh()
+	if n > shownPrompts {
+		more := widget.NewLabel(fmt.Sprintf("and %d more %s", n-shownPrompts, what))
+		more.Importance = widget.LowImportance
+		box.Add(more)
+	}
+	box.Add(widget.NewSeparator())
+	box.Show()
+	box.Refresh()
 	u.relayout()
 }
 
