@@ -60,7 +60,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add(`<message from="a@b/r" type="chat"><body>hi</body><delay xmlns="urn:xmpp:delay" stamp="2026-11-20T22:14:00Z"/></message>`)
 	f.Add(`<message from="a@b/r"><x xmlns="jabber:x:delay" stamp="20261120T22:14:00"/><body>x</body></message>`)
 	f.Add(`<message type="error" id="1"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">t</text></error></message>`)
-	for _, s := range []string{carbonReceived, carbonSent, carbonPrivate, archiveResult, stanzaIDs, receiptRequest, receipt, correction} {
+	for _, s := range []string{carbonReceived, carbonSent, carbonPrivate, archiveResult, stanzaIDs, receiptRequest, receipt, correction, oobMessage, reactionsMessage, replyMessage} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -100,6 +100,15 @@ func FuzzDecodeMessage(f *testing.F) {
 			back.ReceiptFor != m.ReceiptFor || back.CarbonPrivate != m.CarbonPrivate || back.Replace != m.Replace {
 			t.Fatalf("round trip: %+v (%v), want %+v", back, err, m)
 		}
+		// Out-of-band data, reactions and replies survive being sent on.
+		out = im.Message{Message: stanza.Message{ID: "x", Type: stanza.ChatMessage}, Body: m.Body, OOB: m.OOB, OOBDesc: m.OOBDesc, Reactions: m.Reactions, Reply: m.Reply}
+		if r, start, ok = split(encode(t, out.TokenReader())); !ok {
+			t.Fatal("message does not encode")
+		}
+		if back, err = im.DecodeMessage(r, start); err != nil || back.OOB != m.OOB || back.OOBDesc != m.OOBDesc ||
+			(m.Reactions == nil) != (back.Reactions == nil) || (m.Reply == nil) != (back.Reply == nil) {
+			t.Fatalf("round trip of OOB, reactions, reply: %+v (%v), want %+v", back, err, m)
+		}
 		// A decoded chat state survives being sent on, alone or with a body.
 		for _, body := range []string{"", "x"} {
 			out := im.Message{Message: stanza.Message{Type: stanza.ChatMessage}, Body: body, ChatState: m.ChatState}
@@ -138,8 +147,29 @@ func checkMessage(t *testing.T, m im.Message) {
 	if len(m.OriginID) > im.MaxIDLen || len(m.ReceiptFor) > im.MaxIDLen || len(m.Replace) > im.MaxIDLen {
 		t.Fatalf("ids of %d, %d and %d bytes kept", len(m.OriginID), len(m.ReceiptFor), len(m.Replace))
 	}
-	if m.Type == stanza.ErrorMessage && m.Replace != "" {
-		t.Fatal("an error corrects a message")
+	if len(m.OOB) > im.MaxURLLen || len(m.OOBDesc) > im.MaxOOBDesc || (m.OOB == "" && m.OOBDesc != "") {
+		t.Fatalf("OOB of %d and %d bytes kept", len(m.OOB), len(m.OOBDesc))
+	}
+	if r := m.Reactions; r != nil {
+		if r.ID == "" || len(r.ID) > im.MaxIDLen || len(r.Emojis) > im.MaxReactions {
+			t.Fatalf("reactions %+v kept", r)
+		}
+		for _, e := range r.Emojis {
+			if e == "" || len(e) > im.MaxReactionLen {
+				t.Fatalf("reaction %q kept", e)
+			}
+		}
+	}
+	if r := m.Reply; r != nil {
+		if r.ID == "" || len(r.ID) > im.MaxIDLen {
+			t.Fatalf("reply %+v kept", r)
+		}
+		if s, e, ok := r.FallbackRange(m.Body); ok && (s < 0 || e > len(m.Body) || s >= e) {
+			t.Fatalf("fallback range %d..%d of a %d-byte body", s, e, len(m.Body))
+		}
+	}
+	if m.Type == stanza.ErrorMessage && (m.Replace != "" || m.OOB != "" || m.Reactions != nil || m.Reply != nil) {
+		t.Fatal("an error corrects, shares, reacts or replies")
 	}
 	if m.ReceiptRequested && m.ReceiptFor != "" {
 		t.Fatal("a receipt asks for a receipt")

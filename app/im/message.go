@@ -3,6 +3,8 @@ package im
 import (
 	"encoding/xml"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +26,26 @@ const NSHints = "urn:xmpp:hints"
 
 // NSCorrect is the namespace of last message correction (XEP-0308).
 const NSCorrect = "urn:xmpp:message-correct:0"
+
+// Namespaces of out-of-band data (XEP-0066), message reactions
+// (XEP-0444), message replies (XEP-0461) and fallback indication
+// (XEP-0428).
+const (
+	NSOOB       = "jabber:x:oob"
+	NSReactions = "urn:xmpp:reactions:0"
+	NSReply     = "urn:xmpp:reply:0"
+	NSFallback  = "urn:xmpp:fallback:0"
+)
+
+// Limits of the parts of a message that carry URLs and reactions: a longer
+// URL is ignored as if absent, the description is cut, further reactions
+// and longer ones are dropped.
+const (
+	MaxURLLen      = 4096
+	MaxOOBDesc     = 1024
+	MaxReactions   = 20
+	MaxReactionLen = 64
+)
 
 // MaxBody is the longest message body kept, in bytes; longer ones are cut
 // and marked Truncated.
@@ -84,6 +106,75 @@ type Message struct {
 	// Anybody may send one: the receiver must check that the corrected
 	// message came from the same sender.
 	Replace string
+	// OOB is the URL of out-of-band data the message points to (XEP-0066):
+	// a file shared by HTTP upload (XEP-0363) carries its URL both here and
+	// in the body. "" when none (or longer than MaxURLLen); the first
+	// <x xmlns='jabber:x:oob'/> counts. It is sent when set.
+	OOB string
+	// OOBDesc is the description the OOB element gives, at most MaxOOBDesc
+	// bytes; it is sent when OOB is.
+	OOBDesc string
+	// Reactions, when not nil, replaces the sender's reactions to one
+	// message (XEP-0444). It is sent when set.
+	Reactions *Reactions
+	// Reply, when not nil, says which message this one answers (XEP-0461).
+	// It is sent when set.
+	Reply *Reply
+}
+
+// Reactions are one sender's reactions to one message (XEP-0444): the
+// whole set, which replaces what the sender reacted before; an empty set
+// takes them all back.
+type Reactions struct {
+	// ID is the id of the message reacted to: its stanza id in a group
+	// chat, its message id in a 1:1 chat.
+	ID string
+	// Emojis are the reactions, each once, at most MaxReactions of them,
+	// each at most MaxReactionLen bytes; blank ones are dropped.
+	Emojis []string
+}
+
+// Reply says which message a message answers (XEP-0461), and which part
+// of its body is the quotation for clients that do not know replies
+// (XEP-0428 fallback).
+type Reply struct {
+	// To is the JID of the author of the message answered ("" when not
+	// given).
+	To string
+	// ID is the id of the message answered.
+	ID string
+	// Fallback, when HasFallback is set, is the part of the body (in
+	// Unicode code points, start included, end excluded) that quotes the
+	// message answered, to be hidden by clients that show the reply.
+	FallbackStart, FallbackEnd int
+	HasFallback                bool
+}
+
+// FallbackRange returns the byte range of body that r's fallback names,
+// and whether it names a valid one (within body, start before end).
+func (r Reply) FallbackRange(body string) (start, end int, ok bool) {
+	if !r.HasFallback || r.FallbackStart < 0 || r.FallbackEnd <= r.FallbackStart {
+		return 0, 0, false
+	}
+	start, end = -1, -1
+	n := 0
+	for i := range body {
+		if n == r.FallbackStart {
+			start = i
+		}
+		if n == r.FallbackEnd {
+			end = i
+			break
+		}
+		n++
+	}
+	if end < 0 && n == r.FallbackEnd {
+		end = len(body)
+	}
+	if start < 0 || end < 0 {
+		return 0, 0, false
+	}
+	return start, end, true
 }
 
 // StanzaID is a XEP-0359 stanza id: the id the entity By gave the message.
@@ -157,7 +248,6 @@ type wireMessage struct {
 	Thread  string        `xml:"thread"`
 	Err     *stanza.Error `xml:"error"`
 	Delay   []wireDelay   `xml:"delay"`
-	XDelay  []wireDelay   `xml:"x"`
 	Ext     wireExt       `xml:",any"`
 }
 
@@ -183,6 +273,26 @@ type wireExt struct {
 	// the first one held, when usable.
 	wrappers int
 	fwd      *Forwarded
+	// xdelay is the first legacy delay (XEP-0091), oob the first
+	// out-of-band element, reactions the first reactions element, reply
+	// the first reply and fallback the first reply fallback.
+	xdelay    *wireDelay
+	oob       *wireOOB
+	reactions *Reactions
+	reply     *Reply
+	fallback  *wireFallback
+}
+
+type wireOOB struct {
+	URL  string `xml:"url"`
+	Desc string `xml:"desc"`
+}
+
+type wireFallback struct {
+	Bodies []struct {
+		Start string `xml:"start,attr"`
+		End   string `xml:"end,attr"`
+	} `xml:"body"`
 }
 
 // UnmarshalXML implements xml.Unmarshaler.
@@ -220,6 +330,41 @@ func (w *wireExt) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 		if !w.replaced {
 			w.replaced, w.replace = true, idAttr(start, "id")
 		}
+	case xml.Name{Space: NSLegacyDelay, Local: "x"}:
+		if w.xdelay == nil {
+			var dl wireDelay
+			if err := d.DecodeElement(&dl, &start); err != nil {
+				return err
+			}
+			w.xdelay = &dl
+			return nil
+		}
+	case xml.Name{Space: NSOOB, Local: "x"}:
+		if w.oob == nil {
+			var o wireOOB
+			if err := d.DecodeElement(&o, &start); err != nil {
+				return err
+			}
+			w.oob = &o
+			return nil
+		}
+	case xml.Name{Space: NSReactions, Local: "reactions"}:
+		if w.reactions == nil {
+			return w.decodeReactions(d, start)
+		}
+	case xml.Name{Space: NSReply, Local: "reply"}:
+		if w.reply == nil {
+			w.reply = &Reply{To: attr(start, "to"), ID: idAttr(start, "id")}
+		}
+	case xml.Name{Space: NSFallback, Local: "fallback"}:
+		if w.fallback == nil && attr(start, "for") == NSReply {
+			var f wireFallback
+			if err := d.DecodeElement(&f, &start); err != nil {
+				return err
+			}
+			w.fallback = &f
+			return nil
+		}
 	case xml.Name{Space: NSCarbons, Local: "received"},
 		xml.Name{Space: NSCarbons, Local: "sent"},
 		xml.Name{Space: NSMAM, Local: "result"}:
@@ -236,6 +381,40 @@ func (w *wireExt) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 		return err
 	}
 	return d.Skip()
+}
+
+// decodeReactions reads the reactions element that start opens, keeping
+// at most MaxReactions distinct reactions of at most MaxReactionLen bytes.
+func (w *wireExt) decodeReactions(d *xml.Decoder, start xml.StartElement) error {
+	rs := &Reactions{ID: idAttr(start, "id")}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name != (xml.Name{Space: NSReactions, Local: "reaction"}) || len(rs.Emojis) == MaxReactions {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			var text string
+			if err := d.DecodeElement(&text, &t); err != nil {
+				return err
+			}
+			text = strings.TrimSpace(text)
+			if text != "" && len(text) <= MaxReactionLen && !slices.Contains(rs.Emojis, text) {
+				rs.Emojis = append(rs.Emojis, text)
+			}
+		case xml.EndElement:
+			if rs.ID != "" {
+				w.reactions = rs
+			}
+			return nil
+		}
+	}
 }
 
 // attr returns the value of start's attribute name (without namespace).
@@ -303,7 +482,11 @@ func (w *wireMessage) message(hdr stanza.Message) Message {
 	m.Err = w.Err
 	m.ChatState = w.Ext.state
 	// XEP-0203 wins over the legacy XEP-0091 form when both are present.
-	for _, d := range append(w.Delay, w.XDelay...) {
+	delays := w.Delay
+	if w.Ext.xdelay != nil {
+		delays = append(delays, *w.Ext.xdelay)
+	}
+	for _, d := range delays {
 		if d.XMLName.Space != NSDelay && d.XMLName.Space != NSLegacyDelay {
 			continue
 		}
@@ -333,6 +516,26 @@ func (w *wireMessage) message(hdr stanza.Message) Message {
 	m.Forwarded = w.Ext.fwd
 	if hdr.Type != stanza.ErrorMessage {
 		m.Replace = w.Ext.replace
+		if o := w.Ext.oob; o != nil {
+			if u := strings.TrimSpace(o.URL); u != "" && len(u) <= MaxURLLen {
+				m.OOB, m.OOBDesc = u, Clip(strings.TrimSpace(o.Desc), MaxOOBDesc)
+			}
+		}
+		m.Reactions = w.Ext.reactions
+		if r := w.Ext.reply; r != nil && r.ID != "" {
+			reply := *r
+			if len(reply.To) > MaxURLLen {
+				reply.To = ""
+			}
+			if f := w.Ext.fallback; f != nil && len(f.Bodies) == 1 {
+				s, serr := strconv.Atoi(f.Bodies[0].Start)
+				e, eerr := strconv.Atoi(f.Bodies[0].End)
+				if serr == nil && eerr == nil && s >= 0 && e > s {
+					reply.FallbackStart, reply.FallbackEnd, reply.HasFallback = s, e, true
+				}
+			}
+			m.Reply = &reply
+		}
 	}
 	return m
 }
@@ -401,6 +604,41 @@ func (m Message) TokenReader() xml.TokenReader {
 	}
 	if id := validID(m.Replace); id != "" {
 		inner = append(inner, emptyElement(NSCorrect, "replace", xml.Attr{Name: xml.Name{Local: "id"}, Value: id}))
+	}
+	if m.OOB != "" && len(m.OOB) <= MaxURLLen {
+		parts := []xml.TokenReader{textElement("url", m.OOB)}
+		if m.OOBDesc != "" {
+			parts = append(parts, textElement("desc", Clip(m.OOBDesc, MaxOOBDesc)))
+		}
+		inner = append(inner, xmlstream.Wrap(xmlstream.MultiReader(parts...), xml.StartElement{Name: xml.Name{Space: NSOOB, Local: "x"}}))
+	}
+	if rs := m.Reactions; rs != nil && validID(rs.ID) != "" {
+		var parts []xml.TokenReader
+		for _, e := range rs.Emojis {
+			if e != "" && len(e) <= MaxReactionLen && len(parts) < MaxReactions {
+				parts = append(parts, textElement("reaction", e))
+			}
+		}
+		inner = append(inner, xmlstream.Wrap(xmlstream.MultiReader(parts...),
+			xml.StartElement{Name: xml.Name{Space: NSReactions, Local: "reactions"}, Attr: []xml.Attr{{Name: xml.Name{Local: "id"}, Value: rs.ID}}}))
+		if !content {
+			// XEP-0444 §4.2: archive the reaction even without a body.
+			inner = append(inner, emptyElement(NSHints, "store"))
+		}
+	}
+	if r := m.Reply; r != nil && validID(r.ID) != "" {
+		attrs := []xml.Attr{{Name: xml.Name{Local: "id"}, Value: r.ID}}
+		if r.To != "" {
+			attrs = append([]xml.Attr{{Name: xml.Name{Local: "to"}, Value: r.To}}, attrs...)
+		}
+		inner = append(inner, emptyElement(NSReply, "reply", attrs...))
+		if _, _, ok := r.FallbackRange(m.Body); ok {
+			inner = append(inner, xmlstream.Wrap(
+				emptyElement("", "body",
+					xml.Attr{Name: xml.Name{Local: "start"}, Value: strconv.Itoa(r.FallbackStart)},
+					xml.Attr{Name: xml.Name{Local: "end"}, Value: strconv.Itoa(r.FallbackEnd)}),
+				xml.StartElement{Name: xml.Name{Space: NSFallback, Local: "fallback"}, Attr: []xml.Attr{{Name: xml.Name{Local: "for"}, Value: NSReply}}}))
+		}
 	}
 	return m.Message.Wrap(xmlstream.MultiReader(inner...))
 }
