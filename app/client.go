@@ -260,7 +260,14 @@ type cmdPresence struct {
 	show   im.Show
 	status string
 }
-type cmdMessage struct{ id, to, body string }
+
+// cmdMessage is SendMessage; oob is set for a shared file (its URL, as in
+// the body), reply for SendReply.
+type cmdMessage struct {
+	id, to, body string
+	oob          string
+	reply        *ReplyTo
+}
 type cmdRetry struct{ peer, id string }
 
 // cmdAcked comes from the outbox's confirmation ping: the server has the

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"mellium.im/xmpp"
@@ -43,6 +44,15 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 		r.queueMessage(ctx, sess, cmd)
 	case cmdRetry:
 		r.retry(ctx, sess, cmd)
+	case cmdSendFile:
+		r.emit(UploadFailed{base: r.b(), ID: cmd.id, Peer: cmd.peer, Path: cmd.path, Err: errors.New("not built yet")})
+	case cmdCancelUpload:
+	case cmdFetchMedia:
+		r.emit(MediaInfo{base: r.b(), URL: cmd.url, Size: -1, Err: errors.New("not built yet")})
+	case cmdSaveMedia:
+		r.emit(MediaSaved{base: r.b(), URL: cmd.url, Path: cmd.path, Err: errors.New("not built yet")})
+	case cmdReact:
+		r.emit(CommandFailed{base: r.b(), Op: OpReact, JID: cmd.peer, Err: errors.New("not built yet")})
 	case cmdCorrect:
 		// Offline, it fails (correct.go).
 		r.correctMessage(ctx, sess, cmd)

@@ -279,6 +279,7 @@ const (
 	OpRoomConfig     // change a room's configuration
 	OpDestroyRoom    // destroy a room
 	OpCorrect        // correct our last message (XEP-0308)
+	OpReact          // react to a message (XEP-0444)
 )
 
 var opNames = [...]string{
@@ -292,7 +293,7 @@ var opNames = [...]string{
 	OpSetRole: "set-role", OpSetAffiliation: "set-affiliation", OpInvite: "invite", OpDecline: "decline",
 	OpListRooms: "list-rooms", OpRoomHistory: "room-history",
 	OpRoomConfig: "room-config", OpDestroyRoom: "destroy-room",
-	OpCorrect: "correct",
+	OpCorrect: "correct", OpReact: "react",
 }
 
 // String names o for logs and tests; the views word it for users.

@@ -167,6 +167,8 @@ func opText(o app.Op) string {
 		return "destroy the room"
 	case app.OpCorrect:
 		return "correct the message"
+	case app.OpReact:
+		return "react to the message"
 	}
 	return "do that (" + o.String() + ")"
 }
