@@ -25,6 +25,10 @@ type outMsg struct {
 	// replace is set on a correction (XEP-0308): the id of the message it
 	// corrects. A correction is not archived as a message of its own.
 	replace string
+	// oob is the URL of a shared file (XEP-0066), the same as body; it is
+	// not archived, so a file message left pending by an earlier run is
+	// sent with its URL in the body only.
+	oob string
 }
 
 // The outbox keeps every message the user sent until the server has
@@ -47,7 +51,7 @@ func (r *runner) queueMessage(ctx context.Context, sess *xmpp.Session, cmd cmdMe
 		return
 	}
 	peer := r.rooms.peer(to)
-	m := &outMsg{id: cmd.id, peer: peer, body: cmd.body, to: to, at: time.Now()}
+	m := &outMsg{id: cmd.id, peer: peer, body: cmd.body, to: to, at: time.Now(), oob: cmd.oob}
 	r.outbox = append(r.outbox, m)
 	r.arch.push(archiveOp{add: &history.Message{Peer: peer, Dir: history.Out, MsgID: m.id, Time: m.at, Body: m.body, State: history.Pending}})
 	if sess != nil {
@@ -99,6 +103,7 @@ func (r *runner) flushOutbox(ctx context.Context, sess *xmpp.Session) {
 			// A correction asks for no receipt: it would name a message
 			// that has no row of its own.
 			Replace: m.replace,
+			OOB:     m.oob,
 		}
 		tr := msg.TokenReader()
 		if m.private() {
