@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"mellium.im/xmpp"
@@ -45,14 +44,15 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 	case cmdRetry:
 		r.retry(ctx, sess, cmd)
 	case cmdSendFile:
-		r.emit(UploadFailed{base: r.b(), ID: cmd.id, Peer: cmd.peer, Path: cmd.path, Err: errors.New("not built yet")})
+		r.sendFile(ctx, sess, cmd)
 	case cmdCancelUpload:
+		r.cancelUpload(cmd)
 	case cmdFetchMedia:
-		r.emit(MediaInfo{base: r.b(), URL: cmd.url, Size: -1, Err: errors.New("not built yet")})
+		r.fetchMedia(ctx, cmd)
 	case cmdSaveMedia:
-		r.emit(MediaSaved{base: r.b(), URL: cmd.url, Path: cmd.path, Err: errors.New("not built yet")})
+		r.saveMedia(ctx, cmd)
 	case cmdReact:
-		r.emit(CommandFailed{base: r.b(), Op: OpReact, JID: cmd.peer, Err: errors.New("not built yet")})
+		r.react(ctx, sess, cmd)
 	case cmdCorrect:
 		// Offline, it fails (correct.go).
 		r.correctMessage(ctx, sess, cmd)

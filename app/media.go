@@ -1,6 +1,9 @@
 package app
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Shared files and pictures received (XEP-0066 OOB, XEP-0363 URLs):
 // FetchMedia looks at a URL and, for a picture not too large, downloads
@@ -66,3 +69,13 @@ func (c *Client) SaveMedia(url, path string) { c.cmds.Push(cmdSaveMedia{url: url
 type cmdFetchMedia struct{ url string }
 
 type cmdSaveMedia struct{ url, path string }
+
+// fetchMedia carries out FetchMedia (stub).
+func (r *runner) fetchMedia(ctx context.Context, cmd cmdFetchMedia) {
+	r.emit(MediaInfo{base: r.b(), URL: cmd.url, Size: -1, Err: errors.New("not built yet")})
+}
+
+// saveMedia carries out SaveMedia (stub).
+func (r *runner) saveMedia(ctx context.Context, cmd cmdSaveMedia) {
+	r.emit(MediaSaved{base: r.b(), URL: cmd.url, Path: cmd.path, Err: errors.New("not built yet")})
+}

@@ -1,5 +1,12 @@
 package app
 
+import (
+	"context"
+	"errors"
+
+	"mellium.im/xmpp"
+)
+
 // Reactions (XEP-0444) and replies (XEP-0461) in 1:1 chats.
 
 // ReactionsChanged is sent when someone's reactions to a message changed
@@ -47,4 +54,9 @@ func (c *Client) SendReply(peer, body string, to ReplyTo) string {
 type cmdReact struct {
 	peer, id string
 	emojis   []string
+}
+
+// react carries out React (stub).
+func (r *runner) react(ctx context.Context, sess *xmpp.Session, cmd cmdReact) {
+	r.emit(CommandFailed{base: r.b(), Op: OpReact, JID: cmd.peer, Err: errors.New("not built yet")})
 }

@@ -1,8 +1,11 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"mellium.im/xmpp"
 )
 
 // HTTP File Upload (XEP-0363): the account's server names an upload
@@ -117,3 +120,11 @@ type cmdSendFile struct {
 }
 
 type cmdCancelUpload struct{ id string }
+
+// sendFile carries out SendFile (stub).
+func (r *runner) sendFile(ctx context.Context, sess *xmpp.Session, cmd cmdSendFile) {
+	r.emit(UploadFailed{base: r.b(), ID: cmd.id, Peer: cmd.peer, Path: cmd.path, Err: errors.New("not built yet")})
+}
+
+// cancelUpload carries out CancelUpload (stub).
+func (r *runner) cancelUpload(cmd cmdCancelUpload) {}
