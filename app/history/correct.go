@@ -76,7 +76,10 @@ func (s *Store) Correct(ctx context.Context, c Correction) (m Message, found, ch
 			m.Original = m.Body
 		}
 		m.Body, changed = c.Body, true
-		_, err = tx.ExecContext(ctx, `UPDATE messages SET original = ?, body = ? WHERE id = ?`, m.Original, m.Body, m.ID)
+		// A reply's quotation range named the first body; the new one
+		// is shown whole (XEP-0461 replies keep their reply id).
+		m.FallbackStart, m.FallbackEnd = 0, 0
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET original = ?, body = ?, fallback_start = 0, fallback_end = 0 WHERE id = ?`, m.Original, m.Body, m.ID)
 		return err
 	})
 	if errors.Is(err, ErrNotLast) {

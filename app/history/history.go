@@ -4,6 +4,7 @@ package history
 
 import (
 	"time"
+	"unicode/utf8"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
@@ -71,6 +72,48 @@ type Message struct {
 	// for a message never corrected; Body is then the latest correction.
 	// Add ignores it.
 	Original string
+	// ReplyID is, for a reply (XEP-0461), the id of the message it
+	// answers ("" for other messages), and ReplyTo that message's author
+	// as the reply names it ("" when not named).
+	ReplyID, ReplyTo string
+	// FallbackStart and FallbackEnd are the byte range of Body that
+	// quotes the message answered (XEP-0428), for clients that know no
+	// replies; both 0 when there is none. Add stores them only when they
+	// are a valid range of Body. Text gives Body without it.
+	FallbackStart, FallbackEnd int
+	// Reactions are the reactions to the message (XEP-0444), by who
+	// reacted, in the order they were last changed; Page fills them in
+	// (not Search, Pending or Outgoing). Add ignores them.
+	Reactions []Reaction
+}
+
+// Reaction is one person's reactions to a message (XEP-0444).
+type Reaction struct {
+	// From is the bare JID of who reacted (the account's own for the
+	// user's reactions; an occupant JID in a room's private chat).
+	From string
+	// Emojis are the reactions, never empty.
+	Emojis []string
+}
+
+// fallback returns m's fallback range if it is a valid one of Body
+// (within it, on character boundaries, not empty), else 0, 0.
+func (m Message) fallback() (start, end int) {
+	s, e := m.FallbackStart, m.FallbackEnd
+	if s < 0 || e <= s || e > len(m.Body) || !utf8.RuneStart(m.Body[s]) || (e < len(m.Body) && !utf8.RuneStart(m.Body[e])) {
+		return 0, 0
+	}
+	return s, e
+}
+
+// Text returns Body without the quotation of the message it answers (the
+// fallback range), as a client that shows replies shows it.
+func (m Message) Text() string {
+	s, e := m.fallback()
+	if e == 0 {
+		return m.Body
+	}
+	return m.Body[:s] + m.Body[e:]
 }
 
 // Hit is a search result.

@@ -18,7 +18,8 @@ const MaxPage = 500
 var pageCap = MaxPage
 
 // msgCols are the messages columns scanMessage reads, in order.
-const msgCols = `id, peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick, sender, original`
+const msgCols = `id, peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick, sender, original,
+	reply_id, reply_to, fallback_start, fallback_end`
 
 // statements are prepared once per Store (database/sql prepares them again
 // on each pooled connection as needed).
@@ -35,8 +36,9 @@ func (st *statements) prepare(db *sql.DB) error {
 		s   **sql.Stmt
 		sql string
 	}{
-		{&st.insert, `INSERT INTO messages (peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick, sender)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.insert, `INSERT INTO messages (peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick, sender,
+				reply_id, reply_to, fallback_start, fallback_end)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		// The same line of a room (see Add): ?1 peer, ?2 nick, ?3 body,
 		// ?4 time, ?5 the window's start, ?6 its end, ?7 whether the new
 		// message is delayed, ?8 its stanza-id.
@@ -216,9 +218,11 @@ func (ts txStatements) add(ctx context.Context, m Message) (int64, bool, error) 
 			return id, false, err
 		}
 	}
+	fbStart, fbEnd := m.fallback()
 	res, err := ts.insert.ExecContext(ctx,
 		m.Peer, int(m.Dir), m.MsgID, m.StanzaID, micros(t),
-		m.Delayed, m.DelayFrom, m.DelayReason, m.Body, int(m.State), m.Room, m.Nick, m.Sender)
+		m.Delayed, m.DelayFrom, m.DelayReason, m.Body, int(m.State), m.Room, m.Nick, m.Sender,
+		m.ReplyID, m.ReplyTo, fbStart, fbEnd)
 	if err != nil {
 		return 0, false, fmt.Errorf("history: add: %w", err)
 	}
@@ -303,6 +307,9 @@ func (s *Store) Page(ctx context.Context, peer string, before Cursor, n int) ([]
 	}
 	ms, err := scanMessages(rows, n)
 	if err != nil {
+		return nil, fmt.Errorf("history: page: %w", err)
+	}
+	if err := s.fillReactions(ctx, peer, ms); err != nil {
 		return nil, fmt.Errorf("history: page: %w", err)
 	}
 	slices.Reverse(ms)
@@ -402,7 +409,8 @@ func scanMessage(r scanner, extra ...any) (Message, error) {
 	var dir, state int
 	var us int64
 	dest := append([]any{&m.ID, &m.Peer, &dir, &m.MsgID, &m.StanzaID, &us,
-		&m.Delayed, &m.DelayFrom, &m.DelayReason, &m.Body, &state, &m.Room, &m.Nick, &m.Sender, &m.Original}, extra...)
+		&m.Delayed, &m.DelayFrom, &m.DelayReason, &m.Body, &state, &m.Room, &m.Nick, &m.Sender, &m.Original,
+		&m.ReplyID, &m.ReplyTo, &m.FallbackStart, &m.FallbackEnd}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return Message{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -148,7 +149,7 @@ func TestTimesAndFieldsRoundTrip(t *testing.T) {
 	want := in
 	want.ID = id
 	want.Time = in.Time.Truncate(time.Microsecond).UTC()
-	if ms[0] != want {
+	if !reflect.DeepEqual(ms[0], want) {
 		t.Fatalf("got  %+v\nwant %+v", ms[0], want)
 	}
 	// A zero time is taken as now.

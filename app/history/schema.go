@@ -22,11 +22,12 @@ var migrations = []migration{
 	{"last seen presence", migration4},
 	{"group chat messages", migration5},
 	{"message corrections and senders", migration6},
+	{"reactions and replies", migration7},
 }
 
 // SchemaVersion is the schema version this package writes (PRAGMA
 // user_version of an up-to-date archive).
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // migration1: the messages, their indexes, and an external-content FTS5
 // index over the bodies kept in sync by triggers. The FTS index also has
@@ -130,6 +131,37 @@ CREATE INDEX messages_room_time ON messages (peer, time) WHERE room = 1;
 const migration6 = `
 ALTER TABLE messages ADD COLUMN sender   TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN original TEXT NOT NULL DEFAULT '';
+`
+
+// migration7: message reactions (XEP-0444) and replies (XEP-0461).
+//
+// A reply keeps, on its row, the id of the message it answers (reply_id,
+// empty for other messages), that message's author as the reply named it
+// (reply_to), and the byte range of body that quotes it for clients that
+// know no replies (XEP-0428 fallback; fallback_end 0 for none), so that
+// the quotation can be hidden (Message.Text). The body is kept whole: the
+// full-text index and the duplicate check see what was sent.
+//
+// reactions holds, per conversation (peer, as messages.peer), message
+// (msg_id, the id the reactions name) and sender (the bare JID of who
+// reacted, the account's own for ours; an occupant JID in a room's
+// private chat), the sender's current reactions: emojis is a JSON array
+// of strings, '[]' once taken back (the row stays, with its time, so that
+// an older copy of an earlier set, as the server's archive replays it,
+// changes nothing). time is Unix microseconds.
+const migration7 = `
+ALTER TABLE messages ADD COLUMN reply_id       TEXT    NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN reply_to       TEXT    NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN fallback_start INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN fallback_end   INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE reactions (
+	peer   TEXT    NOT NULL,
+	msg_id TEXT    NOT NULL,
+	sender TEXT    NOT NULL,
+	emojis TEXT    NOT NULL DEFAULT '[]',
+	time   INTEGER NOT NULL,
+	PRIMARY KEY (peer, msg_id, sender)
+) WITHOUT ROWID;
 `
 
 // migrate brings the schema up to date, one transaction per migration.

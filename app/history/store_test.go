@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -229,7 +230,7 @@ func equalMessages(a, b []Message) bool {
 			return false
 		}
 		x.Time, y.Time = time.Time{}, time.Time{}
-		if x != y {
+		if !reflect.DeepEqual(x, y) {
 			return false
 		}
 	}
