@@ -49,8 +49,10 @@ type chatWindow struct {
 	list    *messageList
 	entry   *sendEntry
 	send    *widget.Button
-	sizer   *widthWatcher
-	meas    *messageRow // lays out a one-line row to learn its height
+	// attachBtn sends a file (files.go); nil when the core cannot.
+	attachBtn *widget.Button
+	sizer     *widthWatcher
+	meas      *messageRow // lays out a one-line row to learn its height
 	// lineH is a one-line row's height at width lineW, for estimates.
 	lineH, lineW float32
 	// heights are the rows' heights: measured when a row was drawn,
@@ -98,11 +100,15 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 			r.onRetry = c.retry
 			r.onOriginal = c.showOriginal
 			r.onLink = c.s.openLink
+			r.mediaOf = c.s.media
+			r.autoMedia = c.autoMedia
+			r.onMedia = c.mediaTapped
 			return r
 		},
 		func(id int, o fyne.CanvasObject) {
 			if id < len(c.shown) {
 				r := o.(*messageRow)
+				c.bindMedia(c.shown[id])
 				r.set(c.shown[id])
 				c.drawn(id, r)
 			}
@@ -134,6 +140,13 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c.typing.Truncation = fyne.TextTruncateEllipsis
 	c.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), c.entry.send)
 	c.send.Importance = widget.HighImportance
+	sendButtons := container.NewVBox(c.send)
+	if _, ok := s.core.(filer); ok && !c.room {
+		c.attachBtn = widget.NewButtonWithIcon("", theme.FileIcon(), c.attach)
+		c.attachBtn.Importance = widget.LowImportance
+		sendButtons = container.NewVBox(container.NewHBox(c.attachBtn, c.send))
+		c.win.SetOnDropped(c.dropped)
+	}
 
 	c.avatar = s.newAvatar(conv.peer, 32)
 	c.profile = widget.NewButtonWithIcon("Profile", theme.AccountIcon(), func() { s.showProfile(conv.peer) })
@@ -146,7 +159,7 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	if c.room {
 		top = container.NewVBox(top, c.newCreatedBar())
 	}
-	bottom := container.NewBorder(container.NewVBox(c.typing, c.editBar, widget.NewSeparator()), nil, nil, container.NewVBox(c.send), c.entry)
+	bottom := container.NewBorder(container.NewVBox(c.typing, c.editBar, widget.NewSeparator()), nil, nil, sendButtons, c.entry)
 	c.win.SetContent(container.NewBorder(top, bottom, nil, nil, c.sizer))
 	c.win.Resize(fyne.NewSize(480, 560))
 	c.win.SetOnClosed(func() { s.chatClosed(c) })
@@ -394,6 +407,7 @@ type sizeKey struct {
 	text                                      uint64 // hash of the preview
 	w                                         float32
 	dayStart, delayed, note, failed, outgoing bool
+	media                                     uint64 // hash of what the media part shows
 }
 
 // maxSizes bounds the measured heights kept by what rows show.
@@ -401,15 +415,19 @@ const maxSizes = 4096
 
 var sizeSeed = maphash.MakeSeed()
 
-func keyOf(m *chatMsg, w float32) sizeKey {
-	return sizeKey{text: maphash.String(sizeSeed, m.preview), w: w, dayStart: m.dayStart, delayed: m.delayed,
+func (c *chatWindow) keyOf(m *chatMsg, w float32) sizeKey {
+	k := sizeKey{text: maphash.String(sizeSeed, m.preview), w: w, dayStart: m.dayStart, delayed: m.delayed,
 		note: m.clipped || m.cut, failed: m.failed != "", outgoing: m.outgoing}
+	if m.upload != nil || m.media != "" {
+		k.media = maphash.String(sizeSeed, c.mediaShape(m))
+	}
+	return k
 }
 
 // estimate guesses m's height at width w: a row alike measured before,
 // else from a one-line row's height and the length of m's text.
 func (c *chatWindow) estimate(m *chatMsg, w float32) float32 {
-	if h, ok := c.sizes[keyOf(m, w)]; ok {
+	if h, ok := c.sizes[c.keyOf(m, w)]; ok {
 		return h
 	}
 	if c.lineW != w {
@@ -431,7 +449,7 @@ func (c *chatWindow) estimate(m *chatMsg, w float32) float32 {
 	if m.dayStart {
 		h += size * 2.5
 	}
-	return h
+	return h + c.mediaEstimate(m, w)
 }
 
 // drawn measures row r, just bound to message id, unless its height at
@@ -450,7 +468,7 @@ func (c *chatWindow) drawn(id int, r *messageRow) {
 	if len(c.sizes) >= maxSizes {
 		clear(c.sizes)
 	}
-	c.sizes[keyOf(m, w)] = h
+	c.sizes[c.keyOf(m, w)] = h
 	if id < len(c.told) && c.told[id] != h {
 		c.fixHeights()
 	}

@@ -216,6 +216,9 @@ type harness struct {
 	tokens  app.Tokens // the OAuth tokens of the last start
 	queue   chan func()
 	later   []func()
+	// wrap, when set, gives the core started for a fake one: a core
+	// with more abilities (files_test.go).
+	wrap func(*fakeCore) Core
 }
 
 func newHarness(t *testing.T, accounts ...account.Account) *harness {
@@ -248,6 +251,9 @@ func newHarnessWith(t *testing.T, a fyne.App, tray bool, accounts ...account.Acc
 			if h.cores != nil {
 				core = &fakeCore{}
 				h.cores[acct.JID] = core
+			}
+			if h.wrap != nil {
+				return h.wrap(core), func() { core.stopped = true }
 			}
 			return core, func() { core.stopped = true }
 		},

@@ -71,6 +71,10 @@ type chatMsg struct {
 	// first body, when known.
 	edited   bool
 	original string
+	// media is the https URL the body is, for a shared file or picture
+	// (files.go); upload is set on a file of ours not uploaded yet.
+	media  string
+	upload *uploadState
 	// rev counts the changes of what the row shows (state, failure), so
 	// that a row bound to the message draws it again only after one.
 	// How rows are laid out is the chat window's, not the message's.
@@ -91,7 +95,11 @@ func newChatMsg(id, sender, body string, at time.Time, outgoing bool) *chatMsg {
 		shown = "* " + sender + " " + rest
 	}
 	m.preview, m.clipped = clipPreview(shown)
-	m.links = findLinks(m.preview)
+	if m.media = mediaURL(body); m.media == "" {
+		// A shared file's URL is its body; what it points to shows
+		// under it instead of a link.
+		m.links = findLinks(m.preview)
+	}
 	return m
 }
 
@@ -105,7 +113,7 @@ func (m *chatMsg) correct(body string) bool {
 		m.original = m.body
 	}
 	n := newChatMsg(m.id, m.sender, body, m.at, m.outgoing)
-	m.body, m.preview, m.clipped, m.action, m.links = n.body, n.preview, n.clipped, n.action, n.links
+	m.body, m.preview, m.clipped, m.action, m.links, m.media = n.body, n.preview, n.clipped, n.action, n.links, n.media
 	m.cut, m.edited = false, true
 	m.rev++
 	return true
@@ -475,6 +483,13 @@ type messageRow struct {
 	onOriginal func(*chatMsg)
 	origBtn    *widget.Button
 	links      *fyne.Container
+	// media shows a shared file or an upload (files.go); mediaOf gives
+	// the state of a URL, autoMedia whether m's picture comes without a
+	// click, onMedia is called when its picture or button is tapped.
+	media     *mediaView
+	mediaOf   func(string) *mediaState
+	autoMedia func(*chatMsg) bool
+	onMedia   func(*chatMsg)
 
 	dayLeft  *canvas.Rectangle
 	day      *widget.Label
@@ -536,6 +551,11 @@ func newMessageRow() *messageRow {
 	r.retry.Importance = widget.LowImportance
 	r.links = container.NewVBox()
 	r.links.Hide()
+	r.media = newMediaView(func() {
+		if r.msg != nil && r.onMedia != nil {
+			r.onMedia(r.msg)
+		}
+	})
 	r.note.Importance = widget.LowImportance
 	// Wrapped by wrapText, which is fast for long texts; see there.
 	r.body.Wrapping = fyne.TextWrapOff
@@ -654,7 +674,12 @@ func (r *messageRow) set(m *chatMsg) {
 	} else {
 		r.failure.Hide()
 	}
-	if m.outgoing && m.state == history.Failed && m.id != "" {
+	var st *mediaState
+	if m.media != "" && r.mediaOf != nil {
+		st = r.mediaOf(m.media)
+	}
+	r.media.set(m, st, r.autoMedia != nil && r.autoMedia(m))
+	if m.outgoing && m.state == history.Failed && m.id != "" && m.upload == nil {
 		r.retry.Show()
 	} else {
 		r.retry.Hide()
@@ -763,6 +788,7 @@ func (r *messageRow) place(size fyne.Size) float32 {
 		r.links.Resize(fyne.NewSize(w, lh))
 		y += lh - pad
 	}
+	y = r.media.place(x, y, w)
 	if r.late.Visible() {
 		r.late.Resize(fyne.NewSize(w, r.late.Size().Height))
 		lh := r.late.MinSize().Height
@@ -814,7 +840,7 @@ type messageRowRenderer struct{ r *messageRow }
 func (mr *messageRowRenderer) Destroy() {}
 func (mr *messageRowRenderer) Objects() []fyne.CanvasObject {
 	r := mr.r
-	return []fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.origBtn, r.copyBtn, r.body, r.rich, r.links, r.late, r.note, r.noteCopy, r.failure, r.retry}
+	return append([]fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.origBtn, r.copyBtn, r.body, r.rich, r.links, r.late, r.note, r.noteCopy, r.failure, r.retry}, r.media.objects()...)
 }
 func (mr *messageRowRenderer) Layout(size fyne.Size) { mr.r.place(size) }
 func (mr *messageRowRenderer) MinSize() fyne.Size {

@@ -38,6 +38,8 @@ type session struct {
 	notesDue bool
 	// browser is the open room browser (roombrowse.go), nil if none.
 	browser *roomBrowser
+	// mediaStates holds what is known of shared files' URLs (files.go).
+	mediaStates map[string]*mediaState
 }
 
 func newSession(u *UI, a account.Account, core Core, stop func()) *session {
@@ -162,6 +164,7 @@ func (s *session) render(ch model.Changes) {
 			s.ui.showNotice(fmt.Sprintf("A message to %s was not delivered: %v", s.Roster.DisplayName(e.Peer), e.Err))
 		}
 	}
+	s.applyFiles(ch.Files, touched)
 	for _, jid := range ch.BlockedHere {
 		s.ui.showNotice("Your server cannot block " + jid + "; Palaver ignores it on this computer until you quit.")
 	}

@@ -508,7 +508,7 @@ func (u *UI) build() {
 			fyne.NewMenuItem("Message requests…", u.showMessageRequests),
 			u.openChatsItem(),
 		),
-		fyne.NewMenu("View", u.textSizeItems()...),
+		fyne.NewMenu("View", append(u.textSizeItems(), fyne.NewMenuItemSeparator(), u.autoPreviewsItem())...),
 		fyne.NewMenu("Help",
 			fyne.NewMenuItem("Keyboard shortcuts", u.showShortcuts),
 		),

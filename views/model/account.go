@@ -61,6 +61,9 @@ type Account struct {
 	// RoomService the server's group chat service, once a list found it.
 	Browse      *RoomBrowse
 	RoomService string
+	// Upload is the account's file upload service (XEP-0363) as last
+	// heard: Addr "" when the server has none or before sign-in.
+	Upload app.UploadService
 
 	// RoomNotify says when a room notifies (account.RoomNotifyAll,
 	// RoomNotifyMentions, RoomNotifyNone); nil: when a message names us.
@@ -154,6 +157,12 @@ type Changes struct {
 	// Corrections are messages corrected (XEP-0308): the row of ID (or
 	// ArchiveID) in the conversation with Peer shows the new body.
 	Corrections []app.MessageCorrected
+	// Files are the events of uploads (UploadProgress, UploadDone,
+	// UploadFailed, UploadInterrupted) and of media received (MediaInfo,
+	// MediaSaved), in order.
+	Files []app.Event
+	// Reactions are reactions that changed (XEP-0444), in order.
+	Reactions []app.ReactionsChanged
 	// Typing lists the peers whose chat state changed.
 	Typing []string
 	// Notify lists the notifications to send, one per peer, in the order
@@ -285,6 +294,15 @@ func (a *Account) Apply(batch []app.Event, v View) Changes {
 			ch.Failed = append(ch.Failed, e)
 		case app.MessageCorrected:
 			ch.Corrections = append(ch.Corrections, e)
+		case app.UploadService:
+			a.Upload = e
+		case app.UploadProgress, app.UploadDone, app.UploadFailed, app.UploadInterrupted, app.MediaInfo, app.MediaSaved:
+			ch.Files = append(ch.Files, ev)
+		case app.ReactionsChanged:
+			if a.stranger(e.Peer, v, talked) {
+				break // a stranger's reactions are shown nowhere
+			}
+			ch.Reactions = append(ch.Reactions, e)
 		case app.SubscriptionRequest:
 			if a.MsgRequests.IsIgnored(e.From) {
 				break
