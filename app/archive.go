@@ -109,6 +109,9 @@ type archiveOp struct {
 	// correct applies a correction (XEP-0308, correct.go); ev, a
 	// MessageCorrected, is emitted only when it changed a message.
 	correct *correctOp
+	// react records reactions (XEP-0444, reactions.go); ev, a
+	// ReactionsChanged, is emitted only when they changed.
+	react *reactOp
 	// ev is emitted after the step; a MessageReceived gets the id of add.
 	ev Event
 }
@@ -206,6 +209,10 @@ func (a *archiver) apply(ops []archiveOp) {
 	for i, op := range ops {
 		if op.correct != nil {
 			a.correct(ctx, st, op)
+			continue
+		}
+		if op.react != nil {
+			a.react(ctx, st, op)
 			continue
 		}
 		if st != nil {

@@ -153,6 +153,12 @@ func (h *handler) incoming(m im.Message, direct bool) {
 			ev:    MessageStateChanged{base: h.c.b(), ID: m.ReceiptFor, Peer: peer, State: history.Delivered},
 		})
 	}
+	if m.Reactions != nil {
+		// Reactions (reactions.go) are no message, and say nothing
+		// about typing.
+		h.reaction(m, peer, false, sentAt(m, time.Now()))
+		return
+	}
 	// Events go through the archiver, so that a chat state never
 	// overtakes the message before it, and a message seen twice (offline
 	// storage, then the server archive) is shown once.
@@ -185,6 +191,11 @@ func (h *handler) mayAcknowledge(peer string) bool {
 // client (a carbon, or an archive result when fromArchive is set); at is
 // when the server had it and stanzaID the id it gave it, if known.
 func (h *handler) sentElsewhere(m im.Message, at time.Time, stanzaID string, fromArchive bool) {
+	if m.Reactions != nil && m.To.String() != "" {
+		// Our reactions, from any of our clients (reactions.go).
+		h.reaction(m, h.privatePeer(m.To), true, notLater(at, time.Now()))
+		return
+	}
 	if m.Body == "" || m.To.String() == "" || m.Type == stanza.GroupChatMessage {
 		return
 	}
@@ -194,6 +205,7 @@ func (h *handler) sentElsewhere(m im.Message, at time.Time, stanzaID string, fro
 	peer := h.privatePeer(m.To)
 	when := notLater(at, time.Now())
 	a := &history.Message{Peer: peer, Dir: history.Out, MsgID: m.ID, StanzaID: stanzaID, Time: when, Body: m.Body, State: history.Sent}
+	archivedReply(a, m.Reply)
 	ev := MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: when, Outgoing: true, FromArchive: fromArchive}
 	if m.Replace != "" {
 		// Our own correction, from any of our clients (correct.go).
@@ -210,7 +222,7 @@ func (h *handler) archiveResult(f *im.Forwarded) {
 		return // not an answer to our query
 	}
 	m := f.Msg
-	if m.Body == "" || m.Type == stanza.ErrorMessage || m.Type == stanza.GroupChatMessage {
+	if (m.Body == "" && m.Reactions == nil) || m.Type == stanza.ErrorMessage || m.Type == stanza.GroupChatMessage {
 		return
 	}
 	at := f.Delay
@@ -227,6 +239,10 @@ func (h *handler) archiveResult(f *im.Forwarded) {
 	now := time.Now()
 	at = notLater(at, now)
 	peer := h.privatePeer(m.From)
+	if m.Reactions != nil {
+		h.reaction(m, peer, false, at)
+		return
+	}
 	a := archived(m, peer, now)
 	a.Time, a.StanzaID, a.Delayed = at, f.ResultID, true
 	ev := MessageReceived{base: h.c.b(), Msg: m, Peer: peer, Time: at, FromArchive: true}
@@ -251,7 +267,7 @@ func notLater(t, now time.Time) time.Time {
 
 // archived returns the archive entry for an incoming message.
 func archived(m im.Message, peer string, now time.Time) *history.Message {
-	return &history.Message{
+	a := &history.Message{
 		Peer:        peer,
 		Dir:         history.In,
 		MsgID:       m.ID,
@@ -264,6 +280,8 @@ func archived(m im.Message, peer string, now time.Time) *history.Message {
 		// A correction must come from the same full JID (correct.go).
 		Sender: m.From.String(),
 	}
+	archivedReply(a, m.Reply)
+	return a
 }
 
 func (h *handler) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {

@@ -29,6 +29,12 @@ type outMsg struct {
 	// not archived, so a file message left pending by an earlier run is
 	// sent with its URL in the body only.
 	oob string
+	// reply is set on a reply (XEP-0461, reactions.go): what it answers,
+	// its body starting with the quotation.
+	reply *im.Reply
+	// reactions is set on a reaction (XEP-0444, reactions.go), which has
+	// no body and, like a correction, no row of its own.
+	reactions *im.Reactions
 }
 
 // The outbox keeps every message the user sent until the server has
@@ -52,8 +58,13 @@ func (r *runner) queueMessage(ctx context.Context, sess *xmpp.Session, cmd cmdMe
 	}
 	peer := r.rooms.peer(to)
 	m := &outMsg{id: cmd.id, peer: peer, body: cmd.body, to: to, at: time.Now(), oob: cmd.oob}
+	if cmd.reply != nil {
+		m.body, m.reply = replyBody(cmd.body, *cmd.reply)
+	}
 	r.outbox = append(r.outbox, m)
-	r.arch.push(archiveOp{add: &history.Message{Peer: peer, Dir: history.Out, MsgID: m.id, Time: m.at, Body: m.body, State: history.Pending}})
+	a := &history.Message{Peer: peer, Dir: history.Out, MsgID: m.id, Time: m.at, Body: m.body, State: history.Pending}
+	archivedReply(a, m.reply)
+	r.arch.push(archiveOp{add: a})
 	if sess != nil {
 		r.activity(ctx, sess, peer, chatstate.Sent, time.Now())
 	}
@@ -76,7 +87,7 @@ func (r *runner) loadOutbox() {
 		if err != nil {
 			continue
 		}
-		r.outbox = append(r.outbox, &outMsg{id: p.MsgID, peer: p.Peer, body: p.Body, to: to, at: p.Time})
+		r.outbox = append(r.outbox, &outMsg{id: p.MsgID, peer: p.Peer, body: p.Body, to: to, at: p.Time, reply: replyOf(p)})
 	}
 }
 
@@ -95,15 +106,22 @@ func (r *runner) flushOutbox(ctx context.Context, sess *xmpp.Session) {
 		msg := im.Message{
 			Message:          stanza.Message{ID: m.id, To: m.to, Type: stanza.ChatMessage},
 			Body:             m.body,
-			ReceiptRequested: m.replace == "",
+			ReceiptRequested: m.replace == "" && m.reactions == nil,
 			OriginID:         m.id,
 			// Every message carries <active/>: that is how a peer learns
 			// that we support chat states (XEP-0085 §5.1).
 			ChatState: chatstate.Active,
 			// A correction asks for no receipt: it would name a message
 			// that has no row of its own.
-			Replace: m.replace,
-			OOB:     m.oob,
+			Replace:   m.replace,
+			OOB:       m.oob,
+			Reply:     m.reply,
+			Reactions: m.reactions,
+		}
+		if m.reactions != nil {
+			// A reaction is no sign of activity, and a chat state
+			// alone would make it a no-store notification.
+			msg.ChatState = ""
 		}
 		tr := msg.TokenReader()
 		if m.private() {
@@ -167,7 +185,7 @@ func (r *runner) acked(cmd cmdAcked) {
 			kept = append(kept, m)
 			continue
 		}
-		if m.replace != "" {
+		if m.replace != "" || m.reactions != nil {
 			continue // no row of its own
 		}
 		r.arch.push(archiveOp{
@@ -200,7 +218,7 @@ func (r *runner) retry(ctx context.Context, sess *xmpp.Session, cmd cmdRetry) {
 	if err != nil {
 		return
 	}
-	r.outbox = append(r.outbox, &outMsg{id: m.MsgID, peer: m.Peer, body: m.Body, to: to, at: m.Time})
+	r.outbox = append(r.outbox, &outMsg{id: m.MsgID, peer: m.Peer, body: m.Body, to: to, at: m.Time, reply: replyOf(m)})
 	r.arch.push(archiveOp{
 		state: &stateChange{peer: m.Peer, id: m.MsgID, state: history.Pending},
 		ev:    MessageStateChanged{base: r.b(), ID: m.MsgID, Peer: m.Peer, State: history.Pending},
