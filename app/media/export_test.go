@@ -13,3 +13,6 @@ func Waiters(f *Fetcher, rawURL string) int {
 
 // Key is key, for tests.
 var Key = key
+
+// NameOf is nameOf, for tests.
+var NameOf = nameOf

@@ -22,22 +22,22 @@ func nameOf(u *url.URL) string {
 	return CleanName(seg)
 }
 
-// CleanName makes s fit to show and to offer as a file name: invalid
-// UTF-8, control and format characters (such as the right-to-left
-// override that makes "gpj.exe" look like "exe.jpg") are removed; path
-// separators and the characters Windows refuses become "_"; spaces and
-// dots at the ends are trimmed (Windows drops trailing ones, and a
-// leading dot hides a file); and the name is cut to MaxName bytes,
-// keeping its extension when it can. "" means no usable name.
+// CleanName makes s fit to show and to offer as a file name: white space
+// becomes a space; invalid UTF-8, control and format characters (such as
+// the right-to-left override that makes "gpj.exe" look like "exe.jpg")
+// are removed; path separators and the characters Windows refuses become
+// "_"; spaces and dots at the ends are trimmed (Windows drops trailing
+// ones, and a leading dot hides a file); and the name is cut to MaxName
+// bytes, keeping its extension when it can. "" means no usable name.
 func CleanName(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToValidUTF8(s, "") {
 		switch {
+		case unicode.IsSpace(r):
+			b.WriteByte(' ')
 		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
 		case strings.ContainsRune(`/\:*?"<>|`, r):
 			b.WriteByte('_')
-		case unicode.IsSpace(r):
-			b.WriteByte(' ')
 		default:
 			b.WriteRune(r)
 		}
