@@ -75,7 +75,12 @@ func (u *UI) accountChoice(label string, items *[]*widget.FormItem) (chosen func
 	}
 }
 
-func (u *UI) addContact() {
+func (u *UI) addContact() { u.addContactWith(nil, "", "", "") }
+
+// addContactWith is addContact from the account of from (nil: the usual
+// choice), with the address, name and group filled in (an xmpp: link,
+// uri.go).
+func (u *UI) addContactWith(from *session, addr, nick, grp string) {
 	var items []*widget.FormItem
 	// With several accounts, the contact is added to the one chosen.
 	chosen := u.accountChoice("Account", &items)
@@ -83,17 +88,25 @@ func (u *UI) addContact() {
 		u.signIn()
 		return
 	}
+	if from != nil && len(items) > 0 {
+		if sel, ok := items[0].Widget.(*widget.Select); ok {
+			sel.SetSelected(from.acct.JID)
+		}
+	}
 	s := chosen()
 	jid := widget.NewEntry()
 	jid.SetPlaceHolder("name@example.org")
+	jid.SetText(addr)
 	jid.Validator = func(v string) error {
 		_, err := account.ParseJID(v)
 		return err
 	}
 	name := widget.NewEntry()
 	name.SetPlaceHolder("optional")
+	name.SetText(nick)
 	group := widget.NewSelectEntry(s.Roster.Groups())
 	group.SetPlaceHolder("optional")
+	group.SetText(grp)
 	items = append(items,
 		widget.NewFormItem("Address", jid),
 		widget.NewFormItem("Name", name),

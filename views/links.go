@@ -7,8 +7,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/palaver-im/palaver/account"
 )
 
 // Links in messages. A message's http, https, mailto and xmpp addresses
@@ -69,22 +67,10 @@ func linkOf(s string) (*url.URL, bool) {
 	case "mailto":
 		return u, u.Opaque != ""
 	case "xmpp":
-		_, err := account.ParseJID(xmppAddress(u))
+		_, err := parseURI(s) // uri.go
 		return u, err == nil
 	}
 	return nil, false
-}
-
-// xmppAddress is the JID of an xmpp: link (RFC 5122 §2): xmpp:jid?query.
-func xmppAddress(u *url.URL) string {
-	addr := u.Opaque
-	if addr == "" {
-		addr = strings.TrimPrefix(u.Path, "/")
-	}
-	if a, err := url.PathUnescape(addr); err == nil {
-		addr = a
-	}
-	return addr
 }
 
 // linkText is how a link is shown: as it is, on one line, clipped, with
@@ -111,17 +97,7 @@ func linkBox(links []*url.URL, open func(*url.URL)) *fyne.Container {
 // goroutine: the browser may take a while to say it failed).
 func (s *session) openLink(u *url.URL) {
 	if u.Scheme == "xmpp" {
-		addr := xmppAddress(u)
-		j, err := account.ParseJID(addr)
-		if err != nil {
-			s.ui.showNotice("That xmpp: link names no address Palaver can open: " + plainLine(addr))
-			return
-		}
-		if strings.Contains(u.RawQuery, "join") {
-			s.ui.joinRoom(j.String(), "")
-			return
-		}
-		s.openChat(j.String())
+		s.ui.followURI(u.String(), s) // uri.go
 		return
 	}
 	open := s.ui.openURL
