@@ -63,7 +63,16 @@ func trace() io.Writer {
 
 func main() {
 	dir := flag.String("config-dir", "", "profile `directory` for settings (default: the user config directory's palaver folder)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: %s [--config-dir directory] [xmpp:address[?action]]\n", os.Args[0])
+		flag.PrintDefaults()
+	}
 	flag.Parse()
+	link, err := commandArg(flag.Args())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "palaver:", err)
+		os.Exit(2)
+	}
 	defer profileCPU()()
 	// The keychain keeps each profile's secrets apart; the default
 	// profile's keep the names of earlier versions.
@@ -83,6 +92,21 @@ func main() {
 			os.Exit(2)
 		}
 		*dir = d
+	}
+	// One Palaver per profile: a second start hands its link (or "show
+	// the window") to the first and ends (instance.go).
+	handOvers := &mailbox{}
+	inst, handed, err := claimInstance(*dir, link, handOvers.deliver)
+	switch {
+	case handed:
+		return
+	case err != nil:
+		log.Printf("palaver: starting without hand-overs from later starts: %v", err)
+	default:
+		if keys.Profile == "" {
+			// The system's xmpp: links go to the default profile.
+			registerURIHandler()
+		}
 	}
 	cfg, cfgErr := account.Load(*dir)
 
@@ -127,6 +151,10 @@ func main() {
 		OnLoop: views.OnThisGoroutine(),
 	})
 	ui.Show()
+	if link != "" {
+		ui.OpenURI(link)
+	}
+	handOvers.attach(ui)
 	if w := trace(); w != nil {
 		// Before Fyne's loop runs: all of it holds back the first paint.
 		fmt.Fprintf(w, "palaver-trace: built and showed the views in %d µs\n", time.Since(built).Microseconds())
@@ -143,6 +171,10 @@ func main() {
 		ui.QuitSoon()
 	}()
 	a.Run()
+	if inst != nil {
+		// A start from here on is the first again.
+		inst.Close()
+	}
 
 	// Give the accounts a moment to send unavailable presence and close
 	// their streams.
