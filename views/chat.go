@@ -46,9 +46,12 @@ type chatWindow struct {
 	// entry.
 	editing *chatMsg
 	editBar *widget.Label
-	list    *messageList
-	entry   *sendEntry
-	send    *widget.Button
+	// replying is the message the entry answers (reactions.go), nil
+	// otherwise; editBar says so.
+	replying *chatMsg
+	list     *messageList
+	entry    *sendEntry
+	send     *widget.Button
 	// attachBtn sends a file (files.go); nil when the core cannot.
 	attachBtn *widget.Button
 	sizer     *widthWatcher
@@ -103,6 +106,10 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 			r.mediaOf = c.s.media
 			r.autoMedia = c.autoMedia
 			r.onMedia = c.mediaTapped
+			r.canReact = c.canReact
+			r.onMore = c.showMessageMenu
+			r.onChip = c.toggleReaction
+			r.own = c.s.acct.JID
 			return r
 		},
 		func(id int, o fyne.CanvasObject) {
@@ -322,6 +329,10 @@ func (c *chatWindow) sendText(text string) {
 		c.sendCorrection(text)
 		return
 	}
+	if c.replying != nil {
+		c.sendReply(text)
+		return
+	}
 	if c.room {
 		// The room reflects the line (renderRooms marks it sent); until
 		// then it shows as sending.
@@ -418,8 +429,8 @@ var sizeSeed = maphash.MakeSeed()
 func (c *chatWindow) keyOf(m *chatMsg, w float32) sizeKey {
 	k := sizeKey{text: maphash.String(sizeSeed, m.preview), w: w, dayStart: m.dayStart, delayed: m.delayed,
 		note: m.clipped || m.cut, failed: m.failed != "", outgoing: m.outgoing}
-	if m.upload != nil || m.media != "" {
-		k.media = maphash.String(sizeSeed, c.mediaShape(m))
+	if m.upload != nil || m.media != "" || m.quote != "" || len(m.reactions) > 0 {
+		k.media = maphash.String(sizeSeed, c.mediaShape(m)+"\x00"+m.quote+"\x00"+chipsKey(m.chips(c.s.acct.JID)))
 	}
 	return k
 }
@@ -448,6 +459,12 @@ func (c *chatWindow) estimate(m *chatMsg, w float32) float32 {
 	h := c.lineH + float32(lines-1)*size*1.3
 	if m.dayStart {
 		h += size * 2.5
+	}
+	if m.quote != "" {
+		h += size * 1.3
+	}
+	if len(m.reactions) > 0 {
+		h += size * 2.6
 	}
 	return h + c.mediaEstimate(m, w)
 }

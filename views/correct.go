@@ -45,7 +45,7 @@ func (c *chatWindow) lastOwn() *chatMsg {
 		return nil
 	}
 	m := c.conv.msgs[n-1]
-	if !m.outgoing || m.id == "" || m.notice || m.state == history.Failed {
+	if !m.outgoing || m.id == "" || m.notice || m.state == history.Failed || m.upload != nil {
 		return nil
 	}
 	return m
@@ -60,6 +60,9 @@ func (c *chatWindow) editLast() bool {
 	m := c.lastOwn()
 	if m == nil {
 		return false
+	}
+	if c.replying != nil {
+		c.stopReplying()
 	}
 	c.editing = m
 	c.entry.setQuietly(m.body)
@@ -79,6 +82,10 @@ func (c *chatWindow) stopEditing() {
 func (c *chatWindow) escape() {
 	if c.editing != nil {
 		c.stopEditing()
+		return
+	}
+	if c.replying != nil {
+		c.stopReplying()
 		return
 	}
 	c.win.Close()

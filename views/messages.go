@@ -75,6 +75,15 @@ type chatMsg struct {
 	// (files.go); upload is set on a file of ours not uploaded yet.
 	media  string
 	upload *uploadState
+	// msgID is the id a peer's message came with (ours use id), by which
+	// it is reacted and replied to (reactions.go); reactions are the
+	// reactions to it (XEP-0444).
+	msgID     string
+	reactions []history.Reaction
+	// replyID is, for a reply (XEP-0461), the id of the message answered;
+	// fallback the quotation its sender put in front (not in body), and
+	// quote what the row shows of the message answered.
+	replyID, fallback, quote string
 	// rev counts the changes of what the row shows (state, failure), so
 	// that a row bound to the message draws it again only after one.
 	// How rows are laid out is the chat window's, not the message's.
@@ -172,6 +181,7 @@ type conversation struct {
 	peer      string
 	msgs      []*chatMsg
 	byID      map[string]*chatMsg // outgoing messages by stanza id
+	byMsgID   map[string]*chatMsg // the peer's messages by stanza id
 	byArchive map[int64]*chatMsg  // messages by archive id
 
 	// Paging through the archive: started once the newest page was asked
@@ -196,7 +206,7 @@ type lateState struct {
 }
 
 func newConversation(peer string) *conversation {
-	return &conversation{peer: peer, byID: make(map[string]*chatMsg), byArchive: make(map[int64]*chatMsg)}
+	return &conversation{peer: peer, byID: make(map[string]*chatMsg), byMsgID: make(map[string]*chatMsg), byArchive: make(map[int64]*chatMsg)}
 }
 
 // known reports whether m is already in the conversation: the same
@@ -223,8 +233,14 @@ func (c *conversation) index(m *chatMsg) {
 	if m.id != "" && m.outgoing {
 		c.byID[m.id] = m
 	}
+	if m.msgID != "" && !m.outgoing {
+		c.byMsgID[m.msgID] = m
+	}
 	if m.archiveID != 0 {
 		c.byArchive[m.archiveID] = m
+	}
+	if m.replyID != "" && m.quote == "" {
+		m.quote = c.quoteOf(m.replyID, m.fallback)
 	}
 }
 
@@ -271,6 +287,9 @@ func (c *conversation) trim(keep int) []*chatMsg {
 	for _, m := range gone {
 		if m.id != "" && c.byID[m.id] == m {
 			delete(c.byID, m.id)
+		}
+		if m.msgID != "" && c.byMsgID[m.msgID] == m {
+			delete(c.byMsgID, m.msgID)
 		}
 		if m.archiveID != 0 {
 			delete(c.byArchive, m.archiveID)
@@ -391,14 +410,24 @@ func (c *conversation) merge(ms []*chatMsg) int {
 // sender), or one the user sent from another device (e.Outgoing, a carbon
 // or an archive result), which the server has (Sent).
 func incomingMsg(sender string, e app.MessageReceived) *chatMsg {
+	body, fallback, replyID := e.Msg.Body, "", ""
+	if r := e.Msg.Reply; r != nil {
+		replyID = r.ID
+		if s, end, ok := r.FallbackRange(body); ok {
+			body, fallback = body[:s]+body[end:], body[s:end]
+		}
+	}
 	if e.Outgoing {
-		m := newChatMsg(e.Msg.ID, outgoingSender, e.Msg.Body, e.Time, true)
+		m := newChatMsg(e.Msg.ID, outgoingSender, body, e.Time, true)
 		m.state = history.Sent
 		m.archiveID = e.ArchiveID
 		m.cut = e.Msg.Truncated
+		m.replyID, m.fallback = replyID, fallback
 		return m
 	}
-	m := newChatMsg("", sender, e.Msg.Body, e.Time, false)
+	m := newChatMsg("", sender, body, e.Time, false)
+	m.msgID = e.Msg.ID
+	m.replyID, m.fallback = replyID, fallback
 	m.archiveID = e.ArchiveID
 	// The archive marks what the server's archive brought as delayed;
 	// so does the row, as it will after a reopen.
@@ -419,8 +448,18 @@ func archivedMsg(h history.Message, peerName string) *chatMsg {
 	if out {
 		sender, id = outgoingSender, h.MsgID
 	}
-	m := newChatMsg(id, sender, h.Body, h.Time, out)
+	m := newChatMsg(id, sender, h.Text(), h.Time, out)
 	m.archiveID = h.ID
+	if !out && !h.Room {
+		m.msgID = h.MsgID
+	}
+	m.reactions = h.Reactions
+	if h.ReplyID != "" {
+		m.replyID = h.ReplyID
+		if h.FallbackEnd > h.FallbackStart && h.FallbackEnd <= len(h.Body) {
+			m.fallback = h.Body[h.FallbackStart:h.FallbackEnd]
+		}
+	}
 	m.room = h.Room
 	m.delayed, m.delayFrom, m.delayReason = h.Delayed, h.DelayFrom, h.DelayReason
 	if h.Original != "" {
@@ -490,6 +529,16 @@ type messageRow struct {
 	mediaOf   func(string) *mediaState
 	autoMedia func(*chatMsg) bool
 	onMedia   func(*chatMsg)
+	// more opens the message's menu (reactions, Reply), shown when
+	// canReact allows; reacts draws its reactions, quoteLine the message
+	// a reply answers (reactions.go). own is the account's bare JID.
+	more      *widget.Button
+	reacts    *reactionView
+	quoteLine *widget.Label
+	canReact  func(*chatMsg) bool
+	onMore    func(*chatMsg, fyne.CanvasObject)
+	onChip    func(*chatMsg, string)
+	own       string
 
 	dayLeft  *canvas.Rectangle
 	day      *widget.Label
@@ -551,6 +600,14 @@ func newMessageRow() *messageRow {
 	r.retry.Importance = widget.LowImportance
 	r.links = container.NewVBox()
 	r.links.Hide()
+	r.more = newMoreButton(func(b fyne.CanvasObject) {
+		if r.msg != nil && r.onMore != nil {
+			r.onMore(r.msg, b)
+		}
+	})
+	r.reacts = newReactionView()
+	r.quoteLine = &widget.Label{Wrapping: fyne.TextWrapOff, Truncation: fyne.TextTruncateEllipsis, TextStyle: fyne.TextStyle{Italic: true}}
+	r.quoteLine.Hide()
 	r.media = newMediaView(func() {
 		if r.msg != nil && r.onMedia != nil {
 			r.onMedia(r.msg)
@@ -679,6 +736,22 @@ func (r *messageRow) set(m *chatMsg) {
 		st = r.mediaOf(m.media)
 	}
 	r.media.set(m, st, r.autoMedia != nil && r.autoMedia(m))
+	if r.canReact != nil && r.canReact(m) {
+		r.more.Show()
+	} else {
+		r.more.Hide()
+	}
+	if m.quote != "" {
+		r.quoteLine.SetText("↪ " + m.quote)
+		r.quoteLine.Show()
+	} else {
+		r.quoteLine.Hide()
+	}
+	r.reacts.set(m, r.own, func(e string) {
+		if r.msg != nil && r.onChip != nil {
+			r.onChip(r.msg, e)
+		}
+	})
 	if m.outgoing && m.state == history.Failed && m.id != "" && m.upload == nil {
 		r.retry.Show()
 	} else {
@@ -747,16 +820,26 @@ func (r *messageRow) place(size fyne.Size) float32 {
 	hw := w - btn.Width
 	r.copyBtn.Move(fyne.NewPos(size.Width-btn.Width, top))
 	r.copyBtn.Resize(btn)
-	if r.origBtn.Visible() {
-		ob := r.origBtn.MinSize()
-		hw -= ob.Width
-		r.origBtn.Move(fyne.NewPos(size.Width-btn.Width-ob.Width, top))
-		r.origBtn.Resize(ob)
+	right := size.Width - btn.Width
+	for _, b := range []*widget.Button{r.origBtn, r.more} {
+		if b.Visible() {
+			bs := b.MinSize()
+			hw -= bs.Width
+			right -= bs.Width
+			b.Move(fyne.NewPos(right, top))
+			b.Resize(bs)
+		}
 	}
 	r.header.Resize(fyne.NewSize(max(hw, 1), r.header.MinSize().Height))
 	// The body sits close under the header: the label's own padding
 	// already separates them.
 	y := top + hh - pad
+	if r.quoteLine.Visible() {
+		qh := r.quoteLine.MinSize().Height
+		r.quoteLine.Move(fyne.NewPos(x, y))
+		r.quoteLine.Resize(fyne.NewSize(w, qh))
+		y += qh - pad
+	}
 	if m := r.msg; m != nil {
 		if r.wrappedAt != w {
 			inner := w - 2*th.Size(theme.SizeNameInnerPadding) - 2
@@ -789,6 +872,7 @@ func (r *messageRow) place(size fyne.Size) float32 {
 		y += lh - pad
 	}
 	y = r.media.place(x, y, w)
+	y = r.reacts.place(x, y, w)
 	if r.late.Visible() {
 		r.late.Resize(fyne.NewSize(w, r.late.Size().Height))
 		lh := r.late.MinSize().Height
@@ -840,7 +924,7 @@ type messageRowRenderer struct{ r *messageRow }
 func (mr *messageRowRenderer) Destroy() {}
 func (mr *messageRowRenderer) Objects() []fyne.CanvasObject {
 	r := mr.r
-	return append([]fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.origBtn, r.copyBtn, r.body, r.rich, r.links, r.late, r.note, r.noteCopy, r.failure, r.retry}, r.media.objects()...)
+	return append([]fyne.CanvasObject{r.dayLeft, r.day, r.dayRight, r.bar, r.header, r.more, r.origBtn, r.copyBtn, r.quoteLine, r.body, r.rich, r.links, r.late, r.note, r.noteCopy, r.failure, r.retry, r.reacts.box}, r.media.objects()...)
 }
 func (mr *messageRowRenderer) Layout(size fyne.Size) { mr.r.place(size) }
 func (mr *messageRowRenderer) MinSize() fyne.Size {

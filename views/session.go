@@ -165,6 +165,7 @@ func (s *session) render(ch model.Changes) {
 		}
 	}
 	s.applyFiles(ch.Files, touched)
+	s.applyReactions(ch.Reactions, touched)
 	for _, jid := range ch.BlockedHere {
 		s.ui.showNotice("Your server cannot block " + jid + "; Palaver ignores it on this computer until you quit.")
 	}
