@@ -7,6 +7,8 @@
 #   make run        run the app: make run ARGS='-flag value'
 #   make fuzz       run each fuzz target for FUZZTIME (20s)
 #   make vet        gofmt and go vet
+#   make package-linux  Palaver.tar.xz (fyne package) with the .desktop file
+#                   that handles xmpp: links and the AppStream metainfo
 #
 # Debian packages are installed with apt-get (through sudo unless root), and
 # only when missing. On other systems, install the equivalents by hand.
@@ -31,7 +33,7 @@ RUN_PKGS   := xdg-utils gnome-keyring
 # The real services the tests run against (see .ci/with-services and
 # app/prosodytest), and the tools of the GUI smoke tests.
 TEST_PKGS  := prosody gnome-keyring dbus dbus-x11 xvfb xauth xdotool imagemagick \
-	tesseract-ocr tesseract-ocr-eng
+	tesseract-ocr tesseract-ocr-eng appstream desktop-file-utils
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -112,7 +114,7 @@ define node_deps
 	fi
 endef
 
-.PHONY: deps deps-run test run fuzz vet
+.PHONY: deps deps-run test run fuzz vet package-linux
 
 ## deps: Debian packages, Go modules and npm packages for building, testing
 ## and running.
@@ -151,3 +153,23 @@ vet: deps
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:" $$unformatted >&2; exit 1; fi
 	$(GO) vet ./...
+
+## package-linux: Palaver.tar.xz as fyne package makes it (binary, icon,
+## .desktop file, a Makefile to install them), with Palaver's own .desktop
+## file in place of the one fyne package writes (which cannot say MimeType:
+## the xmpp: link handler) and the AppStream metainfo added, both installed
+## by the archive's Makefile. fyne package bumps Build in FyneApp.toml: the
+## file is put back as it was.
+package-linux: deps-run
+	@keep=$$(mktemp); cp FyneApp.toml "$$keep"; \
+	trap 'cp "$$keep" FyneApp.toml; rm -f "$$keep"' EXIT; \
+	$(GO) tool fyne package -os linux -release; \
+	id=im.palaver.palaver; tmp=$$(mktemp -d); \
+	tar -xJf Palaver.tar.xz -C "$$tmp"; \
+	share=$$(dirname "$$(find "$$tmp/usr" -path "*/share/applications/$$id.desktop")")/..; \
+	install -m 0644 packaging/$$id.desktop "$$share/applications/$$id.desktop"; \
+	install -D -m 0644 packaging/$$id.metainfo.xml "$$share/metainfo/$$id.metainfo.xml"; \
+	sed -i -e '/^\t\(install\|-rm\) .*applications\/$$(AppID)\.desktop/{p;s/applications\/$$(AppID)\.desktop/metainfo\/$$(AppID).metainfo.xml/g}' "$$tmp/Makefile"; \
+	tar -cJf Palaver.tar.xz -C "$$tmp" usr Makefile; \
+	rm -rf "$$tmp"; \
+	echo "package-linux: Palaver.tar.xz (install: tar -xJf Palaver.tar.xz && make user-install)"

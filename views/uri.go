@@ -272,11 +272,12 @@ func (u *UI) uriSession(from string) *session {
 }
 
 // openChatWith opens the chat with peer and, when its entry is empty,
-// fills in body (never sent: the user reads it and presses Enter).
+// fills in body (never sent: the user reads it and presses Enter). The
+// peer is not told we are typing: we are not, yet.
 func openChatWith(s *session, peer, body string) {
 	s.openChat(peer)
 	if c := s.chats[peer]; c != nil && body != "" && c.entry.Text == "" {
-		c.entry.SetText(body)
+		c.entry.setQuietly(body)
 	}
 }
 

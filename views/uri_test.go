@@ -13,6 +13,7 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/chatstate"
 	ev "github.com/palaver-im/palaver/views/model/modeltest"
 )
 
@@ -164,15 +165,20 @@ func uriHarness(t *testing.T) *harness {
 	return h
 }
 
-// sent returns the calls of core that send or change something for peer.
+// sentTo returns the calls of core that send or change something for
+// peer, or say we are typing to peer.
 func sentTo(c *fakeCore, peer string) []string {
+	typed := fmt.Sprintf("ChatActivity %s %d", peer, chatstate.Typed)
 	var out []string
 	for _, call := range c.Calls() {
-		for _, verb := range []string{"SendMessage", "AddContact", "JoinRoom", "Approve", "Subscribe"} {
-			if strings.HasPrefix(call, verb+" ") && strings.Contains(call, peer) {
-				out = append(out, call)
-			}
+		verb, _, _ := strings.Cut(call, " ")
+		switch {
+		case call == typed:
+		case slices.Contains([]string{"SendMessage", "AddContact", "JoinRoom", "Approve", "Subscribe"}, verb) && strings.Contains(call, peer):
+		default:
+			continue
 		}
+		out = append(out, call)
 	}
 	return out
 }
