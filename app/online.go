@@ -105,6 +105,7 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 	go r.watchLiveness(opsCtx, sess, dead)
 	r.flushOutbox(ctx, sess)
 	go r.afterOnline(opsCtx, sess)
+	r.discoverUpload(opsCtx, sess)
 	// Our own vCard tells the picture hash to announce (XEP-0153 §4.1).
 	r.profileOps.Push(profileJob{jid: r.acct})
 

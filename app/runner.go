@@ -88,6 +88,8 @@ func (c *Client) Run(ctx context.Context) error {
 	r := &runner{Client: c, want: true, own: im.Presence{Show: im.Available, Photo: im.PhotoNotReady}, sm: &sm.State{}}
 	r.comp.byPeer = map[string]*chatstate.Composer{}
 	r.loadOutbox()
+	r.loadUploads()
+	defer r.waitUploads()
 	return r.loop(ctx)
 }
 
@@ -135,6 +137,8 @@ type runner struct {
 	// carried are commands taken in the batch that ended a session, after
 	// the one that ended it: waitOffline handles them first.
 	carried []command
+	// up holds the file uploads (upload.go).
+	up *uploader
 }
 
 func (r *runner) loop(ctx context.Context) error {

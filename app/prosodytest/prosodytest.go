@@ -8,7 +8,8 @@
 //
 // The server serves the domain "localhost" on 127.0.0.1 with STARTTLS
 // required (Server.Addr) and with XEP-0368 direct TLS (Server.DirectTLSAddr),
-// stores everything in its folder and opens no other port: no s2s, no HTTP.
+// stores everything in its folder and opens no other port: no s2s, and no
+// HTTP unless Options.Upload asks for its https file upload service.
 //
 // Prosody must be installed: `make deps` installs it on Debian, and
 // `make test` runs the whole suite. When it is missing, Start skips the test,
@@ -77,6 +78,17 @@ type Options struct {
 	// with muc_mam) at Server.MUCDomain, where any user may create rooms,
 	// and the admin socket that Server.Shell talks to.
 	MUC bool
+	// Upload adds an HTTP File Upload service (XEP-0363, Prosody's
+	// http_file_share component) at Server.UploadDomain, which serves
+	// files over https on Server.UploadAddr with the test certificate.
+	Upload bool
+	// UploadLimit is the largest file the upload service accepts, in
+	// bytes (default 10 MiB); its daily quota per user is ten times that.
+	UploadLimit int64
+	// UploadURL is the base URL of the slots the service hands out,
+	// such as "https://127.0.0.1:PORT/" for a proxy of the test's own in
+	// front of Server.UploadAddr; default Server.UploadURL.
+	UploadURL string
 }
 
 // Server is a running Prosody instance made by Start.
@@ -108,6 +120,16 @@ type Server struct {
 	// MUCDomain is the group chat service's domain with Options.MUC,
 	// "conference.localhost"; "" without.
 	MUCDomain string
+	// UploadDomain is the upload service's address with Options.Upload,
+	// "upload.localhost"; "" without.
+	UploadDomain string
+	// UploadPort is the https port of the upload service, UploadAddr is
+	// Host:UploadPort, and UploadURL is the base URL of its slots
+	// (https://127.0.0.1:UploadPort/ unless Options.UploadURL says
+	// otherwise); all zero without Options.Upload.
+	UploadPort int
+	UploadAddr string
+	UploadURL  string
 
 	prosody, prosodyctl string
 	owner               *account // non-nil when running as root
@@ -145,6 +167,9 @@ func StartWith(t testing.TB, opts Options) *Server {
 	if opts.MUC {
 		s.MUCDomain = "conference." + Domain
 		opts.Modules = append(slices.Clone(opts.Modules), "admin_shell", "admin_socket")
+	}
+	if opts.Upload {
+		s.UploadDomain = "upload." + Domain
 	}
 	s.prosody, s.prosodyctl = lookBinaries(t)
 	if os.Geteuid() == 0 {
@@ -189,13 +214,21 @@ func StartWith(t testing.TB, opts Options) *Server {
 
 	var err error
 	for range 3 {
-		ports, perr := freePorts(2)
+		ports, perr := freePorts(3)
 		if perr != nil {
 			t.Fatalf("prosodytest: finding free ports: %v", perr)
 		}
 		s.Port, s.DirectTLSPort = ports[0], ports[1]
 		s.Addr = net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
 		s.DirectTLSAddr = net.JoinHostPort(s.Host, strconv.Itoa(s.DirectTLSPort))
+		if opts.Upload {
+			s.UploadPort = ports[2]
+			s.UploadAddr = net.JoinHostPort(s.Host, strconv.Itoa(s.UploadPort))
+			s.UploadURL = "https://" + s.UploadAddr + "/"
+			if opts.UploadURL != "" {
+				s.UploadURL = opts.UploadURL
+			}
+		}
 		s.writeConfig(t, opts)
 		if err = s.launch(); !errors.Is(err, errPortTaken) {
 			break
@@ -384,6 +417,24 @@ Component %s "muc"
 	muc_room_locking = true
 `, q(s.MUCDomain))
 	}
+	https := "https_ports = { }"
+	if s.UploadDomain != "" {
+		// The service's URLs name 127.0.0.1, which the test certificate
+		// covers (a name such as upload.localhost may not resolve), and
+		// the https server serves the component under that name.
+		limit := opts.UploadLimit
+		if limit <= 0 {
+			limit = 10 << 20
+		}
+		https = fmt.Sprintf("https_interfaces = { %s }\nhttps_ports = { %d }", q(s.Host), s.UploadPort)
+		component += fmt.Sprintf(`
+Component %s "http_file_share"
+	http_host = %s
+	http_external_url = %s
+	http_file_share_size_limit = %d
+	http_file_share_daily_quota = %d
+`, q(s.UploadDomain), q(s.Host), q(s.UploadURL), limit, 10*limit)
+	}
 	modules := make([]string, 0, len(defaultModules)+len(opts.Modules))
 	for _, m := range append(append([]string(nil), defaultModules...), opts.Modules...) {
 		modules = append(modules, q(m))
@@ -418,7 +469,7 @@ s2s_ports = { }
 s2s_direct_tls_ports = { }
 component_ports = { }
 http_ports = { }
-https_ports = { }
+%s
 
 modules_enabled = { %s }
 modules_disabled = { "s2s" }
@@ -429,7 +480,7 @@ VirtualHost %s
 `,
 		"github.com/palaver-im/palaver/app/prosodytest",
 		path("prosody.pid"), path("data"), path("certs"), q(s.logFile), ssl,
-		s.Port, s.DirectTLSPort,
+		s.Port, s.DirectTLSPort, https,
 		strings.Join(modules, ", "), pluginPaths, opts.Global, socket, q(s.Domain), ssl, opts.Host, component)
 	s.writeFile(t, s.ConfigFile, []byte(b.String()), 0o640)
 }

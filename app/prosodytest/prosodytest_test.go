@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -547,5 +548,49 @@ func TestMUCOptionAndShell(t *testing.T) {
 	}
 	if out := srv.Shell(t, `module:reload("muc", `+prosodytest.LuaString(srv.MUCDomain)+`)`); !strings.Contains(out, "Module reloaded on 1 host") {
 		t.Fatalf("reloading the muc component: %s", out)
+	}
+}
+
+// TestUploadOption: the upload service listens on its own https port (and
+// on nothing else besides the XMPP ports), with the test certificate for
+// 127.0.0.1, and its limit and base URL are the ones asked for.
+func TestUploadOption(t *testing.T) {
+	s := prosodytest.StartWith(t, prosodytest.Options{Upload: true, UploadLimit: 12345})
+	if s.UploadDomain != "upload.localhost" || s.UploadAddr == "" || s.UploadURL != "https://"+s.UploadAddr+"/" {
+		t.Fatalf("domain %q addr %q url %q", s.UploadDomain, s.UploadAddr, s.UploadURL)
+	}
+	if runtime.GOOS == "linux" {
+		got := listening(t, prosodytest.PID(s))
+		want := []string{s.Addr, s.DirectTLSAddr, s.UploadAddr}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("listens on %q, want %q", got, want)
+		}
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.CertPEM)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(s.UploadURL + "file_share/nothing/here.txt")
+	if err != nil {
+		t.Fatalf("https to the upload service: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a slot that does not exist: %s", resp.Status)
+	}
+	cfg, err := os.ReadFile(s.ConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`Component "upload.localhost" "http_file_share"`, "http_file_share_size_limit = 12345", `http_external_url = "` + s.UploadURL + `"`} {
+		if !strings.Contains(string(cfg), want) {
+			t.Errorf("config lacks %q:\n%s", want, cfg)
+		}
+	}
+
+	proxied := prosodytest.StartWith(t, prosodytest.Options{Upload: true, UploadURL: "https://127.0.0.1:1/"})
+	if proxied.UploadURL != "https://127.0.0.1:1/" {
+		t.Errorf("UploadURL %q", proxied.UploadURL)
 	}
 }

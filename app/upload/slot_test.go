@@ -152,7 +152,10 @@ func decodeInfo(s string) (bool, int64, error) {
 	if err != nil {
 		return false, 0, err
 	}
-	start := tok.(xml.StartElement)
+	start, ok := tok.(xml.StartElement)
+	if !ok {
+		return false, 0, upload.ErrMalformed
+	}
 	return upload.DecodeInfo(d, &start)
 }
 
