@@ -2,7 +2,12 @@ package app
 
 import (
 	"context"
-	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/palaver-im/palaver/app/internal/queue"
+	"github.com/palaver-im/palaver/app/media"
 )
 
 // Shared files and pictures received (XEP-0066 OOB, XEP-0363 URLs):
@@ -31,14 +36,24 @@ type MediaInfo struct {
 	Width, Height int
 	// File is the whole picture in the cache, "" when not downloaded.
 	File string
-	Err  error
+	// Err is ErrNotHTTPS, ErrMediaTooLarge (a picture whose body passed
+	// MaxPreviewBytes, though its Content-Length said less or nothing), a
+	// *media.StatusError, an avatar error wrapping avatar.ErrCorrupt or
+	// avatar.ErrTooManyPixels for a damaged picture, a
+	// *certs.UntrustedError for the file's host, or a network or file
+	// error. Name (but for ErrNotHTTPS), and Type and Size once the
+	// server answered, are set even then.
+	Err error
 }
 
 // MediaSaved is sent when SaveMedia ends.
 type MediaSaved struct {
 	base
 	URL, Path string
-	Err       error
+	// Err is nil once the file is whole at Path; else one of MediaInfo's
+	// errors (ErrMediaTooLarge past MaxSaveBytes), and nothing is left at
+	// Path or Path+".part".
+	Err error
 }
 
 // Limits of fetched media.
@@ -54,9 +69,9 @@ const (
 // Errors of MediaInfo and MediaSaved.
 var (
 	// ErrNotHTTPS: only https URLs are fetched.
-	ErrNotHTTPS = errors.New("only https links are downloaded")
+	ErrNotHTTPS = media.ErrNotHTTPS
 	// ErrMediaTooLarge: the file is larger than the limit.
-	ErrMediaTooLarge = errors.New("the file is too large")
+	ErrMediaTooLarge = media.ErrTooLarge
 )
 
 // FetchMedia looks at url and, for a picture, makes its preview; a
@@ -70,12 +85,132 @@ type cmdFetchMedia struct{ url string }
 
 type cmdSaveMedia struct{ url, path string }
 
-// fetchMedia carries out FetchMedia (stub).
-func (r *runner) fetchMedia(ctx context.Context, cmd cmdFetchMedia) {
-	r.emit(MediaInfo{base: r.b(), URL: cmd.url, Size: -1, Err: errors.New("not built yet")})
+// mediaWorkers is how many fetches and saves of an account run at once.
+const mediaWorkers = 2
+
+// mediaDir is the media cache's folder inside the data directory.
+const mediaDir = "media"
+
+// mediaJobs runs FetchMedia and SaveMedia away from the runner: the
+// runner starts it on the first such command and stops it when Run ends.
+type mediaJobs struct {
+	jobs   *queue.Queue[command]
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
-// saveMedia carries out SaveMedia (stub).
+// fetchMedia carries out FetchMedia on the media worker.
+func (r *runner) fetchMedia(ctx context.Context, cmd cmdFetchMedia) {
+	r.mediaWorker(ctx).jobs.Push(cmd)
+}
+
+// saveMedia carries out SaveMedia on the media worker.
 func (r *runner) saveMedia(ctx context.Context, cmd cmdSaveMedia) {
-	r.emit(MediaSaved{base: r.b(), URL: cmd.url, Path: cmd.path, Err: errors.New("not built yet")})
+	r.mediaWorker(ctx).jobs.Push(cmd)
+}
+
+// mediaWorker returns the media worker, started with ctx (Run's) if it
+// was not yet.
+func (r *runner) mediaWorker(ctx context.Context) *mediaJobs {
+	if r.media != nil {
+		return r.media
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	m := &mediaJobs{jobs: queue.New[command](), cancel: cancel, done: make(chan struct{})}
+	r.media = m
+	c := r.Client
+	c.mu.Lock()
+	dir := c.dataDir
+	c.mu.Unlock()
+	go func() {
+		defer close(m.done)
+		c.runMedia(ctx, dir, m.jobs)
+	}()
+	return m
+}
+
+// stopMedia stops the media worker, if it runs, and waits for it: what it
+// had not done yet is dropped with Run.
+func (r *runner) stopMedia() {
+	if r.media != nil {
+		r.media.cancel()
+		<-r.media.done
+		r.media = nil
+	}
+}
+
+// runMedia opens the cache in dataDir (a temporary folder without one),
+// prunes it, and carries out jobs in order, mediaWorkers at a time,
+// until ctx ends.
+func (c *Client) runMedia(ctx context.Context, dataDir string, jobs *queue.Queue[command]) {
+	var dir string
+	if dataDir == "" {
+		tmp, err := os.MkdirTemp("", "palaver-media-")
+		if err == nil {
+			defer os.RemoveAll(tmp)
+		}
+		dir = tmp
+	} else {
+		dir = filepath.Join(dataDir, mediaDir)
+	}
+	f, openErr := media.New(dir)
+	if openErr == nil {
+		// A full cache only costs room: pruning it may fail.
+		_ = f.Prune(media.MaxCache)
+		f.MaxPreview, f.MaxSave = MaxPreviewBytes, MaxSaveBytes
+		f.ThumbWidth, f.ThumbHeight = ThumbWidth, ThumbHeight
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	sem := make(chan struct{}, mediaWorkers)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-jobs.Ready():
+		}
+		for _, j := range jobs.Take() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				if openErr != nil {
+					c.mediaFailed(j, openErr)
+					return
+				}
+				c.mediaJob(ctx, f, j)
+			})
+		}
+	}
+}
+
+// mediaJob fetches or saves, with an https client for the account as it
+// is now, and says how it went.
+func (c *Client) mediaJob(ctx context.Context, f *media.Fetcher, j command) {
+	hc := webClient(c.settings())
+	defer hc.CloseIdleConnections()
+	switch j := j.(type) {
+	case cmdFetchMedia:
+		info, err := f.Info(ctx, hc, j.url)
+		c.emit(MediaInfo{
+			base: c.b(), URL: j.url, Type: info.Type, Size: info.Size, Name: info.Name,
+			Thumb: info.Thumb, Width: info.Width, Height: info.Height, File: info.File, Err: err,
+		})
+	case cmdSaveMedia:
+		err := f.Save(ctx, hc, j.url, j.path)
+		c.emit(MediaSaved{base: c.b(), URL: j.url, Path: j.path, Err: err})
+	}
+}
+
+// mediaFailed answers a job that cannot run.
+func (c *Client) mediaFailed(j command, err error) {
+	switch j := j.(type) {
+	case cmdFetchMedia:
+		c.emit(MediaInfo{base: c.b(), URL: j.url, Size: -1, Err: err})
+	case cmdSaveMedia:
+		c.emit(MediaSaved{base: c.b(), URL: j.url, Path: j.path, Err: err})
+	}
 }

@@ -90,6 +90,7 @@ func (c *Client) Run(ctx context.Context) error {
 	r.loadOutbox()
 	r.loadUploads()
 	defer r.waitUploads()
+	defer r.stopMedia()
 	return r.loop(ctx)
 }
 
@@ -139,6 +140,8 @@ type runner struct {
 	carried []command
 	// up holds the file uploads (upload.go).
 	up *uploader
+	// media fetches and saves shared files (media.go), once asked to.
+	media *mediaJobs
 }
 
 func (r *runner) loop(ctx context.Context) error {

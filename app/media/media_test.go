@@ -398,7 +398,7 @@ func TestFetchNotAPicture(t *testing.T) {
 		3: {"/fake.png", "fake.png", "application/octet-stream", int64(len(html)), 1},
 		// A picture type the decoder does not read is a file.
 		4: {"/anim.webp", "anim.webp", "image/webp", int64(len(zip)), 0},
-		5: {"/ctl%0A%E2%80%AEgpj.exe", "ctlgpj.exe", "", int64(len(zip)), 0},
+		5: {"/ctl%0A%E2%80%AEgpj.exe", "ctl gpj.exe", "", int64(len(zip)), 0},
 	} {
 		gets := srv.gets.Load()
 		info, err := f.Info(context.Background(), srv.Client(), srv.URL+tc.path)
