@@ -101,6 +101,9 @@ func (c *chatWindow) notifyMenu() []*fyne.MenuItem {
 // when it notifies, the People button, and more.
 func (c *chatWindow) headerButtons(profile fyne.CanvasObject, more ...fyne.CanvasObject) fyne.CanvasObject {
 	if !c.room {
+		if b := c.newChatMenuButton(); b != nil {
+			return container.NewHBox(profile, b)
+		}
 		return profile
 	}
 	return container.NewHBox(append([]fyne.CanvasObject{c.newNotifyButton(), profile}, more...)...)
