@@ -159,6 +159,8 @@ const (
 	progressEvery = 100 * time.Millisecond
 	// uploadsFile lists the uploads under way, in the data directory.
 	uploadsFile = "uploads.json"
+	// maxInterrupted bounds the UploadInterrupted of a Run.
+	maxInterrupted = 100
 )
 
 // uploader is the state of the uploads of a Run: the service found at the
@@ -222,7 +224,11 @@ func (r *runner) loadUploads() {
 	}
 	var recs []uploadRecord
 	_ = json.Unmarshal(b, &recs)
-	for _, rec := range recs {
+	// The file is ours, but may be damaged: at most maxInterrupted.
+	for _, rec := range recs[:min(len(recs), maxInterrupted)] {
+		if rec.ID == "" {
+			continue
+		}
 		r.emit(UploadInterrupted{base: r.b(), ID: rec.ID, Peer: rec.Peer, Path: rec.Path, Size: rec.Size})
 	}
 	_ = os.Remove(up.file)

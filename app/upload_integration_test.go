@@ -143,8 +143,10 @@ func sendFile(t *testing.T, alice, bob *probe, path string, opt app.FileOptions)
 	t.Helper()
 	bobJID := "bob@" + prosodytest.Domain
 	mark, bmark := alice.mark(), bob.mark()
+	t0 := time.Now()
 	id := alice.c.SendFile(bobJID, path, opt)
 	end := alice.waitFrom(mark, "the upload's end", uploadEnded(id))
+	took := time.Since(t0)
 	done, ok := end.(app.UploadDone)
 	if !ok {
 		t.Fatalf("upload failed: %+v", end)
@@ -155,6 +157,21 @@ func sendFile(t *testing.T, alice, bob *probe, path string, opt app.FileOptions)
 	}).(app.UploadProgress)
 	if start.Sent != 0 || start.Total <= 0 || start.Name != filepath.Base(path) || start.Peer != bobJID {
 		t.Fatalf("first progress %+v", start)
+	}
+	// Progress: from 0 up to the total, at most ten a second.
+	var progress []app.UploadProgress
+	for _, e := range eventsFrom(alice, mark) {
+		if p, ok := e.(app.UploadProgress); ok && p.ID == id {
+			progress = append(progress, p)
+		}
+	}
+	for i := 1; i < len(progress); i++ {
+		if progress[i].Sent <= progress[i-1].Sent || progress[i].Sent > progress[i].Total {
+			t.Fatalf("progress %+v after %+v", progress[i], progress[i-1])
+		}
+	}
+	if limit := 2 + int(took/(100*time.Millisecond)); len(progress) > limit {
+		t.Fatalf("%d progress events in %v", len(progress), took)
 	}
 	if done.Peer != bobJID || done.URL == "" {
 		t.Fatalf("%+v", done)
@@ -408,6 +425,27 @@ func TestNoUploadService(t *testing.T) {
 	id := alice.c.SendFile("bob@"+srv.Domain, writeFile(t, "a.txt", []byte("hello")), app.FileOptions{})
 	f, ok := alice.waitFrom(mark, "the failure", uploadEnded(id)).(app.UploadFailed)
 	if !ok || !errors.Is(f.Err, app.ErrNoUploadService) {
+		t.Fatalf("got %+v", f)
+	}
+}
+
+// eventsFrom returns a copy of p's events from mark on.
+func eventsFrom(p *probe, mark int) []app.Event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]app.Event(nil), p.events[min(mark, len(p.events)):]...)
+}
+
+// TestUploadRefused: a service that lets only some accounts upload
+// refuses the others' slot requests (forbidden): ErrUploadRefused.
+func TestUploadRefused(t *testing.T) {
+	srv := prosodytest.StartWith(t, prosodytest.Options{Upload: true, UploadConfig: `http_file_share_access = { "bob@localhost" }`})
+	alice := online(t, srv, "alice", nil)
+	alice.wait("the upload service", isUploadService)
+	mark := alice.mark()
+	id := alice.c.SendFile("bob@"+srv.Domain, writeFile(t, "a.txt", []byte("hello")), app.FileOptions{})
+	f, ok := alice.waitFrom(mark, "the refusal", uploadEnded(id)).(app.UploadFailed)
+	if !ok || !errors.Is(f.Err, app.ErrUploadRefused) {
 		t.Fatalf("got %+v", f)
 	}
 }

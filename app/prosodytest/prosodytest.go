@@ -89,6 +89,9 @@ type Options struct {
 	// such as "https://127.0.0.1:PORT/" for a proxy of the test's own in
 	// front of Server.UploadAddr; default Server.UploadURL.
 	UploadURL string
+	// UploadConfig is Lua configuration added to the upload component,
+	// e.g. `http_file_share_access = { "bob@localhost" }`.
+	UploadConfig string
 }
 
 // Server is a running Prosody instance made by Start.
@@ -433,7 +436,8 @@ Component %s "http_file_share"
 	http_external_url = %s
 	http_file_share_size_limit = %d
 	http_file_share_daily_quota = %d
-`, q(s.UploadDomain), q(s.Host), q(s.UploadURL), limit, 10*limit)
+%s
+`, q(s.UploadDomain), q(s.Host), q(s.UploadURL), limit, 10*limit, opts.UploadConfig)
 	}
 	modules := make([]string, 0, len(defaultModules)+len(opts.Modules))
 	for _, m := range append(append([]string(nil), defaultModules...), opts.Modules...) {
