@@ -13,8 +13,9 @@ import (
 // are listed under its text as links (the text itself stays selectable);
 // nothing else is: no file:, no javascript:, no scheme that an app of the
 // system could be made to run. Web and mail links open in the system's
-// browser or mail program; xmpp: links (RFC 5122) open the chat, or the
-// join dialog for ?join (XEP-0147), inside Palaver.
+// browser or mail program; xmpp: links (RFC 5122) are followed inside
+// Palaver, as links from outside are (uri.go): the chat, or the Add
+// contact or Join dialog for ?roster, ?subscribe and ?join (XEP-0147).
 
 // Limits of the links of one message.
 const (
