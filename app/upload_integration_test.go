@@ -11,6 +11,8 @@ import (
 	"image/png"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/prosodytest"
 )
 
@@ -447,5 +450,33 @@ func TestUploadRefused(t *testing.T) {
 	f, ok := alice.waitFrom(mark, "the refusal", uploadEnded(id)).(app.UploadFailed)
 	if !ok || !errors.Is(f.Err, app.ErrUploadRefused) {
 		t.Fatalf("got %+v", f)
+	}
+}
+
+// TestUploadUntrustedHost: slots on a host whose certificate the account
+// does not trust fail with *certs.UntrustedError, and nothing is PUT.
+func TestUploadUntrustedHost(t *testing.T) {
+	var puts int
+	var mu sync.Mutex
+	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		puts++
+		mu.Unlock()
+	}))
+	t.Cleanup(other.Close)
+	srv := prosodytest.StartWith(t, prosodytest.Options{Upload: true, UploadURL: other.URL + "/"})
+	alice := online(t, srv, "alice", nil)
+	alice.wait("the upload service", isUploadService)
+	mark := alice.mark()
+	id := alice.c.SendFile("bob@"+srv.Domain, writeFile(t, "a.txt", []byte("hello")), app.FileOptions{})
+	f, ok := alice.waitFrom(mark, "the refusal", uploadEnded(id)).(app.UploadFailed)
+	var ue *certs.UntrustedError
+	if !ok || !errors.As(f.Err, &ue) {
+		t.Fatalf("got %+v", f)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if puts != 0 {
+		t.Fatalf("%d requests reached the untrusted host", puts)
 	}
 }
