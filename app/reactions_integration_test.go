@@ -191,3 +191,36 @@ func TestRepliesOnProsody(t *testing.T) {
 		t.Fatalf("bob's archive: %+v", ms)
 	}
 }
+
+// TestRoomPrivateReaction: in a private chat through a room, reactions
+// and replies work as in a 1:1 chat, the occupant JID being the peer and
+// who reacted.
+func TestRoomPrivateReaction(t *testing.T) {
+	srv := mucServer(t)
+	room := "whisper@" + srv.MUCDomain
+	alice, bob := online(t, srv, "alice", nil), online(t, srv, "bob", nil)
+	alice.join(room, "Alice", "")
+	amark := alice.mark()
+	bob.join(room, "Bob", "")
+	alice.waitFrom(amark, "bob in", entered(room, "Bob"))
+
+	id := alice.c.SendMessage(room+"/Bob", "pst")
+	bob.wait("the private message", privateFrom(room+"/Alice", "pst"))
+	amark = alice.mark()
+	bob.c.React(room+"/Alice", id, []string{"🤫"})
+	emojisOf(alice, amark, room+"/Bob", id, room+"/Bob", "🤫")
+	emojisOf(bob, 0, room+"/Alice", id, "bob@"+srv.Domain, "🤫")
+	if ms := page(t, alice, room+"/Bob"); len(ms) != 1 || len(ms[0].Reactions) != 1 || ms[0].Reactions[0].From != room+"/Bob" {
+		t.Fatalf("alice's archive: %+v", ms)
+	}
+
+	amark = alice.mark()
+	bob.c.SendReply(room+"/Alice", "ok", app.ReplyTo{ID: id, Author: room + "/Alice", Quote: "pst"})
+	r := alice.waitFrom(amark, "bob's reply", privateFrom(room+"/Bob", "> pst\nok")).(app.MessageReceived)
+	if r.Msg.Reply == nil || r.Msg.Reply.ID != id {
+		t.Fatalf("bob's reply: %+v", r.Msg.Reply)
+	}
+	if ms := page(t, alice, room+"/Bob"); len(ms) != 2 || ms[1].ReplyID != id || ms[1].Text() != "ok" {
+		t.Fatalf("alice's archive: %+v", ms)
+	}
+}
