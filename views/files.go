@@ -17,8 +17,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app"
+	pictures "github.com/palaver-im/palaver/app/avatar"
 	"github.com/palaver-im/palaver/app/certs"
 	"github.com/palaver-im/palaver/app/history"
+	"github.com/palaver-im/palaver/app/media"
 )
 
 // Files and pictures in chats (XEP-0363 upload, XEP-0066 links): the
@@ -446,7 +448,18 @@ func uploadFailedText(name string, err error) string {
 // mediaErrText words why a file could not be fetched.
 func mediaErrText(err error) string {
 	var ue *certs.UntrustedError
+	var se *media.StatusError
 	switch {
+	case errors.As(err, &se) && (se.Code == 404 || se.Code == 410):
+		return "the file is no longer on the server"
+	case errors.As(err, &se) && (se.Code == 401 || se.Code == 403):
+		return "the server does not let Palaver download it"
+	case errors.As(err, &se):
+		return fmt.Sprintf("the server answered with error %d", se.Code)
+	case errors.Is(err, pictures.ErrNotImage), errors.Is(err, pictures.ErrCorrupt):
+		return "the picture is damaged or not a picture"
+	case errors.Is(err, pictures.ErrTooManyPixels):
+		return "the picture is too large to show"
 	case errors.Is(err, app.ErrNotHTTPS):
 		return "only secure (https) links are downloaded"
 	case errors.Is(err, app.ErrMediaTooLarge):

@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -17,7 +18,9 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	pictures "github.com/palaver-im/palaver/app/avatar"
 	"github.com/palaver-im/palaver/app/history"
+	"github.com/palaver-im/palaver/app/media"
 )
 
 // fileCore is a fake core that sends and fetches files.
@@ -370,5 +373,23 @@ func TestMediaURL(t *testing.T) {
 	}
 	if got := thumbSize(100, 50, 40); got != fyne.NewSize(40, 20) {
 		t.Errorf("thumbSize narrow = %v", got)
+	}
+}
+
+func TestMediaErrText(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&media.StatusError{Code: 404}, "no longer on the server"},
+		{&media.StatusError{Code: 403}, "does not let Palaver"},
+		{&media.StatusError{Code: 502}, "error 502"},
+		{app.ErrNotHTTPS, "only secure (https) links"},
+		{fmt.Errorf("decoding: %w", pictures.ErrCorrupt), "damaged"},
+		{app.ErrMediaTooLarge, "too large"},
+	} {
+		if got := mediaErrText(tc.err); !strings.Contains(got, tc.want) {
+			t.Errorf("mediaErrText(%v) = %q, want %q in it", tc.err, got, tc.want)
+		}
 	}
 }
