@@ -159,3 +159,43 @@ func TestMigrateFromV6(t *testing.T) {
 		t.Fatalf("search after migration: %+v, %v", hits, err)
 	}
 }
+
+// FuzzText: whatever range a reply names, Text never panics, gives Body
+// when the range is not a valid one of it, and else Body without exactly
+// that range; Add stores a range only when valid.
+func FuzzText(f *testing.F) {
+	for _, c := range []struct {
+		body       string
+		start, end int
+	}{{"> a\nb", 0, 4}, {"Grüße", 0, 3}, {"x", -1, 1}, {"xy", 1, 1}, {"\xff\xfe", 0, 1}, {"", 0, 0}} {
+		f.Add(c.body, c.start, c.end)
+	}
+	s, err := Open("")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { s.Close() })
+	f.Fuzz(func(t *testing.T, body string, start, end int) {
+		m := Message{Peer: "bob@example.org", Dir: In, Body: body, ReplyID: "q", FallbackStart: start, FallbackEnd: end}
+		text := m.Text()
+		fs, fe := m.fallback()
+		if fe == 0 {
+			if text != body {
+				t.Fatalf("no valid range, Text %q of %q", text, body)
+			}
+		} else if fs != start || fe != end || text != body[:start]+body[end:] || len(text) >= len(body) {
+			t.Fatalf("range %d-%d of %q: Text %q", start, end, body, text)
+		}
+		id, _, err := s.Add(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := s.Page(ctx, m.Peer, Cursor{Time: time.Now().Add(time.Hour), ID: id + 1}, 1)
+		if err != nil || len(ms) != 1 || ms[0].ID != id {
+			t.Fatalf("page: %+v, %v", ms, err)
+		}
+		if ms[0].FallbackStart != fs || ms[0].FallbackEnd != fe || ms[0].Text() != text {
+			t.Fatalf("stored %d-%d, text %q; want %d-%d, %q", ms[0].FallbackStart, ms[0].FallbackEnd, ms[0].Text(), fs, fe, text)
+		}
+	})
+}
