@@ -135,6 +135,11 @@ func (r *runner) react(ctx context.Context, sess *xmpp.Session, cmd cmdReact) {
 	defer cancel()
 	r.arch.flush(cctx)
 	peer := r.rooms.peer(to)
+	if peer != to.String() {
+		// 1:1: to the bare JID, so that all the peer's clients (and
+		// their archive) get it.
+		to = to.Bare()
+	}
 	found, changed, err := st.React(cctx, history.ReactionChange{Peer: peer, MsgID: cmd.id, From: own, Emojis: emojis, Time: time.Now()})
 	switch {
 	case err != nil:

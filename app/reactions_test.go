@@ -137,6 +137,15 @@ func TestReactions(t *testing.T) {
 		t.Fatalf("eve's conversation: %+v", ms)
 	}
 
+	// Named by a full JID, the conversation is the bare one, and so is
+	// the recipient.
+	mark = alice.mark()
+	alice.c.React(bob+"/phone", "m1", []string{"👀"})
+	if sent := decodeSent(t, conn.expect(t, `👀`)); sent.To.String() != bob {
+		t.Fatalf("sent to %s", sent.To)
+	}
+	alice.waitFrom(mark, "our reactions", reacted(bob, "m1", me))
+
 	// A message not archived, then offline: refused.
 	mark = alice.mark()
 	alice.c.React(bob, "nope", []string{"👍"})
