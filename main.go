@@ -25,6 +25,7 @@ import (
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/assets"
+	"github.com/palaver-im/palaver/internal/instance"
 	"github.com/palaver-im/palaver/views"
 )
 
@@ -94,9 +95,9 @@ func main() {
 		*dir = d
 	}
 	// One Palaver per profile: a second start hands its link (or "show
-	// the window") to the first and ends (instance.go).
+	// the window") to the first and ends (handover.go).
 	handOvers := &mailbox{}
-	inst, handed, err := claimInstance(*dir, link, handOvers.deliver)
+	inst, handed, err := instance.Claim(*dir, link, handOvers.deliver)
 	switch {
 	case handed:
 		return

@@ -10,6 +10,7 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/prosodytest"
+	"github.com/palaver-im/palaver/internal/instance"
 )
 
 // TestSmokeSecondStartHandsOverALink runs the real binary signed in to a
@@ -85,7 +86,7 @@ func TestSmokeSecondStartHandsOverALink(t *testing.T) {
 		t.Errorf("palaver did not quit cleanly: %v", err)
 	}
 	checkLogs(t, first.logs)
-	if _, err := os.Stat(dir + "/" + instanceFile); !os.IsNotExist(err) {
+	if _, err := os.Stat(dir + "/" + instance.FileName); !os.IsNotExist(err) {
 		t.Errorf("the instance file outlives the app: %v", err)
 	}
 }

@@ -1,4 +1,7 @@
-package main
+// Package instance keeps one Palaver running per profile: the first start
+// of a profile listens for hand-overs, a later one hands its command line
+// over and ends.
+package instance
 
 import (
 	"bufio"
@@ -17,10 +20,9 @@ import (
 	"time"
 )
 
-// One Palaver per profile. The first start of a profile listens for
-// hand-overs on a loopback TCP port and writes the port and a random
-// 32-byte token to the file instanceFile in the profile folder (mode
-// 0600). A later start of the same profile reads that file, connects, sends
+// The first start of a profile listens for hand-overs on a loopback TCP
+// port and writes the port and a random 32-byte token to the file
+// FileName in the profile folder (mode 0600). A later start of the same profile reads that file, connects, sends
 // the token and its command line (an xmpp: link, or nothing: "show the
 // window") as one line, and exits once the first answered "ok". When
 // nothing answers as it should (a crashed instance left its file behind),
@@ -34,8 +36,9 @@ import (
 // bounded line read under a deadline.
 
 const (
-	// instanceFile names the running instance's port and token.
-	instanceFile = "instance"
+	// FileName is the file in the profile folder that names the running
+	// instance's port and token.
+	FileName = "instance"
 	// electionFile is held (created exclusively) while a start decides
 	// whether it is the first, so that two starts at once do not both
 	// listen; one older than electionStale was left by a crash.
@@ -53,8 +56,8 @@ const (
 // errNotRunning says no instance of the profile answered.
 var errNotRunning = errors.New("no running instance answered")
 
-// instance is the first start of a profile, listening for hand-overs.
-type instance struct {
+// Instance is the first start of a profile, listening for hand-overs.
+type Instance struct {
 	ln    net.Listener
 	token string
 	file  string
@@ -65,11 +68,12 @@ type instance struct {
 	once   sync.Once
 }
 
-// claimInstance makes this start the profile dir's instance, or hands arg
-// over to the one running. It returns handed true when the running one
-// took arg (this start should exit), else the new instance; handle gets
-// the arguments of later starts, on a goroutine of the instance.
-func claimInstance(dir, arg string, handle func(string)) (inst *instance, handed bool, err error) {
+// Claim makes this start the profile dir's instance, or hands arg over to
+// the one running. It returns handed true when the running one took arg
+// (this start should exit), else the new instance; handle gets the
+// arguments of later starts, on a goroutine of the instance. arg must be
+// one line.
+func Claim(dir, arg string, handle func(string)) (inst *Instance, handed bool, err error) {
 	if strings.ContainsAny(arg, "\r\n") {
 		return nil, false, errors.New("the argument has a line break")
 	}
@@ -116,7 +120,7 @@ func elect(dir string) (release func(), err error) {
 // handOver sends arg to the instance the profile's file names and waits
 // for its "ok".
 func handOver(dir, arg string) error {
-	b, err := os.ReadFile(filepath.Join(dir, instanceFile))
+	b, err := os.ReadFile(filepath.Join(dir, FileName))
 	if err != nil {
 		return errNotRunning
 	}
@@ -141,7 +145,7 @@ func handOver(dir, arg string) error {
 }
 
 // listen starts the instance: a loopback listener and the file naming it.
-func listen(dir string, handle func(string)) (*instance, error) {
+func listen(dir string, handle func(string)) (*Instance, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, err
@@ -150,7 +154,7 @@ func listen(dir string, handle func(string)) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	inst := &instance{ln: ln, token: hex.EncodeToString(raw), file: filepath.Join(dir, instanceFile),
+	inst := &Instance{ln: ln, token: hex.EncodeToString(raw), file: filepath.Join(dir, FileName),
 		handle: handle, closed: make(chan struct{})}
 	port := ln.Addr().(*net.TCPAddr).Port
 	if err := writePrivate(inst.file, fmt.Sprintf("%d %s\n", port, inst.token)); err != nil {
@@ -184,7 +188,7 @@ func writePrivate(name, content string) error {
 }
 
 // serve answers hand-overs until the instance is closed.
-func (inst *instance) serve() {
+func (inst *Instance) serve() {
 	for {
 		conn, err := inst.ln.Accept()
 		if err != nil {
@@ -206,7 +210,7 @@ func (inst *instance) serve() {
 
 // answer reads one request and answers "ok" when it carries the token, or
 // an error word; it hands the argument on only after answering ok.
-func (inst *instance) answer(conn net.Conn) {
+func (inst *Instance) answer(conn net.Conn) {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(handOverWait))
 	arg, err := readRequest(conn, inst.token)
@@ -256,7 +260,7 @@ func readRequest(r io.Reader, token string) (string, error) {
 // Close stops listening, waits for hand-overs under way, and removes the
 // profile's file if it still names this instance.
 // Only the first call does anything.
-func (inst *instance) Close() {
+func (inst *Instance) Close() {
 	inst.once.Do(func() {
 		close(inst.closed)
 		_ = inst.ln.Close()
@@ -265,58 +269,4 @@ func (inst *instance) Close() {
 			_ = os.Remove(inst.file)
 		}
 	})
-}
-
-// uriOpener is what hand-overs go to: the views (views.UI.OpenURISoon).
-type uriOpener interface {
-	OpenURISoon(uri string)
-}
-
-// mailbox holds the arguments handed over before the views exist and
-// passes them on once they do.
-type mailbox struct {
-	mu      sync.Mutex
-	to      uriOpener
-	pending []string
-}
-
-// deliver passes arg to the views, or keeps it until attach. It is safe
-// for concurrent use.
-func (m *mailbox) deliver(arg string) {
-	m.mu.Lock()
-	to := m.to
-	if to == nil {
-		m.pending = append(m.pending, arg)
-	}
-	m.mu.Unlock()
-	if to != nil {
-		to.OpenURISoon(arg)
-	}
-}
-
-// attach makes to the receiver of the arguments handed over, and passes
-// it those kept so far, in order.
-func (m *mailbox) attach(to uriOpener) {
-	m.mu.Lock()
-	pending := m.pending
-	m.to, m.pending = to, nil
-	m.mu.Unlock()
-	for _, arg := range pending {
-		to.OpenURISoon(arg)
-	}
-}
-
-// commandArg is the one argument Palaver takes after its flags: an xmpp:
-// link (what a desktop passes for %u), or none.
-func commandArg(args []string) (string, error) {
-	switch len(args) {
-	case 0:
-		return "", nil
-	case 1:
-		if strings.ContainsAny(args[0], "\r\n") {
-			return "", errors.New("the link has a line break")
-		}
-		return args[0], nil
-	}
-	return "", fmt.Errorf("one xmpp: link at most, got %d arguments", len(args))
 }

@@ -1,4 +1,4 @@
-package main
+package instance
 
 import (
 	"bufio"
@@ -42,10 +42,10 @@ func (r received) none(t *testing.T) {
 }
 
 // first makes dir's instance, failing unless it is the first.
-func first(t *testing.T, dir string) (*instance, received) {
+func first(t *testing.T, dir string) (*Instance, received) {
 	t.Helper()
 	got := make(received, 8)
-	inst, handed, err := claimInstance(dir, "", got.handle)
+	inst, handed, err := Claim(dir, "", got.handle)
 	if err != nil || handed || inst == nil {
 		t.Fatalf("the first start of %s: handed %v, %v", dir, handed, err)
 	}
@@ -56,7 +56,7 @@ func first(t *testing.T, dir string) (*instance, received) {
 // later starts dir again with arg and reports whether it handed arg over.
 func later(t *testing.T, dir, arg string) bool {
 	t.Helper()
-	inst, handed, err := claimInstance(dir, arg, func(string) { t.Error("a later start got a hand-over") })
+	inst, handed, err := Claim(dir, arg, func(string) { t.Error("a later start got a hand-over") })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestSecondStartHandsOver(t *testing.T) {
 	gotA.none(t)
 
 	if runtime.GOOS != "windows" {
-		fi, err := os.Stat(filepath.Join(a, instanceFile))
+		fi, err := os.Stat(filepath.Join(a, FileName))
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("the instance file: %v, %v", fi, err)
 		}
@@ -99,7 +99,7 @@ func TestSecondStartHandsOver(t *testing.T) {
 func TestInstanceFileNamesLoopbackAndAToken(t *testing.T) {
 	dir := t.TempDir()
 	inst, _ := first(t, dir)
-	b, err := os.ReadFile(filepath.Join(dir, instanceFile))
+	b, err := os.ReadFile(filepath.Join(dir, FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestStaleInstanceIsTakenOver(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	stale := fmt.Sprintf("%d %s\n", port, strings.Repeat("ab", 32))
-	if err := os.WriteFile(filepath.Join(dir, instanceFile), []byte(stale), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(stale), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// And an election lock it left behind.
@@ -141,7 +141,7 @@ func TestStaleInstanceIsTakenOver(t *testing.T) {
 	if d := time.Since(began); d > time.Second {
 		t.Errorf("taking over took %v", d)
 	}
-	if b, _ := os.ReadFile(filepath.Join(dir, instanceFile)); string(b) == stale || !strings.Contains(string(b), inst.token) {
+	if b, _ := os.ReadFile(filepath.Join(dir, FileName)); string(b) == stale || !strings.Contains(string(b), inst.token) {
 		t.Errorf("the instance file was not taken over: %q", b)
 	}
 	if _, err := os.Stat(lock); !os.IsNotExist(err) {
@@ -152,14 +152,14 @@ func TestStaleInstanceIsTakenOver(t *testing.T) {
 	}
 	// Closed, the profile's next start is the first again.
 	inst.Close()
-	if _, err := os.Stat(filepath.Join(dir, instanceFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, FileName)); !os.IsNotExist(err) {
 		t.Errorf("the instance file outlives the instance: %v", err)
 	}
 	first(t, dir)
 }
 
 // ask sends a raw request to inst and returns its answer.
-func ask(t *testing.T, inst *instance, request string) string {
+func ask(t *testing.T, inst *Instance, request string) string {
 	t.Helper()
 	conn, err := net.Dial("tcp", inst.ln.Addr().String())
 	if err != nil {
@@ -204,12 +204,12 @@ func TestHandOverRefusals(t *testing.T) {
 func TestStartsAtOnceMakeOneInstance(t *testing.T) {
 	dir := t.TempDir()
 	var mu sync.Mutex
-	var insts []*instance
+	var insts []*Instance
 	handed := 0
 	var wg sync.WaitGroup
 	for range 6 {
 		wg.Go(func() {
-			inst, h, err := claimInstance(dir, "", func(string) {})
+			inst, h, err := Claim(dir, "", func(string) {})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -229,20 +229,6 @@ func TestStartsAtOnceMakeOneInstance(t *testing.T) {
 	}
 	if len(insts) != 1 || handed != 5 {
 		t.Errorf("six starts at once: %d instances, %d handed over", len(insts), handed)
-	}
-}
-
-func TestCommandArg(t *testing.T) {
-	if arg, err := commandArg(nil); arg != "" || err != nil {
-		t.Errorf("no argument: %q, %v", arg, err)
-	}
-	if arg, err := commandArg([]string{"xmpp:a@b"}); arg != "xmpp:a@b" || err != nil {
-		t.Errorf("a link: %q, %v", arg, err)
-	}
-	for _, args := range [][]string{{"xmpp:a@b", "xmpp:c@d"}, {"xmpp:a@b\n"}} {
-		if _, err := commandArg(args); err == nil {
-			t.Errorf("%q accepted", args)
-		}
 	}
 }
 
