@@ -94,19 +94,26 @@ const mediaDir = "media"
 // mediaJobs runs FetchMedia and SaveMedia away from the runner: the
 // runner starts it on the first such command and stops it when Run ends.
 type mediaJobs struct {
-	jobs   *queue.Queue[command]
+	jobs   *queue.Queue[mediaJob]
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 // fetchMedia carries out FetchMedia on the media worker.
 func (r *runner) fetchMedia(ctx context.Context, cmd cmdFetchMedia) {
-	r.mediaWorker(ctx).jobs.Push(cmd)
+	r.mediaWorker(ctx).jobs.Push(mediaJob{url: cmd.url})
 }
 
 // saveMedia carries out SaveMedia on the media worker.
 func (r *runner) saveMedia(ctx context.Context, cmd cmdSaveMedia) {
-	r.mediaWorker(ctx).jobs.Push(cmd)
+	r.mediaWorker(ctx).jobs.Push(mediaJob{url: cmd.url, path: cmd.path, save: true})
+}
+
+// mediaJob is one FetchMedia (save unset) or SaveMedia for the media
+// worker: not a command, which only the runner's handle may switch over.
+type mediaJob struct {
+	url, path string
+	save      bool
 }
 
 // mediaWorker returns the media worker, started with ctx (Run's) if it
@@ -116,7 +123,7 @@ func (r *runner) mediaWorker(ctx context.Context) *mediaJobs {
 		return r.media
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	m := &mediaJobs{jobs: queue.New[command](), cancel: cancel, done: make(chan struct{})}
+	m := &mediaJobs{jobs: queue.New[mediaJob](), cancel: cancel, done: make(chan struct{})}
 	r.media = m
 	c := r.Client
 	c.mu.Lock()
@@ -142,7 +149,7 @@ func (r *runner) stopMedia() {
 // runMedia opens the cache in dataDir (a temporary folder without one),
 // prunes it, and carries out jobs in order, mediaWorkers at a time,
 // until ctx ends.
-func (c *Client) runMedia(ctx context.Context, dataDir string, jobs *queue.Queue[command]) {
+func (c *Client) runMedia(ctx context.Context, dataDir string, jobs *queue.Queue[mediaJob]) {
 	var dir string
 	if dataDir == "" {
 		tmp, err := os.MkdirTemp("", "palaver-media-")
@@ -181,36 +188,34 @@ func (c *Client) runMedia(ctx context.Context, dataDir string, jobs *queue.Queue
 					c.mediaFailed(j, openErr)
 					return
 				}
-				c.mediaJob(ctx, f, j)
+				c.runMediaJob(ctx, f, j)
 			})
 		}
 	}
 }
 
-// mediaJob fetches or saves, with an https client for the account as it
+// runMediaJob fetches or saves, with an https client for the account as it
 // is now, and says how it went.
-func (c *Client) mediaJob(ctx context.Context, f *media.Fetcher, j command) {
+func (c *Client) runMediaJob(ctx context.Context, f *media.Fetcher, j mediaJob) {
 	hc := webClient(c.settings())
 	defer hc.CloseIdleConnections()
-	switch j := j.(type) {
-	case cmdFetchMedia:
-		info, err := f.Info(ctx, hc, j.url)
-		c.emit(MediaInfo{
-			base: c.b(), URL: j.url, Type: info.Type, Size: info.Size, Name: info.Name,
-			Thumb: info.Thumb, Width: info.Width, Height: info.Height, File: info.File, Err: err,
-		})
-	case cmdSaveMedia:
+	if j.save {
 		err := f.Save(ctx, hc, j.url, j.path)
 		c.emit(MediaSaved{base: c.b(), URL: j.url, Path: j.path, Err: err})
+		return
 	}
+	info, err := f.Info(ctx, hc, j.url)
+	c.emit(MediaInfo{
+		base: c.b(), URL: j.url, Type: info.Type, Size: info.Size, Name: info.Name,
+		Thumb: info.Thumb, Width: info.Width, Height: info.Height, File: info.File, Err: err,
+	})
 }
 
 // mediaFailed answers a job that cannot run.
-func (c *Client) mediaFailed(j command, err error) {
-	switch j := j.(type) {
-	case cmdFetchMedia:
-		c.emit(MediaInfo{base: c.b(), URL: j.url, Size: -1, Err: err})
-	case cmdSaveMedia:
+func (c *Client) mediaFailed(j mediaJob, err error) {
+	if j.save {
 		c.emit(MediaSaved{base: c.b(), URL: j.url, Path: j.path, Err: err})
+		return
 	}
+	c.emit(MediaInfo{base: c.b(), URL: j.url, Size: -1, Err: err})
 }
