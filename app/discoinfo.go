@@ -38,6 +38,9 @@ var ownInfo = disco.Info{
 		// XEP-0402 §3.2 (XEP-0163 §4.3): the server sends us changes of
 		// the account's bookmarks made by its other clients.
 		{Var: bookmarks.NSNotify},
+		// XEP-0084 §4.3: the server sends us our contacts' avatar
+		// metadata (pepavatar.go).
+		{Var: nsAvatarNotify},
 		// XEP-0393 §3: bodies are shown with message styling (the views
 		// draw it; the core sends and stores bodies as they are).
 		{Var: NSStyling},

@@ -83,8 +83,10 @@ func (h *handler) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 	}
 	if pep.toks != nil {
 		// A PEP notification (XEP-0163 §4.3), such as a bookmark changed
-		// by another of our clients; it carries nothing else for us.
+		// by another of our clients or a contact's avatar (pepavatar.go);
+		// it carries nothing else for us.
 		h.bookmarkNotification(m.From, pep.toks)
+		h.avatarNotification(m.From, pep.toks)
 		return nil
 	}
 	peer := m.From.Bare().String()

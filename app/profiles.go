@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp"
@@ -42,11 +43,21 @@ type avatars struct {
 	// announces is not asked again and again.
 	asked map[string]string
 	temp  string // a temporary picture folder to remove, without a data dir
+	// pep holds the PEP avatar id (XEP-0084, "" = none) of the contacts
+	// whose metadata was seen in this run: their presence hashes are
+	// then ignored (pepavatar.go). pepAsked holds the ids fetched (or
+	// being fetched) per contact, as asked does for vCards.
+	pep      map[string]string
+	pepAsked map[string]string
+	// pepFetches counts the PEP data requests, pepRefused the data the
+	// contact's fault made us refuse (too large, a wrong hash, no
+	// picture), for tests.
+	pepFetches, pepRefused atomic.Int64
 }
 
 // openAvatars opens the picture cache and loads what is known.
 func (c *Client) openAvatars(st *history.Store) (*avatars, error) {
-	a := &avatars{known: map[string]string{}, asked: map[string]string{}}
+	a := &avatars{known: map[string]string{}, asked: map[string]string{}, pep: map[string]string{}, pepAsked: map[string]string{}}
 	c.mu.Lock()
 	dir := c.dataDir
 	c.mu.Unlock()
@@ -118,6 +129,9 @@ func (c *Client) announced(bare, hash string) (fetch bool) {
 	if old, ok := a.known[bare]; ok && old == hash {
 		return false
 	}
+	if a.fromPEP(bare) {
+		return false // PEP says what bare's picture is (pepavatar.go)
+	}
 	if hash == "" {
 		a.remember(bare, "")
 		c.savePhotoHash(bare, "")
@@ -185,6 +199,8 @@ type profileJob struct {
 	// set publishes card as the account's own vCard.
 	set  bool
 	card vcard.VCard
+	// pep is set to fetch the PEP avatar data it names (pepavatar.go).
+	pep *avatarInfo
 }
 
 // profileWorker carries out vCard requests, a few at a time, until ctx
@@ -211,9 +227,12 @@ func (r *runner) profileWorker(ctx context.Context, sess *xmpp.Session, jobs *qu
 			}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				if j.set {
+				switch {
+				case j.set:
 					r.publishProfile(ctx, sess, j.card)
-				} else {
+				case j.pep != nil:
+					r.fetchPEPAvatar(ctx, sess, j)
+				default:
 					r.fetchProfile(ctx, sess, j)
 				}
 			})
@@ -224,6 +243,13 @@ func (r *runner) profileWorker(ctx context.Context, sess *xmpp.Session, jobs *qu
 // profileOffline answers a job that cannot be carried out.
 func (r *runner) profileOffline(j profileJob, err error) {
 	switch {
+	case j.pep != nil:
+		// Asked again on the next notification, such as at sign-in.
+		r.pics.mu.Lock()
+		if r.pics.pepAsked[j.jid] == j.pep.id {
+			delete(r.pics.pepAsked, j.jid)
+		}
+		r.pics.mu.Unlock()
 	case j.set:
 		r.emit(ProfileSaved{base: r.b(), Card: j.card, Err: err})
 	case j.user:
@@ -337,8 +363,8 @@ func (r *runner) publishProfile(ctx context.Context, sess *xmpp.Session, card vc
 		}
 		card.Photo.Data, card.Photo.Type = small, mime
 	}
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	err := vcard.Set(ctx, sess, card)
+	sctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	err := vcard.Set(sctx, sess, card)
 	cancel()
 	if err != nil {
 		r.emit(ProfileSaved{base: r.b(), Card: card, Err: explainStanzaError(err), NotAllowed: vcard.NotAllowed(err)})
@@ -352,6 +378,13 @@ func (r *runner) publishProfile(ctx context.Context, sess *xmpp.Session, card vc
 		evs = append(evs, changed)
 	}
 	r.saveProfile(r.acct, saved, hash, time.Now(), evs...)
+	// The same picture over PEP (XEP-0084), before our presence announces
+	// its hash, so that contacts that read PEP get it from there.
+	if hash != "" || len(card.Photo.Data) == 0 {
+		if err := publishPEPAvatar(ctx, sess, card.Photo.Data, card.Photo.Type, hash); err != nil && ctx.Err() == nil {
+			r.emit(CommandFailed{base: r.b(), Op: OpAnnouncePicture, Err: err})
+		}
+	}
 	r.cmds.Push(cmdOwnPhoto{hash: hash})
 }
 
