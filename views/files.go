@@ -426,7 +426,10 @@ func (s *session) touch(peer string, touched map[*chatWindow]bool) bool {
 func uploadFailedText(name string, err error) string {
 	var big *app.FileTooLargeError
 	var ue *certs.UntrustedError
+	var st *app.UploadStatusError
 	switch {
+	case errors.As(err, &st):
+		return fmt.Sprintf("The upload server refused the file (error %d). Send it again later.", st.Status)
 	case errors.As(err, &big):
 		return fmt.Sprintf("%s is %s; your server accepts files up to %s. Send a smaller file.", name, sizeText(big.Size), sizeText(big.Max))
 	case errors.Is(err, app.ErrNoUploadService):

@@ -308,6 +308,7 @@ func TestUploadFailuresAndInterruptedUploads(t *testing.T) {
 		{app.ErrNoUploadService, "Your server does not take files", false},
 		{app.ErrUploadQuota, "no room left", true},
 		{errors.New("connection reset by peer"), "did not finish (connection reset by peer)", true},
+		{&app.UploadStatusError{Status: 500}, "refused the file (error 500)", true},
 	} {
 		c.sendFile(file, app.FileOptions{})
 		m := c.conv.msgs[len(c.conv.msgs)-1]
