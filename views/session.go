@@ -116,6 +116,7 @@ func (s *session) apply(batch []app.Event) {
 func (s *session) render(ch model.Changes) {
 	if ch.Online {
 		s.ui.signedInWith(s, ch.Mechanism)
+		s.ui.followWaitingLink(s) // uri.go
 	}
 	touched := make(map[*chatWindow]bool)
 	for _, e := range ch.Messages {

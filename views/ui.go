@@ -154,6 +154,9 @@ type UI struct {
 	msgRequestsOpen dialog.Dialog
 	// invitesBox lists the invitations to rooms (invitations.go).
 	invitesBox *fyne.Container
+	// waitingLink is a chat link waiting for the first account to sign
+	// in (uri.go), nil if none.
+	waitingLink *xmppURI
 }
 
 // New builds the main window. Call Show to start.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2/widget"
@@ -249,9 +250,45 @@ func (u *UI) followURI(raw string, s *session) {
 		u.joinRoomWith(joinAsk{s: s, room: l.jid, password: l.params["password"]})
 	default: // a chat: "message", or no action
 		if s == nil {
-			u.askChatAccount(l)
+			u.waitForAccount(l)
 			return
 		}
+		openChatWith(s, l.jid, l.params["body"])
+	}
+}
+
+// linkWait is how long a chat link waits for the first account to sign
+// in before the user is asked which one to use.
+const linkWait = 10 * time.Second
+
+// waitForAccount holds a chat link while accounts are signing in (as at
+// start, when Palaver was started with the link): the first that signs in
+// follows it. When none is signing in, or none did within linkWait, the
+// user is asked.
+func (u *UI) waitForAccount(l xmppURI) {
+	connecting := false
+	for _, s := range u.sessions {
+		connecting = connecting || s.State.State == app.Connecting
+	}
+	if !connecting {
+		u.askChatAccount(l)
+		return
+	}
+	w := &l
+	u.waitingLink = w
+	u.after(linkWait, func() {
+		if u.waitingLink == w {
+			u.waitingLink = nil
+			u.askChatAccount(l)
+		}
+	})
+}
+
+// followWaitingLink follows the chat link waiting for an account, now
+// that s signed in.
+func (u *UI) followWaitingLink(s *session) {
+	if l := u.waitingLink; l != nil {
+		u.waitingLink = nil
 		openChatWith(s, l.jid, l.params["body"])
 	}
 }
@@ -282,7 +319,7 @@ func openChatWith(s *session, peer, body string) {
 }
 
 // askChatAccount asks which account opens the chat a link is about, when
-// several run and none is signed in.
+// several run and none signed in.
 func (u *UI) askChatAccount(l xmppURI) {
 	var items []*widget.FormItem
 	chosen := u.accountChoice("Account", &items)

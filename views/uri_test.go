@@ -325,3 +325,42 @@ func TestOpenURIChoosesTheAccount(t *testing.T) {
 		t.Errorf("the chosen account's chat: %v", c)
 	}
 }
+
+func TestOpenURIWaitsForTheFirstSignIn(t *testing.T) {
+	// At start: two accounts signing in, neither online yet.
+	h := newMultiHarness(t, account.Account{JID: work}, account.Account{JID: home})
+	h.ui.Show()
+	h.ui.OpenURI("xmpp:gina@x?message;body=hi")
+	if top := h.ui.win.Canvas().Overlays().Top(); top != nil {
+		t.Fatal("asked for an account while both were signing in")
+	}
+	// The second signs in first: it follows the link.
+	h.in(home, ev.State(home, app.Online))
+	c := h.ui.session(home).chats["gina@x"]
+	if c == nil || c.entry.Text != "hi" || h.ui.session(work).chats["gina@x"] != nil {
+		t.Fatalf("the first account signed in did not open the chat: %v", c)
+	}
+	h.runLater() // the wait is over: nothing more happens
+	if top := h.ui.win.Canvas().Overlays().Top(); top != nil {
+		t.Error("asked for an account after the link was followed")
+	}
+
+	// None signs in in time: the user is asked.
+	h.in(home, ev.State(home, app.Offline))
+	h.in(work, ev.State(work, app.Connecting))
+	h.ui.OpenURI("xmpp:hal@x")
+	if top := h.ui.win.Canvas().Overlays().Top(); top != nil {
+		t.Fatal("asked at once while an account was signing in")
+	}
+	h.runLater()
+	d := h.overlay()
+	test.Tap(button(t, d, "Open"))
+	if h.ui.session(work).chats["hal@x"] == nil && h.ui.session(home).chats["hal@x"] == nil {
+		t.Error("no chat opened after the user chose")
+	}
+	// Signing in later does not open it a second time elsewhere.
+	h.in(home, ev.State(home, app.Online))
+	if h.ui.session(work).chats["hal@x"] != nil && h.ui.session(home).chats["hal@x"] != nil {
+		t.Error("the link was followed twice")
+	}
+}
