@@ -608,11 +608,14 @@ func uploadLine(up *uploadState) string {
 // place lays v out from y at x, width w, and returns the new y.
 func (v *mediaView) place(x, y, w float32) float32 {
 	if v.thumb.Visible() {
+		// In line with the text above, which labels inset by their
+		// inner padding.
+		in := theme.Size(theme.SizeNameInnerPadding)
 		s := v.pic
-		if s.Width > w {
-			s = fyne.NewSize(w, s.Height*w/s.Width)
+		if s.Width > w-in {
+			s = fyne.NewSize(w-in, s.Height*(w-in)/s.Width)
 		}
-		v.thumb.Move(fyne.NewPos(x, y))
+		v.thumb.Move(fyne.NewPos(x+in, y))
 		v.thumb.Resize(s)
 		y += s.Height
 	}
