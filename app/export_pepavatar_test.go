@@ -14,3 +14,7 @@ func PEPAvatarOf(c *Client, jid string) (string, bool) {
 	id, ok := c.pics.pep[jid]
 	return id, ok
 }
+
+// PEPAvatarPublishes returns how many times c published its own picture
+// (or its removal) to PEP itself, the server's XEP-0398 conversion aside.
+func PEPAvatarPublishes(c *Client) int64 { return c.pics.pepPublishes.Load() }

@@ -607,21 +607,23 @@ func publishItem(ctx context.Context, sess *xmpp.Session, node, id string, paylo
 // publishPEPAvatar publishes our picture (data as published, of type
 // mime, its hash) to PEP, or an empty metadata when data is empty. See
 // the top of this file for XEP-0398.
-func publishPEPAvatar(ctx context.Context, sess *xmpp.Session, data []byte, mime, hash string) error {
+// It reports whether it published anything.
+func publishPEPAvatar(ctx context.Context, sess *xmpp.Session, data []byte, mime, hash string) (bool, error) {
 	if len(data) == 0 {
-		return publishItem(ctx, sess, nsAvatarMetadata, "", func() xml.TokenReader {
+		err := publishItem(ctx, sess, nsAvatarMetadata, "", func() xml.TokenReader {
 			return xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsAvatarMetadata, Local: "metadata"}})
 		})
+		return err == nil, err
 	}
 	if accountHasFeature(ctx, sess, nsVCardConversion) && ownPEPAvatar(ctx, sess) == hash {
-		return nil // the server converted the vCard (XEP-0398 §3.2)
+		return false, nil // the server converted the vCard (XEP-0398 §3.2)
 	}
 	encoded := base64.StdEncoding.EncodeToString(data)
 	err := publishItem(ctx, sess, nsAvatarData, hash, func() xml.TokenReader {
 		return xmlstream.Wrap(xmlstream.Token(xml.CharData(encoded)), xml.StartElement{Name: xml.Name{Space: nsAvatarData, Local: "data"}})
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	attrs := []xml.Attr{
 		{Name: xml.Name{Local: "bytes"}, Value: strconv.Itoa(len(data))},
@@ -633,8 +635,9 @@ func publishPEPAvatar(ctx context.Context, sess *xmpp.Session, data []byte, mime
 		attrs = append(attrs, xml.Attr{Name: xml.Name{Local: "width"}, Value: strconv.Itoa(b.Dx())},
 			xml.Attr{Name: xml.Name{Local: "height"}, Value: strconv.Itoa(b.Dy())})
 	}
-	return publishItem(ctx, sess, nsAvatarMetadata, hash, func() xml.TokenReader {
+	err = publishItem(ctx, sess, nsAvatarMetadata, hash, func() xml.TokenReader {
 		info := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Local: "info"}, Attr: attrs})
 		return xmlstream.Wrap(info, xml.StartElement{Name: xml.Name{Space: nsAvatarMetadata, Local: "metadata"}})
 	})
+	return err == nil, err
 }

@@ -236,3 +236,99 @@ func TestPEPAvatarOnProsody(t *testing.T) {
 		t.Errorf("bob fetched alice's vCard %d times after a restart, want 0", n)
 	}
 }
+
+// contactsOn registers alice and bob on srv as each other's contacts and
+// signs both in.
+func contactsOn(t *testing.T, srv *prosodytest.Server) (alice, bob *probe) {
+	t.Helper()
+	srv.Register(t, "alice", "alice-pw")
+	srv.Register(t, "bob", "bob-pw")
+	srv.SetRoster(t, "alice", []prosodytest.RosterItem{{JID: "bob@" + srv.Domain, Subscription: "both"}})
+	srv.SetRoster(t, "bob", []prosodytest.RosterItem{{JID: "alice@" + srv.Domain, Subscription: "both"}})
+	alice = startIn(t, srv, "alice", t.TempDir())
+	bob = startIn(t, srv, "bob", t.TempDir())
+	alice.waitOnline()
+	bob.waitOnline()
+	return alice, bob
+}
+
+// setPicture sets alice's profile with photo and returns the hash of the
+// picture as published, once bob shows it.
+func setPicture(t *testing.T, alice, bob *probe, photo []byte) string {
+	t.Helper()
+	amark, bmark := alice.mark(), bob.mark()
+	alice.c.SetProfile(vcard.VCard{FullName: "Alice", Photo: vcard.Photo{Type: avatar.PNG, Data: photo}})
+	saved := savedProfile(alice, amark)
+	if saved.Err != nil {
+		t.Fatalf("alice's profile not saved: %v", saved.Err)
+	}
+	hash := avatar.Hash(saved.Card.Photo.Data)
+	avatarOf(bob, bmark, alice.c.Account(), hash)
+	if n := countFrom(alice, amark, func(e app.Event) bool {
+		f, ok := e.(app.CommandFailed)
+		return ok && f.Op == app.OpAnnouncePicture
+	}); n != 0 {
+		t.Errorf("publishing the picture failed; events:\n%s", alice.dump())
+	}
+	return hash
+}
+
+// TestPEPAvatarPublishOptionsRefused: the avatar nodes exist with the
+// server's default configuration (another client made them), so Prosody
+// refuses our publish-options (XEP-0060 §7.1.5, precondition-not-met); the
+// picture is published again without them, and bob gets it over PEP.
+func TestPEPAvatarPublishOptionsRefused(t *testing.T) {
+	srv := prosodytest.Start(t)
+	alice, bob := contactsOn(t, srv)
+	aliceJID := "alice@" + srv.Domain
+	old := testPNG(t, 8, 8, color.RGBA{9, 9, 9, 255})
+	bmark := bob.mark()
+	rawPublish(t, rawClient(t, srv, "alice"), avatar.Hash(old), old, len(old))
+	avatarOf(bob, bmark, aliceJID, avatar.Hash(old))
+
+	hash := setPicture(t, alice, bob, testPNG(t, 32, 32, color.RGBA{200, 100, 0, 255}))
+	if n := app.PEPAvatarPublishes(alice.c); n != 1 {
+		t.Errorf("alice published %d times, want 1", n)
+	}
+	if id, ok := app.PEPAvatarOf(bob.c, aliceJID); !ok || id != hash {
+		t.Errorf("bob's PEP avatar of alice: %q, %v; want %q", id, ok, hash)
+	}
+	if n := app.VCardFetchesOf(bob.c, aliceJID); n != 0 {
+		t.Errorf("bob fetched alice's vCard %d times, want 0", n)
+	}
+}
+
+// TestPEPAvatarWithVCardConversion: with Prosody's mod_vcard_legacy the
+// account advertises XEP-0398; setting the vCard puts the picture into PEP
+// (the server does it), so alice does not publish it a second time, and
+// bob gets it over PEP all the same; removing it works too.
+func TestPEPAvatarWithVCardConversion(t *testing.T) {
+	srv := prosodytest.StartWith(t, prosodytest.Options{
+		Modules: []string{"vcard_legacy"},
+		Host:    `modules_disabled = { "s2s", "vcard" }`,
+	})
+	alice, bob := contactsOn(t, srv)
+	aliceJID := "alice@" + srv.Domain
+
+	hash := setPicture(t, alice, bob, testPNG(t, 32, 32, color.RGBA{0, 100, 200, 255}))
+	if id, ok := app.PEPAvatarOf(bob.c, aliceJID); !ok || id != hash {
+		t.Errorf("bob's PEP avatar of alice: %q, %v; want %q (the server's conversion)", id, ok, hash)
+	}
+	if n := app.PEPAvatarPublishes(alice.c); n != 0 {
+		t.Errorf("alice published %d times although the server converted the vCard", n)
+	}
+	// The vCard still says the picture, for those that read vCards.
+	mark := bob.mark()
+	bob.c.FetchProfile(aliceJID, true)
+	if p := receivedProfile(bob, mark, aliceJID); p.Err != nil || p.Card.FullName != "Alice" {
+		t.Errorf("alice's card: %+v, %v", p.Card, p.Err)
+	}
+
+	mark = bob.mark()
+	amark := alice.mark()
+	alice.c.SetProfile(vcard.VCard{FullName: "Alice"})
+	if saved := savedProfile(alice, amark); saved.Err != nil {
+		t.Fatal(saved.Err)
+	}
+	avatarOf(bob, mark, aliceJID, "")
+}

@@ -51,8 +51,8 @@ type avatars struct {
 	pepAsked map[string]string
 	// pepFetches counts the PEP data requests, pepRefused the data the
 	// contact's fault made us refuse (too large, a wrong hash, no
-	// picture), for tests.
-	pepFetches, pepRefused atomic.Int64
+	// picture), pepPublishes our own pictures published, for tests.
+	pepFetches, pepRefused, pepPublishes atomic.Int64
 }
 
 // openAvatars opens the picture cache and loads what is known.
@@ -381,7 +381,11 @@ func (r *runner) publishProfile(ctx context.Context, sess *xmpp.Session, card vc
 	// The same picture over PEP (XEP-0084), before our presence announces
 	// its hash, so that contacts that read PEP get it from there.
 	if hash != "" || len(card.Photo.Data) == 0 {
-		if err := publishPEPAvatar(ctx, sess, card.Photo.Data, card.Photo.Type, hash); err != nil && ctx.Err() == nil {
+		published, err := publishPEPAvatar(ctx, sess, card.Photo.Data, card.Photo.Type, hash)
+		if published {
+			r.pics.pepPublishes.Add(1)
+		}
+		if err != nil && ctx.Err() == nil {
 			r.emit(CommandFailed{base: r.b(), Op: OpAnnouncePicture, Err: err})
 		}
 	}
