@@ -742,7 +742,7 @@ func (r *messageRow) set(m *chatMsg) {
 		r.more.Hide()
 	}
 	if m.quote != "" {
-		r.quoteLine.SetText("↪ " + m.quote)
+		r.quoteLine.SetText("» " + m.quote)
 		r.quoteLine.Show()
 	} else {
 		r.quoteLine.Hide()
@@ -838,7 +838,7 @@ func (r *messageRow) place(size fyne.Size) float32 {
 		qh := r.quoteLine.MinSize().Height
 		r.quoteLine.Move(fyne.NewPos(x, y))
 		r.quoteLine.Resize(fyne.NewSize(w, qh))
-		y += qh - pad
+		y += qh - 1.5*pad
 	}
 	if m := r.msg; m != nil {
 		if r.wrappedAt != w {

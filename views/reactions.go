@@ -263,9 +263,11 @@ func (v *reactionView) set(m *chatMsg, own string, tap func(string)) {
 			break
 		}
 		b := widget.NewButton(c.emoji+" "+strconv.Itoa(c.n), func() { tap(c.emoji) })
+		// Ours stand out as a button; others' are flat. (A coloured
+		// button would hide emoji of its colour.)
 		b.Importance = widget.LowImportance
 		if c.mine {
-			b.Importance = widget.HighImportance
+			b.Importance = widget.MediumImportance
 		}
 		v.box.Objects = append(v.box.Objects, b)
 	}

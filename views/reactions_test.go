@@ -60,7 +60,7 @@ func chipTexts(r *messageRow) []string {
 	for _, o := range r.reacts.box.Objects {
 		if b, ok := o.(*widget.Button); ok {
 			mark := ""
-			if b.Importance == widget.HighImportance {
+			if b.Importance == widget.MediumImportance {
 				mark = "*"
 			}
 			out = append(out, b.Text+mark)
@@ -165,7 +165,7 @@ func TestReplyWriteAndShow(t *testing.T) {
 	h.settle()
 	out := c.conv.msgs[len(c.conv.msgs)-1]
 	r := rowOf(t, c, out)
-	if !r.quoteLine.Visible() || r.quoteLine.Text != "↪ Alice: shall we bake a cake?" || r.body.Text != "a cake!" {
+	if !r.quoteLine.Visible() || r.quoteLine.Text != "» Alice: shall we bake a cake?" || r.body.Text != "a cake!" {
 		t.Fatalf("our reply: quote %v %q, body %q", r.quoteLine.Visible(), r.quoteLine.Text, r.body.Text)
 	}
 
@@ -178,7 +178,7 @@ func TestReplyWriteAndShow(t *testing.T) {
 	h.settle()
 	theirs := c.conv.msgs[len(c.conv.msgs)-1]
 	r = rowOf(t, c, theirs)
-	if r.body.Text != "chocolate" || r.quoteLine.Text != "↪ Me: a cake!" {
+	if r.body.Text != "chocolate" || r.quoteLine.Text != "» Me: a cake!" {
 		t.Fatalf("their reply: body %q, quote %q", r.body.Text, r.quoteLine.Text)
 	}
 	// A reply to a message not held shows its fallback.
@@ -187,7 +187,7 @@ func TestReplyWriteAndShow(t *testing.T) {
 	h.apply(in)
 	h.settle()
 	r = rowOf(t, c, c.conv.msgs[len(c.conv.msgs)-1])
-	if r.body.Text != "still true" || r.quoteLine.Text != "↪ long ago" {
+	if r.body.Text != "still true" || r.quoteLine.Text != "» long ago" {
 		t.Fatalf("reply to a message not held: body %q, quote %q", r.body.Text, r.quoteLine.Text)
 	}
 }
@@ -213,7 +213,7 @@ func TestArchivedReactionsAndReplies(t *testing.T) {
 		t.Errorf("archived reactions: %q", got)
 	}
 	r = rowOf(t, c, c.conv.msgs[1])
-	if r.body.Text != "yes" || r.quoteLine.Text != "↪ Alice: cake?" {
+	if r.body.Text != "yes" || r.quoteLine.Text != "» Alice: cake?" {
 		t.Errorf("archived reply: body %q, quote %q", r.body.Text, r.quoteLine.Text)
 	}
 	// Reacting to an archived message uses the id it came with.
