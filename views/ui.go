@@ -55,6 +55,12 @@ type Options struct {
 	Tray bool
 	// Icon is the app's icon, badged for the tray; nil means App.Icon().
 	Icon fyne.Resource
+	// Autostart starts Palaver at login (views/autostart.go); nil leaves
+	// the setting out (on macOS: a note on Login Items instead).
+	Autostart Autostart
+	// Hidden keeps the main window hidden in the tray at Show (--hidden);
+	// without a tray it shows anyway.
+	Hidden bool
 	// OnLoop, when set, reports whether the caller runs on the App's event
 	// loop (OnThisGoroutine, called where App.Run will run).
 	// Once Fyne's loop has ended, fyne.Do runs a function on the calling
@@ -157,6 +163,10 @@ type UI struct {
 	// waitingLink is a chat link waiting for the first account to sign
 	// in (uri.go), nil if none.
 	waitingLink *xmppURI
+
+	// Starting at login and hidden in the tray (autostart.go).
+	autostart Autostart
+	hidden    bool
 }
 
 // New builds the main window. Call Show to start.
@@ -230,6 +240,7 @@ func New(o Options) *UI {
 	if u.icon == nil {
 		u.icon = o.App.Icon()
 	}
+	u.autostart, u.hidden = o.Autostart, o.Hidden
 	u.setUpTray(o.App, o.Tray)
 	u.build()
 	u.win.Resize(fyne.NewSize(420, 640))
@@ -267,10 +278,13 @@ func quitItem(quit func()) *fyne.MenuItem {
 	return item
 }
 
-// Show shows the main window and signs in to every enabled account, or
-// asks for one when none is set up.
+// Show shows the main window (unless it starts hidden in the tray,
+// Options.Hidden) and signs in to every enabled account, or asks for one
+// when none is set up.
 func (u *UI) Show() {
-	u.win.Show()
+	if !u.startsHidden() {
+		u.win.Show()
+	}
 	if u.cfgErr != nil {
 		dialog.ShowError(fmt.Errorf("%w\nPalaver starts without an account; saving account settings replaces the file", u.cfgErr), u.win)
 	}
@@ -496,6 +510,7 @@ func (u *UI) build() {
 	if item := u.closeToTrayItem(); item != nil {
 		accountMenu = append(accountMenu, item)
 	}
+	accountMenu = append(accountMenu, u.autostartItems()...)
 	accountMenu = append(accountMenu, quitItem(u.Quit))
 	u.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("Account", accountMenu...),
