@@ -332,3 +332,43 @@ func TestPEPAvatarWithVCardConversion(t *testing.T) {
 	}
 	avatarOf(bob, mark, aliceJID, "")
 }
+
+// TestVCardAvatarWithoutPEP: carol's client knows only vCard avatars
+// (XEP-0153): it sets her vCard and announces the hash in presence, and
+// publishes nothing over PEP. Alice, who reads PEP avatars, gets carol's
+// picture from the vCard as before.
+func TestVCardAvatarWithoutPEP(t *testing.T) {
+	srv := prosodytest.Start(t)
+	srv.Register(t, "alice", "alice-pw")
+	srv.Register(t, "carol", "carol-pw")
+	carolJID := "carol@" + srv.Domain
+	srv.SetRoster(t, "alice", []prosodytest.RosterItem{{JID: carolJID, Subscription: "both"}})
+	srv.SetRoster(t, "carol", []prosodytest.RosterItem{{JID: "alice@" + srv.Domain, Subscription: "both"}})
+	alice := startIn(t, srv, "alice", t.TempDir())
+	alice.waitOnline()
+
+	pic := testPNG(t, 16, 16, color.RGBA{50, 60, 70, 255})
+	hash := avatar.Hash(pic)
+	carol := rawClient(t, srv, "carol")
+	rawIQ(t, carol, `<iq xmlns="jabber:client" type="set" id="v1"><vCard xmlns="vcard-temp"><FN>Carol</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>`+
+		base64.StdEncoding.EncodeToString(pic)+`</BINVAL></PHOTO></vCard></iq>`)
+	mark := alice.mark()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := carol.Send(ctx, xml.NewDecoder(strings.NewReader(`<presence xmlns="jabber:client"><x xmlns="vcard-temp:x:update"><photo>`+hash+`</photo></x></presence>`))); err != nil {
+		t.Fatal(err)
+	}
+	ch := avatarOf(alice, mark, carolJID, hash)
+	if _, err := os.Stat(ch.Path); err != nil {
+		t.Errorf("carol's picture: %v", err)
+	}
+	if n := app.VCardFetchesOf(alice.c, carolJID); n != 1 {
+		t.Errorf("alice fetched carol's vCard %d times, want 1", n)
+	}
+	if f, _ := app.PEPAvatarCounts(alice.c); f != 0 {
+		t.Errorf("alice fetched %d PEP avatars of a contact without any", f)
+	}
+	if _, ok := app.PEPAvatarOf(alice.c, carolJID); ok {
+		t.Error("alice thinks carol has a PEP avatar")
+	}
+}
