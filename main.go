@@ -64,8 +64,9 @@ func trace() io.Writer {
 
 func main() {
 	dir := flag.String("config-dir", "", "profile `directory` for settings (default: the user config directory's palaver folder)")
+	hidden := flag.Bool("hidden", false, "start with the main window hidden in the system tray (shown when there is no tray)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "Usage: %s [--config-dir directory] [xmpp:address[?action]]\n", os.Args[0])
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: %s [--config-dir directory] [--hidden] [xmpp:address[?action]]\n", os.Args[0])
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -148,6 +149,8 @@ func main() {
 		OpenURL:   browserOpener(),
 		Tray:      trayPresent(),
 		Icon:      assets.Icon,
+		Autostart: loginStart(a.UniqueID()),
+		Hidden:    *hidden,
 		// Fyne's loop runs on this goroutine (App.Run below).
 		OnLoop: views.OnThisGoroutine(),
 	})
