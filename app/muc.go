@@ -116,6 +116,8 @@ type cmdLeaveRoom struct{ room string }
 type cmdRoomMessage struct {
 	id, room, text string
 	subject        bool
+	// oob is a shared file's URL (XEP-0066), the same as text.
+	oob string
 }
 type cmdChangeNick struct{ room, nick string }
 
@@ -528,7 +530,7 @@ func (r *runner) sendToRoom(ctx context.Context, sess *xmpp.Session, cmd cmdRoom
 			return
 		}
 	} else {
-		m.Body = cmd.text
+		m.Body, m.OOB = cmd.text, cmd.oob
 	}
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()

@@ -120,8 +120,9 @@ func (e *FileTooLargeError) Error() string {
 }
 
 // SendFile uploads the file at path and sends its URL to peer (a bare
-// JID, or an occupant's full JID); it returns the id of the upload and of
-// the message that follows it. UploadProgress, then UploadDone or
+// JID, an occupant's full JID, or a room we are in, where the URL is a
+// line of ours like SendRoomMessage's); it returns the id of the upload
+// and of the message that follows it. UploadProgress, then UploadDone or
 // UploadFailed follow.
 func (c *Client) SendFile(peer, path string, opt FileOptions) string {
 	id := NewID()
@@ -390,6 +391,11 @@ func (r *runner) sendFile(ctx context.Context, sess *xmpp.Session, cmd cmdSendFi
 			return
 		}
 		r.emit(UploadDone{base: r.b(), ID: cmd.id, Peer: cmd.peer, URL: url})
+		if r.rooms.has(cmd.peer) {
+			// A room's file goes to everyone in it, as a line of ours.
+			r.cmds.Push(cmdRoomMessage{id: cmd.id, room: cmd.peer, text: url, oob: url})
+			return
+		}
 		r.cmds.Push(cmdMessage{id: cmd.id, to: cmd.peer, body: url, oob: url})
 	}()
 }

@@ -480,3 +480,42 @@ func TestUploadUntrustedHost(t *testing.T) {
 		t.Fatalf("%d requests reached the untrusted host", puts)
 	}
 }
+
+// TestUploadToRoom: a file sent to a room we are in goes to everyone in it
+// as one of our lines, its URL the line's text, under the upload's id.
+func TestUploadToRoom(t *testing.T) {
+	srv := prosodytest.StartWith(t, prosodytest.Options{Upload: true, MUC: true})
+	alice := online(t, srv, "alice", nil)
+	bob := online(t, srv, "bob", nil)
+	alice.wait("alice's upload service", isUploadService)
+	room := "files@" + srv.MUCDomain
+	alice.join(room, "alice", "")
+	bob.join(room, "bob", "")
+
+	var pb bytes.Buffer
+	if err := png.Encode(&pb, testPicture()); err != nil {
+		t.Fatal(err)
+	}
+	mark, bmark := alice.mark(), bob.mark()
+	id := alice.c.SendFile(room, writeFile(t, "room.png", pb.Bytes()), app.FileOptions{})
+	done, ok := alice.waitFrom(mark, "the upload's end", uploadEnded(id)).(app.UploadDone)
+	if !ok {
+		t.Fatalf("upload to the room failed: %+v", alice.waitFrom(mark, "the upload's end", uploadEnded(id)))
+	}
+	line := bob.waitFrom(bmark, "bob's line", roomLine(room, "alice", done.URL)).(app.RoomMessage)
+	if line.Body != done.URL {
+		t.Fatalf("bob got %q, want %q", line.Body, done.URL)
+	}
+	// Our own line comes back from the room under the upload's id.
+	own := alice.waitFrom(mark, "alice's own line", roomLine(room, "alice", done.URL)).(app.RoomMessage)
+	if own.ID != id {
+		t.Fatalf("the room reflected id %q, want %q", own.ID, id)
+	}
+	if got := download(t, srv, done.URL); !bytes.Equal(got, pb.Bytes()) {
+		t.Fatalf("the room's picture came back with %d bytes, sent %d", len(got), pb.Len())
+	}
+	// Nothing went to the room's address as a chat message.
+	if n := countFrom(bob, bmark, func(e app.Event) bool { m, ok := e.(app.MessageReceived); return ok && m.Peer == room }); n != 0 {
+		t.Fatalf("%d chat messages from the room's address", n)
+	}
+}

@@ -148,7 +148,7 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), c.entry.send)
 	c.send.Importance = widget.HighImportance
 	sendButtons := container.NewVBox(c.send)
-	if _, ok := s.core.(filer); ok && !c.room {
+	if _, ok := s.core.(filer); ok {
 		c.attachBtn = widget.NewButtonWithIcon("", theme.FileIcon(), c.attach)
 		c.attachBtn.Importance = widget.LowImportance
 		sendButtons = container.NewVBox(container.NewHBox(c.attachBtn, c.send))

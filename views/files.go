@@ -161,19 +161,13 @@ func (u *UI) autoPreviewsItem() *fyne.MenuItem {
 const prefAutoPreviews = "previews.auto"
 
 // bindMedia asks the core about m's URL as its row is drawn, when the
-// picture may be fetched without a click: the sender is a contact and the
-// user did not turn previews off. Only drawn rows ask, so scrolling
+// picture may be fetched without a click (autoMedia): ours, or a
+// contact's, unless the user turned previews off. Only drawn rows ask, so scrolling
 // through a thousand pictures fetches those seen.
 func (c *chatWindow) bindMedia(m *chatMsg) {
-	if m.media == "" || c.room || !c.s.ui.autoPreviews() {
-		return
+	if m.media != "" && c.autoMedia(m) {
+		c.fetchMedia(m.media)
 	}
-	if !m.outgoing {
-		if _, ok := c.s.Roster.Contact(c.conv.peer); !ok {
-			return
-		}
-	}
-	c.fetchMedia(m.media)
 }
 
 // fetchMedia asks the core about u once.
@@ -327,7 +321,11 @@ func isPicture(p string) bool {
 // sendFile starts the upload of p: a row of ours shows it at once.
 func (c *chatWindow) sendFile(p string, opt app.FileOptions) {
 	f, ok := c.s.core.(filer)
-	if !ok || c.room {
+	if !ok {
+		return
+	}
+	if c.room && c.left {
+		c.s.ui.showNotice("You are not in this room any more: join it again to send a file.")
 		return
 	}
 	id := f.SendFile(c.conv.peer, p, opt)
@@ -691,11 +689,13 @@ func (t *tappableImage) CreateRenderer() fyne.WidgetRenderer {
 
 // autoMedia reports whether m's picture is fetched without a click.
 func (c *chatWindow) autoMedia(m *chatMsg) bool {
-	if c.room || !c.s.ui.autoPreviews() {
+	switch {
+	case !c.s.ui.autoPreviews():
 		return false
-	}
-	if m.outgoing {
-		return true
+	case m.outgoing:
+		return true // what we sent ourselves
+	case c.room:
+		return false // anyone can write in a room
 	}
 	_, ok := c.s.Roster.Contact(c.conv.peer)
 	return ok

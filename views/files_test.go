@@ -394,3 +394,55 @@ func TestMediaErrText(t *testing.T) {
 		}
 	}
 }
+
+func TestSendFileToRoom(t *testing.T) {
+	fixClock(t)
+	h := filesSignedIn(t)
+	s := h.ui.only()
+	h.ui.joinRoom("", "")
+	d := h.overlay()
+	entryWithPlaceholder(t, d, "room@conference.example.org").SetText(tea)
+	test.Tap(button(t, d, "Join"))
+	h.apply(roomJoinedEv("me", "ann"))
+	c := s.chats[tea]
+	if c.attachBtn == nil {
+		t.Fatal("no attach button in a room")
+	}
+	file := filepath.Join(t.TempDir(), "menu.pdf")
+	if err := os.WriteFile(file, []byte("%PDF"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mark := len(h.core.Calls())
+	c.sendFile(file, app.FileOptions{})
+	if got := callsSince(h, mark, "SendFile"); len(got) != 1 || got[0] != "SendFile "+tea+" menu.pdf keep=false" {
+		t.Fatalf("calls %q", got)
+	}
+	m := c.conv.msgs[len(c.conv.msgs)-1]
+	url := "https://upload.example.org/x/menu.pdf"
+	done := app.UploadDone{ID: m.id, Peer: tea, URL: url}
+	done.Acct = me
+	h.apply(done)
+	// The room reflects our line: one row, sent.
+	h.apply(roomLineEv("me", url, m.id, true))
+	n := 0
+	for _, x := range c.conv.msgs {
+		if x.body == url {
+			n++
+		}
+	}
+	if n != 1 || m.state != history.Sent || m.media != url {
+		t.Fatalf("%d rows with the URL, state %v, media %q", n, m.state, m.media)
+	}
+	// What ann shares in the room is not fetched before a click; ours is.
+	h.apply(roomLineEv("ann", "https://elsewhere.example.net/a.png", "", false))
+	c.win.Resize(fyne.NewSize(480, 560))
+	c.refresh(true)
+	h.settle()
+	if got := callsSince(h, mark, "FetchMedia"); len(got) != 1 || got[0] != "FetchMedia "+url {
+		for _, x := range c.conv.msgs {
+			_, ok := find(c.list, func(r *messageRow) bool { return r.msg == x && r.Visible() })
+			t.Logf("%q out=%v media=%q drawn=%v auto=%v", x.body, x.outgoing, x.media, ok, c.autoMedia(x))
+		}
+		t.Fatalf("fetches %q: want only ours", got)
+	}
+}
