@@ -149,7 +149,7 @@ func main() {
 		OpenURL:   browserOpener(),
 		Tray:      trayPresent(),
 		Icon:      assets.Icon,
-		Autostart: loginStart(a.UniqueID()),
+		Autostart: loginStart(a.UniqueID(), *dir, keys.Profile == ""),
 		Hidden:    *hidden,
 		// Fyne's loop runs on this goroutine (App.Run below).
 		OnLoop: views.OnThisGoroutine(),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/windows/registry"
 )
@@ -15,10 +16,11 @@ import (
 // (HKEY_CURRENT_USER: no administrator rights needed).
 const runKey = `Software\Microsoft\Windows\CurrentVersion\Run`
 
-// New returns the autostart of the app named name: a value named name
-// under the current user's Run key. id and comment are not used.
-func New(id, name, comment string) Login {
-	return &Run{Name: name}
+// New returns the autostart of the app named name, run with args: a value
+// named name under the current user's Run key. id and comment are not
+// used.
+func New(id, name, comment string, args ...string) Login {
+	return &Run{Name: name, Args: args}
 }
 
 // Run is a value under HKEY_CURRENT_USER's Run key holding the command
@@ -28,6 +30,8 @@ type Run struct {
 	Name string
 	// Exe is the program to run; empty means the running executable.
 	Exe string
+	// Args are its arguments (before HiddenFlag).
+	Args []string
 }
 
 // Enabled reports whether the value is there.
@@ -64,6 +68,9 @@ func (r *Run) Enable(hidden bool) error {
 		return fmt.Errorf("autostart: %q is not an absolute path", exe)
 	}
 	cmd := `"` + exe + `"`
+	for _, a := range r.Args {
+		cmd += " " + syscall.EscapeArg(a)
+	}
 	if hidden {
 		cmd += " " + HiddenFlag
 	}

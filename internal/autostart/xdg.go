@@ -14,9 +14,9 @@ import (
 )
 
 // New returns the autostart of the app with the reverse-DNS id (FyneApp.toml's
-// ID), shown as name with comment: an XDG autostart file.
-func New(id, name, comment string) Login {
-	return &XDG{ID: id, Name: name, Comment: comment}
+// ID), shown as name with comment, run with args: an XDG autostart file.
+func New(id, name, comment string, args ...string) Login {
+	return &XDG{ID: id, Name: name, Comment: comment, Args: args}
 }
 
 // XDG is an autostart file of the XDG Autostart specification:
@@ -30,6 +30,8 @@ type XDG struct {
 	// Exe is the program to run; empty means the running executable
 	// (os.Executable).
 	Exe string
+	// Args are its arguments (before HiddenFlag).
+	Args []string
 }
 
 // Path returns the autostart file's path.
@@ -121,6 +123,9 @@ func (x *XDG) Disable() error {
 // hidden.
 func (x *XDG) entry(exe string, hidden bool) []byte {
 	cmd := QuoteExecArg(exe)
+	for _, a := range x.Args {
+		cmd += " " + QuoteExecArg(a)
+	}
 	if hidden {
 		cmd += " " + HiddenFlag
 	}

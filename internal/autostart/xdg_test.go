@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -90,6 +91,7 @@ func TestXDGEnableWritesTheEntry(t *testing.T) {
 func TestXDGExecQuotesAnAwkwardPath(t *testing.T) {
 	dir := "/home/Jo Ann/My \"Apps\" $HOME `x` 100% back\\slash & (1); it's #1 ~ <a|b> *?"
 	x, path := newTestXDG(t, dir+"/palaver")
+	x.Args = []string{"--config-dir", "/home/Jo Ann/work profile"}
 	if err := x.Enable(true); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,7 @@ func TestXDGExecQuotesAnAwkwardPath(t *testing.T) {
 	// The string value: backslashes doubled once for the quoting and
 	// once more for the value: the spec's "\\\\" for a backslash and
 	// "\\$" for a dollar sign in a quoted argument.
-	want := `"/home/Jo Ann/My \\"Apps\\" \\$HOME \\` + "`x\\\\`" + ` 100%% back\\\\slash & (1); it's #1 ~ <a|b> *?/palaver" --hidden`
+	want := `"/home/Jo Ann/My \\"Apps\\" \\$HOME \\` + "`x\\\\`" + ` 100%% back\\\\slash & (1); it's #1 ~ <a|b> *?/palaver" --config-dir "/home/Jo Ann/work profile" --hidden`
 	if got := parseEntry(b)["Exec"]; got != want {
 		t.Errorf("Exec=%s\nwant %s", got, want)
 	}
@@ -109,7 +111,7 @@ func TestXDGExecQuotesAnAwkwardPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(args) != 2 || args[0] != dir+"/palaver" || args[1] != "--hidden" {
+	if want := []string{dir + "/palaver", "--config-dir", "/home/Jo Ann/work profile", "--hidden"}; !slices.Equal(args, want) {
 		t.Errorf("the Exec line reads back as %q", args)
 	}
 	validateDesktopFile(t, path)
