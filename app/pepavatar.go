@@ -604,6 +604,14 @@ func publishItem(ctx context.Context, sess *xmpp.Session, node, id string, paylo
 	return err
 }
 
+// noPEP reports whether err says that the server has no PEP (XEP-0163
+// §6.1: service-unavailable or feature-not-implemented): then the vCard
+// carries the picture alone, and that is no failure to report.
+func noPEP(err error) bool {
+	var se stanza.Error
+	return errors.As(err, &se) && (se.Condition == stanza.ServiceUnavailable || se.Condition == stanza.FeatureNotImplemented)
+}
+
 // publishPEPAvatar publishes our picture (data as published, of type
 // mime, its hash) to PEP, or an empty metadata when data is empty. See
 // the top of this file for XEP-0398.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"mellium.im/xmpp/stanza"
+
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app/avatar"
 )
@@ -221,4 +223,21 @@ func FuzzReadAvatarData(f *testing.F) {
 			t.Fatalf("accepted %d bytes (limit %d) with hash %s", len(data), limit, avatar.Hash(data))
 		}
 	})
+}
+
+func TestNoPEP(t *testing.T) {
+	for i, tc := range []struct {
+		err  error
+		want bool
+	}{
+		0: {stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable}, true},
+		1: {fmt.Errorf("publishing: %w", stanza.Error{Condition: stanza.FeatureNotImplemented}), true},
+		2: {stanza.Error{Condition: stanza.Forbidden}, false},
+		3: {errors.New("connection lost"), false},
+		4: {nil, false},
+	} {
+		if got := noPEP(tc.err); got != tc.want {
+			t.Errorf("%d: noPEP(%v) = %v", i, tc.err, got)
+		}
+	}
 }

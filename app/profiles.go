@@ -385,7 +385,7 @@ func (r *runner) publishProfile(ctx context.Context, sess *xmpp.Session, card vc
 		if published {
 			r.pics.pepPublishes.Add(1)
 		}
-		if err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil && !noPEP(err) {
 			r.emit(CommandFailed{base: r.b(), Op: OpAnnouncePicture, Err: err})
 		}
 	}
