@@ -342,7 +342,8 @@ type ProfileSaved struct {
 }
 
 // AvatarChanged is sent when a contact's (or the account's own) picture is
-// known or changes (XEP-0153), and at sign-in for cached pictures.
+// known or changes (from the vCard, XEP-0153, or over PEP, XEP-0084), and
+// at sign-in for cached pictures.
 type AvatarChanged struct {
 	base
 	// JID is whose picture it is (a bare address).
