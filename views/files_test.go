@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -445,4 +446,38 @@ func TestSendFileToRoom(t *testing.T) {
 		}
 		t.Fatalf("fetches %q: want only ours", got)
 	}
+}
+
+func TestPictureOpensFullSizeAndSaves(t *testing.T) {
+	now := fixClock(t)
+	h := filesSignedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")))
+	c := openRead(h, peer)
+	url := "https://upload.example.org/x/cat.png"
+	h.apply(messageEv(peer, url, now, false))
+	dir := t.TempDir()
+	info := app.MediaInfo{URL: url, Type: "image/png", Size: 5000, Name: "cat.png", Width: 800, Height: 600,
+		Thumb: writePNG(t, dir, 360, 270), File: writePNG(t, t.TempDir(), 800, 600)}
+	info.Acct = me
+	h.apply(info)
+	h.settle()
+	r := rowOf(t, c, c.conv.msgs[len(c.conv.msgs)-1])
+	before := len(h.ui.app.Driver().AllWindows())
+	test.Tap(r.media.thumb)
+	wins := h.ui.app.Driver().AllWindows()
+	if len(wins) != before+1 {
+		t.Fatalf("%d windows after tapping the picture, want %d", len(wins), before+1)
+	}
+	w := wins[len(wins)-1]
+	if w.Title() != "cat.png" {
+		t.Errorf("picture window titled %q", w.Title())
+	}
+	if _, ok := find(w.Content(), func(b *widget.Button) bool { return b.Text == "Save as…" }); !ok {
+		t.Error("the picture window cannot save it")
+	}
+	if _, ok := find(w.Content(), func(i *canvas.Image) bool { return i.File == info.File }); !ok {
+		t.Error("the picture window does not show the whole picture")
+	}
+	w.Close()
 }
