@@ -15,7 +15,9 @@ import (
 type ReactionChange struct {
 	// Peer is the conversation, as archived (Message.Peer).
 	Peer string
-	// MsgID is the id of the message reacted to (Message.MsgID).
+	// MsgID is the id of the message reacted to: its Message.MsgID in a
+	// 1:1 chat, its Message.StanzaID (the id the room gave it, XEP-0444
+	// §4) in a room.
 	MsgID string
 	// From is who reacted (Reaction.From).
 	From string
@@ -26,7 +28,8 @@ type ReactionChange struct {
 }
 
 // React records c and reports whether the conversation c.Peer has a
-// message (not of a room) with c.MsgID (found), and whether c changed
+// message with c.MsgID (found): a 1:1 message by its MsgID, a room's by
+// its StanzaID; and whether c changed
 // what was recorded (changed). Nothing is recorded for a message that is
 // not archived: reactions only ever attach to one, so that an address
 // cannot fill the archive with reactions to nothing. A change older than
@@ -50,7 +53,8 @@ func (s *Store) React(ctx context.Context, c ReactionChange) (found, changed boo
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE peer = ? AND msg_id = ? AND msg_id <> '' AND room = 0 LIMIT 1`,
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE peer = ?1
+			AND ((room = 0 AND msg_id = ?2) OR (room = 1 AND stanza_id = ?2)) LIMIT 1`,
 			c.Peer, c.MsgID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -87,8 +91,8 @@ func (s *Store) React(ctx context.Context, c ReactionChange) (found, changed boo
 	return found, changed, nil
 }
 
-// Reactions returns the reactions to the message msgID of peer, as Page
-// fills them in.
+// Reactions returns the reactions to the message msgID of peer (a
+// room's by its stanza id, as in ReactionChange), as Page fills them in.
 func (s *Store) Reactions(ctx context.Context, peer, msgID string) ([]Reaction, error) {
 	ms := []Message{{MsgID: msgID}}
 	done, err := s.use()
@@ -102,13 +106,23 @@ func (s *Store) Reactions(ctx context.Context, peer, msgID string) ([]Reaction, 
 	return ms[0].Reactions, nil
 }
 
-// fillReactions sets the Reactions of the 1:1 messages ms of peer, with
-// one query. The caller holds s.use.
+// reactionKey is the id reactions to m name: a room's messages are
+// named by the stanza id the room gave them (XEP-0444 §4), others by
+// their own id.
+func reactionKey(m Message) string {
+	if m.Room {
+		return m.StanzaID
+	}
+	return m.MsgID
+}
+
+// fillReactions sets the Reactions of the messages ms of peer, with one
+// query. The caller holds s.use.
 func (s *Store) fillReactions(ctx context.Context, peer string, ms []Message) error {
 	var ids []string
 	for _, m := range ms {
-		if m.MsgID != "" && !m.Room {
-			ids = append(ids, m.MsgID)
+		if k := reactionKey(m); k != "" {
+			ids = append(ids, k)
 		}
 	}
 	if len(ids) == 0 {
@@ -139,8 +153,8 @@ func (s *Store) fillReactions(ctx context.Context, peer string, ms []Message) er
 		return err
 	}
 	for i := range ms {
-		if !ms[i].Room {
-			ms[i].Reactions = by[ms[i].MsgID]
+		if k := reactionKey(ms[i]); k != "" {
+			ms[i].Reactions = by[k]
 		}
 	}
 	return nil

@@ -199,3 +199,44 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+// TestReactRoom: in a room, reactions name a message by the stanza id the
+// room gave it (XEP-0444 §4), not by its own id; a room message without
+// a stanza id takes none; Page and Reactions find them by stanza id.
+func TestReactRoom(t *testing.T) {
+	stores(t, func(t *testing.T, s *Store) {
+		const (
+			room = "lounge@conference.example.org"
+			me   = "alice@example.org"
+			bob  = room + "/bob"
+		)
+		mustAdd(t, s, Message{Peer: room, Room: true, Nick: "bob", Dir: In, MsgID: "m1", StanzaID: "s1", Body: "hi", Time: t0})
+		mustAdd(t, s, Message{Peer: room, Room: true, Nick: "carol", Dir: In, MsgID: "m2", Body: "no id", Time: t0.Add(time.Second)})
+		react := func(c ReactionChange, wantFound, wantChanged bool) {
+			t.Helper()
+			found, changed, err := s.React(ctx, c)
+			if err != nil || found != wantFound || changed != wantChanged {
+				t.Fatalf("React(%+v) = %v, %v, %v; want %v, %v", c, found, changed, err, wantFound, wantChanged)
+			}
+		}
+		at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Minute) }
+		react(ReactionChange{Peer: room, MsgID: "s1", From: me, Emojis: []string{"👍"}, Time: at(1)}, true, true)
+		react(ReactionChange{Peer: room, MsgID: "s1", From: bob, Emojis: []string{"🎉"}, Time: at(2)}, true, true)
+		// By the message's own id, or to the message with no stanza id.
+		react(ReactionChange{Peer: room, MsgID: "m1", From: bob, Emojis: []string{"👎"}, Time: at(3)}, false, false)
+		react(ReactionChange{Peer: room, MsgID: "m2", From: bob, Emojis: []string{"👎"}, Time: at(3)}, false, false)
+		react(ReactionChange{Peer: room, MsgID: "s1", From: me, Emojis: nil, Time: at(4)}, true, true)
+
+		page, err := s.Page(ctx, room, Cursor{}, 10)
+		if err != nil || len(page) != 2 {
+			t.Fatalf("page: %+v, %v", page, err)
+		}
+		want := []Reaction{{From: bob, Emojis: []string{"🎉"}}}
+		if !reflect.DeepEqual(page[0].Reactions, want) || page[1].Reactions != nil {
+			t.Fatalf("reactions: %+v, %+v; want %+v, none", page[0].Reactions, page[1].Reactions, want)
+		}
+		if rs, err := s.Reactions(ctx, room, "s1"); err != nil || !reflect.DeepEqual(rs, want) {
+			t.Fatalf("Reactions(s1) = %+v, %v; want %+v", rs, err, want)
+		}
+	})
+}
