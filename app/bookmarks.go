@@ -1017,49 +1017,13 @@ type bookmarkEvent struct {
 // decodeBookmarkEvent reads a PEP <event/> (r at its start); ok is false
 // when it is not about the bookmarks node.
 func decodeBookmarkEvent(r xml.TokenReader) (ev bookmarkEvent, ok bool, err error) {
-	tok, err := r.Token()
+	ok, err = walkPEPEvent(r, bookmarks.NS,
+		func(r xml.TokenReader) (bool, error) { return true, ev.read(r) },
+		func() { ev.purged = true })
 	if err != nil {
 		return ev, false, err
 	}
-	if s, isStart := tok.(xml.StartElement); !isStart || s.Name != (xml.Name{Space: nsPubSubEvent, Local: "event"}) {
-		return ev, false, nil
-	}
-	for {
-		tok, err := r.Token()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return ev, ok, nil
-			}
-			return ev, false, err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return ev, ok, nil
-		case xml.StartElement:
-			if xmlAttr(t, "node") != bookmarks.NS {
-				if err := xmlstream.Skip(r); err != nil {
-					return ev, false, err
-				}
-				continue
-			}
-			switch t.Name.Local {
-			case "items":
-				ok = true
-				if err := ev.read(r); err != nil {
-					return ev, false, err
-				}
-			case "purge":
-				ok, ev.purged = true, true
-				if err := xmlstream.Skip(r); err != nil {
-					return ev, false, err
-				}
-			default:
-				if err := xmlstream.Skip(r); err != nil {
-					return ev, false, err
-				}
-			}
-		}
-	}
+	return ev, ok, nil
 }
 
 // bookmarkNotification handles a PEP notification from from. Only our

@@ -133,52 +133,19 @@ func isSHA1(s string) (string, bool) {
 // when it says nothing about the metadata node. Of several items the
 // last counts.
 func decodeAvatarEvent(r xml.TokenReader) (m avatarMetadata, ok bool, err error) {
-	tok, err := r.Token()
+	ok, err = walkPEPEvent(r, nsAvatarMetadata,
+		func(r xml.TokenReader) (bool, error) {
+			got, found, err := readMetadataItems(r)
+			if found {
+				m = got
+			}
+			return found, err
+		},
+		func() { m = avatarMetadata{removed: true} })
 	if err != nil {
 		return m, false, err
 	}
-	if s, isStart := tok.(xml.StartElement); !isStart || s.Name != (xml.Name{Space: nsPubSubEvent, Local: "event"}) {
-		return m, false, nil
-	}
-	for {
-		tok, err := r.Token()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return m, ok, nil
-			}
-			return m, false, err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return m, ok, nil
-		case xml.StartElement:
-			if xmlAttr(t, "node") != nsAvatarMetadata {
-				if err := xmlstream.Skip(r); err != nil {
-					return m, false, err
-				}
-				continue
-			}
-			switch t.Name.Local {
-			case "items":
-				got, found, err := readMetadataItems(r)
-				if err != nil {
-					return m, false, err
-				}
-				if found {
-					m, ok = got, true
-				}
-			case "purge":
-				m, ok = avatarMetadata{removed: true}, true
-				if err := xmlstream.Skip(r); err != nil {
-					return m, false, err
-				}
-			default:
-				if err := xmlstream.Skip(r); err != nil {
-					return m, false, err
-				}
-			}
-		}
-	}
+	return m, ok, nil
 }
 
 // readMetadataItems reads the children of an <items/> of the metadata
