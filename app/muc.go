@@ -835,6 +835,13 @@ func (h *handler) roomMessage(m im.Message, hasSubject bool) {
 		h.c.roomEvent(RoomSubject{base: h.c.b(), Room: bare, Subject: m.Subject, By: nick})
 		return
 	}
+	if m.Reactions != nil {
+		// Reactions (reactions.go) are no message.
+		ours := nick != "" && (nick == s.nick || s.ours(m.ID) || s.ours(m.OriginID))
+		b.mu.Unlock()
+		h.roomReaction(bare, nick, ours, m.Reactions, sentAt(m, now))
+		return
+	}
 	if m.Body == "" {
 		b.mu.Unlock()
 		return

@@ -17,9 +17,9 @@ import (
 )
 
 // Reactions (XEP-0444) and replies (XEP-0461) in 1:1 chats, and in
-// private chats through rooms (whose peer is the occupant JID). Group chat
-// rooms are not covered: a room's reactions name its stanza-ids and come
-// from occupants; they arrive as nothing for now.
+// private chats through rooms (whose peer is the occupant JID). In group
+// chat rooms there are reactions (no replies): see roomReact and
+// roomReaction.
 //
 // A reaction is a message to the peer with <reactions id='…'/> naming the
 // message reacted to by its message id (XEP-0444 §3.1: the id attribute in
@@ -57,10 +57,12 @@ type ReactionsChanged struct {
 	// Peer is the conversation.
 	Peer string
 	// ID is the id of the message reacted to (MessageReceived's Msg.ID, or
-	// the id SendMessage returned).
+	// the id SendMessage returned); in a room, the stanza id the room
+	// gave it (RoomMessage.StanzaID).
 	ID string
 	// From is the bare JID of who reacted: the account's own for ours.
-	// In a room's private chat, the peer's is its occupant JID (Peer).
+	// In a room's private chat, the peer's is its occupant JID (Peer);
+	// in a room, others' are their occupant JIDs (room@service/nick).
 	From string
 	// Emojis are From's reactions now; empty when taken back.
 	Emojis []string
@@ -81,7 +83,9 @@ type ReplyTo struct {
 // React sets our reactions to message id in the conversation with peer
 // to emojis (all of them: an empty list takes them back). A
 // ReactionsChanged follows, or a CommandFailed with OpReact: when not
-// connected, or when the archive has no message id with peer. Blank,
+// connected, or when the archive has no message id with peer. In a room
+// (peer its bare JID), id is the stanza id the room gave the message
+// (RoomMessage.StanzaID), and we must be in the room. Blank,
 // repeated and over-long (im.MaxReactionLen) reactions are dropped, and
 // any after the first im.MaxReactions. Setting the same reactions again
 // changes and sends nothing.
@@ -134,6 +138,10 @@ func (r *runner) react(ctx context.Context, sess *xmpp.Session, cmd cmdReact) {
 	cctx, cancel := context.WithTimeout(ctx, archiveTimeout)
 	defer cancel()
 	r.arch.flush(cctx)
+	if to.Resourcepart() == "" && r.rooms.has(to.String()) {
+		r.roomReact(cctx, sess, st, to, cmd.id, own, emojis, fail)
+		return
+	}
 	peer := r.rooms.peer(to)
 	if peer != to.String() {
 		// 1:1: to the bare JID, so that all the peer's clients (and
@@ -154,6 +162,78 @@ func (r *runner) react(ctx context.Context, sess *xmpp.Session, cmd cmdReact) {
 	r.outbox = append(r.outbox, &outMsg{id: NewID(), peer: peer, to: to, at: time.Now(),
 		reactions: &im.Reactions{ID: cmd.id, Emojis: emojis}})
 	r.arch.push(archiveOp{ev: ReactionsChanged{base: r.b(), Peer: peer, ID: cmd.id, From: own, Emojis: emojis}})
+}
+
+// roomReact carries out React in the room we are in (XEP-0444 §4): the
+// set names the message by the stanza id the room gave it and goes to
+// the room as a groupchat message, which the room reflects to everyone
+// (us included: roomReaction takes that copy as ours, and it changes
+// nothing then). It is sent at once, not through the outbox: as for room
+// messages (sendToRoom), a room we have left by the time a session
+// comes back is no place for it. A write that fails (the session is
+// dying) is a CommandFailed; the archive keeps the set all the same.
+func (r *runner) roomReact(ctx context.Context, sess *xmpp.Session, st *history.Store, room jid.JID,
+	id, own string, emojis []string, fail func(error)) {
+	msgID := NewID()
+	b := &r.rooms
+	b.mu.Lock()
+	s := b.rooms[room.String()]
+	joined := s != nil && s.phase == roomJoined
+	if joined {
+		s.remember(msgID)
+	}
+	b.mu.Unlock()
+	if !joined {
+		fail(errNotJoined)
+		return
+	}
+	found, changed, err := st.React(ctx, history.ReactionChange{Peer: room.String(), MsgID: id, Room: true, From: own, Emojis: emojis, Time: time.Now()})
+	switch {
+	case err != nil:
+		fail(err)
+		return
+	case !found:
+		fail(errNoSuchMessage)
+		return
+	case !changed:
+		return
+	}
+	m := im.Message{Message: stanza.Message{ID: msgID, To: room, Type: stanza.GroupChatMessage}, OriginID: msgID,
+		Reactions: &im.Reactions{ID: id, Emojis: emojis}}
+	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	if err := sess.Send(sctx, m.TokenReader()); err != nil {
+		fail(err)
+	}
+	r.arch.push(archiveOp{ev: ReactionsChanged{base: r.b(), Peer: room.String(), ID: id, From: own, Emojis: emojis}})
+}
+
+// roomReaction queues the reactions that m, a groupchat message from the
+// room we are in, carries (XEP-0444 §4): they name a message by the
+// stanza id the room gave it; at is when they were sent. Ours (the
+// room's copy of what we sent, or what another of our clients sent
+// under our nick) are from the account's bare JID, as in 1:1 chats.
+// Others' are from their occupant JID (room@service/nick): this server
+// gives no occupant id (XEP-0421: Debian's Prosody ships no
+// mod_muc_occupant_id), so whoever takes over a nick later can change
+// the reactions kept under it. The stakes are low (a few emojis), and a
+// nick is what the room shows of someone anyway.
+func (h *handler) roomReaction(room, nick string, ours bool, rs *im.Reactions, at time.Time) {
+	if rs == nil || rs.ID == "" || nick == "" {
+		return
+	}
+	from := room + "/" + nick
+	if ours {
+		from = h.own
+	}
+	emojis := slices.Clone(rs.Emojis)
+	if emojis == nil {
+		emojis = []string{}
+	}
+	h.c.arch.push(archiveOp{
+		react: &reactOp{Peer: room, MsgID: rs.ID, Room: true, From: from, Emojis: emojis, Time: at},
+		ev:    ReactionsChanged{base: h.c.b(), Peer: room, ID: rs.ID, From: from, Emojis: emojis},
+	})
 }
 
 // cleanReactions returns emojis without blank, repeated or over-long

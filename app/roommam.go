@@ -179,7 +179,7 @@ func (h *handler) roomArchiveResult(from jid.JID, f *im.Forwarded) bool {
 		return false
 	}
 	m := f.Msg
-	if s.mamQuery == "" || f.QueryID != s.mamQuery || f.ResultID == "" || m.Body == "" ||
+	if s.mamQuery == "" || f.QueryID != s.mamQuery || f.ResultID == "" || (m.Body == "" && m.Reactions == nil) ||
 		m.Type != stanza.GroupChatMessage || m.From.Bare().String() != key || s.mamTaken >= cmp.Or(b.archiveMax, maxRoomArchive) {
 		b.mu.Unlock()
 		return true
@@ -201,6 +201,11 @@ func (h *handler) roomArchiveResult(from jid.JID, f *im.Forwarded) bool {
 	nick := m.From.Resourcepart()
 	ours := nick != "" && (nick == s.nick || s.ours(m.ID) || s.ours(m.OriginID))
 	b.mu.Unlock()
+	if m.Reactions != nil {
+		// Reactions (reactions.go) are no message.
+		h.roomReaction(key, nick, ours, m.Reactions, at)
+		return true
+	}
 
 	a := &history.Message{
 		Peer: key, Room: true, Nick: nick, Dir: history.In, MsgID: m.ID, StanzaID: f.ResultID,

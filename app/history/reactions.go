@@ -19,6 +19,9 @@ type ReactionChange struct {
 	// 1:1 chat, its Message.StanzaID (the id the room gave it, XEP-0444
 	// §4) in a room.
 	MsgID string
+	// Room is set for reactions in a group chat room (Message.Room): they
+	// attach only to the room's messages, the others only to 1:1 ones.
+	Room bool
 	// From is who reacted (Reaction.From).
 	From string
 	// Emojis are From's reactions now; empty takes them back.
@@ -28,8 +31,8 @@ type ReactionChange struct {
 }
 
 // React records c and reports whether the conversation c.Peer has a
-// message with c.MsgID (found): a 1:1 message by its MsgID, a room's by
-// its StanzaID; and whether c changed
+// message with c.MsgID (found): a 1:1 message by its MsgID, a room's (if
+// c.Room) by its StanzaID; and whether c changed
 // what was recorded (changed). Nothing is recorded for a message that is
 // not archived: reactions only ever attach to one, so that an address
 // cannot fill the archive with reactions to nothing. A change older than
@@ -54,8 +57,8 @@ func (s *Store) React(ctx context.Context, c ReactionChange) (found, changed boo
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE peer = ?1
-			AND ((room = 0 AND msg_id = ?2) OR (room = 1 AND stanza_id = ?2)) LIMIT 1`,
-			c.Peer, c.MsgID).Scan(&one)
+			AND ((NOT ?3 AND room = 0 AND msg_id = ?2) OR (?3 AND room = 1 AND stanza_id = ?2)) LIMIT 1`,
+			c.Peer, c.MsgID, c.Room).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

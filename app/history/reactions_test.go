@@ -202,7 +202,8 @@ func FuzzText(f *testing.F) {
 
 // TestReactRoom: in a room, reactions name a message by the stanza id the
 // room gave it (XEP-0444 §4), not by its own id; a room message without
-// a stanza id takes none; Page and Reactions find them by stanza id.
+// a stanza id takes none, nor does any take reactions not marked as a
+// room's; Page and Reactions find them by stanza id.
 func TestReactRoom(t *testing.T) {
 	stores(t, func(t *testing.T, s *Store) {
 		const (
@@ -220,12 +221,15 @@ func TestReactRoom(t *testing.T) {
 			}
 		}
 		at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Minute) }
-		react(ReactionChange{Peer: room, MsgID: "s1", From: me, Emojis: []string{"👍"}, Time: at(1)}, true, true)
-		react(ReactionChange{Peer: room, MsgID: "s1", From: bob, Emojis: []string{"🎉"}, Time: at(2)}, true, true)
+		react(ReactionChange{Peer: room, Room: true, MsgID: "s1", From: me, Emojis: []string{"👍"}, Time: at(1)}, true, true)
+		react(ReactionChange{Peer: room, Room: true, MsgID: "s1", From: bob, Emojis: []string{"🎉"}, Time: at(2)}, true, true)
 		// By the message's own id, or to the message with no stanza id.
-		react(ReactionChange{Peer: room, MsgID: "m1", From: bob, Emojis: []string{"👎"}, Time: at(3)}, false, false)
-		react(ReactionChange{Peer: room, MsgID: "m2", From: bob, Emojis: []string{"👎"}, Time: at(3)}, false, false)
-		react(ReactionChange{Peer: room, MsgID: "s1", From: me, Emojis: nil, Time: at(4)}, true, true)
+		react(ReactionChange{Peer: room, Room: true, MsgID: "m1", From: bob, Emojis: []string{"👎"}, Time: at(3)}, false, false)
+		react(ReactionChange{Peer: room, Room: true, MsgID: "m2", From: bob, Emojis: []string{"👎"}, Time: at(3)}, false, false)
+		react(ReactionChange{Peer: room, Room: true, MsgID: "s1", From: me, Emojis: nil, Time: at(4)}, true, true)
+		// Not marked as a room's: no room message takes them.
+		react(ReactionChange{Peer: room, MsgID: "s1", From: bob, Emojis: []string{"👎"}, Time: at(5)}, false, false)
+		react(ReactionChange{Peer: room, MsgID: "m1", From: bob, Emojis: []string{"👎"}, Time: at(5)}, false, false)
 
 		page, err := s.Page(ctx, room, Cursor{}, 10)
 		if err != nil || len(page) != 2 {
