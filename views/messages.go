@@ -77,8 +77,10 @@ type chatMsg struct {
 	upload *uploadState
 	// msgID is the id a peer's message came with (ours use id), by which
 	// it is reacted and replied to (reactions.go); reactions are the
-	// reactions to it (XEP-0444).
+	// reactions to it (XEP-0444). A room's line is reacted to by the
+	// stanza id the room gave it (XEP-0444 §4), stanzaID.
 	msgID     string
+	stanzaID  string
 	reactions []history.Reaction
 	// replyID is, for a reply (XEP-0461), the id of the message answered;
 	// fallback the quotation its sender put in front (not in body), and
@@ -181,7 +183,7 @@ type conversation struct {
 	peer      string
 	msgs      []*chatMsg
 	byID      map[string]*chatMsg // outgoing messages by stanza id
-	byMsgID   map[string]*chatMsg // the peer's messages by stanza id
+	byMsgID   map[string]*chatMsg // the peer's messages by stanza id; a room's lines by the room's stanza id
 	byArchive map[int64]*chatMsg  // messages by archive id
 
 	// Paging through the archive: started once the newest page was asked
@@ -235,6 +237,9 @@ func (c *conversation) index(m *chatMsg) {
 	}
 	if m.msgID != "" && !m.outgoing {
 		c.byMsgID[m.msgID] = m
+	}
+	if m.stanzaID != "" {
+		c.byMsgID[m.stanzaID] = m
 	}
 	if m.archiveID != 0 {
 		c.byArchive[m.archiveID] = m
@@ -290,6 +295,9 @@ func (c *conversation) trim(keep int) []*chatMsg {
 		}
 		if m.msgID != "" && c.byMsgID[m.msgID] == m {
 			delete(c.byMsgID, m.msgID)
+		}
+		if m.stanzaID != "" && c.byMsgID[m.stanzaID] == m {
+			delete(c.byMsgID, m.stanzaID)
 		}
 		if m.archiveID != 0 {
 			delete(c.byArchive, m.archiveID)
@@ -452,6 +460,9 @@ func archivedMsg(h history.Message, peerName string) *chatMsg {
 	m.archiveID = h.ID
 	if !out && !h.Room {
 		m.msgID = h.MsgID
+	}
+	if h.Room {
+		m.stanzaID = h.StanzaID
 	}
 	m.reactions = h.Reactions
 	if h.ReplyID != "" {

@@ -14,8 +14,9 @@ import (
 	"github.com/palaver-im/palaver/app/history"
 )
 
-// Reactions (XEP-0444) and replies (XEP-0461) in one-to-one chats: a
-// message's "…" menu offers a few reactions and Reply; reactions show
+// Reactions (XEP-0444) and replies (XEP-0461) in one-to-one chats, and
+// reactions in rooms: a message's "…" menu offers a few reactions and
+// Reply (not in rooms, whose replies the core does not send); reactions show
 // under the message as chips with a count, and tapping one adds or takes
 // back ours; a reply shows the line it answers above its text, and
 // writing one says so above the entry until sent or Esc.
@@ -36,12 +37,26 @@ var quickReactions = []string{"👍", "❤️", "😂", "😮", "😢", "🙏"}
 const maxChips = 8
 
 // refID is the id by which m can be reacted or replied to: ours by the id
-// we sent it with, the peer's by the id it came with.
+// we sent it with, the peer's by the id it came with; a room's line by
+// the stanza id the room gave it ("" until known).
 func (m *chatMsg) refID() string {
+	if m.room {
+		return m.stanzaID
+	}
 	if m.outgoing {
 		return m.id
 	}
 	return m.msgID
+}
+
+// reactID is the id by which c reacts to m: in a room, the stanza id
+// the room gave the line (our own lines too, sent or being sent from
+// this window, which are not marked as a room's until reflected).
+func (c *chatWindow) reactID(m *chatMsg) string {
+	if c.room {
+		return m.stanzaID
+	}
+	return m.refID()
 }
 
 // setReaction gives from's reactions to m (none: taken back) and reports
@@ -104,7 +119,7 @@ func (m *chatMsg) mine(own string) []string {
 // toggleReaction adds emoji to our reactions to m, or takes it back.
 func (c *chatWindow) toggleReaction(m *chatMsg, emoji string) {
 	co, ok := c.s.core.(reactor)
-	if !ok || m.refID() == "" {
+	if !ok || c.reactID(m) == "" {
 		return
 	}
 	mine := slices.Clone(m.mine(c.s.acct.JID))
@@ -113,28 +128,37 @@ func (c *chatWindow) toggleReaction(m *chatMsg, emoji string) {
 	} else {
 		mine = append(mine, emoji)
 	}
-	co.React(c.conv.peer, m.refID(), mine)
+	co.React(c.conv.peer, c.reactID(m), mine)
 }
 
-// canReact reports whether m offers reactions and Reply.
+// canReact reports whether m offers reactions (and Reply, but in rooms).
+// A room's line needs the stanza id the room gave it.
 func (c *chatWindow) canReact(m *chatMsg) bool {
 	_, ok := c.s.core.(reactor)
-	return ok && !c.room && !m.notice && m.upload == nil && m.refID() != ""
+	return ok && !m.notice && m.upload == nil && c.reactID(m) != ""
 }
 
 // showMessageMenu opens m's menu (reactions, Reply) under the button at
 // pos.
 func (c *chatWindow) showMessageMenu(m *chatMsg, from fyne.CanvasObject) {
+	menu := fyne.NewMenu("", c.messageMenuItems(m)...)
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(from)
+	widget.ShowPopUpMenuAtPosition(menu, c.win.Canvas(), pos.AddXY(0, from.Size().Height))
+}
+
+// messageMenuItems are the items of m's menu: the quick reactions (ours
+// checked), then Reply, but in rooms.
+func (c *chatWindow) messageMenuItems(m *chatMsg) []*fyne.MenuItem {
 	var items []*fyne.MenuItem
 	for _, e := range quickReactions {
 		item := fyne.NewMenuItem(e, func() { c.toggleReaction(m, e) })
 		item.Checked = slices.Contains(m.mine(c.s.acct.JID), e)
 		items = append(items, item)
 	}
-	items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Reply", func() { c.startReply(m) }))
-	menu := fyne.NewMenu("", items...)
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(from)
-	widget.ShowPopUpMenuAtPosition(menu, c.win.Canvas(), pos.AddXY(0, from.Size().Height))
+	if !c.room {
+		items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Reply", func() { c.startReply(m) }))
+	}
+	return items
 }
 
 // startReply makes the next message sent a reply to m.
@@ -211,6 +235,18 @@ func (conv *conversation) byRef(id string) *chatMsg {
 		return m
 	}
 	return conv.byMsgID[id]
+}
+
+// learnStanzaID gives our room line id the stanza id the room gave it
+// (its reflection brings it), by which it is reacted to.
+func (conv *conversation) learnStanzaID(id, stanzaID string) {
+	m := conv.byID[id]
+	if m == nil || stanzaID == "" || m.stanzaID != "" {
+		return
+	}
+	m.stanzaID = stanzaID
+	conv.byMsgID[stanzaID] = m
+	m.rev++
 }
 
 // applyReactions shows reactions that changed.

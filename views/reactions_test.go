@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +235,129 @@ func TestNoReactionsInRoomsOrWithoutCore(t *testing.T) {
 	h.settle()
 	if r := rowOf(t, c, c.conv.msgs[len(c.conv.msgs)-1]); r.more.Visible() {
 		t.Error("a menu offers reactions the core cannot send")
+	}
+}
+
+// roomLineWithID is a line of tea from nick with the stanza id the room
+// gave it.
+func roomLineWithID(nick, body, id, stanzaID string, outgoing bool) app.RoomMessage {
+	e := roomLineEv(nick, body, id, outgoing)
+	e.StanzaID = stanzaID
+	return e
+}
+
+// menuLabels are the labels of m's menu in c.
+func menuLabels(c *chatWindow, m *chatMsg) []string {
+	var out []string
+	for _, it := range c.messageMenuItems(m) {
+		if !it.IsSeparator {
+			out = append(out, it.Label)
+		}
+	}
+	return out
+}
+
+// TestRoomReactions: in a room, a line with the stanza id the room gave
+// it offers reactions (no Reply) and is reacted to by that id; a line
+// without one offers nothing; chips count occupants' reactions and mark
+// ours (from the account's JID); our own line is reacted to once its
+// reflection brings the stanza id.
+func TestRoomReactions(t *testing.T) {
+	fixClock(t)
+	h := reactSignedIn(t)
+	h.apply(roomJoinedEv("me", "bob", "ann"))
+	c := openRead(h, tea)
+	h.apply(roomLineWithID("bob", "tea?", "b1", "s1", false), roomLineEv("ann", "no id", "a1", false))
+	h.settle()
+	if len(c.conv.msgs) != 2 {
+		t.Fatalf("%d lines", len(c.conv.msgs))
+	}
+	bobs, anns := c.conv.msgs[0], c.conv.msgs[1]
+	if !rowOf(t, c, bobs).more.Visible() {
+		t.Fatal("no menu on a room line with a stanza id")
+	}
+	if rowOf(t, c, anns).more.Visible() {
+		t.Error("a menu on a room line without a stanza id")
+	}
+	if got := menuLabels(c, bobs); len(got) != len(quickReactions) || slices.Contains(got, "Reply") {
+		t.Errorf("room line's menu %q", got)
+	}
+
+	mark := len(h.core.Calls())
+	c.toggleReaction(bobs, "👍")
+	if got := callsSince(h, mark, "React"); len(got) != 1 || got[0] != `React `+tea+` s1 ["👍"]` {
+		t.Fatalf("calls %q", got)
+	}
+	h.apply(reactionsEv(tea, "s1", me, "👍"), reactionsEv(tea, "s1", tea+"/ann", "👍", "🎉"),
+		reactionsEv(tea, "s1", tea+"/bob", "🎉"))
+	h.settle()
+	if got := strings.Join(chipTexts(rowOf(t, c, bobs)), " "); got != "👍 2* 🎉 2" {
+		t.Fatalf("chips %q", got)
+	}
+	h.apply(reactionsEv(tea, "s1", tea+"/ann"))
+	h.settle()
+	if got := strings.Join(chipTexts(rowOf(t, c, bobs)), " "); got != "👍 1* 🎉 1" {
+		t.Fatalf("chips after ann took hers back %q", got)
+	}
+	// By the line's own id, nothing: rooms name lines by stanza id.
+	h.apply(reactionsEv(tea, "b1", tea+"/ann", "😂"))
+	h.settle()
+	if got := strings.Join(chipTexts(rowOf(t, c, bobs)), " "); got != "👍 1* 🎉 1" {
+		t.Fatalf("chips after a reaction by the line's own id %q", got)
+	}
+
+	// Our line: no menu while sending, then reacted to by the stanza id
+	// its reflection brought.
+	c.sendText("milk?")
+	h.settle()
+	ours := c.conv.msgs[len(c.conv.msgs)-1]
+	if rowOf(t, c, ours).more.Visible() {
+		t.Error("a menu on our line before the room gave it a stanza id")
+	}
+	h.apply(roomLineWithID("me", "milk?", ours.id, "s2", true))
+	h.settle()
+	if len(c.conv.msgs) != 3 || ours.stanzaID != "s2" || !rowOf(t, c, ours).more.Visible() {
+		t.Fatalf("our reflected line: %d lines, stanza id %q", len(c.conv.msgs), ours.stanzaID)
+	}
+	h.apply(reactionsEv(tea, "s2", tea+"/bob", "❤️"))
+	h.settle()
+	if got := chipTexts(rowOf(t, c, ours)); len(got) != 1 || got[0] != "❤️ 1" {
+		t.Errorf("chips on our line %q", got)
+	}
+}
+
+// TestArchivedRoomReactions: a room's archived line is reacted to by its
+// stanza id and shows its reactions; a 1:1 chat still offers Reply.
+func TestArchivedRoomReactions(t *testing.T) {
+	now := fixClock(t)
+	h := reactSignedIn(t)
+	h.apply(roomJoinedEv("me", "bob"))
+	h.core.history = []history.Message{
+		{ID: 1, Peer: tea, Room: true, Nick: "bob", Dir: history.In, MsgID: "b1", StanzaID: "s1", Time: now.Add(-time.Hour),
+			Body: "scones?", State: history.Received,
+			Reactions: []history.Reaction{{From: tea + "/ann", Emojis: []string{"👍"}}, {From: me, Emojis: []string{"👍"}}}},
+	}
+	c := openRead(h, tea)
+	h.settle()
+	if len(c.conv.msgs) != 1 {
+		t.Fatalf("%d lines read", len(c.conv.msgs))
+	}
+	m := c.conv.msgs[0]
+	if got := chipTexts(rowOf(t, c, m)); len(got) != 1 || got[0] != "👍 2*" {
+		t.Errorf("archived room reactions: %q", got)
+	}
+	mark := len(h.core.Calls())
+	c.toggleReaction(m, "👍")
+	if got := callsSince(h, mark, "React"); len(got) != 1 || got[0] != `React `+tea+` s1 []` {
+		t.Errorf("calls %q", got)
+	}
+
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")))
+	d := openRead(h, peer)
+	h.apply(incoming(peer, "m1", "hello", now))
+	h.settle()
+	if got := menuLabels(d, d.conv.msgs[len(d.conv.msgs)-1]); !slices.Contains(got, "Reply") {
+		t.Errorf("1:1 menu %q", got)
 	}
 }

@@ -308,6 +308,7 @@ func (s *session) renderRooms(ch model.Changes, touched map[*chatWindow]bool) {
 		m := roomMsg(e)
 		if conv.add(m) < 0 && e.Outgoing && e.ID != "" {
 			conv.setState(e.ID, history.Sent, "") // our line, reflected: the room has it
+			conv.learnStanzaID(e.ID, e.StanzaID)
 		}
 		if c := s.chats[e.Room]; c != nil {
 			touched[c] = true
@@ -424,6 +425,7 @@ func roomMsg(e app.RoomMessage) *chatMsg {
 	m.archiveID = e.ArchiveID
 	m.delayed = e.Delayed
 	m.room = true
+	m.stanzaID = e.StanzaID
 	return m
 }
 
