@@ -47,8 +47,9 @@ var ownInfo = disco.Info{
 		// XEP-0308 §2: we correct our last message and show the
 		// corrections of others.
 		{Var: im.NSCorrect},
-		// XEP-0444 §2 and XEP-0461 §3: we show reactions and replies in
-		// one-to-one chats (reactions.go), and send both.
+		// XEP-0444 §2 and XEP-0461 §3: we show and send reactions (in
+		// one-to-one chats and rooms) and replies (in one-to-one chats;
+		// reactions.go).
 		{Var: im.NSReactions},
 		{Var: im.NSReply},
 	},
