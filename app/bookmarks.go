@@ -471,8 +471,7 @@ func hasFeature(r xml.TokenReader, feature string) bool {
 // fetchPEPBookmarks reads every item of the bookmarks node (XEP-0402
 // §3.2). A node that does not exist yet is an empty list.
 func fetchPEPBookmarks(ctx context.Context, sess *xmpp.Session) (list []bookmarkEntry, truncated bool, err error) {
-	items := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Local: "items"}, Attr: []xml.Attr{{Name: xml.Name{Local: "node"}, Value: bookmarks.NS}}})
-	q := xmlstream.Wrap(items, xml.StartElement{Name: xml.Name{Space: nsPubSub, Local: "pubsub"}})
+	q := pepItemsQuery(bookmarks.NS, nil)
 	err = sendIQ(ctx, sess, stanza.IQ{Type: stanza.GetIQ}, q, func(d *xml.Decoder, start *xml.StartElement) error {
 		if start == nil {
 			return nil

@@ -67,22 +67,12 @@ func (r *runner) correctMessage(ctx context.Context, sess *xmpp.Session, cmd cmd
 	fail := func(err error) {
 		r.emit(CommandFailed{base: r.b(), Op: OpCorrect, JID: cmd.peer, Err: err})
 	}
-	if sess == nil {
-		fail(errNotConnected)
+	to, st, ok := r.messageTarget(sess, cmd.peer, cmd.replace, fail)
+	if !ok {
 		return
 	}
-	to, err := jid.Parse(cmd.peer)
-	if err != nil {
-		fail(fmt.Errorf("invalid address: %w", err))
-		return
-	}
-	if cmd.body == "" || cmd.replace == "" || len(cmd.replace) > im.MaxIDLen {
+	if cmd.body == "" {
 		fail(errNoSuchMessage)
-		return
-	}
-	st, _ := r.store()
-	if st == nil {
-		fail(errClosed)
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, archiveTimeout)
@@ -169,4 +159,29 @@ func (a *archiver) correct(ctx context.Context, st *history.Store, op archiveOp)
 			a.c.emit(ev)
 		}
 	}
+}
+
+// messageTarget checks what a command about our message id in the
+// conversation with peer (a correction, a reaction) needs before it
+// touches the archive: a session, a valid address and id, an open
+// archive. It reports a refusal to fail and returns ok false.
+func (r *runner) messageTarget(sess *xmpp.Session, peer, id string, fail func(error)) (to jid.JID, st *history.Store, ok bool) {
+	if sess == nil {
+		fail(errNotConnected)
+		return to, nil, false
+	}
+	to, err := jid.Parse(peer)
+	if err != nil {
+		fail(fmt.Errorf("invalid address: %w", err))
+		return to, nil, false
+	}
+	if id == "" || len(id) > im.MaxIDLen {
+		fail(errNoSuchMessage)
+		return to, nil, false
+	}
+	if st, _ = r.store(); st == nil {
+		fail(errClosed)
+		return to, nil, false
+	}
+	return to, st, true
 }

@@ -433,8 +433,7 @@ func (r *runner) fetchPEPAvatar(ctx context.Context, sess *xmpp.Session, j profi
 	info := *j.pep
 	r.pics.pepFetches.Add(1)
 	item := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Local: "item"}, Attr: []xml.Attr{{Name: xml.Name{Local: "id"}, Value: info.id}}})
-	items := xmlstream.Wrap(item, xml.StartElement{Name: xml.Name{Local: "items"}, Attr: []xml.Attr{{Name: xml.Name{Local: "node"}, Value: nsAvatarData}}})
-	q := xmlstream.Wrap(items, xml.StartElement{Name: xml.Name{Space: nsPubSub, Local: "pubsub"}})
+	q := pepItemsQuery(nsAvatarData, item)
 	qctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	var data []byte
 	err = sendIQ(qctx, sess, stanza.IQ{Type: stanza.GetIQ, To: to}, q, func(d *xml.Decoder, start *xml.StartElement) error {
@@ -505,9 +504,7 @@ func accountHasFeature(ctx context.Context, sess *xmpp.Session, feature string) 
 func ownPEPAvatar(ctx context.Context, sess *xmpp.Session) string {
 	qctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	items := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Local: "items"}, Attr: []xml.Attr{
-		{Name: xml.Name{Local: "node"}, Value: nsAvatarMetadata}, {Name: xml.Name{Local: "max_items"}, Value: "1"}}})
-	q := xmlstream.Wrap(items, xml.StartElement{Name: xml.Name{Space: nsPubSub, Local: "pubsub"}})
+	q := pepItemsQuery(nsAvatarMetadata, nil, xml.Attr{Name: xml.Name{Local: "max_items"}, Value: "1"})
 	var id string
 	_ = sendIQ(qctx, sess, stanza.IQ{Type: stanza.GetIQ}, q, func(d *xml.Decoder, start *xml.StartElement) error {
 		if start == nil {

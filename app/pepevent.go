@@ -55,3 +55,12 @@ func walkPEPEvent(r xml.TokenReader, node string, items func(xml.TokenReader) (b
 		}
 	}
 }
+
+// pepItemsQuery is the <pubsub><items node=…/></pubsub> of a request for
+// the items of a PEP node (XEP-0060 §6.5), with attrs added to <items/>
+// (max_items) and children in it (an <item id=…/> asked for).
+func pepItemsQuery(node string, children xml.TokenReader, attrs ...xml.Attr) xml.TokenReader {
+	items := xmlstream.Wrap(children, xml.StartElement{Name: xml.Name{Local: "items"},
+		Attr: append([]xml.Attr{{Name: xml.Name{Local: "node"}, Value: node}}, attrs...)})
+	return xmlstream.Wrap(items, xml.StartElement{Name: xml.Name{Space: nsPubSub, Local: "pubsub"}})
+}

@@ -115,22 +115,8 @@ func (r *runner) react(ctx context.Context, sess *xmpp.Session, cmd cmdReact) {
 	fail := func(err error) {
 		r.emit(CommandFailed{base: r.b(), Op: OpReact, JID: cmd.peer, Err: err})
 	}
-	if sess == nil {
-		fail(errNotConnected)
-		return
-	}
-	to, err := jid.Parse(cmd.peer)
-	if err != nil {
-		fail(fmt.Errorf("invalid address: %w", err))
-		return
-	}
-	if cmd.id == "" || len(cmd.id) > im.MaxIDLen {
-		fail(errNoSuchMessage)
-		return
-	}
-	st, _ := r.store()
-	if st == nil {
-		fail(errClosed)
+	to, st, ok := r.messageTarget(sess, cmd.peer, cmd.id, fail)
+	if !ok {
 		return
 	}
 	emojis := cleanReactions(cmd.emojis)
