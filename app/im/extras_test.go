@@ -192,3 +192,37 @@ func TestEncodeReply(t *testing.T) {
 		t.Fatalf("bad fallback sent: %s", s)
 	}
 }
+
+// XEP-0421 §4 example: a room's message with the occupant id it stamped.
+const occupantIDMessage = `<message from="room@muc.example.com/nick" id="m1" type="groupchat">
+	<body>Hello</body>
+	<occupant-id xmlns="urn:xmpp:occupant-id:0" id="dd72603deec90a38ba552f7c68cbcc61bca202cd"/>
+</message>`
+
+// TestDecodeOccupantID: the id is kept; several copies of the same id are
+// one; two different ones, an empty one or an overlong one give none; an
+// element of another namespace counts for nothing; it is never sent.
+func TestDecodeOccupantID(t *testing.T) {
+	const id = "dd72603deec90a38ba552f7c68cbcc61bca202cd"
+	occ := func(v string) string { return `<occupant-id xmlns="urn:xmpp:occupant-id:0" id="` + v + `"/>` }
+	for _, tc := range []struct {
+		name, xml, want string
+	}{
+		{"example", occupantIDMessage, id},
+		{"twice the same", `<message type="groupchat"><body>x</body>` + occ(id) + occ(id) + `</message>`, id},
+		{"two different", `<message type="groupchat"><body>x</body>` + occ(id) + occ("other") + `</message>`, ""},
+		{"empty then good", `<message type="groupchat"><body>x</body>` + occ("") + occ(id) + `</message>`, ""},
+		{"overlong", `<message type="groupchat"><body>x</body>` + occ(strings.Repeat("a", im.MaxIDLen+1)) + `</message>`, ""},
+		{"other namespace", `<message type="groupchat"><body>x</body><occupant-id xmlns="urn:example" id="x"/></message>`, ""},
+		{"none", `<message type="groupchat"><body>x</body></message>`, ""},
+	} {
+		m := decodeString(t, tc.xml)
+		if m.OccupantID != tc.want {
+			t.Errorf("%s: occupant id %q, want %q", tc.name, m.OccupantID, tc.want)
+		}
+	}
+	out := im.Message{Message: stanza.Message{ID: "x", Type: stanza.GroupChatMessage}, Body: "x", OccupantID: id}
+	if s := encode(t, out.TokenReader()); strings.Contains(s, "occupant-id") {
+		t.Errorf("an occupant id is sent: %s", s)
+	}
+}

@@ -60,7 +60,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add(`<message from="a@b/r" type="chat"><body>hi</body><delay xmlns="urn:xmpp:delay" stamp="2026-11-20T22:14:00Z"/></message>`)
 	f.Add(`<message from="a@b/r"><x xmlns="jabber:x:delay" stamp="20261120T22:14:00"/><body>x</body></message>`)
 	f.Add(`<message type="error" id="1"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">t</text></error></message>`)
-	for _, s := range []string{carbonReceived, carbonSent, carbonPrivate, archiveResult, stanzaIDs, receiptRequest, receipt, correction, oobMessage, reactionsMessage, replyMessage} {
+	for _, s := range []string{carbonReceived, carbonSent, carbonPrivate, archiveResult, stanzaIDs, receiptRequest, receipt, correction, oobMessage, reactionsMessage, replyMessage, occupantIDMessage} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -170,6 +170,9 @@ func checkMessage(t *testing.T, m im.Message) {
 	}
 	if m.Type == stanza.ErrorMessage && (m.Replace != "" || m.OOB != "" || m.Reactions != nil || m.Reply != nil) {
 		t.Fatal("an error corrects, shares, reacts or replies")
+	}
+	if len(m.OccupantID) > im.MaxIDLen {
+		t.Fatalf("occupant id of %d bytes kept", len(m.OccupantID))
 	}
 	if m.ReceiptRequested && m.ReceiptFor != "" {
 		t.Fatal("a receipt asks for a receipt")

@@ -37,6 +37,12 @@ const (
 	NSFallback  = "urn:xmpp:fallback:0"
 )
 
+// NSOccupantID is the namespace of anonymous unique occupant identifiers
+// (XEP-0421): a room that announces it stamps each occupant's messages
+// with an id that stays the same for the same real JID, whatever its
+// nickname, and removes any that an occupant wrote.
+const NSOccupantID = "urn:xmpp:occupant-id:0"
+
 // Limits of the parts of a message that carry URLs and reactions: a longer
 // URL is ignored as if absent, the description is cut, further reactions
 // and longer ones are dropped.
@@ -120,6 +126,13 @@ type Message struct {
 	// Reply, when not nil, says which message this one answers (XEP-0461).
 	// It is sent when set.
 	Reply *Reply
+	// OccupantID is the id a room gave the occupant who sent this
+	// groupchat message (XEP-0421, <occupant-id/>): "" when there is none,
+	// when it is longer than MaxIDLen, or when the message carries
+	// several different ones. Anybody can write one: trust it only from a
+	// room that announces NSOccupantID (which removes forged ones). Never
+	// sent.
+	OccupantID string
 }
 
 // Reactions are one sender's reactions to one message (XEP-0444): the
@@ -281,6 +294,12 @@ type wireExt struct {
 	reactions *Reactions
 	reply     *Reply
 	fallback  *wireFallback
+	// occupantID is the occupant id (XEP-0421) the message carries;
+	// occupantIDs counts the <occupant-id/> elements, occupantIDBad is set
+	// when one was unusable or differed from the first.
+	occupantID    string
+	occupantIDs   int
+	occupantIDBad bool
 }
 
 type wireOOB struct {
@@ -356,6 +375,15 @@ func (w *wireExt) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 		if w.reply == nil {
 			w.reply = &Reply{To: attr(start, "to"), ID: idAttr(start, "id")}
 		}
+	case xml.Name{Space: NSOccupantID, Local: "occupant-id"}:
+		id := idAttr(start, "id")
+		switch {
+		case id == "" || (w.occupantIDs > 0 && id != w.occupantID):
+			w.occupantIDBad = true
+		case w.occupantIDs == 0:
+			w.occupantID = id
+		}
+		w.occupantIDs++
 	case xml.Name{Space: NSFallback, Local: "fallback"}:
 		if w.fallback == nil && attr(start, "for") == NSReply {
 			var f wireFallback
@@ -514,6 +542,9 @@ func (w *wireMessage) message(hdr stanza.Message) Message {
 	m.ReceiptRequested = w.Ext.request && !w.Ext.received && hdr.Type != stanza.ErrorMessage
 	m.CarbonPrivate = w.Ext.private
 	m.Forwarded = w.Ext.fwd
+	if !w.Ext.occupantIDBad {
+		m.OccupantID = w.Ext.occupantID
+	}
 	if hdr.Type != stanza.ErrorMessage {
 		m.Replace = w.Ext.replace
 		if o := w.Ext.oob; o != nil {
