@@ -7,8 +7,8 @@ import (
 	"fmt"
 )
 
-// Correction is a correction (XEP-0308) of an archived 1:1 message: its
-// new body.
+// Correction is a correction (XEP-0308) of an archived message (1:1, a
+// room's private chat, or a room's line): its new body.
 type Correction struct {
 	// Peer is the conversation, as archived (Message.Peer).
 	Peer string
@@ -22,10 +22,27 @@ type Correction struct {
 	// a message archived with the same Sender is corrected (XEP-0308 §8:
 	// nobody else may correct it). Ignored for Dir Out.
 	Sender string
+	// Room says the message is a line of the room Peer (Message.Room).
+	// Who may correct it is then the caller's decision, which Nick or
+	// OccupantID carry: only a line archived with the same Nick, or the
+	// same non-empty OccupantID (XEP-0421), is corrected; at least one
+	// of them is needed for Dir In, and for Dir Out they are optional
+	// (our own lines, corrected by this client).
+	Room bool
+	// Nick is the nickname the line must have been sent under (a room
+	// line), "" for any.
+	Nick string
+	// OccupantID is the occupant id the line must carry (a room line),
+	// "" for any.
+	OccupantID string
 	// LastOnly allows correcting only the newest message of Peer in Dir
 	// (XEP-0308 §4, "last message"), as the user's own corrections are.
 	LastOnly bool
-	Body     string
+	// CheckOnly changes nothing: found then says whether the message
+	// already has Body (the same correction was applied before, so the
+	// copy seen now is no new message).
+	CheckOnly bool
+	Body      string
 }
 
 // ErrNotLast is given by Correct with LastOnly when the message is
@@ -38,6 +55,7 @@ var ErrNotLast = errors.New("history: not the last message")
 // In) c.Sender; changed is false when its body already was c.Body (a
 // correction seen twice). With c.LastOnly, a message that is not the
 // newest one gives ErrNotLast. The full-text index follows the new body.
+// With c.Room, a room line of c.Peer is corrected instead, as Room says.
 func (s *Store) Correct(ctx context.Context, c Correction) (m Message, found, changed bool, err error) {
 	if c.Peer == "" || c.MsgID == "" || c.Body == "" {
 		return Message{}, false, false, nil
@@ -45,10 +63,21 @@ func (s *Store) Correct(ctx context.Context, c Correction) (m Message, found, ch
 	if c.Dir != In && c.Dir != Out {
 		return Message{}, false, false, fmt.Errorf("history: bad direction %d", c.Dir)
 	}
+	if c.Room && c.Dir == In && c.Nick == "" && c.OccupantID == "" {
+		return Message{}, false, false, nil // nobody said who wrote it
+	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		row := tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages
-			WHERE peer = ?1 AND msg_id = ?2 AND dir = ?3 AND room = 0 AND (?3 = ?4 OR sender = ?5)
-			ORDER BY id DESC LIMIT 1`, c.Peer, c.MsgID, int(c.Dir), int(Out), c.Sender)
+		var row *sql.Row
+		if c.Room {
+			row = tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages
+				WHERE peer = ?1 AND msg_id = ?2 AND dir = ?3 AND room = 1
+				AND (?4 = '' OR nick = ?4) AND (?5 = '' OR occupant_id = ?5)
+				ORDER BY id DESC LIMIT 1`, c.Peer, c.MsgID, int(c.Dir), c.Nick, c.OccupantID)
+		} else {
+			row = tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages
+				WHERE peer = ?1 AND msg_id = ?2 AND dir = ?3 AND room = 0 AND (?3 = ?4 OR sender = ?5)
+				ORDER BY id DESC LIMIT 1`, c.Peer, c.MsgID, int(c.Dir), int(Out), c.Sender)
+		}
 		var err error
 		m, err = scanMessage(row)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -57,11 +86,15 @@ func (s *Store) Correct(ctx context.Context, c Correction) (m Message, found, ch
 		if err != nil {
 			return err
 		}
+		if c.CheckOnly {
+			found = m.Body == c.Body
+			return nil
+		}
 		found = true
 		if c.LastOnly {
 			var last int64
-			err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE peer = ? AND dir = ? AND room = 0
-				ORDER BY time DESC, id DESC LIMIT 1`, c.Peer, int(c.Dir)).Scan(&last)
+			err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE peer = ? AND dir = ? AND room = ?
+				ORDER BY time DESC, id DESC LIMIT 1`, c.Peer, int(c.Dir), c.Room).Scan(&last)
 			if err != nil {
 				return err
 			}

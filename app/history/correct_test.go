@@ -109,3 +109,105 @@ func TestMigrateFromV5(t *testing.T) {
 		t.Fatalf("search after correction: %+v, %v", hits, err)
 	}
 }
+
+// TestCorrectRoomLine: a room line is corrected only through the room
+// rules the caller passes: the same nick, or the same occupant id; never
+// a line of another room, a 1:1 message with the same id, or (for Dir In)
+// with neither named. Our own last line (Dir Out, LastOnly) is corrected
+// whatever nick it was sent under. CheckOnly changes nothing and finds
+// only a line that already has the body.
+func TestCorrectRoomLine(t *testing.T) {
+	stores(t, func(t *testing.T, s *Store) {
+		const room = "room@conference.example"
+		bob := mustAdd(t, s, Message{Peer: room, Room: true, Nick: "bob", Dir: In, MsgID: "b1", Body: "lunh?", Time: t0})
+		occ := mustAdd(t, s, Message{Peer: room, Room: true, Nick: "carol", Dir: In, MsgID: "c1", OccupantID: "occ-carol", Body: "helo", Time: t0.Add(time.Second)})
+		mine := mustAdd(t, s, Message{Peer: room, Room: true, Nick: "alice", Dir: Out, MsgID: "a1", Body: "yse", Time: t0.Add(2 * time.Second), State: Sent})
+		mustAdd(t, s, Message{Peer: "bob@example", Dir: In, MsgID: "b1", Sender: "bob@example/x", Body: "1:1", Time: t0})
+
+		for _, c := range []Correction{
+			{Peer: room, Room: true, MsgID: "b1", Dir: In, Body: "forged"},                            // nobody named
+			{Peer: room, Room: true, MsgID: "b1", Dir: In, Nick: "mallory", Body: "forged"},           // another nick
+			{Peer: room, Room: true, MsgID: "c1", Dir: In, OccupantID: "occ-mallory", Body: "forged"}, // another occupant
+			{Peer: room, Room: true, MsgID: "b1", Dir: In, OccupantID: "occ-bob", Body: "forged"},     // bob's line has none
+			{Peer: "other@conference.example", Room: true, MsgID: "b1", Dir: In, Nick: "bob", Body: "forged"},
+			{Peer: room, Room: true, MsgID: "a1", Dir: In, Nick: "alice", Body: "forged"}, // ours
+			{Peer: room, MsgID: "b1", Dir: In, Sender: room + "/bob", Body: "forged"},     // not as a 1:1 message
+		} {
+			if _, found, changed, err := s.Correct(ctx, c); err != nil || found || changed {
+				t.Fatalf("Correct(%+v) = %v, %v, %v; want not found", c, found, changed, err)
+			}
+		}
+		// CheckOnly: bob's line does not have the body yet; nothing changes.
+		if _, found, changed, err := s.Correct(ctx, Correction{Peer: room, Room: true, MsgID: "b1", Dir: In, Nick: "bob", CheckOnly: true, Body: "lunch?"}); err != nil || found || changed {
+			t.Fatalf("check before: %v, %v, %v", found, changed, err)
+		}
+		m, found, changed, err := s.Correct(ctx, Correction{Peer: room, Room: true, MsgID: "b1", Dir: In, Nick: "bob", Body: "lunch?"})
+		if err != nil || !found || !changed || m.ID != bob || m.Original != "lunh?" || !m.Room || m.Nick != "bob" {
+			t.Fatalf("by nick: %+v, %v, %v, %v", m, found, changed, err)
+		}
+		if _, found, changed, err := s.Correct(ctx, Correction{Peer: room, Room: true, MsgID: "b1", Dir: In, Nick: "bob", CheckOnly: true, Body: "lunch?"}); err != nil || !found || changed {
+			t.Fatalf("check after: %v, %v, %v", found, changed, err)
+		}
+		m, found, changed, err = s.Correct(ctx, Correction{Peer: room, Room: true, MsgID: "c1", Dir: In, OccupantID: "occ-carol", Body: "hello"})
+		if err != nil || !found || !changed || m.ID != occ || m.OccupantID != "occ-carol" {
+			t.Fatalf("by occupant id: %+v, %v, %v, %v", m, found, changed, err)
+		}
+		// Ours: only the last of our lines.
+		mustAdd(t, s, Message{Peer: room, Room: true, Nick: "alice2", Dir: Out, MsgID: "a2", Body: "more", Time: t0.Add(3 * time.Second), State: Sent})
+		if _, found, _, err := s.Correct(ctx, Correction{Peer: room, Room: true, MsgID: "a1", Dir: Out, LastOnly: true, Body: "yes"}); !errors.Is(err, ErrNotLast) || !found {
+			t.Fatalf("correcting an older line of ours: %v, %v", found, err)
+		}
+		mustAdd(t, s, Message{Peer: room, Room: true, Nick: "bob", Dir: In, MsgID: "b2", Body: "after", Time: t0.Add(4 * time.Second)})
+		if m, found, changed, err := s.Correct(ctx, Correction{Peer: room, Room: true, MsgID: "a2", Dir: Out, LastOnly: true, Body: "more!"}); err != nil || !found || !changed || m.Nick != "alice2" {
+			t.Fatalf("correcting our last line: %+v %v %v %v", m, found, changed, err)
+		}
+		if m, found, changed, err := s.Correct(ctx, Correction{Peer: room, Room: true, MsgID: "a1", Dir: Out, Body: "yes"}); err != nil || !found || !changed || m.ID != mine {
+			t.Fatalf("our line by another client: %+v %v %v %v", m, found, changed, err)
+		}
+		page, err := s.Page(ctx, "bob@example", Cursor{}, 10)
+		if err != nil || len(page) != 1 || page[0].Body != "1:1" {
+			t.Fatalf("the 1:1 message: %+v, %v", page, err)
+		}
+	})
+}
+
+// TestMigrateFromV7: an archive of version 7 gains the occupant id column,
+// empty for its lines, which can still be corrected by nick.
+func TestMigrateFromV7(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v7.db")
+	db := rawDB(t, path)
+	if _, err := db.Exec(migration1V1); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[1:7] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`PRAGMA user_version = 7`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO messages (peer, dir, msg_id, time, body, state, room, nick)
+		VALUES ('room@conference.example', 0, 'b1', ?, 'writen by version seven', 0, 1, 'bob')`, t0.UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, found, _, err := s.Correct(ctx, Correction{Peer: "room@conference.example", Room: true, MsgID: "b1", Dir: In, OccupantID: "x", Body: "forged"}); err != nil || found {
+		t.Fatalf("an old line matched an occupant id: %v, %v", found, err)
+	}
+	m, found, changed, err := s.Correct(ctx, Correction{Peer: "room@conference.example", Room: true, MsgID: "b1", Dir: In, Nick: "bob", Body: "written by version seven"})
+	if err != nil || !found || !changed || m.OccupantID != "" || m.Original != "writen by version seven" {
+		t.Fatalf("correcting an old line: %+v %v %v %v", m, found, changed, err)
+	}
+	if hits, err := s.Search(ctx, "written", 10); err != nil || len(hits) != 1 {
+		t.Fatalf("search after correction: %+v, %v", hits, err)
+	}
+}

@@ -81,6 +81,10 @@ type Message struct {
 	// replies; both 0 when there is none. Add stores them only when they
 	// are a valid range of Body. Text gives Body without it.
 	FallbackStart, FallbackEnd int
+	// OccupantID is, for a room line, the id the room gave its sender
+	// (XEP-0421), kept only from a room that announces occupant ids; ""
+	// otherwise. A room correction from such a room must carry the same.
+	OccupantID string
 	// Reactions are the reactions to the message (XEP-0444), by who
 	// reacted, in the order they were last changed; Page fills them in
 	// (not Search, Pending or Outgoing). Add ignores them.

@@ -19,7 +19,7 @@ var pageCap = MaxPage
 
 // msgCols are the messages columns scanMessage reads, in order.
 const msgCols = `id, peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick, sender, original,
-	reply_id, reply_to, fallback_start, fallback_end`
+	reply_id, reply_to, fallback_start, fallback_end, occupant_id`
 
 // statements are prepared once per Store (database/sql prepares them again
 // on each pooled connection as needed).
@@ -37,8 +37,8 @@ func (st *statements) prepare(db *sql.DB) error {
 		sql string
 	}{
 		{&st.insert, `INSERT INTO messages (peer, dir, msg_id, stanza_id, time, delayed, delay_from, delay_reason, body, state, room, nick, sender,
-				reply_id, reply_to, fallback_start, fallback_end)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+				reply_id, reply_to, fallback_start, fallback_end, occupant_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		// The same line of a room (see Add): ?1 peer, ?2 nick, ?3 body,
 		// ?4 time, ?5 the window's start, ?6 its end, ?7 whether the new
 		// message is delayed, ?8 its stanza-id.
@@ -222,7 +222,7 @@ func (ts txStatements) add(ctx context.Context, m Message) (int64, bool, error) 
 	res, err := ts.insert.ExecContext(ctx,
 		m.Peer, int(m.Dir), m.MsgID, m.StanzaID, micros(t),
 		m.Delayed, m.DelayFrom, m.DelayReason, m.Body, int(m.State), m.Room, m.Nick, m.Sender,
-		m.ReplyID, m.ReplyTo, fbStart, fbEnd)
+		m.ReplyID, m.ReplyTo, fbStart, fbEnd, m.OccupantID)
 	if err != nil {
 		return 0, false, fmt.Errorf("history: add: %w", err)
 	}
@@ -410,7 +410,7 @@ func scanMessage(r scanner, extra ...any) (Message, error) {
 	var us int64
 	dest := append([]any{&m.ID, &m.Peer, &dir, &m.MsgID, &m.StanzaID, &us,
 		&m.Delayed, &m.DelayFrom, &m.DelayReason, &m.Body, &state, &m.Room, &m.Nick, &m.Sender, &m.Original,
-		&m.ReplyID, &m.ReplyTo, &m.FallbackStart, &m.FallbackEnd}, extra...)
+		&m.ReplyID, &m.ReplyTo, &m.FallbackStart, &m.FallbackEnd, &m.OccupantID}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return Message{}, err
 	}

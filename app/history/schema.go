@@ -23,11 +23,12 @@ var migrations = []migration{
 	{"group chat messages", migration5},
 	{"message corrections and senders", migration6},
 	{"reactions and replies", migration7},
+	{"occupant ids of room lines", migration8},
 }
 
 // SchemaVersion is the schema version this package writes (PRAGMA
 // user_version of an up-to-date archive).
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // migration1: the messages, their indexes, and an external-content FTS5
 // index over the bodies kept in sync by triggers. The FTS index also has
@@ -162,6 +163,15 @@ CREATE TABLE reactions (
 	time   INTEGER NOT NULL,
 	PRIMARY KEY (peer, msg_id, sender)
 ) WITHOUT ROWID;
+`
+
+// migration8: corrections in rooms (XEP-0308 in XEP-0045). occupant_id
+// is the id the room gave the sender of a room line (XEP-0421), kept only
+// from rooms that announce occupant ids (empty otherwise, and for older
+// rows): a correction from such a room is applied only to a line with
+// the same occupant id.
+const migration8 = `
+ALTER TABLE messages ADD COLUMN occupant_id TEXT NOT NULL DEFAULT '';
 `
 
 // migrate brings the schema up to date, one transaction per migration.

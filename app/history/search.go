@@ -17,7 +17,7 @@ const maxTerms = 16
 // rows, instead of collecting and sorting every match.
 const searchSQL = `SELECT m.id, m.peer, m.dir, m.msg_id, m.stanza_id, m.time, m.delayed,
 		m.delay_from, m.delay_reason, m.body, m.state, m.room, m.nick, m.sender, m.original,
-		m.reply_id, m.reply_to, m.fallback_start, m.fallback_end,
+		m.reply_id, m.reply_to, m.fallback_start, m.fallback_end, m.occupant_id,
 		snippet(messages_fts, 0, char(2), char(3), '…', 16)
 	FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid
 	WHERE messages_fts MATCH ?
