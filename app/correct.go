@@ -13,11 +13,12 @@ import (
 	"github.com/palaver-im/palaver/app/im"
 )
 
-// Last message correction (XEP-0308), in 1:1 chats and private chats
-// through rooms. A correction is a message with a new id, the new body and
-// <replace id='…'/> naming the first message's id; the archive keeps one
-// row per message, whose body becomes the correction's (history.Store.Correct),
-// and the correction itself is not archived as a message.
+// Last message correction (XEP-0308), in 1:1 chats, private chats
+// through rooms, and group chat rooms. A correction is a message with a
+// new id, the new body and <replace id='…'/> naming the first message's
+// id; the archive keeps one row per message, whose body becomes the
+// correction's (history.Store.Correct), and the correction itself is not
+// archived as a message.
 //
 // Who may correct what:
 //   - the user, only the last message they sent to the peer (XEP-0308 §4,
@@ -26,13 +27,16 @@ import (
 //   - the peer, only a message that came from the same full JID (for a
 //     room's private chat, the same occupant JID) as the correction
 //     (XEP-0308 §8). Messages archived before schema 6 have no sender and
-//     cannot be corrected by the peer.
+//     cannot be corrected by the peer;
+//   - in a room, only the same occupant (XEP-0308 §8), as roomcorrect.go
+//     checks: by occupant id (XEP-0421) where the room gives them, else
+//     by nick for a line that came live during the current join from an
+//     occupant still there since, under the same nick.
 //
 // A received correction that matches no such message (an unknown id,
-// another resource, one of our ids) is shown and archived as a new
-// message, as XEP-0308 §5 says to treat it as a normal one: nothing is
-// lost, and nothing the sender could not write is changed. Room messages
-// (groupchat) corrections are not applied yet: they arrive as new lines.
+// another resource or occupant, one of our ids) is shown and archived as
+// a new message, as XEP-0308 §5 says to treat it as a normal one: nothing
+// is lost, and nothing the sender could not write is changed.
 
 // Errors of a refused CorrectMessage (CommandFailed with OpCorrect).
 var (
@@ -43,6 +47,14 @@ var (
 // CorrectMessage corrects our message id (the id SendMessage returned) in
 // the conversation with peer (a bare JID, or an occupant's full JID for a
 // room's private chat) with body, and returns the correction's own id.
+// In a room (peer the room's bare JID), id is our line's RoomMessage.ID
+// (the id SendRoomMessage returned, which is also the origin id it was
+// sent with: XEP-0308 names the message by the id its sender gave it),
+// the line must be our last one in the room and already reflected by the
+// room (archived), and we must be in the room; the correction goes to
+// the room at once (not through the outbox, as room messages) and the
+// MessageCorrected has Room and Nick set. The room's copy of it changes
+// nothing more and shows no new line.
 // Only our last message to peer may be corrected, and only while
 // connected: otherwise, or when body is empty, a CommandFailed with
 // OpCorrect follows. Else the archive gets the new body (keeping the
@@ -78,6 +90,10 @@ func (r *runner) correctMessage(ctx context.Context, sess *xmpp.Session, cmd cmd
 	cctx, cancel := context.WithTimeout(ctx, archiveTimeout)
 	defer cancel()
 	r.arch.flush(cctx)
+	if to.Resourcepart() == "" && r.rooms.has(to.String()) {
+		r.roomCorrect(cctx, sess, st, to, cmd, fail)
+		return
+	}
 	peer := r.rooms.peer(to)
 	m, found, changed, err := st.Correct(cctx, history.Correction{Peer: peer, MsgID: cmd.replace, Dir: history.Out, LastOnly: true, Body: cmd.body})
 	switch {
@@ -138,6 +154,9 @@ func (a *archiver) correct(ctx context.Context, st *history.Store, op archiveOp)
 	case changed:
 		if e, ok := op.ev.(MessageCorrected); ok {
 			e.ArchiveID, e.Body = m.ID, m.Body
+			if e.Room {
+				e.Nick = m.Nick
+			}
 			a.c.emit(e)
 		}
 	case found:
@@ -150,9 +169,15 @@ func (a *archiver) correct(ctx context.Context, st *history.Store, op archiveOp)
 				a.report(fmt.Errorf("saving messages to the history: %w", err))
 			} else if !added[0] {
 				return // seen before
-			} else if e, ok := ev.(MessageReceived); ok {
-				e.ArchiveID = ids[0]
-				ev = e
+			} else {
+				switch e := ev.(type) {
+				case MessageReceived:
+					e.ArchiveID = ids[0]
+					ev = e
+				case RoomMessage:
+					e.ArchiveID = ids[0]
+					ev = e
+				}
 			}
 		}
 		if ev != nil {

@@ -222,6 +222,11 @@ type MessageCorrected struct {
 	Outgoing bool
 	// ArchiveID is the corrected message's id in the local history.
 	ArchiveID int64
+	// Room is set for a line of a group chat room (Peer is then the
+	// room's bare JID, as in RoomMessage, and ID the line's RoomMessage.ID),
+	// and Nick is the nickname it was sent under.
+	Room bool
+	Nick string
 }
 
 // SubscriptionRequest is sent when someone asks to see our presence.
@@ -608,6 +613,10 @@ type RoomMessage struct {
 	// archive after the join (XEP-0313): it should not raise a
 	// notification.
 	FromHistory bool
+	// Reply, when not nil, says which line this one answers (XEP-0461:
+	// in a room, by the stanza id the room gave it, and its author's
+	// occupant JID), and which part of Body quotes it.
+	Reply *im.Reply
 }
 
 // RoomSubject is sent when the room tells its subject: on joining (after
@@ -660,6 +669,9 @@ type RoomInfo struct {
 	// Archive is set when the room keeps a XEP-0313 archive: the core then
 	// reads what was missed from it instead of taking the room's history.
 	Archive bool
+	// OccupantIDs is set when the room stamps its occupants' messages
+	// with occupant ids (XEP-0421): corrections are then checked by them.
+	OccupantIDs bool
 }
 
 // RoomConfigForm answers Client.RoomConfig: the room's configuration form

@@ -86,6 +86,22 @@ func (c *Client) SendRoomMessage(room, body string) string {
 	return id
 }
 
+// SendRoomReply is SendRoomMessage for a line that answers another
+// (XEP-0461), and returns the line's id. to.ID names the line answered by
+// the stanza id the room gave it (RoomMessage.StanzaID: XEP-0461 §3 names
+// groupchat messages so, as reactions do), to.Author is its author's
+// occupant JID (room@service/nick), and the body sent starts with the
+// quotation of to.Quote, marked as a fallback (XEP-0428), as SendReply's.
+// A line the room gave no stanza id cannot be named: with an empty to.ID
+// only the quotation is sent, as a plain line. The room's copy of the
+// reply (RoomMessage with Outgoing) carries Reply, and the archive keeps
+// ReplyID, ReplyTo and the quotation's range.
+func (c *Client) SendRoomReply(room, body string, to ReplyTo) string {
+	id := NewID()
+	c.cmds.Push(cmdRoomMessage{id: id, room: room, text: body, reply: &to})
+	return id
+}
+
 // SetRoomSubject asks the room to change its subject (XEP-0045 §8.1) and
 // returns the request's id. A RoomSubject event follows when the room
 // accepted it, a MessageFailed with this id when it refused.
@@ -118,6 +134,8 @@ type cmdRoomMessage struct {
 	subject        bool
 	// oob is a shared file's URL (XEP-0066), the same as text.
 	oob string
+	// reply, when not nil, is the line text answers (SendRoomReply).
+	reply *ReplyTo
 }
 type cmdChangeNick struct{ room, nick string }
 
@@ -190,6 +208,14 @@ type roomState struct {
 	// them and last as the join was sent: the archive is read from there.
 	lastID, mamAfter               string
 	lastIDAt, mamAfterAt, mamSince time.Time
+	// stint numbers each presence of an occupant (ours included) under a
+	// nick during the current join, stints counting them; live are the
+	// latest lines that came live during it (at most maxRoomLive), with
+	// their sender's stint then: a correction without occupant ids must
+	// name one whose sender is still in the same stint (roomcorrect.go).
+	stint  map[string]uint64
+	stints uint64
+	live   []liveLine
 }
 
 // roomBook holds the rooms of a Client across its sessions.
@@ -398,6 +424,7 @@ func (r *runner) sendJoinNow(ctx context.Context, sess *xmpp.Session, key string
 	s.phase, s.since, s.heard = roomJoining, time.Now(), time.Now()
 	s.rejoin = rejoin && s.joinedOnce
 	s.occupants, s.truncated, s.created, s.subject, s.newNick, s.pinging = map[string]Occupant{}, false, false, false, "", false
+	s.stint, s.live = nil, nil
 	to, _ := s.room.WithResource(s.nick)
 	hist := []xml.Attr{{Name: xml.Name{Local: "maxstanzas"}, Value: fmt.Sprint(roomHistory)}}
 	if s.info != nil && s.info.Archive {
@@ -531,6 +558,12 @@ func (r *runner) sendToRoom(ctx context.Context, sess *xmpp.Session, cmd cmdRoom
 		}
 	} else {
 		m.Body, m.OOB = cmd.text, cmd.oob
+		if cmd.reply != nil {
+			m.Body, m.Reply = replyBody(cmd.text, *cmd.reply)
+			if m.Reply.ID == "" {
+				m.Reply = nil // nothing to name: the quotation alone
+			}
+		}
 	}
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
@@ -711,6 +744,8 @@ func (h *handler) roomUnavailable(s *roomState, nick string, x *mucUser) []Event
 	if self {
 		if newNick != "" {
 			old := s.self
+			s.leave(s.nick)
+			s.enter(newNick)
 			s.nick, s.newNick, s.self.Nick = newNick, "", newNick
 			return []Event{OccupantChanged{base: h.c.b(), Room: key, Occupant: old, NewNick: newNick, Self: true}}
 		}
@@ -744,6 +779,7 @@ func (h *handler) roomUnavailable(s *roomState, nick string, x *mucUser) []Event
 		return nil // never shown: a join beyond MaxOccupants, or a stranger's
 	}
 	delete(s.occupants, nick)
+	s.leave(nick)
 	if s.phase != roomJoined {
 		return nil // still collecting the join's list
 	}
@@ -753,6 +789,7 @@ func (h *handler) roomUnavailable(s *roomState, nick string, x *mucUser) []Event
 			moved := o
 			moved.Nick = newNick
 			s.occupants[newNick] = moved
+			s.enter(newNick)
 		}
 		ev.NewNick = newNick
 		return []Event{ev}
@@ -775,6 +812,7 @@ func (h *handler) roomAvailable(s *roomState, nick string, p im.Presence, x *muc
 	if x.has(110) || nick == s.nick || (s.newNick != "" && nick == s.newNick) {
 		s.self = o
 		if s.phase == roomJoining {
+			s.enter(nick)
 			s.nick, s.phase, s.since, s.joinedOnce = nick, roomJoined, time.Now(), true
 			s.created = x.has(201)
 			ev := RoomJoined{base: h.c.b(), Room: key, Nick: nick, Self: o, Occupants: s.snapshot(), Truncated: s.truncated, Created: s.created, Rejoined: s.rejoin}
@@ -797,12 +835,20 @@ func (h *handler) roomAvailable(s *roomState, nick string, p im.Presence, x *muc
 			}
 			return []Event{ev}
 		}
+		if nick != s.nick {
+			s.leave(s.nick)
+			s.enter(nick)
+		}
 		s.nick, s.newNick = nick, ""
 		return []Event{OccupantChanged{base: h.c.b(), Room: key, Occupant: o, Self: true}}
 	}
-	if _, known := s.occupants[nick]; !known && len(s.occupants) >= MaxOccupants {
+	_, known := s.occupants[nick]
+	if !known && len(s.occupants) >= MaxOccupants {
 		s.truncated = true
 		return nil
+	}
+	if !known {
+		s.enter(nick)
 	}
 	s.occupants[nick] = o
 	if s.phase != roomJoined {
@@ -856,21 +902,35 @@ func (h *handler) roomMessage(m im.Message, hasSubject bool) {
 	}
 	ours := nick != "" && (nick == s.nick || s.ours(m.ID) || s.ours(m.OriginID))
 	fromHistory := !m.Delay.IsZero() && !s.subject
-	b.mu.Unlock()
-
-	a := &history.Message{
-		Peer: bare, Room: true, Nick: nick, Dir: history.In, MsgID: m.ID, StanzaID: stanzaID,
-		Time: at, Delayed: !m.Delay.IsZero(), Body: m.Body, State: history.Received,
+	live := m.Delay.IsZero()
+	occ := ""
+	if s.occupantIDs() {
+		occ = m.OccupantID
 	}
-	if ours {
-		a.Dir, a.State = history.Out, history.Sent
-		if m.OriginID != "" {
-			a.MsgID = m.OriginID
+	// A correction (roomcorrect.go) names a line; a refused one is a new
+	// line, as is any other: when it came live, a later correction may
+	// name it.
+	var corr *history.Correction
+	if m.Replace != "" && nick != "" {
+		c, drop := roomCorrectionOf(s, m, nick, ours, live)
+		if drop {
+			b.mu.Unlock()
+			return // ours: the archive has it already
 		}
+		corr = &c
 	}
-	ev := RoomMessage{
-		base: h.c.b(), Room: bare, Nick: nick, Body: m.Body, ID: a.MsgID, StanzaID: stanzaID,
-		Time: at, Delayed: a.Delayed, Outgoing: ours, FromHistory: fromHistory,
+	if live && (corr == nil || corr.CheckOnly) {
+		id := m.ID
+		if ours && m.OriginID != "" {
+			id = m.OriginID
+		}
+		s.heardLive(nick, id)
+	}
+	b.mu.Unlock()
+	a, ev := h.roomLine(bare, nick, m, ours, stanzaID, at, !live, fromHistory, occ)
+	if corr != nil {
+		h.c.arch.push(h.roomCorrectionOp(*corr, a, ev))
+		return
 	}
 	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: ev})
 }

@@ -18,8 +18,8 @@ import (
 
 // Reactions (XEP-0444) and replies (XEP-0461) in 1:1 chats, and in
 // private chats through rooms (whose peer is the occupant JID). In group
-// chat rooms there are reactions (no replies): see roomReact and
-// roomReaction.
+// chat rooms too: see roomReact and roomReaction for reactions,
+// SendRoomReply and roomcorrect.go for replies.
 //
 // A reaction is a message to the peer with <reactions id='…'/> naming the
 // message reacted to by its message id (XEP-0444 §3.1: the id attribute in

@@ -200,6 +200,8 @@ func roomInfoOf(di disco.Info) RoomInfo {
 			info.NonAnonymous = true
 		case roomFeatureArchive:
 			info.Archive = true
+		case im.NSOccupantID:
+			info.OccupantIDs = true
 		}
 	}
 	for i := range di.Form {

@@ -200,26 +200,30 @@ func (h *handler) roomArchiveResult(from jid.JID, f *im.Forwarded) bool {
 	}
 	nick := m.From.Resourcepart()
 	ours := nick != "" && (nick == s.nick || s.ours(m.ID) || s.ours(m.OriginID))
+	occ := ""
+	if s.occupantIDs() {
+		occ = m.OccupantID
+	}
+	var corr *history.Correction
+	if m.Replace != "" && nick != "" && m.Reactions == nil {
+		// A correction (roomcorrect.go): from the archive, never live.
+		c, drop := roomCorrectionOf(s, m, nick, ours, false)
+		if drop {
+			b.mu.Unlock()
+			return true
+		}
+		corr = &c
+	}
 	b.mu.Unlock()
 	if m.Reactions != nil {
 		// Reactions (reactions.go) are no message.
 		h.roomReaction(key, nick, ours, m.Reactions, at)
 		return true
 	}
-
-	a := &history.Message{
-		Peer: key, Room: true, Nick: nick, Dir: history.In, MsgID: m.ID, StanzaID: f.ResultID,
-		Time: at, Delayed: true, Body: m.Body, State: history.Received,
-	}
-	if ours {
-		a.Dir, a.State = history.Out, history.Sent
-		if m.OriginID != "" {
-			a.MsgID = m.OriginID
-		}
-	}
-	ev := RoomMessage{
-		base: h.c.b(), Room: key, Nick: nick, Body: m.Body, ID: a.MsgID, StanzaID: f.ResultID,
-		Time: at, Delayed: true, Outgoing: ours, FromHistory: true,
+	a, ev := h.roomLine(key, nick, m, ours, f.ResultID, at, true, true, occ)
+	if corr != nil {
+		h.c.arch.push(h.roomCorrectionOp(*corr, a, ev))
+		return true
 	}
 	h.c.arch.push(archiveOp{add: a, onlyNew: true, ev: ev})
 	return true
