@@ -3,7 +3,6 @@ package views
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"reflect"
@@ -14,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/account"
@@ -21,10 +21,10 @@ import (
 )
 
 // passwordMethod is the sign-in choice of a password account.
-const passwordMethod = "Password"
+func passwordMethod() string { return lang.L("Password") }
 
 // mechanismAuto is the SASL mechanism choice that keeps the preset's.
-const mechanismAuto = "Automatic (OAUTHBEARER)"
+func mechanismAuto() string { return lang.L("Automatic (OAUTHBEARER)") }
 
 // accountForm is the account dialog's content. The first row chooses how
 // to sign in: with a password, or with one of the OAuth providers; the
@@ -71,17 +71,17 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		host:         widget.NewEntry(),
 		port:         widget.NewEntry(),
 		caFile:       widget.NewEntry(),
-		remember:     widget.NewCheck("Remember password", nil),
-		directTLS:    widget.NewCheck("Direct TLS (XEP-0368)", nil),
-		allowPlain:   widget.NewCheck("Allow PLAIN", nil),
-		plainAbout:   widget.NewLabel(plainAllowExplained),
+		remember:     widget.NewCheck(lang.L("Remember password"), nil),
+		directTLS:    widget.NewCheck(lang.L("Direct TLS (XEP-0368)"), nil),
+		allowPlain:   widget.NewCheck(lang.L("Allow PLAIN"), nil),
+		plainAbout:   widget.NewLabel(plainAllowExplained()),
 		clientID:     widget.NewEntry(),
 		clientSecret: widget.NewEntry(),
 		issuer:       widget.NewEntry(),
 		authURL:      widget.NewEntry(),
 		tokenURL:     widget.NewEntry(),
 		scope:        widget.NewEntry(),
-		mechanism:    widget.NewSelect(append([]string{mechanismAuto}, account.Mechanisms()...), nil),
+		mechanism:    widget.NewSelect(append([]string{mechanismAuto()}, account.Mechanisms()...), nil),
 		about:        widget.NewLabel(""),
 		errLabel:     widget.NewLabel(""),
 		typed:        make(map[string][2]string),
@@ -93,12 +93,12 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		return err
 	}
 	if known && !a.UsesOAuth() {
-		f.password.SetPlaceHolder("unchanged")
+		f.password.SetPlaceHolder(lang.L("unchanged"))
 	}
 	f.remember.Checked = a.RememberPassword || !known || a.UsesOAuth()
-	f.host.SetPlaceHolder("optional")
+	f.host.SetPlaceHolder(lang.L("optional"))
 	f.host.SetText(a.Host)
-	f.port.SetPlaceHolder("optional")
+	f.port.SetPlaceHolder(lang.L("optional"))
 	if a.Port != 0 {
 		f.port.SetText(strconv.Itoa(a.Port))
 	}
@@ -107,7 +107,7 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		return err
 	}
 	f.directTLS.Checked = a.DirectTLS
-	f.caFile.SetPlaceHolder("optional: a private CA (PEM file)")
+	f.caFile.SetPlaceHolder(lang.L("optional: a private CA (PEM file)"))
 	f.caFile.SetText(a.CAFile)
 	f.allowPlain.Checked = a.AllowPlain
 	f.plainAbout.Wrapping = fyne.TextWrapWord
@@ -122,7 +122,7 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		// SCRAM worked for this account: PLAIN is refused whatever the
 		// box says, and the explanation says so.
 		f.allowPlain.Disable()
-		f.plainAbout.SetText("PLAIN is refused for this account: SCRAM has signed it in before, so a server that now offers only PLAIN may be an attacker.")
+		f.plainAbout.SetText(lang.L("PLAIN is refused for this account: SCRAM has signed it in before, so a server that now offers only PLAIN may be an attacker."))
 		f.plainAbout.Hidden = false
 	}
 
@@ -132,7 +132,7 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 	if o.Provider != "" {
 		f.typed[o.Provider] = [2]string{o.ClientID, o.ClientSecret}
 	}
-	f.mechanism.Selected = mechanismAuto
+	f.mechanism.Selected = mechanismAuto()
 	if o.Provider == account.ProviderGeneric {
 		if o.Mechanism != "" {
 			f.mechanism.Selected = o.Mechanism
@@ -143,15 +143,15 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		f.scope.SetText(strings.Join(o.Scopes, " "))
 	}
 	f.issuer.SetPlaceHolder("https://auth.example.org")
-	f.authURL.SetPlaceHolder("optional with an issuer")
-	f.tokenURL.SetPlaceHolder("optional with an issuer")
+	f.authURL.SetPlaceHolder(lang.L("optional with an issuer"))
+	f.tokenURL.SetPlaceHolder(lang.L("optional with an issuer"))
 	f.about.Wrapping = fyne.TextWrapWord
 	f.about.Selectable = true // the redirect URI, to copy
 	f.errLabel.Importance = widget.DangerImportance
 	f.errLabel.Wrapping = fyne.TextWrapWord
 	f.errLabel.Hide()
 
-	options := []string{passwordMethod}
+	options := []string{passwordMethod()}
 	for _, p := range account.Providers() {
 		options = append(options, p.Name)
 	}
@@ -163,7 +163,7 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 		}
 	}
 	if f.provider == "" {
-		f.method.Selected = passwordMethod
+		f.method.Selected = passwordMethod()
 	}
 	f.loadTyped()
 	f.box = container.NewVBox(widget.NewForm(), f.about, f.errLabel)
@@ -243,13 +243,13 @@ func (f *accountForm) applyPreset(p account.Provider) {
 // layout shows the rows the chosen method needs.
 func (f *accountForm) layout() {
 	items := []*widget.FormItem{
-		widget.NewFormItem("Sign in with", f.method),
-		widget.NewFormItem("Address", f.jid),
+		widget.NewFormItem(lang.L("Sign in with"), f.method),
+		widget.NewFormItem(lang.L("Address"), f.jid),
 	}
 	p, oauth := f.chosen()
 	if !oauth {
 		items = append(items,
-			widget.NewFormItem("Password", f.password),
+			widget.NewFormItem(lang.L("Password"), f.password),
 			widget.NewFormItem("", f.remember),
 			widget.NewFormItem("", f.allowPlain))
 		if !f.plainAbout.Hidden {
@@ -257,59 +257,103 @@ func (f *accountForm) layout() {
 		}
 		f.about.Hide()
 	} else {
-		items = append(items, widget.NewFormItem(p.ClientIDLabel, f.clientID))
+		items = append(items, widget.NewFormItem(clientIDLabel(p), f.clientID))
 		if p.NeedsClientSecret {
 			items = append(items, widget.NewFormItem(secretLabel(p), f.clientSecret))
 		}
 		if p.Discovery {
 			f.scope.SetPlaceHolder(strings.Join(p.Scopes, " "))
 			items = append(items,
-				widget.NewFormItem("Issuer URL", f.issuer),
-				widget.NewFormItem("Authorization URL", f.authURL),
-				widget.NewFormItem("Token URL", f.tokenURL),
-				widget.NewFormItem("Scopes", f.scope),
-				widget.NewFormItem("SASL mechanism", f.mechanism))
+				widget.NewFormItem(lang.L("Issuer URL"), f.issuer),
+				widget.NewFormItem(lang.L("Authorization URL"), f.authURL),
+				widget.NewFormItem(lang.L("Token URL"), f.tokenURL),
+				widget.NewFormItem(lang.L("Scopes"), f.scope),
+				widget.NewFormItem(lang.L("SASL mechanism"), f.mechanism))
 		}
 		f.about.SetText(aboutProvider(p))
 		f.about.Show()
 	}
 	items = append(items,
-		widget.NewFormItem("Server", f.host),
-		widget.NewFormItem("Port", f.port),
+		widget.NewFormItem(lang.L("Server"), f.host),
+		widget.NewFormItem(lang.L("Port"), f.port),
 		widget.NewFormItem("", f.directTLS),
-		widget.NewFormItem("CA file", f.caFile))
+		widget.NewFormItem(lang.L("CA file"), f.caFile))
 	f.form = widget.NewForm(items...)
 	f.box.Objects[0] = f.form
 	f.box.Refresh()
 }
 
-// secretLabel names p's client secret the way p names its client ID.
+// clientIDLabel names p's client ID as a form label, the way p names it
+// (account.Provider.ClientIDLabel), in the user's language.
+func clientIDLabel(p account.Provider) string {
+	switch p.ClientIDLabel {
+	case "App ID": // not translated: the provider's term, matched
+		return lang.L("App ID")
+	case "Client ID": // not translated: the provider's term, matched
+		return lang.L("Client ID")
+	}
+	return p.ClientIDLabel
+}
+
+// clientIDWord names p's client ID within a sentence ("enter its client ID").
+func clientIDWord(p account.Provider) string {
+	switch p.ClientIDLabel {
+	case "App ID": // not translated: the provider's term, matched
+		return lang.L("app ID")
+	case "Client ID": // not translated: the provider's term, matched
+		return lang.L("client ID")
+	}
+	return lowerID(p.ClientIDLabel)
+}
+
+// secretLabel names p's client secret the way p names its client ID, as a
+// form label.
 func secretLabel(p account.Provider) string {
+	switch p.ClientIDLabel {
+	case "App ID": // not translated: the provider's term, matched
+		return lang.L("App secret")
+	case "Client ID": // not translated: the provider's term, matched
+		return lang.L("Client secret")
+	}
 	if s, ok := strings.CutSuffix(p.ClientIDLabel, " ID"); ok {
 		return s + " secret"
 	}
-	return "Client secret"
+	return lang.L("Client secret")
+}
+
+// secretWord names p's client secret within a sentence.
+func secretWord(p account.Provider) string {
+	switch p.ClientIDLabel {
+	case "App ID": // not translated: the provider's term, matched
+		return lang.L("app secret")
+	case "Client ID": // not translated: the provider's term, matched
+		return lang.L("client secret")
+	}
+	if s, ok := strings.CutSuffix(p.ClientIDLabel, " ID"); ok {
+		return lowerID(s + " secret")
+	}
+	return lang.L("client secret")
 }
 
 // aboutProvider says how signing in with p works and what it needs.
 func aboutProvider(p account.Provider) string {
-	name := p.Name
+	uri := "http://127.0.0.1" + account.CallbackPath
+	var about string
 	if p.Discovery {
-		name = "your server's sign-in service"
+		about = lang.L("Palaver signs in on the page of your server's sign-in service in your web browser and keeps the sign-in in your keychain; it never sees your password. Register Palaver with your server's sign-in service as a desktop app with the redirect URI {{.URI}} and enter its {{.ID}}.",
+			map[string]any{"URI": uri, "ID": clientIDWord(p)})
+	} else {
+		about = lang.L("Palaver signs in on the page of {{.Provider}} in your web browser and keeps the sign-in in your keychain; it never sees your password. Register Palaver with {{.Provider}} as a desktop app with the redirect URI {{.URI}} and enter its {{.ID}}.",
+			map[string]any{"Provider": p.Name, "URI": uri, "ID": clientIDWord(p)})
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Palaver signs in on the page of %s in your web browser and keeps the sign-in in your keychain; "+
-		"it never sees your password. Register Palaver with %s as a desktop app with the redirect URI "+
-		"http://127.0.0.1%s and enter its %s.", name, name, account.CallbackPath, lowerID(p.ClientIDLabel))
 	if p.NeedsClientSecret {
-		fmt.Fprintf(&b, " %s also wants the %s, which is not secret: anyone can read it in Palaver's settings file.",
-			p.Name, lowerID(secretLabel(p)))
+		about += " " + lang.L("{{.Provider}} also wants the {{.Secret}}, which is not secret: anyone can read it in Palaver's settings file.",
+			map[string]any{"Provider": p.Name, "Secret": secretWord(p)})
 	}
 	if p.Discovery {
-		b.WriteString(" Leave the issuer empty to let your XMPP server name it (Palaver asks you before it is used), " +
-			"or enter its issuer URL (or openid-configuration URL), or its authorization and token URLs.")
+		about += " " + lang.L("Leave the issuer empty to let your XMPP server name it (Palaver asks you before it is used), or enter its issuer URL (or openid-configuration URL), or its authorization and token URLs.")
 	}
-	return b.String()
+	return about
 }
 
 // lowerID lower-cases the first word of a label such as "App ID".
@@ -342,7 +386,7 @@ func parsePort(s string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, errors.New("the port must be a number")
+		return 0, errors.New(lang.L("the port must be a number"))
 	}
 	return n, nil
 }
@@ -368,7 +412,7 @@ func (f *accountForm) account(base account.Account) (account.Account, error) {
 	a.CAFile = strings.TrimSpace(f.caFile.Text)
 	if a.CAFile != "" {
 		if _, err := os.Stat(a.CAFile); err != nil {
-			return a, fmt.Errorf("the CA file cannot be read (%v); give the path of a PEM file, or leave it empty", err)
+			return a, errors.New(lang.L("the CA file cannot be read ({{.Error}}); give the path of a PEM file, or leave it empty", map[string]any{"Error": err.Error()}))
 		}
 	}
 	p, oauth := f.chosen()
@@ -398,7 +442,7 @@ func (f *accountForm) account(base account.Account) (account.Account, error) {
 		o.TokenURL = strings.TrimSpace(f.tokenURL.Text)
 		o.Scopes = strings.Fields(f.scope.Text)
 		o.Mechanism = ""
-		if m := f.mechanism.Selected; m != mechanismAuto {
+		if m := f.mechanism.Selected; m != mechanismAuto() {
 			o.Mechanism = m
 		}
 	}
@@ -423,12 +467,14 @@ func (u *UI) showAccountDialog(bare string) {
 		base, known = *a, true
 	}
 	f := newAccountForm(base, known)
-	title := "Account " + base.JID
+	var title string
 	switch {
 	case !known && len(u.cfg.Accounts) == 0:
-		title = "Set up your XMPP account"
+		title = lang.L("Set up your XMPP account")
 	case !known:
-		title = "Add an account"
+		title = lang.L("Add an account")
+	default:
+		title = lang.L("Account {{.Address}}", map[string]any{"Address": base.JID})
 	}
 	d := dialog.NewCustomWithoutButtons(title, f.box, u.win)
 	save := func() {
@@ -439,12 +485,12 @@ func (u *UI) showAccountDialog(bare string) {
 		}
 		if !a.UsesOAuth() && f.password.Text == "" && (!known || a.JID != base.JID || base.UsesOAuth()) {
 			if _, ok := u.pw.Get(a.JID); !ok {
-				f.showError(errors.New("enter the password"))
+				f.showError(errors.New(lang.L("enter the password")))
 				return
 			}
 		}
 		if other := u.cfg.Find(a.JID); other != nil && (!known || !strings.EqualFold(a.JID, base.JID)) {
-			f.showError(fmt.Errorf("%s is set up already; edit it in the Accounts window", a.JID))
+			f.showError(errors.New(lang.L("{{.Address}} is set up already; edit it in the Accounts window", map[string]any{"Address": a.JID})))
 			return
 		}
 		if known {
@@ -471,13 +517,13 @@ func (u *UI) showAccountDialog(bare string) {
 	for _, e := range f.entries() {
 		e.OnSubmitted = func(string) { save() }
 	}
-	cancel := widget.NewButton("Cancel", d.Hide)
+	cancel := widget.NewButton(lang.L("Cancel"), d.Hide)
 	ok := widget.NewButton("", save)
 	ok.Importance = widget.HighImportance
 	label := func() {
-		ok.SetText("Save")
+		ok.SetText(lang.L("Save"))
 		if _, oauth := f.chosen(); oauth {
-			ok.SetText("Save and sign in")
+			ok.SetText(lang.L("Save and sign in"))
 		}
 	}
 	label()
@@ -612,18 +658,22 @@ func (u *UI) removeAccount(bare string) {
 		return
 	}
 	a := *p
-	what := "its settings"
+	var text string
 	switch {
 	case a.UsesOAuth():
-		what += " and its sign-in with " + providerName(a)
+		text = lang.L("Remove {{.Address}} from Palaver? Palaver forgets its settings and its sign-in with {{.Provider}}. The account itself and your contacts stay on the server.",
+			map[string]any{"Address": a.JID, "Provider": providerName(a)})
 	case a.RememberPassword:
-		what += " and its password in the keychain"
+		text = lang.L("Remove {{.Address}} from Palaver? Palaver forgets its settings and its password in the keychain. The account itself and your contacts stay on the server.",
+			map[string]any{"Address": a.JID})
+	default:
+		text = lang.L("Remove {{.Address}} from Palaver? Palaver forgets its settings. The account itself and your contacts stay on the server.",
+			map[string]any{"Address": a.JID})
 	}
-	msg := widget.NewLabel(fmt.Sprintf("Remove %s from Palaver? Palaver forgets %s. "+
-		"The account itself and your contacts stay on the server.", a.JID, what))
+	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord
-	data := widget.NewCheck("Also delete its messages and pictures on this computer", nil)
-	d := dialog.NewCustomConfirm("Remove account", "Remove", "Cancel", container.NewVBox(msg, data), func(ok bool) {
+	data := widget.NewCheck(lang.L("Also delete its messages and pictures on this computer"), nil)
+	d := dialog.NewCustomConfirm(lang.L("Remove account"), lang.L("Remove"), lang.L("Cancel"), container.NewVBox(msg, data), func(ok bool) {
 		if ok && u.cfg.Find(a.JID) != nil {
 			u.removeSession(a, data.Checked)
 		}
@@ -642,7 +692,7 @@ func (u *UI) removeSession(a account.Account, withData bool) {
 	u.stopSession(a.JID)
 	u.cfg.Remove(a.JID)
 	if err := u.cfg.Save(u.dir); err != nil {
-		u.showNotice("Could not save the settings: " + err.Error())
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 	}
 	u.listMerged()
 	if a.UsesOAuth() {

@@ -4,6 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -26,9 +27,9 @@ func (u *UI) showAccounts() {
 		w.win.RequestFocus()
 		return
 	}
-	w := &accountsWindow{win: u.app.NewWindow("Accounts"), rows: container.NewVBox()}
-	add := widget.NewButtonWithIcon("Add account…", theme.ContentAddIcon(), func() { u.showAccountDialog("") })
-	closeBtn := widget.NewButton("Close", func() { w.win.Close() })
+	w := &accountsWindow{win: u.app.NewWindow(lang.L("Accounts")), rows: container.NewVBox()}
+	add := widget.NewButtonWithIcon(lang.L("Add account…"), theme.ContentAddIcon(), func() { u.showAccountDialog("") })
+	closeBtn := widget.NewButton(lang.L("Close"), func() { w.win.Close() })
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewHBox(add, layout.NewSpacer(), closeBtn))
 	w.win.SetContent(container.NewBorder(nil, bottom, nil, nil, container.NewVScroll(w.rows)))
 	w.win.SetOnClosed(func() {
@@ -51,7 +52,7 @@ func (u *UI) refreshAccounts() {
 	}
 	w.rows.RemoveAll()
 	if len(u.cfg.Accounts) == 0 {
-		hint := widget.NewLabel("No account set up. Add one below.")
+		hint := widget.NewLabel(lang.L("No account set up. Add one below."))
 		hint.Importance = widget.LowImportance
 		w.rows.Add(hint)
 	}
@@ -75,7 +76,7 @@ func (u *UI) accountRow(i int, a account.Account) fyne.CanvasObject {
 	s := u.session(a.JID)
 	switch {
 	case a.Disabled:
-		state.SetText("Disabled: not signed in, its contacts are not listed.")
+		state.SetText(lang.L("Disabled: not signed in, its contacts are not listed."))
 		state.Importance = widget.LowImportance
 	case s == nil:
 		state.SetText(connStateText(0))
@@ -88,9 +89,9 @@ func (u *UI) accountRow(i int, a account.Account) fyne.CanvasObject {
 			action.Importance = widget.HighImportance
 		}
 	}
-	enabled := widget.NewCheck("Enabled", func(on bool) { u.setEnabled(a.JID, on) })
+	enabled := widget.NewCheck(lang.L("Enabled"), func(on bool) { u.setEnabled(a.JID, on) })
 	enabled.Checked = !a.Disabled
-	edit := widget.NewButton("Edit…", func() { u.showAccountDialog(a.JID) })
+	edit := widget.NewButton(lang.L("Edit…"), func() { u.showAccountDialog(a.JID) })
 	up := widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { u.moveAccount(a.JID, i-1) })
 	down := widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { u.moveAccount(a.JID, i+1) })
 	if i == 0 {
@@ -114,10 +115,10 @@ func (u *UI) accountRow(i int, a account.Account) fyne.CanvasObject {
 	controls := container.NewBorder(nil, nil, enabled, act, status)
 	tools := container.NewHBox(edit)
 	if s != nil {
-		tools.Add(widget.NewButton("Blocked…", func() { u.showBlocked(a.JID) }))
+		tools.Add(widget.NewButton(lang.L("Blocked…"), func() { u.showBlocked(a.JID) }))
 	}
 	if s != nil && s.acct.UsesOAuth() && !s.NeedsSignIn() {
-		tools.Add(widget.NewButton("Sign out", func() {
+		tools.Add(widget.NewButton(lang.L("Sign out"), func() {
 			if x := u.session(a.JID); x != nil {
 				u.signOutOf(x)
 			}
@@ -131,19 +132,25 @@ func (u *UI) accountRow(i int, a account.Account) fyne.CanvasObject {
 	return container.NewVBox(head, state, controls, tools)
 }
 
-// sameStatus is the status choice of an account that follows the
+// sameStatus is, in English, the status choice of an account that
+// follows the selector at the top of the main window; statusChoice shows
+// it in the user's language (sharedStatus).
+const sameStatus = "Shared status" // not translated: the English text of sharedStatus, for tests
+
+// sharedStatus is the status choice of an account that follows the
 // selector at the top of the main window.
-const sameStatus = "Shared status"
+func sharedStatus() string { return lang.L("Shared status") }
 
 // statusChoice chooses the status of s's account: that of all accounts
 // (the selector at the top), or one of its own.
 func (u *UI) statusChoice(s *session) *widget.Select {
-	labels := []string{sameStatus}
+	same := sharedStatus()
+	labels := []string{same}
 	for _, sh := range ownShows {
 		labels = append(labels, showLabel(sh))
 	}
 	sel := widget.NewSelect(labels, nil)
-	sel.Selected = sameStatus
+	sel.Selected = same
 	if u.ownStatus(s.acct.JID) {
 		show, _ := u.savedStatus(s.acct.JID)
 		sel.Selected = showLabel(show)
@@ -164,7 +171,7 @@ func (u *UI) setEnabled(bare string, on bool) {
 	}
 	a.Disabled = !on
 	if err := u.cfg.Save(u.dir); err != nil {
-		u.showNotice("Could not save the settings: " + err.Error())
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 	}
 	if on {
 		u.startAccount(*a)
@@ -184,7 +191,7 @@ func (u *UI) moveAccount(bare string, to int) {
 		return
 	}
 	if err := u.cfg.Save(u.dir); err != nil {
-		u.showNotice("Could not save the settings: " + err.Error())
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 	}
 	u.listSessions()
 	u.showRows()

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 )
 
 // Starting at login, and starting hidden in the tray: two Account menu
@@ -49,13 +50,12 @@ func (u *UI) autostartItems() []*fyne.MenuItem {
 		if goos != "darwin" {
 			return nil
 		}
-		return []*fyne.MenuItem{fyne.NewMenuItem("Start Palaver when I log in…", func() {
-			dialog.ShowInformation("Start Palaver when you log in",
-				"On macOS, add Palaver in System Settings → General → Login Items. "+
-					"There you can also choose to start it hidden.", u.win)
+		return []*fyne.MenuItem{fyne.NewMenuItem(lang.L("Start Palaver when I log in…"), func() {
+			dialog.ShowInformation(lang.L("Start Palaver when you log in"),
+				lang.L("On macOS, add Palaver in System Settings → General → Login Items. There you can also choose to start it hidden."), u.win)
 		})}
 	}
-	start := fyne.NewMenuItem("Start Palaver when I log in", nil)
+	start := fyne.NewMenuItem(lang.L("Start Palaver when I log in"), nil)
 	start.Checked, _ = u.autostart.Enabled()
 	start.Action = func() {
 		// What the menu showed is what the user turns around; the
@@ -81,7 +81,7 @@ func (u *UI) autostartItems() []*fyne.MenuItem {
 	if u.tray == nil {
 		return items
 	}
-	hidden := fyne.NewMenuItem("Start hidden in the tray", nil)
+	hidden := fyne.NewMenuItem(lang.L("Start hidden in the tray"), nil)
 	hidden.Checked = u.app.Preferences().Bool(prefStartHidden)
 	hidden.Action = func() {
 		on := !u.app.Preferences().Bool(prefStartHidden)
@@ -108,9 +108,9 @@ func (u *UI) refreshMainMenu() {
 // showAutostartError says that turning starting at login on (or off)
 // failed, and why.
 func (u *UI) showAutostartError(on bool, err error) {
-	what := "Palaver could not set itself to start when you log in"
+	msg := lang.L("Palaver could not set itself to start when you log in: {{.Error}}", map[string]any{"Error": err.Error()})
 	if !on {
-		what = "Palaver could not stop starting when you log in"
+		msg = lang.L("Palaver could not stop starting when you log in: {{.Error}}", map[string]any{"Error": err.Error()})
 	}
-	dialog.ShowError(errors.New(what+": "+err.Error()), u.win)
+	dialog.ShowError(errors.New(msg), u.win)
 }

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 	"golang.org/x/oauth2"
@@ -55,9 +56,8 @@ func (u *UI) tokenSourceConfig(bare string) account.TokenSourceConfig {
 // tokenStoreFailed tells the user that the keychain did not take a
 // refresh token: the sign-in holds until Palaver quits.
 func (u *UI) tokenStoreFailed(err error) {
-	dialog.ShowInformation("Keychain unavailable", fmt.Sprintf("%v\n\n"+
-		"The sign-in is kept for this session only: Palaver stays signed in until you quit, "+
-		"and next time asks you to sign in in your browser again.", err), u.win)
+	dialog.ShowInformation(lang.L("Keychain unavailable"), fmt.Sprintf("%v\n\n%s", err,
+		lang.L("The sign-in is kept for this session only: Palaver stays signed in until you quit, and next time asks you to sign in in your browser again.")), u.win)
 }
 
 // providerName returns the name of the OAuth provider of a.
@@ -68,7 +68,7 @@ func providerName(a account.Account) string {
 	p, ok := account.ProviderByID(a.OAuth.Provider)
 	switch {
 	case !ok:
-		return "your provider"
+		return lang.L("your provider")
 	case !p.Discovery:
 		return p.Name
 	}
@@ -80,7 +80,7 @@ func providerName(a account.Account) string {
 	if j, err := account.ParseJID(a.JID); err == nil {
 		return j.Domainpart()
 	}
-	return "your server"
+	return lang.L("your server")
 }
 
 // sameOAuth reports whether two OAuth settings sign in the same way, so
@@ -138,7 +138,7 @@ func (u *UI) authorize(a account.Account) {
 	// No issuer or endpoints: the XMPP server names its authorization
 	// server (RFC 7628 §3.2.2). Whoever answers for the server chooses
 	// it, so the user is asked before it is used (RFC 9700 §4.4).
-	f.note.SetText("Asking the server of " + a.JID + " where its accounts sign in…")
+	f.note.SetText(lang.L("Asking the server of {{.Address}} where its accounts sign in…", map[string]any{"Address": a.JID}))
 	discover, check := u.discoverIssuer, u.checkServerIssuer
 	if check == nil {
 		check = account.CheckServerIssuer
@@ -179,7 +179,7 @@ func (u *UI) discoveryUntrusted(f *signIn, cert certs.Info, err error) {
 		if c := u.cfg.Find(a.JID); c != nil {
 			c.Pin(cert.SHA256)
 			if err := u.cfg.Save(u.dir); err != nil {
-				u.showNotice("Could not save the settings: " + err.Error())
+				u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 			}
 		}
 		if s := u.session(a.JID); s != nil {
@@ -226,7 +226,7 @@ func (u *UI) scopeNeeded(s *session, err error) (scope string, added bool) {
 	if c := u.cfg.Find(s.acct.JID); c != nil {
 		c.OAuth.Scopes = scopes
 		if err := u.cfg.Save(u.dir); err != nil {
-			u.showNotice("Could not save the settings: " + err.Error())
+			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 		}
 	}
 	s.core.SetAccount(s.acct)
@@ -278,25 +278,24 @@ func (u *UI) confirmIssuer(f *signIn, issuer string) {
 	if j, err := account.ParseJID(f.acct.JID); err == nil {
 		domain = j.Domainpart()
 	}
-	msg := widget.NewLabel("The server " + escapedLine(domain) + " says that its accounts sign in at:")
+	msg := widget.NewLabel(lang.L("The server {{.Domain}} says that its accounts sign in at:", map[string]any{"Domain": escapedLine(domain)}))
 	msg.Wrapping = fyne.TextWrapWord
 	hostLabel := widget.NewLabelWithStyle(host, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	hostLabel.Wrapping = fyne.TextWrapBreak
 	full := widget.NewLabel(escapedLine(issuer))
 	full.Wrapping = fyne.TextWrapBreak
 	full.Importance = widget.LowImportance
-	warn := widget.NewLabel("Continue only if this is where you expect to sign in for " + f.acct.JID + ". " +
-		"A server that is not what it claims could send you to a look-alike page that collects your password. " +
-		"Palaver remembers this choice once you have signed in.")
+	warn := widget.NewLabel(lang.L("Continue only if this is where you expect to sign in for {{.Address}}. A server that is not what it claims could send you to a look-alike page that collects your password. Palaver remembers this choice once you have signed in.",
+		map[string]any{"Address": f.acct.JID}))
 	warn.Wrapping = fyne.TextWrapWord
 	var d *dialog.CustomDialog
 	decided := false
-	cancel := widget.NewButton("Cancel", func() {
+	cancel := widget.NewButton(lang.L("Cancel"), func() {
 		decided = true
 		d.Hide()
 		u.cancelSignIn(f)
 	})
-	ok := widget.NewButton("Sign in at "+host, func() {
+	ok := widget.NewButton(lang.L("Sign in at {{.Host}}", map[string]any{"Host": host}), func() {
 		decided = true
 		d.Hide()
 		if u.flows[f.acct.JID] != f {
@@ -308,7 +307,7 @@ func (u *UI) confirmIssuer(f *signIn, issuer string) {
 	})
 	ok.Importance = widget.HighImportance
 	buttons := container.NewHBox(layout.NewSpacer(), cancel, ok)
-	d = dialog.NewCustomWithoutButtons("Where to sign in?", container.NewVBox(msg, hostLabel, full, warn, buttons), u.win)
+	d = dialog.NewCustomWithoutButtons(lang.L("Where to sign in?"), container.NewVBox(msg, hostLabel, full, warn, buttons), u.win)
 	d.SetOnClosed(func() {
 		if !decided {
 			u.cancelSignIn(f) // closed another way: nothing was agreed
@@ -341,7 +340,7 @@ func (u *UI) keepServerIssuer(f *signIn) {
 		a.OAuth.Issuer = f.serverIssuer
 		if err := u.cfg.Save(u.dir); err != nil {
 			// The sign-in holds; the next one asks the server again.
-			u.showNotice("Could not save the settings: " + err.Error())
+			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 		}
 	}
 }
@@ -370,29 +369,29 @@ func (u *UI) opener(f *signIn) func(string) error {
 func (u *UI) showWaiting(f *signIn) {
 	name := providerName(f.acct)
 	f.busy = widget.NewActivity()
-	waiting := widget.NewLabelWithStyle("Waiting for your browser…", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	waiting := widget.NewLabelWithStyle(lang.L("Waiting for your browser…"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	f.note = widget.NewLabel("")
 	f.note.Wrapping = fyne.TextWrapWord
 	u.setWaitingNote(f)
-	f.copy = widget.NewButton("Copy link", func() {
+	f.copy = widget.NewButton(lang.L("Copy link"), func() {
 		if link := f.authURL(); link != "" {
 			u.app.Clipboard().SetContent(link)
-			f.copy.SetText("Link copied")
+			f.copy.SetText(lang.L("Link copied"))
 		}
 	})
-	cancel := widget.NewButton("Cancel", func() { u.cancelSignIn(f) })
+	cancel := widget.NewButton(lang.L("Cancel"), func() { u.cancelSignIn(f) })
 	// Not SetButtons: it makes both buttons as wide as the long one.
 	buttons := container.NewHBox(layout.NewSpacer(), f.copy, cancel)
 	head := container.NewHBox(f.busy, waiting)
-	f.d = dialog.NewCustomWithoutButtons("Sign in with "+name, container.NewVBox(head, f.note, buttons), u.win)
+	f.d = dialog.NewCustomWithoutButtons(lang.L("Sign in with {{.Provider}}", map[string]any{"Provider": name}), container.NewVBox(head, f.note, buttons), u.win)
 	f.busy.Start()
 	u.showDialog(f.d, 440)
 }
 
 // setWaitingNote says what the waiting dialog waits for: the browser.
 func (u *UI) setWaitingNote(f *signIn) {
-	f.note.SetText("Palaver opened the " + providerName(f.acct) + " sign-in page in your web browser. " +
-		"Sign in there for " + f.acct.JID + " and allow access; Palaver continues by itself.")
+	f.note.SetText(lang.L("Palaver opened the {{.Provider}} sign-in page in your web browser. Sign in there for {{.Address}} and allow access; Palaver continues by itself.",
+		map[string]any{"Provider": providerName(f.acct), "Address": f.acct.JID}))
 }
 
 // browserFailed says that no browser opened, and how to go on.
@@ -400,8 +399,8 @@ func (u *UI) browserFailed(f *signIn, err error) {
 	if u.flows[f.acct.JID] != f {
 		return
 	}
-	f.note.SetText(fmt.Sprintf("Palaver could not open your web browser (%v). "+
-		"Copy the link, open it in your browser and sign in there for %s; Palaver continues by itself.", err, f.acct.JID))
+	f.note.SetText(lang.L("Palaver could not open your web browser ({{.Error}}). Copy the link, open it in your browser and sign in there for {{.Address}}; Palaver continues by itself.",
+		map[string]any{"Error": err.Error(), "Address": f.acct.JID}))
 	f.copy.Importance = widget.HighImportance
 	f.copy.Refresh()
 	u.fitDialog(f.d, 440)
@@ -470,12 +469,12 @@ func (u *UI) signInAbandoned(a account.Account) {
 
 // signInFailed explains a failed sign-in and offers to try again.
 func (u *UI) signInFailed(a account.Account, err error) {
-	msg := widget.NewLabel(fmt.Sprintf("Palaver could not sign in %s with %s: %s.", a.JID, providerName(a), signInAdvice(err)))
+	msg := widget.NewLabel(signInFailure(a, err))
 	msg.Wrapping = fyne.TextWrapWord
-	kept := widget.NewLabel("Your account settings are saved.")
+	kept := widget.NewLabel(lang.L("Your account settings are saved."))
 	kept.Importance = widget.LowImportance
 	var d *dialog.CustomDialog
-	retry := widget.NewButton("Try again", func() {
+	retry := widget.NewButton(lang.L("Try again"), func() {
 		d.Hide()
 		if s := u.session(a.JID); s != nil {
 			a = s.acct
@@ -483,30 +482,32 @@ func (u *UI) signInFailed(a account.Account, err error) {
 		u.authorize(a)
 	})
 	retry.Importance = widget.HighImportance
-	settings := widget.NewButton("Account settings…", func() {
+	settings := widget.NewButton(lang.L("Account settings…"), func() {
 		d.Hide()
 		u.showAccountDialog(a.JID)
 	})
-	closeBtn := widget.NewButton("Close", func() { d.Hide() })
+	closeBtn := widget.NewButton(lang.L("Close"), func() { d.Hide() })
 	buttons := container.NewHBox(layout.NewSpacer(), closeBtn, settings, retry)
-	d = dialog.NewCustomWithoutButtons("Sign-in failed", container.NewVBox(msg, kept, buttons), u.win)
+	d = dialog.NewCustomWithoutButtons(lang.L("Sign-in failed"), container.NewVBox(msg, kept, buttons), u.win)
 	u.showDialog(d, 480)
 }
 
-// signInAdvice words a sign-in error with what to do about it.
-func signInAdvice(err error) string {
+// signInFailure says that a's sign-in failed with err, and what to do
+// about it.
+func signInFailure(a account.Account, err error) string {
+	data := map[string]any{"Address": a.JID, "Provider": providerName(a), "Error": err.Error()}
 	var ae *account.AuthError
 	switch {
 	case errors.As(err, &ae) && ae.Code == "access_denied":
-		return err.Error() + ". Palaver can only sign in once you allow it access on the provider's page"
+		return lang.L("Palaver could not sign in {{.Address}} with {{.Provider}}: {{.Error}}. Palaver can only sign in once you allow it access on the provider's page.", data)
 	case errors.As(err, &ae):
-		return err.Error() + ". Check the client ID and the scopes in the account settings"
+		return lang.L("Palaver could not sign in {{.Address}} with {{.Provider}}: {{.Error}}. Check the client ID and the scopes in the account settings.", data)
 	case errors.Is(err, account.ErrTimeout):
-		return err.Error() + ". Try again, and finish signing in in the browser before that"
+		return lang.L("Palaver could not sign in {{.Address}} with {{.Provider}}: {{.Error}}. Try again, and finish signing in in the browser before that.", data)
 	case errors.Is(err, account.ErrNoLoopback):
-		return err.Error() + ". The browser has no way back to Palaver; check the firewall for the loopback interface"
+		return lang.L("Palaver could not sign in {{.Address}} with {{.Provider}}: {{.Error}}. The browser has no way back to Palaver; check the firewall for the loopback interface.", data)
 	default:
-		return err.Error()
+		return lang.L("Palaver could not sign in {{.Address}} with {{.Provider}}: {{.Error}}.", data)
 	}
 }
 
@@ -527,8 +528,8 @@ func (u *UI) askSignInAgain(s *session, message string) {
 	msg := widget.NewLabel(plainText(message))
 	msg.Wrapping = fyne.TextWrapWord
 	var d *dialog.CustomDialog
-	cancel := widget.NewButton("Not now", func() { d.Hide() })
-	ok := widget.NewButton("Sign in with "+providerName(s.acct)+"…", func() {
+	cancel := widget.NewButton(lang.L("Not now"), func() { d.Hide() })
+	ok := widget.NewButton(lang.L("Sign in with {{.Provider}}…", map[string]any{"Provider": providerName(s.acct)}), func() {
 		d.Hide()
 		if u.session(s.acct.JID) == s {
 			u.authorize(s.acct)
@@ -536,7 +537,7 @@ func (u *UI) askSignInAgain(s *session, message string) {
 	})
 	ok.Importance = widget.HighImportance
 	buttons := container.NewHBox(layout.NewSpacer(), cancel, ok)
-	d = dialog.NewCustomWithoutButtons("Sign in again", container.NewVBox(msg, buttons), u.win)
+	d = dialog.NewCustomWithoutButtons(lang.L("Sign in again"), container.NewVBox(msg, buttons), u.win)
 	p := &signInPrompt{d: d, message: msg}
 	u.signInOpen[s.acct.JID] = p
 	d.SetOnClosed(func() {
@@ -583,7 +584,7 @@ func (u *UI) forgetSignIn(a account.Account, tokens model.TokenSource) {
 				delete(u.signingOut, a.JID)
 			}
 			if err != nil {
-				u.showNotice("Signed out of " + a.JID + ", but: " + err.Error())
+				u.showNotice(lang.L("Signed out of {{.Address}}, but: {{.Error}}", map[string]any{"Address": a.JID, "Error": err.Error()}))
 			}
 		})
 	}()

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/views/model"
@@ -48,11 +49,11 @@ func (u *UI) storePassword(bare, pw string, remember, forget bool, done func(err
 // keychainFailed tells the user the keychain failed: a password to
 // remember is kept for this session only; one to forget may still be there.
 func (u *UI) keychainFailed(err error, remember bool) {
-	msg := "Palaver will use the password until you quit, but could not store it."
+	msg := lang.L("Palaver will use the password until you quit, but could not store it.")
 	if !remember {
-		msg = "The password stored earlier may still be in the keychain."
+		msg = lang.L("The password stored earlier may still be in the keychain.")
 	}
-	dialog.ShowInformation("Keychain unavailable", fmt.Sprintf("%v\n\n%s", err, msg), u.win)
+	dialog.ShowInformation(lang.L("Keychain unavailable"), fmt.Sprintf("%v\n\n%s", err, msg), u.win)
 }
 
 // passwordPrompt is the open password dialog; there is at most one.
@@ -71,27 +72,27 @@ func (u *UI) askPassword(s *session, message string) {
 	msg := widget.NewLabel(plainText(message))
 	msg.Wrapping = fyne.TextWrapWord
 	pass := widget.NewPasswordEntry()
-	remember := widget.NewCheck("Remember password", nil)
+	remember := widget.NewCheck(lang.L("Remember password"), nil)
 	remember.Checked = s.acct.RememberPassword
 	form := widget.NewForm(
-		widget.NewFormItem("Account", widget.NewLabel(s.acct.JID)),
-		widget.NewFormItem("Password", pass),
+		widget.NewFormItem(lang.L("Account"), widget.NewLabel(s.acct.JID)),
+		widget.NewFormItem(lang.L("Password"), pass),
 		widget.NewFormItem("", remember),
 	)
-	d := dialog.NewCustomWithoutButtons("Sign in", container.NewVBox(msg, form), u.win)
+	d := dialog.NewCustomWithoutButtons(lang.L("Sign in"), container.NewVBox(msg, form), u.win)
 	p := &passwordPrompt{d: d, message: msg}
 	u.passwordOpen[s.acct.JID] = p
 	submit := func() {
 		if pass.Text == "" {
-			msg.SetText("Enter the password.")
+			msg.SetText(lang.L("Enter the password."))
 			return
 		}
 		d.Hide()
 		u.setPassword(s, pass.Text, remember.Checked)
 	}
 	pass.OnSubmitted = func(string) { submit() }
-	cancel := widget.NewButton("Cancel", d.Hide)
-	ok := widget.NewButton("Sign in", submit)
+	cancel := widget.NewButton(lang.L("Cancel"), d.Hide)
+	ok := widget.NewButton(lang.L("Sign in"), submit)
 	ok.Importance = widget.HighImportance
 	d.SetButtons([]fyne.CanvasObject{cancel, ok})
 	d.SetOnClosed(func() {
@@ -113,7 +114,7 @@ func (u *UI) setPassword(s *session, pw string, remember bool) {
 		u.pw.SetRemember(s.acct.JID, remember)
 		u.cfg.Put(s.acct)
 		if err := u.cfg.Save(u.dir); err != nil {
-			u.showNotice("Could not save the settings: " + err.Error())
+			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 		}
 		s.core.SetAccount(s.acct)
 	}

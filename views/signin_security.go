@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
@@ -17,32 +18,29 @@ import (
 
 // plainAllowExplained is the explanation next to the account dialog's
 // "Allow PLAIN" choice and in the dialog that offers it.
-const plainAllowExplained = "With PLAIN, Palaver sends your password itself to the server (inside the encrypted connection). " +
-	"Whoever holds a certificate Palaver accepts for this server can read it. " +
-	"Servers that support SCRAM never see your password; Palaver always uses SCRAM when the server offers it, " +
-	"and refuses PLAIN for good once SCRAM has worked for the account."
+func plainAllowExplained() string {
+	return lang.L("With PLAIN, Palaver sends your password itself to the server (inside the encrypted connection). Whoever holds a certificate Palaver accepts for this server can read it. Servers that support SCRAM never see your password; Palaver always uses SCRAM when the server offers it, and refuses PLAIN for good once SCRAM has worked for the account.")
+}
 
 // securityRefusal words a sign-in that Palaver stopped for the account's
 // safety, and reports whether e is one.
 func securityRefusal(jid string, e app.AuthFailed) (title, msg string, ok bool) {
+	who := map[string]any{"Address": jid}
 	switch e.Condition {
 	case app.ConditionPlainNotAllowed:
-		return "Password would be sent as is",
-			"The server of " + jid + " accepts your password only with PLAIN, which hands the password itself to the server. " +
-				"Palaver did not send it.\n\n" + plainAllowExplained, true
+		return lang.L("Password would be sent as is"),
+			lang.L("The server of {{.Address}} accepts your password only with PLAIN, which hands the password itself to the server. Palaver did not send it.", who) + "\n\n" + plainAllowExplained(), true
 	case app.ConditionPlainAfterSCRAM:
-		return "Possible attack: sign-in stopped",
-			"The server of " + jid + " now accepts your password only with PLAIN, although it signed you in safely (SCRAM) before. " +
-				"Someone may be intercepting the connection. Palaver did not send your password.\n\n" +
-				"Try again on another network, and ask the server's administrator whether they changed the server.", true
+		return lang.L("Possible attack: sign-in stopped"),
+			lang.L("The server of {{.Address}} now accepts your password only with PLAIN, although it signed you in safely (SCRAM) before. Someone may be intercepting the connection. Palaver did not send your password.", who) + "\n\n" +
+				lang.L("Try again on another network, and ask the server's administrator whether they changed the server."), true
 	case app.ConditionServerNotVerified:
-		msg := "Palaver stopped signing in to " + jid + ": the server did not prove that it is your account's server, " +
-			"or the sign-in was tampered with on the way. Your password was not sent as is.\n\n" +
-			"Try again later or on another network; if it keeps happening, tell the server's administrator."
+		msg := lang.L("Palaver stopped signing in to {{.Address}}: the server did not prove that it is your account's server, or the sign-in was tampered with on the way. Your password was not sent as is.", who) + "\n\n" +
+			lang.L("Try again later or on another network; if it keeps happening, tell the server's administrator.")
 		if e.Text != "" {
-			msg += "\n\nDetails: " + plainLine(e.Text)
+			msg += "\n\n" + lang.L("Details: {{.Details}}", map[string]any{"Details": plainLine(e.Text)})
 		}
-		return "Server not verified", msg, true
+		return lang.L("Server not verified"), msg, true
 	}
 	return "", "", false
 }
@@ -60,8 +58,8 @@ func (u *UI) showSecurityRefusal(s *session, e app.AuthFailed) bool {
 	var d *dialog.CustomDialog
 	buttons := container.NewHBox(layout.NewSpacer())
 	if e.Condition == app.ConditionPlainNotAllowed {
-		cancel := widget.NewButton("Don't sign in", func() { d.Hide() })
-		allow := widget.NewButton("Allow PLAIN for this account", func() {
+		cancel := widget.NewButton(lang.L("Don't sign in"), func() { d.Hide() })
+		allow := widget.NewButton(lang.L("Allow PLAIN for this account"), func() {
 			d.Hide()
 			u.allowPlain(s)
 		})
@@ -69,7 +67,7 @@ func (u *UI) showSecurityRefusal(s *session, e app.AuthFailed) bool {
 		buttons.Add(cancel)
 		buttons.Add(allow)
 	} else {
-		buttons.Add(widget.NewButton("OK", func() { d.Hide() }))
+		buttons.Add(widget.NewButton(lang.L("OK"), func() { d.Hide() }))
 	}
 	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(msg, buttons), u.win)
 	u.showDialog(d, 520)
@@ -82,7 +80,7 @@ func (u *UI) allowPlain(s *session) {
 	s.acct.AllowPlain = true
 	u.cfg.Put(s.acct)
 	if err := u.cfg.Save(u.dir); err != nil {
-		u.showNotice("Could not save the settings: " + err.Error())
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 	}
 	s.core.SetAccount(s.acct)
 	s.core.Connect()
@@ -105,7 +103,7 @@ func (u *UI) signedInWith(s *session, mechanism string) {
 	if a := u.cfg.Find(s.acct.JID); a != nil {
 		a.SCRAMPinned, a.ChannelBindingPinned = true, s.acct.ChannelBindingPinned
 		if err := u.cfg.Save(u.dir); err != nil {
-			u.showNotice("Could not save the settings: " + err.Error())
+			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 		}
 	}
 }

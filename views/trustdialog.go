@@ -1,13 +1,13 @@
 package views
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -29,9 +29,8 @@ func (u *UI) askTrust(bare string, cert certs.Info, trusted, canceled func()) {
 	if d := u.trustOpen[bare]; d != nil {
 		d.Hide()
 	}
-	intro := widget.NewLabel("Palaver could not verify the certificate of the server for " + bare +
-		". Someone may be impersonating the server, or the server may use a certificate of its own." +
-		" Trust it only if you know the fingerprint is right, for example because the server's administrator told you.")
+	intro := widget.NewLabel(lang.L("Palaver could not verify the certificate of the server for {{.Address}}. Someone may be impersonating the server, or the server may use a certificate of its own. Trust it only if you know the fingerprint is right, for example because the server's administrator told you.",
+		map[string]any{"Address": bare}))
 	intro.Wrapping = fyne.TextWrapWord
 	text, fp := describeCert(cert)
 	details := widget.NewLabel(text)
@@ -44,16 +43,16 @@ func (u *UI) askTrust(bare string, cert certs.Info, trusted, canceled func()) {
 	fingerprint.Selectable = true
 	var d *dialog.CustomDialog
 	decided := false
-	trust := widget.NewButtonWithIcon("Trust this certificate for "+bare, theme.ConfirmIcon(), func() {
+	trust := widget.NewButtonWithIcon(lang.L("Trust this certificate for {{.Address}}", map[string]any{"Address": bare}), theme.ConfirmIcon(), func() {
 		decided = true
 		d.Hide()
 		trusted()
 	})
 	trust.Importance = widget.WarningImportance
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	cancel := widget.NewButtonWithIcon(lang.L("Cancel"), theme.CancelIcon(), func() { d.Hide() })
 	// Not SetButtons: it makes both buttons as wide as the long one.
 	buttons := container.NewHBox(layout.NewSpacer(), cancel, trust)
-	d = dialog.NewCustomWithoutButtons("Untrusted certificate",
+	d = dialog.NewCustomWithoutButtons(lang.L("Untrusted certificate"),
 		container.NewVBox(intro, widget.NewCard("", "", container.NewVBox(details, fingerprint)), buttons), u.win)
 	d.SetOnClosed(func() {
 		if !decided && canceled != nil {
@@ -74,7 +73,7 @@ func (u *UI) trustCert(s *session, cert certs.Info) {
 	u.cfg.Put(s.acct)
 	if err := u.cfg.Save(u.dir); err != nil {
 		// The pin still holds for this session.
-		u.showNotice("Could not save the settings: " + err.Error())
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 	}
 	s.core.SetAccount(s.acct)
 	s.core.Connect()
@@ -96,12 +95,18 @@ func describeCert(cert certs.Info) (text, fingerprint string) {
 	}
 	list := strings.Join(names, ", ")
 	if list == "" {
-		list = "(none)"
+		list = lang.L("(none)")
 	}
 	fp := cert.Fingerprint()
-	text = fmt.Sprintf("Why: %s\nIssued to: %s\nNames: %s\nIssued by: %s\nValid: %s to %s",
-		escapedLine(cert.Reason), escapedLine(cert.Subject), list, escapedLine(cert.Issuer),
-		cert.NotBefore.Format(time.DateOnly), cert.NotAfter.Format(time.DateOnly))
+	text = lang.L("Why: {{.Reason}}\nIssued to: {{.Subject}}\nNames: {{.Names}}\nIssued by: {{.Issuer}}\nValid: {{.From}} to {{.Until}}",
+		map[string]any{
+			"Reason":  escapedLine(cert.Reason),
+			"Subject": escapedLine(cert.Subject),
+			"Names":   list,
+			"Issuer":  escapedLine(cert.Issuer),
+			"From":    cert.NotBefore.Format(time.DateOnly),
+			"Until":   cert.NotAfter.Format(time.DateOnly),
+		})
 	if len(fp) != 95 { // 32 pairs and 31 colons
 		return text + "\nSHA-256: " + escapedLine(fp), ""
 	}

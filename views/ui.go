@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"golang.org/x/oauth2"
@@ -232,7 +233,7 @@ func New(o Options) *UI {
 	}
 	u.pw = model.NewPasswords(o.Secrets)
 	u.listMerged()
-	u.win = o.App.NewWindow("Palaver")
+	u.win = o.App.NewWindow("Palaver") // not translated: the app's name
 	u.win.SetMaster()
 	u.win.SetCloseIntercept(u.closeMain)
 	u.applyTextSize()
@@ -272,7 +273,7 @@ func (u *UI) QuitSoon() {
 
 // quitItem is the menu item that quits (Fyne adds its own otherwise).
 func quitItem(quit func()) *fyne.MenuItem {
-	item := fyne.NewMenuItem("Quit", quit)
+	item := fyne.NewMenuItem(lang.L("Quit"), quit)
 	item.IsQuit = true
 	item.Shortcut = ctrl(fyne.KeyQ, false)
 	return item
@@ -286,7 +287,7 @@ func (u *UI) Show() {
 		u.win.Show()
 	}
 	if u.cfgErr != nil {
-		dialog.ShowError(fmt.Errorf("%w\nPalaver starts without an account; saving account settings replaces the file", u.cfgErr), u.win)
+		dialog.ShowError(fmt.Errorf("%w\n%s", u.cfgErr, lang.L("Palaver starts without an account; saving account settings replaces the file")), u.win)
 	}
 	if len(u.cfg.Accounts) == 0 {
 		u.refreshState()
@@ -403,7 +404,7 @@ func (u *UI) traced(s *session) func([]app.Event) {
 	return func(batch []app.Event) {
 		began := time.Now()
 		s.apply(batch)
-		fmt.Fprintf(u.trace, "palaver-trace: applied %d events in %d µs, %d contacts\n",
+		fmt.Fprintf(u.trace, "palaver-trace: applied %d events in %d µs, %d contacts\n", // not translated: trace for measuring
 			len(batch), time.Since(began).Microseconds(), u.list.Len())
 	}
 }
@@ -423,17 +424,17 @@ func (u *UI) build() {
 	u.showSelect = widget.NewSelect(labels, func(string) { u.presenceChanged() })
 	u.showSelect.Selected = showLabel(im.Available)
 	u.statusEntry = widget.NewEntry()
-	u.statusEntry.SetPlaceHolder("Status message")
+	u.statusEntry.SetPlaceHolder(lang.L("Status message"))
 	u.statusEntry.OnSubmitted = func(string) { u.presenceChanged() }
 	presenceBar := container.NewBorder(nil, nil, u.showSelect, nil, u.statusEntry)
 
 	u.filter = widget.NewEntry()
-	u.filter.SetPlaceHolder("Search contacts")
+	u.filter.SetPlaceHolder(lang.L("Search contacts"))
 	u.filter.OnChanged = func(text string) {
 		u.list.SetFilter(text)
 		u.showRows()
 	}
-	u.offline = widget.NewCheck("Offline contacts", func(on bool) {
+	u.offline = widget.NewCheck(lang.L("Offline contacts"), func(on bool) {
 		u.offlineItem.Checked = on
 		if mm := u.win.MainMenu(); mm != nil {
 			mm.Refresh()
@@ -466,9 +467,9 @@ func (u *UI) build() {
 	}
 	u.contacts.onMenu = u.showContactMenu
 
-	u.chatBtn = widget.NewButtonWithIcon("Chat", theme.MailComposeIcon(), func() { u.withSelected(u.chatWith) })
-	u.renameBtn = widget.NewButton("Rename…", func() { u.withSelected(u.renameContact) })
-	u.groupBtn = widget.NewButton("Group…", func() { u.withSelected(u.moveContact) })
+	u.chatBtn = widget.NewButtonWithIcon(lang.L("Chat"), theme.MailComposeIcon(), func() { u.withSelected(u.chatWith) })
+	u.renameBtn = widget.NewButton(lang.L("Rename…"), func() { u.withSelected(u.renameContact) })
+	u.groupBtn = widget.NewButton(lang.L("Group…"), func() { u.withSelected(u.moveContact) })
 	u.removeBtn = widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { u.withSelected(u.removeContact) })
 	addBtn := widget.NewButtonWithIcon("", theme.ContentAddIcon(), u.addContact)
 	actions := container.NewBorder(nil, nil, nil, container.NewHBox(addBtn, u.removeBtn),
@@ -497,14 +498,14 @@ func (u *UI) build() {
 	bottom := container.NewVBox(widget.NewSeparator(), actions, u.noticeBar)
 	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.search.view))
 
-	u.offlineItem = fyne.NewMenuItem("Show offline contacts", func() { u.offline.SetChecked(!u.offline.Checked) })
+	u.offlineItem = fyne.NewMenuItem(lang.L("Show offline contacts"), func() { u.offline.SetChecked(!u.offline.Checked) })
 	accountMenu := []*fyne.MenuItem{
-		fyne.NewMenuItem("Accounts…", u.showAccounts),
-		fyne.NewMenuItem("Add account…", func() { u.showAccountDialog("") }),
-		fyne.NewMenuItem("My profile…", u.showMyProfile),
+		fyne.NewMenuItem(lang.L("Accounts…"), u.showAccounts),
+		fyne.NewMenuItem(lang.L("Add account…"), func() { u.showAccountDialog("") }),
+		fyne.NewMenuItem(lang.L("My profile…"), u.showMyProfile),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Sign in", u.signIn),
-		fyne.NewMenuItem("Sign out", u.signOut),
+		fyne.NewMenuItem(lang.L("Sign in"), u.signIn),
+		fyne.NewMenuItem(lang.L("Sign out"), u.signOut),
 		fyne.NewMenuItemSeparator(),
 	}
 	if item := u.closeToTrayItem(); item != nil {
@@ -513,22 +514,22 @@ func (u *UI) build() {
 	accountMenu = append(accountMenu, u.autostartItems()...)
 	accountMenu = append(accountMenu, quitItem(u.Quit))
 	u.win.SetMainMenu(fyne.NewMainMenu(
-		fyne.NewMenu("Account", accountMenu...),
-		fyne.NewMenu("Contacts",
-			withShortcut(fyne.NewMenuItem("Start a chat…", u.startChat), ctrl(fyne.KeyN, false)),
-			withShortcut(fyne.NewMenuItem("Join a room…", func() { u.joinRoom("", "") }), ctrl(fyne.KeyJ, false)),
-			fyne.NewMenuItem("Add contact…", u.addContact),
-			withShortcut(fyne.NewMenuItem("Search contacts", u.focusFilter), ctrl(fyne.KeyF, false)),
-			withShortcut(fyne.NewMenuItem("Search messages", u.focusSearch), ctrl(fyne.KeyF, true)),
-			fyne.NewMenuItem("Contact profile…", func() { u.withSelected(u.showContactProfile) }),
+		fyne.NewMenu(lang.L("Account"), accountMenu...),
+		fyne.NewMenu(lang.L("Contacts"),
+			withShortcut(fyne.NewMenuItem(lang.L("Start a chat…"), u.startChat), ctrl(fyne.KeyN, false)),
+			withShortcut(fyne.NewMenuItem(lang.L("Join a room…"), func() { u.joinRoom("", "") }), ctrl(fyne.KeyJ, false)),
+			fyne.NewMenuItem(lang.L("Add contact…"), u.addContact),
+			withShortcut(fyne.NewMenuItem(lang.L("Search contacts"), u.focusFilter), ctrl(fyne.KeyF, false)),
+			withShortcut(fyne.NewMenuItem(lang.L("Search messages"), u.focusSearch), ctrl(fyne.KeyF, true)),
+			fyne.NewMenuItem(lang.L("Contact profile…"), func() { u.withSelected(u.showContactProfile) }),
 			u.offlineItem,
 			u.byAccountItem(),
-			fyne.NewMenuItem("Message requests…", u.showMessageRequests),
+			fyne.NewMenuItem(lang.L("Message requests…"), u.showMessageRequests),
 			u.openChatsItem(),
 		),
-		fyne.NewMenu("View", append(u.textSizeItems(), fyne.NewMenuItemSeparator(), u.autoPreviewsItem())...),
-		fyne.NewMenu("Help",
-			fyne.NewMenuItem("Keyboard shortcuts", u.showShortcuts),
+		fyne.NewMenu(lang.L("View"), append(u.textSizeItems(), fyne.NewMenuItemSeparator(), u.autoPreviewsItem())...),
+		fyne.NewMenu(lang.L("Help"),
+			fyne.NewMenuItem(lang.L("Keyboard shortcuts"), u.showShortcuts),
 		),
 	))
 }
@@ -539,7 +540,7 @@ const prefByAccount = "contacts.byAccount"
 // byAccountItem is the Contacts menu toggle between grouping the list by
 // roster group (the default, as in Pidgin) and by account (as in Gajim).
 func (u *UI) byAccountItem() *fyne.MenuItem {
-	item := fyne.NewMenuItem("Group by account", nil)
+	item := fyne.NewMenuItem(lang.L("Group by account"), nil)
 	item.Checked = u.app.Preferences().Bool(prefByAccount)
 	u.list.SetByAccount(item.Checked)
 	item.Action = func() {
@@ -574,11 +575,11 @@ func (u *UI) showRows() {
 		u.emptyHint.Hide()
 		return
 	case r.Len() == 0 && !online:
-		u.emptyHint.SetText("Your contacts appear here once you are signed in.")
+		u.emptyHint.SetText(lang.L("Your contacts appear here once you are signed in."))
 	case r.Len() == 0:
-		u.emptyHint.SetText("No contacts yet. Add one with +.")
+		u.emptyHint.SetText(lang.L("No contacts yet. Add one with +."))
 	default:
-		u.emptyHint.SetText("No contact matches “" + u.filter.Text + "”.")
+		u.emptyHint.SetText(lang.L("No contact matches “{{.Filter}}”.", map[string]any{"Filter": u.filter.Text}))
 	}
 	u.emptyHint.Show()
 }
@@ -665,17 +666,17 @@ func (u *UI) refreshState() {
 		u.stateDot.FillColor = colorOffline
 		u.stateDot.Refresh()
 		for _, f := range u.flows {
-			u.stateText.SetText("Signing in " + f.acct.JID + " with " + providerName(f.acct) + "…")
+			u.stateText.SetText(lang.L("Signing in {{.Address}} with {{.Provider}}…", map[string]any{"Address": f.acct.JID, "Provider": providerName(f.acct)}))
 			u.stateAction.Hide()
 			return
 		}
 		if len(u.cfg.Accounts) > 0 {
-			u.stateText.SetText("All accounts are disabled")
-			act("Accounts…", u.showAccounts)
+			u.stateText.SetText(lang.L("All accounts are disabled"))
+			act(lang.L("Accounts…"), u.showAccounts)
 			return
 		}
-		u.stateText.SetText("No account set up")
-		act("Set up account…", func() { u.showAccountDialog("") })
+		u.stateText.SetText(lang.L("No account set up"))
+		act(lang.L("Set up account…"), func() { u.showAccountDialog("") })
 		return
 	}
 	text, dot, label, action := u.stateLine(s)
@@ -701,34 +702,34 @@ func (u *UI) stateLine(s *session) (text string, dot color.Color, label string, 
 	text = connStateText(st.State)
 	switch st.State {
 	case app.Online:
-		text = "Online as " + s.acct.JID
+		text = lang.L("Online as {{.Address}}", map[string]any{"Address": s.acct.JID})
 		if show, _ := showFromLabel(u.showSelect.Selected); show != im.Available && show != im.Offline {
 			// Away, busy…: the top line says so, in the show's colour.
-			text = showText(show) + " as " + s.acct.JID
+			text = lang.L("{{.Status}} as {{.Address}}", map[string]any{"Status": showText(show), "Address": s.acct.JID})
 			dot = showColor(show)
 		}
 	case app.Connecting:
-		text = "Connecting to " + s.acct.JID + "…"
+		text = lang.L("Connecting to {{.Address}}…", map[string]any{"Address": s.acct.JID})
 	case app.Waiting:
 		// Clipped already, keeping the count in view.
-		return waitingText(st.Err, st.RetryAt, clock.now()), dot, "Reconnect now", s.core.Connect
+		return waitingText(st.Err, st.RetryAt, clock.now()), dot, lang.L("Reconnect now"), s.core.Connect
 	default:
 		if s.acct.UsesOAuth() && s.NeedsSignIn() {
-			text = "Not signed in with " + providerName(s.acct) + "."
+			text = lang.L("Not signed in with {{.Provider}}.", map[string]any{"Provider": providerName(s.acct)})
 			if u.flows[s.acct.JID] != nil {
-				text = "Signing in with " + providerName(s.acct) + "…"
+				text = lang.L("Signing in with {{.Provider}}…", map[string]any{"Provider": providerName(s.acct)})
 			}
-			label, action = "Sign in…", func() { u.signInAccount(s) }
+			label, action = lang.L("Sign in…"), func() { u.signInAccount(s) }
 			break
 		}
 		switch {
 		case errors.Is(st.Err, model.ErrNoPassword):
 			// Not an error of the network: the password was not given.
-			text += ": Palaver needs the password of this account"
+			text = lang.L("{{.State}}: Palaver needs the password of this account", map[string]any{"State": text})
 		case st.Err != nil:
 			text += ": " + st.Err.Error()
 		}
-		label, action = "Sign in", func() { u.signInAccount(s) }
+		label, action = lang.L("Sign in"), func() { u.signInAccount(s) }
 	}
 	return clipRunes(text, 160), dot, label, action
 }
@@ -762,7 +763,7 @@ func (u *UI) refreshSummary() {
 		}
 	}
 	n := len(u.sessions)
-	text := fmt.Sprintf("%d of %d accounts online", online, n)
+	text := lang.N("{{.Online}} of {{.Count}} accounts online", n, map[string]any{"Online": online, "Count": n})
 	color := stateColor(app.Online)
 	switch {
 	case online == 0:
@@ -770,7 +771,7 @@ func (u *UI) refreshSummary() {
 	case online < n:
 		color = stateColor(app.Waiting)
 	default:
-		text = fmt.Sprintf("All %d accounts online", n)
+		text = lang.N("All {{.Count}} accounts online", n, map[string]any{"Count": n})
 	}
 	if show, _ := showFromLabel(u.showSelect.Selected); online > 0 && show != im.Available && show != im.Offline {
 		text = showText(show) + " · " + text
@@ -782,7 +783,7 @@ func (u *UI) refreshSummary() {
 	u.stateDot.Refresh()
 	u.stateText.SetText(text)
 	if online < n {
-		u.stateAction.SetText("Details…")
+		u.stateAction.SetText(lang.L("Details…"))
 		u.stateAction.OnTapped = u.showAccounts
 		u.stateAction.Show()
 	} else {
@@ -834,13 +835,13 @@ func (u *UI) contactMenuItems(r Row) []*fyne.MenuItem {
 		if s == nil {
 			return nil
 		}
-		open := "Open"
+		open := lang.L("Open")
 		if s.Rooms[r.JID] == nil {
-			open = "Join"
+			open = lang.L("Join")
 		}
 		items := []*fyne.MenuItem{fyne.NewMenuItem(open, func() { s.openRoom(r.JID) })}
 		if s.Rooms[r.JID] != nil {
-			items = append(items, fyne.NewMenuItem("Leave", func() {
+			items = append(items, fyne.NewMenuItem(lang.L("Leave"), func() {
 				if c := s.chats[r.JID]; c != nil {
 					c.win.Close() // leaves
 					return
@@ -849,14 +850,14 @@ func (u *UI) contactMenuItems(r Row) []*fyne.MenuItem {
 			}))
 		}
 		if _, kept := s.Bookmarks[r.JID]; kept {
-			items = append(items, fyne.NewMenuItem("Remove from the list", func() { s.forgetRoom(r.JID) }))
+			items = append(items, fyne.NewMenuItem(lang.L("Remove from the list"), func() { s.forgetRoom(r.JID) }))
 		}
 		return items
 	}
-	items := []*fyne.MenuItem{fyne.NewMenuItem("Chat", func() { u.chatWith(r) })}
+	items := []*fyne.MenuItem{fyne.NewMenuItem(lang.L("Chat"), func() { u.chatWith(r) })}
 	if r.Merged > 0 {
 		for _, k := range u.list.Members(r.Key()) {
-			items = append(items, fyne.NewMenuItem("Chat from "+k.Account, func() {
+			items = append(items, fyne.NewMenuItem(lang.L("Chat from {{.Account}}", map[string]any{"Account": k.Account}), func() {
 				if s := u.session(k.Account); s != nil {
 					s.openChat(k.JID)
 				}
@@ -864,24 +865,24 @@ func (u *UI) contactMenuItems(r Row) []*fyne.MenuItem {
 		}
 	}
 	items = append(items,
-		fyne.NewMenuItem("Profile…", func() { u.showContactProfile(r) }),
-		fyne.NewMenuItem("Rename…", func() { u.renameContact(r) }),
-		fyne.NewMenuItem("Move to group…", func() { u.moveContact(r) }),
+		fyne.NewMenuItem(lang.L("Profile…"), func() { u.showContactProfile(r) }),
+		fyne.NewMenuItem(lang.L("Rename…"), func() { u.renameContact(r) }),
+		fyne.NewMenuItem(lang.L("Move to group…"), func() { u.moveContact(r) }),
 	)
 	if len(u.sessions) > 1 {
-		items = append(items, fyne.NewMenuItem("Merge with…", func() { u.mergeContact(r) }))
+		items = append(items, fyne.NewMenuItem(lang.L("Merge with…"), func() { u.mergeContact(r) }))
 	}
 	if r.Merged > 0 {
-		items = append(items, fyne.NewMenuItem("Separate", func() { u.separateContact(r) }))
+		items = append(items, fyne.NewMenuItem(lang.L("Separate"), func() { u.separateContact(r) }))
 	}
 	if s := u.session(r.Account); s != nil && s.Blocked[r.JID] {
-		items = append(items, fyne.NewMenuItem("Unblock", func() { s.unblock(r.JID) }))
+		items = append(items, fyne.NewMenuItem(lang.L("Unblock"), func() { s.unblock(r.JID) }))
 	} else {
-		items = append(items, fyne.NewMenuItem("Block…", func() { u.blockContact(r) }))
+		items = append(items, fyne.NewMenuItem(lang.L("Block…"), func() { u.blockContact(r) }))
 	}
 	return append(items,
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Remove…", func() { u.removeContact(r) }),
+		fyne.NewMenuItem(lang.L("Remove…"), func() { u.removeContact(r) }),
 	)
 }
 
@@ -908,7 +909,8 @@ const shownPrompts = 3
 
 // fillPrompts fills box (emptied) with the first shownPrompts of n
 // prompts (row(i) draws the i-th), a count of the others ("and 4 more
-// requests", what names them), and a separator; with none, box hides.
+// requests"; what, "requests" or "invitations", says which), and a
+// separator; with none, box hides.
 func (u *UI) fillPrompts(box *fyne.Container, n int, what string, row func(i int) fyne.CanvasObject) {
 	if n == 0 {
 		box.Hide()
@@ -919,7 +921,12 @@ func (u *UI) fillPrompts(box *fyne.Container, n int, what string, row func(i int
 		box.Add(row(i))
 	}
 	if n > shownPrompts {
-		more := widget.NewLabel(fmt.Sprintf("and %d more %s", n-shownPrompts, what))
+		k := n - shownPrompts
+		text := lang.N("and {{.Count}} more requests", k, map[string]any{"Count": k})
+		if what == "invitations" {
+			text = lang.N("and {{.Count}} more invitations", k, map[string]any{"Count": k})
+		}
+		more := widget.NewLabel(text)
 		more.Importance = widget.LowImportance
 		box.Add(more)
 	}
@@ -943,19 +950,19 @@ func (u *UI) requestRow(s *session, r app.SubscriptionRequest) fyne.CanvasObject
 	if r.Nick != "" {
 		who = r.Nick + " <" + r.From + ">"
 	}
-	text := who + " wants to see your presence."
+	text := lang.L("{{.Name}} wants to see your presence.", map[string]any{"Name": who})
 	if len(u.sessions) > 1 {
-		text = who + " wants to see the presence of " + s.acct.JID + "."
+		text = lang.L("{{.Name}} wants to see the presence of {{.Account}}.", map[string]any{"Name": who, "Account": s.acct.JID})
 	}
 	if r.Status != "" {
-		text += " “" + r.Status + "”"
+		text += " " + lang.L("“{{.Status}}”", map[string]any{"Status": r.Status})
 	}
 	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
 	from := r.From
-	approve := widget.NewButton("Approve", func() { s.answerRequest(from, true) })
+	approve := widget.NewButton(lang.L("Approve"), func() { s.answerRequest(from, true) })
 	approve.Importance = widget.HighImportance
-	deny := widget.NewButton("Deny", func() { s.answerRequest(from, false) })
+	deny := widget.NewButton(lang.L("Deny"), func() { s.answerRequest(from, false) })
 	return container.NewBorder(nil, nil, nil, container.NewHBox(approve, deny), l)
 }
 
