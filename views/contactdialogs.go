@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/account"
@@ -39,7 +40,7 @@ func (u *UI) formDialog(title, confirm string, items []*widget.FormItem, ok func
 	}
 	okBtn := widget.NewButton(confirm, submit)
 	okBtn.Importance = widget.HighImportance
-	d.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", d.Hide), okBtn})
+	d.SetButtons([]fyne.CanvasObject{widget.NewButton(lang.L("Cancel"), d.Hide), okBtn})
 	u.showDialog(d, 400)
 	return d, errLabel
 }
@@ -83,7 +84,7 @@ func (u *UI) addContact() { u.addContactWith(nil, "", "", "") }
 func (u *UI) addContactWith(from *session, addr, nick, grp string) {
 	var items []*widget.FormItem
 	// With several accounts, the contact is added to the one chosen.
-	chosen := u.accountChoice("Account", &items)
+	chosen := u.accountChoice(lang.L("Account"), &items)
 	if chosen == nil {
 		u.signIn()
 		return
@@ -102,27 +103,27 @@ func (u *UI) addContactWith(from *session, addr, nick, grp string) {
 		return err
 	}
 	name := widget.NewEntry()
-	name.SetPlaceHolder("optional")
+	name.SetPlaceHolder(lang.L("optional"))
 	name.SetText(nick)
 	group := widget.NewSelectEntry(s.Roster.Groups())
-	group.SetPlaceHolder("optional")
+	group.SetPlaceHolder(lang.L("optional"))
 	group.SetText(grp)
 	items = append(items,
-		widget.NewFormItem("Address", jid),
-		widget.NewFormItem("Name", name),
-		widget.NewFormItem("Group", group),
+		widget.NewFormItem(lang.L("Address"), jid),
+		widget.NewFormItem(lang.L("Name"), name),
+		widget.NewFormItem(lang.L("Group"), group),
 	)
-	u.formDialog("Add contact", "Add", items, func() error {
+	u.formDialog(lang.L("Add contact"), lang.L("Add"), items, func() error {
 		s := chosen()
 		j, err := account.ParseJID(jid.Text)
 		if err != nil {
 			return err
 		}
 		if _, ok := s.Roster.Contact(j.String()); ok {
-			return errors.New(j.String() + " is already in your contacts")
+			return errors.New(lang.L("{{.Address}} is already in your contacts", map[string]any{"Address": j.String()}))
 		}
 		if j.String() == s.acct.JID {
-			return errors.New("that is your own address")
+			return errors.New(lang.L("that is your own address"))
 		}
 		s.core.AddContact(j.String(), strings.TrimSpace(name.Text), groupList(group.Text))
 		return nil
@@ -149,8 +150,8 @@ func (u *UI) renameContact(r Row) {
 	name := widget.NewEntry()
 	name.SetText(c.Name)
 	name.SetPlaceHolder(c.JID)
-	u.formDialog("Rename "+c.JID, "Rename", []*widget.FormItem{
-		widget.NewFormItem("Name", name),
+	u.formDialog(lang.L("Rename {{.Address}}", map[string]any{"Address": c.JID}), lang.L("Rename"), []*widget.FormItem{
+		widget.NewFormItem(lang.L("Name"), name),
 	}, func() error {
 		s.core.UpdateContact(c.JID, strings.TrimSpace(name.Text), c.Groups)
 		return nil
@@ -172,9 +173,9 @@ func (u *UI) moveContact(r Row) {
 	from := r.Group
 	group := widget.NewSelectEntry(s.Roster.Groups())
 	group.SetText(from)
-	group.SetPlaceHolder(DefaultGroup + " (no group)")
-	u.formDialog("Move "+c.DisplayName(), "Move", []*widget.FormItem{
-		widget.NewFormItem("To group", group),
+	group.SetPlaceHolder(lang.L("{{.Group}} (no group)", map[string]any{"Group": DefaultGroup}))
+	u.formDialog(lang.L("Move {{.Name}}", map[string]any{"Name": c.DisplayName()}), lang.L("Move"), []*widget.FormItem{
+		widget.NewFormItem(lang.L("To group"), group),
 	}, func() error {
 		to := strings.TrimSpace(group.Text)
 		var groups []string
@@ -205,15 +206,15 @@ func (u *UI) removeContact(r Row) {
 	if who != c.JID {
 		who += " <" + c.JID + ">"
 	}
-	d := dialog.NewConfirm("Remove contact",
-		"Remove "+who+" from your contacts?\nYou will no longer see each other's presence.",
+	d := dialog.NewConfirm(lang.L("Remove contact"),
+		lang.L("Remove {{.Contact}} from your contacts?\nYou will no longer see each other's presence.", map[string]any{"Contact": who}),
 		func(yes bool) {
 			if yes {
 				s.core.RemoveContact(c.JID)
 			}
 		}, u.win)
-	d.SetConfirmText("Remove")
-	d.SetDismissText("Cancel")
+	d.SetConfirmText(lang.L("Remove"))
+	d.SetDismissText(lang.L("Cancel"))
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
 }

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -203,7 +204,7 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 	r.name.SetText(clipRunes(row.Name, 200))
 	status := clipRunes(row.Status, 200)
 	if status == "" && row.Pending {
-		status = "awaiting authorization"
+		status = lang.L("awaiting authorization")
 	}
 	r.status.Importance = widget.MediumImportance
 	r.name.Importance = widget.MediumImportance
@@ -214,7 +215,7 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 		r.name.Importance = widget.LowImportance
 	}
 	if row.Typing {
-		status = "typing…"
+		status = lang.L("typing…")
 		r.status.Importance = widget.HighImportance
 	}
 	if r.cl.marks {
@@ -257,16 +258,18 @@ func (u *UI) accountColor(bare string) color.Color {
 }
 
 // lastSeenText words when a presence that is not confirmed was last known
-// to hold: the time today, else the date and time.
+// to hold: the time today, else the date and time. A row words it only
+// when it changed (contactRow.set), not on every refresh.
 func lastSeenText(since, now time.Time) string {
 	if since.IsZero() {
-		return "last seen"
+		return lang.L("last seen")
 	}
 	t, n := since.In(clock.loc), now.In(clock.loc)
+	when := t.Format("Jan 2 15:04")
 	if t.Year() == n.Year() && t.YearDay() == n.YearDay() {
-		return "last seen " + t.Format("15:04")
+		when = t.Format("15:04")
 	}
-	return "last seen " + t.Format("Jan 2 15:04")
+	return lang.L("last seen {{.Time}}", map[string]any{"Time": when})
 }
 
 // joinStatus joins a note and a status text, either of them empty.

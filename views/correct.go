@@ -4,6 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -25,10 +26,10 @@ type corrector interface {
 var _ corrector = (*app.Client)(nil)
 
 // editingText is the line above the entry while it corrects a message.
-const editingText = "Editing your last message — Esc to cancel"
+func editingText() string { return lang.L("Editing your last message — Esc to cancel") }
 
 func (c *chatWindow) newEditBar() {
-	c.editBar = widget.NewLabel(editingText)
+	c.editBar = widget.NewLabel(editingText())
 	c.editBar.Importance = widget.LowImportance
 	c.editBar.TextStyle.Italic = true
 	c.editBar.SizeName = theme.SizeNameCaptionText
@@ -111,14 +112,14 @@ func (c *chatWindow) showOriginal(m *chatMsg) {
 	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
 	l.Selectable = true
-	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+	copyBtn := widget.NewButtonWithIcon(lang.L("Copy"), theme.ContentCopyIcon(), func() {
 		fyne.CurrentApp().Clipboard().SetContent(m.original)
 	})
 	content := container.NewBorder(nil, container.NewHBox(copyBtn), nil, nil, container.NewVScroll(l))
-	d := dialog.NewCustom(originalTitle, "Close", content, c.win)
+	d := dialog.NewCustom(originalTitle(), lang.L("Close"), content, c.win)
 	d.Resize(fyne.NewSize(400, 240))
 	d.Show()
 }
 
 // originalTitle heads the dialog with a corrected message's first body.
-const originalTitle = "Before it was edited"
+func originalTitle() string { return lang.L("Before it was edited") }

@@ -123,7 +123,7 @@ func TestUpEditsTheLastMessage(t *testing.T) {
 	// Up, then Esc: nothing is sent, the entry is empty again and the
 	// window stays open.
 	c.entry.TypedKey(up)
-	if c.entry.Text != "second" || !c.editBar.Visible() || c.editBar.Text != editingText || c.editing != c.conv.byID["id2"] {
+	if c.entry.Text != "second" || !c.editBar.Visible() || c.editBar.Text != editingText() || c.editing != c.conv.byID["id2"] {
 		t.Fatalf("Up: entry %q, bar shown %v %q", c.entry.Text, c.editBar.Visible(), c.editBar.Text)
 	}
 	mark := len(h.core.Calls())

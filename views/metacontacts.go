@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/account"
@@ -60,23 +61,25 @@ func (u *UI) mergeCandidates(r Row) []model.ContactKey {
 func (u *UI) mergeContact(r Row) {
 	cands := u.mergeCandidates(r)
 	if len(cands) == 0 {
-		u.showNotice("The other accounts have no contacts to merge " + r.Name + " with.")
+		u.showNotice(lang.L("The other accounts have no contacts to merge {{.Name}} with.", map[string]any{"Name": r.Name}))
 		return
 	}
 	labels := make([]string, len(cands))
 	for i, k := range cands {
 		name := u.session(k.Account).Roster.DisplayName(k.JID)
-		labels[i] = name + " <" + k.JID + "> on " + k.Account
 		if name == k.JID {
-			labels[i] = k.JID + " on " + k.Account
+			labels[i] = lang.L("{{.Address}} on {{.Account}}", map[string]any{"Address": k.JID, "Account": k.Account})
+		} else {
+			labels[i] = lang.L("{{.Name}} <{{.Address}}> on {{.Account}}",
+				map[string]any{"Name": name, "Address": k.JID, "Account": k.Account})
 		}
 	}
 	pick := widget.NewSelect(labels, nil)
 	pick.SetSelectedIndex(0)
-	intro := widget.NewLabel("Which contact of another account is " + r.Name + " <" + r.JID + ">? " +
-		"Merged contacts are listed once; a chat goes to the account where the person is online.")
+	intro := widget.NewLabel(lang.L("Which contact of another account is {{.Name}} <{{.Address}}>? Merged contacts are listed once; a chat goes to the account where the person is online.",
+		map[string]any{"Name": r.Name, "Address": r.JID}))
 	intro.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm("Merge contacts", "Merge", "Cancel", container.NewVBox(intro, pick), func(ok bool) {
+	d := dialog.NewCustomConfirm(lang.L("Merge contacts"), lang.L("Merge"), lang.L("Cancel"), container.NewVBox(intro, pick), func(ok bool) {
 		i := pick.SelectedIndex()
 		if !ok || i < 0 {
 			return
@@ -99,7 +102,7 @@ func (u *UI) separateContact(r Row) {
 // mergesChanged saves the merges and lists them.
 func (u *UI) mergesChanged() {
 	if err := u.cfg.Save(u.dir); err != nil {
-		u.showNotice("Could not save the settings: " + err.Error())
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 	}
 	u.listMerged()
 	u.showRows()

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -50,7 +51,7 @@ const (
 
 func (s *session) newProfileCard(jid string) *profileCard {
 	c := &profileCard{s: s, jid: jid}
-	c.win = s.ui.app.NewWindow(plainLine(s.Roster.DisplayName(jid)) + " – Profile")
+	c.win = s.ui.app.NewWindow(lang.L("{{.Name}} – Profile", map[string]any{"Name": plainLine(s.Roster.DisplayName(jid))}))
 	c.photo = s.trackedAvatar(jid, 96)
 
 	c.name = selectable("", fyne.TextWrapWord)
@@ -62,17 +63,17 @@ func (s *session) newProfileCard(jid string) *profileCard {
 	c.presence = selectable("", fyne.TextWrapWord)
 	presence := container.NewBorder(nil, nil, container.NewCenter(sizedBox(c.dot, 10)), nil, c.presence)
 
-	c.status = widget.NewLabel("Loading…")
+	c.status = widget.NewLabel(lang.L("Loading…"))
 	c.status.Wrapping = fyne.TextWrapWord
 	c.status.Importance = widget.LowImportance
-	c.empty = widget.NewLabel("No profile")
+	c.empty = widget.NewLabel(lang.L("No profile"))
 	c.empty.Importance = widget.LowImportance
 	c.empty.Hide()
 	c.fields = container.New(layout.NewFormLayout())
 
-	c.refresh = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), c.refreshCard)
-	chat := widget.NewButtonWithIcon("Chat", theme.MailComposeIcon(), func() { s.openChat(jid) })
-	closeBtn := widget.NewButton("Close", c.win.Close)
+	c.refresh = widget.NewButtonWithIcon(lang.L("Refresh"), theme.ViewRefreshIcon(), c.refreshCard)
+	chat := widget.NewButtonWithIcon(lang.L("Chat"), theme.MailComposeIcon(), func() { s.openChat(jid) })
+	closeBtn := widget.NewButton(lang.L("Close"), c.win.Close)
 	buttons := container.NewBorder(widget.NewSeparator(), nil, container.NewHBox(c.refresh, chat), closeBtn)
 
 	header := container.NewBorder(nil, nil, container.NewVBox(c.photo), nil,
@@ -100,7 +101,7 @@ func selectable(text string, wrap fyne.TextWrap) *widget.Label {
 // refreshCard asks the server again.
 func (c *profileCard) refreshCard() {
 	c.status.Importance = widget.LowImportance
-	c.status.SetText("Loading…")
+	c.status.SetText(lang.L("Loading…"))
 	c.status.Show()
 	c.s.core.FetchProfile(c.jid, true)
 }
@@ -112,7 +113,8 @@ func (c *profileCard) received(e app.ProfileReceived) {
 	if e.Err != nil {
 		c.status.Importance = widget.DangerImportance
 		// The error may carry the server's words (RFC 6120 8.3.3.4 <text/>).
-		c.status.SetText("Could not fetch the profile: " + clipRunes(plainLine(e.Err.Error()), 300))
+		c.status.SetText(lang.L("Could not fetch the profile: {{.Error}}",
+			map[string]any{"Error": clipRunes(plainLine(e.Err.Error()), 300)}))
 		c.status.Show()
 	} else {
 		c.status.Hide()
@@ -132,7 +134,7 @@ func (c *profileCard) show() {
 	c.name.SetText(clipRunes(name, maxFieldRunes))
 	nick := strings.TrimSpace(plainLine(card.Nickname))
 	if nick != "" && nick != name {
-		c.nick.SetText("“" + clipRunes(nick, maxFieldRunes) + "”")
+		c.nick.SetText(lang.L("“{{.Nickname}}”", map[string]any{"Nickname": clipRunes(nick, maxFieldRunes)}))
 		c.nick.Show()
 	} else {
 		c.nick.Hide()
@@ -164,7 +166,7 @@ func (c *profileCard) updatePresence() {
 		text += " (" + lastSeenText(since, clock.now()) + ")"
 	}
 	if show != im.Offline && c.s.Roster.Typing(c.jid) {
-		text += ", typing…"
+		text = lang.L("{{.Presence}}, typing…", map[string]any{"Presence": text})
 	}
 	if status = strings.TrimSpace(plainLine(status)); status != "" {
 		text += " — " + clipRunes(status, maxFieldRunes)
@@ -202,18 +204,18 @@ func cardFields(card vcard.VCard) []field {
 		// FN is the header; a structured name that says more is shown too.
 		full := strings.Join(strings.Fields(strings.Join([]string{n.Prefix, n.Given, n.Middle, n.Family, n.Suffix}, " ")), " ")
 		if full != strings.TrimSpace(card.FullName) {
-			add("Name", full, maxFieldRunes)
+			add(lang.L("Name"), full, maxFieldRunes)
 		}
 	}
-	add("Birthday", birthday(card.Birthday), maxFieldRunes)
+	add(lang.L("Birthday"), birthday(card.Birthday), maxFieldRunes)
 	for _, e := range card.Emails {
-		add(withKinds("E-mail", e.Kinds), e.Address, maxFieldRunes)
+		add(withKinds(lang.L("E-mail"), e.Kinds), e.Address, maxFieldRunes)
 	}
 	for _, p := range card.Phones {
-		add(withKinds("Phone", p.Kinds), p.Number, maxFieldRunes)
+		add(withKinds(lang.L("Phone"), p.Kinds), p.Number, maxFieldRunes)
 	}
 	for _, a := range card.Addresses {
-		addText(withKinds("Address", a.Kinds), address(a), maxFieldRunes)
+		addText(withKinds(lang.L("Address"), a.Kinds), address(a), maxFieldRunes)
 	}
 	var org []string
 	for _, u := range append([]string{card.Org.Name}, card.Org.Units...) {
@@ -221,12 +223,12 @@ func cardFields(card vcard.VCard) []field {
 			org = append(org, u)
 		}
 	}
-	add("Organisation", strings.Join(org, ", "), maxFieldRunes)
-	add("Title", card.Title, maxFieldRunes)
-	add("Role", card.Role, maxFieldRunes)
-	add("Web page", card.URL, maxFieldRunes)
-	add("Jabber ID", card.JabberID, maxFieldRunes)
-	addText("Note", card.Note, maxNoteRunes)
+	add(lang.L("Organisation"), strings.Join(org, ", "), maxFieldRunes)
+	add(lang.L("Title"), card.Title, maxFieldRunes)
+	add(lang.L("Role"), card.Role, maxFieldRunes)
+	add(lang.L("Web page"), card.URL, maxFieldRunes)
+	add(lang.L("Jabber ID"), card.JabberID, maxFieldRunes)
+	addText(lang.L("Note"), card.Note, maxNoteRunes)
 	return out
 }
 
@@ -240,17 +242,36 @@ func birthday(s string) string {
 	return s
 }
 
-// kindWords are the vCard flags worth showing, as words.
-var kindWords = map[string]string{
-	"HOME": "home", "WORK": "work", "CELL": "mobile", "FAX": "fax", "PAGER": "pager",
-	"VIDEO": "video", "MSG": "messages", "POSTAL": "postal", "PARCEL": "parcel",
+// kindWord is a vCard flag worth showing, as a word; "" for the others.
+func kindWord(kind string) string {
+	switch kind {
+	case "HOME":
+		return lang.L("home")
+	case "WORK":
+		return lang.L("work")
+	case "CELL":
+		return lang.L("mobile")
+	case "FAX":
+		return lang.L("fax")
+	case "PAGER":
+		return lang.L("pager")
+	case "VIDEO":
+		return lang.L("video")
+	case "MSG":
+		return lang.L("messages")
+	case "POSTAL":
+		return lang.L("postal")
+	case "PARCEL":
+		return lang.L("parcel")
+	}
+	return ""
 }
 
 // withKinds adds the flags of an entry to its label: "Phone (work, mobile)".
 func withKinds(label string, kinds []string) string {
 	var words []string
 	for _, k := range kinds {
-		if w := kindWords[strings.ToUpper(strings.TrimSpace(k))]; w != "" {
+		if w := kindWord(strings.ToUpper(strings.TrimSpace(k))); w != "" {
 			words = append(words, w)
 		}
 	}
@@ -277,7 +298,7 @@ func address(a vcard.Address) string {
 	add(a.Street)
 	add(a.Extended)
 	if a.POBox != "" {
-		add("PO Box", a.POBox)
+		add(lang.L("PO Box"), a.POBox)
 	}
 	add(a.PostalCode, a.Locality)
 	add(a.Region)

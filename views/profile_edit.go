@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"image"
 	"io"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
@@ -139,10 +139,10 @@ func (s *session) showOwnProfile() {
 
 func (s *session) newOwnProfile() *ownProfile {
 	o := &ownProfile{s: s}
-	o.win = s.ui.app.NewWindow("My profile – " + s.acct.JID)
+	o.win = s.ui.app.NewWindow(lang.L("My profile – {{.Address}}", map[string]any{"Address": s.acct.JID}))
 	o.photo = newAvatarWidget(96, s.ui.do, avatarCache)
-	choose := widget.NewButtonWithIcon("Choose picture…", theme.FileImageIcon(), o.choosePhoto)
-	remove := widget.NewButtonWithIcon("Remove picture", theme.DeleteIcon(), o.removePhoto)
+	choose := widget.NewButtonWithIcon(lang.L("Choose picture…"), theme.FileImageIcon(), o.choosePhoto)
+	remove := widget.NewButtonWithIcon(lang.L("Remove picture"), theme.DeleteIcon(), o.removePhoto)
 	jid := selectable(s.acct.JID, fyne.TextWrapBreak)
 	header := container.NewBorder(nil, nil, container.NewVBox(o.photo), nil,
 		container.NewVBox(jid, container.NewHBox(choose), container.NewHBox(remove)))
@@ -153,38 +153,38 @@ func (s *session) newOwnProfile() *ownProfile {
 		e.OnChanged = func(string) { o.edited() }
 		return e
 	}
-	o.fullName = entry("Full name")
-	o.nickname = entry("Nickname")
+	o.fullName = entry(lang.L("Full name"))
+	o.nickname = entry(lang.L("Nickname"))
 	o.email = entry("name@example.org")
 	o.phone = entry("+1 555 0100")
-	o.birthday = entry("YYYY-MM-DD")
+	o.birthday = entry(lang.L("YYYY-MM-DD"))
 	o.url = entry("https://")
 	o.note = widget.NewMultiLineEntry()
 	o.note.Wrapping = fyne.TextWrapWord
 	o.note.SetMinRowsVisible(3)
-	o.note.SetPlaceHolder("About you")
+	o.note.SetPlaceHolder(lang.L("About you"))
 	o.note.OnChanged = func(string) { o.edited() }
 	form := container.New(layout.NewFormLayout(),
-		formLabel("Full name"), o.fullName,
-		formLabel("Nickname"), o.nickname,
-		formLabel("E-mail"), o.email,
-		formLabel("Phone"), o.phone,
-		formLabel("Birthday"), o.birthday,
-		formLabel("Web page"), o.url,
-		formLabel("Note"), o.note,
+		formLabel(lang.L("Full name")), o.fullName,
+		formLabel(lang.L("Nickname")), o.nickname,
+		formLabel(lang.L("E-mail")), o.email,
+		formLabel(lang.L("Phone")), o.phone,
+		formLabel(lang.L("Birthday")), o.birthday,
+		formLabel(lang.L("Web page")), o.url,
+		formLabel(lang.L("Note")), o.note,
 	)
 
 	o.status = widget.NewLabel("")
 	o.status.Wrapping = fyne.TextWrapWord
 	o.status.Hide()
-	o.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), o.saveProfile)
+	o.save = widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), o.saveProfile)
 	o.save.Importance = widget.HighImportance
-	o.revert = widget.NewButton("Discard changes", o.discard)
-	refresh := widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), func() {
-		o.showStatus("Loading…", widget.LowImportance)
+	o.revert = widget.NewButton(lang.L("Discard changes"), o.discard)
+	refresh := widget.NewButtonWithIcon(lang.L("Refresh"), theme.ViewRefreshIcon(), func() {
+		o.showStatus(lang.L("Loading…"), widget.LowImportance)
 		s.core.FetchProfile(s.acct.JID, true)
 	})
-	closeBtn := widget.NewButton("Close", o.win.Close)
+	closeBtn := widget.NewButton(lang.L("Close"), o.win.Close)
 	buttons := container.NewBorder(widget.NewSeparator(), nil, container.NewHBox(refresh, o.revert),
 		container.NewHBox(closeBtn, o.save))
 
@@ -201,11 +201,11 @@ func (s *session) newOwnProfile() *ownProfile {
 	o.fill()
 	switch {
 	case mine.saving:
-		o.showStatus("Saving…", widget.LowImportance)
+		o.showStatus(lang.L("Saving…"), widget.LowImportance)
 	case mine.result != "" && mine.failed:
 		o.showStatus(mine.result, widget.DangerImportance)
 	case !mine.loaded:
-		o.showStatus("Loading…", widget.LowImportance)
+		o.showStatus(lang.L("Loading…"), widget.LowImportance)
 	}
 	return o
 }
@@ -291,13 +291,13 @@ func (o *ownProfile) saveProfile() {
 	}
 	if b := strings.TrimSpace(d.Birthday); b != "" {
 		if _, err := time.Parse(time.DateOnly, b); err != nil {
-			o.showStatus("Write the birthday as year-month-day, for example 1990-04-12.", widget.DangerImportance)
+			o.showStatus(lang.L("Write the birthday as year-month-day, for example 1990-04-12."), widget.DangerImportance)
 			return
 		}
 	}
 	mine.saving, mine.sent = true, mine.draft
 	mine.result, mine.failed = "", false
-	o.showStatus("Saving…", widget.LowImportance)
+	o.showStatus(lang.L("Saving…"), widget.LowImportance)
 	o.refreshButtons()
 	o.s.core.SetProfile(d.apply(mine.base))
 }
@@ -307,7 +307,7 @@ func (o *ownProfile) choosePhoto() {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		switch {
 		case err != nil:
-			o.showStatus("Could not open the picture: "+err.Error(), widget.DangerImportance)
+			o.showStatus(lang.L("Could not open the picture: {{.Error}}", map[string]any{"Error": err.Error()}), widget.DangerImportance)
 		case r != nil:
 			o.loadPhoto(r)
 		}
@@ -324,7 +324,7 @@ func (o *ownProfile) choosePhoto() {
 // camera picture), and the preview is the small picture it makes, so
 // that the picture cache never holds a full-size photo.
 func (o *ownProfile) loadPhoto(r io.ReadCloser) {
-	o.showStatus("Reading the picture…", widget.LowImportance)
+	o.showStatus(lang.L("Reading the picture…"), widget.LowImportance)
 	s := o.s
 	go func() {
 		b, err := readPicture(r)
@@ -381,16 +381,18 @@ func (s *session) ownPhotoLoaded(b []byte, mime, hash string, err error) {
 func pictureRefused(err error) string {
 	switch {
 	case errors.Is(err, errPictureTooLarge), errors.Is(err, pictures.ErrTooLarge):
-		return fmt.Sprintf("This picture is larger than %d MiB. Choose a smaller file.", maxPictureBytes>>20)
+		return lang.L("This picture is larger than {{.Size}} MiB. Choose a smaller file.",
+			map[string]any{"Size": maxPictureBytes >> 20})
 	case errors.Is(err, pictures.ErrTooManyPixels):
-		return fmt.Sprintf("This picture has more than %d million pixels. Choose a smaller picture, or make this one smaller first.",
-			pictures.MaxPixels/1_000_000)
+		return lang.L("This picture has more than {{.Count}} million pixels. Choose a smaller picture, or make this one smaller first.",
+			map[string]any{"Count": pictures.MaxPixels / 1_000_000})
 	case errors.Is(err, pictures.ErrNotImage):
-		return "This file is not a picture Palaver can read. Choose a PNG, JPEG or GIF file."
+		return lang.L("This file is not a picture Palaver can read. Choose a PNG, JPEG or GIF file.")
 	case errors.Is(err, pictures.ErrCorrupt):
-		return "This picture is damaged and cannot be read. Choose another PNG, JPEG or GIF file."
+		return lang.L("This picture is damaged and cannot be read. Choose another PNG, JPEG or GIF file.")
 	}
-	return "Palaver could not read this file (" + err.Error() + "). Choose another PNG, JPEG or GIF file."
+	return lang.L("Palaver could not read this file ({{.Error}}). Choose another PNG, JPEG or GIF file.",
+		map[string]any{"Error": err.Error()})
 }
 
 // removePhoto drops the picture from the profile (once saved).
@@ -460,7 +462,8 @@ func (s *session) ownReceived(e app.ProfileReceived) {
 	switch {
 	case mine.saving:
 	case e.Err != nil:
-		o.showStatus("Could not fetch your profile: "+clipRunes(e.Err.Error(), 300), widget.DangerImportance)
+		o.showStatus(lang.L("Could not fetch your profile: {{.Error}}",
+			map[string]any{"Error": clipRunes(e.Err.Error(), 300)}), widget.DangerImportance)
 	case mine.failed:
 		o.showStatus(mine.result, widget.DangerImportance)
 	default:
@@ -513,16 +516,15 @@ func (s *session) ownSaved(e app.ProfileSaved) {
 // answers vCard updates with an error, XEP-0054 section 3.2) it can never
 // be saved, and Gajim and Dino keep no draft either.
 func ownSaveResult(e app.ProfileSaved) string {
-	const kept = " Your edits stay in My profile until you quit Palaver or sign out; they are not stored anywhere."
 	switch {
 	case e.Err == nil:
-		return "Your profile was saved."
+		return lang.L("Your profile was saved.")
 	case e.NotAllowed:
-		return "This network does not allow profile changes." + kept
+		return lang.L("This network does not allow profile changes. Your edits stay in My profile until you quit Palaver or sign out; they are not stored anywhere.")
 	}
 	// The error may carry the server's words (RFC 6120 section 8.3.3.4).
-	return "Your profile could not be saved (" + clipRunes(plainLine(e.Err.Error()), 300) + ")." + kept +
-		" Try Save again later."
+	return lang.L("Your profile could not be saved ({{.Error}}). Your edits stay in My profile until you quit Palaver or sign out; they are not stored anywhere. Try Save again later.",
+		map[string]any{"Error": clipRunes(plainLine(e.Err.Error()), 300)})
 }
 
 // showMyProfile opens the profile of the account, asking which one when
@@ -530,11 +532,11 @@ func ownSaveResult(e app.ProfileSaved) string {
 func (u *UI) showMyProfile() {
 	switch len(u.sessions) {
 	case 0:
-		u.showNotice("Set up an account first: your profile is kept on its server.")
+		u.showNotice(lang.L("Set up an account first: your profile is kept on its server."))
 	case 1:
 		u.sessions[0].showProfile(u.sessions[0].acct.JID)
 	default:
-		u.chooseAccount("My profile", "Whose profile do you want to see?", func(s *session) {
+		u.chooseAccount(lang.L("My profile"), lang.L("Whose profile do you want to see?"), func(s *session) {
 			s.showProfile(s.acct.JID)
 		})
 	}
@@ -548,7 +550,7 @@ func (u *UI) chooseAccount(title, question string, f func(*session)) {
 	}
 	pick := widget.NewRadioGroup(names, nil)
 	pick.Selected = names[0]
-	d := dialog.NewCustomConfirm(title, "Open", "Cancel", container.NewVBox(widget.NewLabel(question), pick), func(ok bool) {
+	d := dialog.NewCustomConfirm(title, lang.L("Open"), lang.L("Cancel"), container.NewVBox(widget.NewLabel(question), pick), func(ok bool) {
 		if s := u.session(pick.Selected); ok && s != nil {
 			f(s)
 		}

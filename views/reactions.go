@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -156,7 +157,7 @@ func (c *chatWindow) messageMenuItems(m *chatMsg) []*fyne.MenuItem {
 		items = append(items, item)
 	}
 	if !c.room {
-		items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Reply", func() { c.startReply(m) }))
+		items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem(lang.L("Reply"), func() { c.startReply(m) }))
 	}
 	return items
 }
@@ -167,7 +168,8 @@ func (c *chatWindow) startReply(m *chatMsg) {
 		c.stopEditing()
 	}
 	c.replying = m
-	c.editBar.SetText("Replying to " + c.senderName(m) + ": “" + clipRunes(firstLine(m.body), 60) + "” — Esc to cancel")
+	c.editBar.SetText(lang.L("Replying to {{.Name}}: “{{.Quote}}” — Esc to cancel",
+		map[string]any{"Name": c.senderName(m), "Quote": clipRunes(firstLine(m.body), 60)}))
 	c.editBar.Show()
 	c.win.Canvas().Focus(c.entry)
 }
@@ -176,13 +178,13 @@ func (c *chatWindow) startReply(m *chatMsg) {
 func (c *chatWindow) stopReplying() {
 	c.replying = nil
 	c.editBar.Hide()
-	c.editBar.SetText(editingText)
+	c.editBar.SetText(editingText())
 }
 
 // senderName names the author of m for a reply line.
 func (c *chatWindow) senderName(m *chatMsg) string {
 	if m.outgoing {
-		return "yourself"
+		return lang.L("yourself")
 	}
 	return m.sender
 }

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/account"
@@ -33,29 +34,32 @@ func withShortcut(item *fyne.MenuItem, s fyne.Shortcut) *fyne.MenuItem {
 	return item
 }
 
-// shortcutsHelp lists the shortcuts, for Help → Keyboard shortcuts.
-var shortcutsHelp = [][2]string{
-	{"Ctrl+N", "Start a chat with an address"},
-	{"Ctrl+J", "Join a group chat (room)"},
-	{"Ctrl+F", "Search contacts"},
-	{"Ctrl+Shift+F", "Search messages"},
-	{"Ctrl+Q", "Quit"},
-	{"Enter", "Send the message (in a chat)"},
-	{"Shift+Enter", "New line in the message"},
-	{"Ctrl+W or Esc", "Close the chat window"},
-	{"Ctrl+Tab", "Next chat window"},
+// shortcutsHelp lists the shortcuts, for Help → Keyboard shortcuts: the
+// keys and what they do, in the language shown.
+func shortcutsHelp() [][2]string {
+	return [][2]string{
+		{lang.L("Ctrl+N"), lang.L("Start a chat with an address")},
+		{lang.L("Ctrl+J"), lang.L("Join a group chat (room)")},
+		{lang.L("Ctrl+F"), lang.L("Search contacts")},
+		{lang.L("Ctrl+Shift+F"), lang.L("Search messages")},
+		{lang.L("Ctrl+Q"), lang.L("Quit")},
+		{lang.L("Enter"), lang.L("Send the message (in a chat)")},
+		{lang.L("Shift+Enter"), lang.L("New line in the message")},
+		{lang.L("Ctrl+W or Esc"), lang.L("Close the chat window")},
+		{lang.L("Ctrl+Tab"), lang.L("Next chat window")},
+	}
 }
 
 // showShortcuts shows the keyboard shortcuts.
 func (u *UI) showShortcuts() {
 	form := widget.NewForm()
-	for _, s := range shortcutsHelp {
+	for _, s := range shortcutsHelp() {
 		keys := widget.NewLabelWithStyle(s[0], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		form.Append("", container.NewBorder(nil, nil, keys, nil, widget.NewLabel(s[1])))
 	}
-	note := widget.NewLabel("On macOS, Cmd instead of Ctrl.")
+	note := widget.NewLabel(lang.L("On macOS, Cmd instead of Ctrl."))
 	note.Importance = widget.LowImportance
-	d := dialog.NewCustom("Keyboard shortcuts", "Close", container.NewVBox(form, note), u.win)
+	d := dialog.NewCustom(lang.L("Keyboard shortcuts"), lang.L("Close"), container.NewVBox(form, note), u.win)
 	u.showDialog(d, 420)
 }
 
@@ -69,7 +73,7 @@ func (u *UI) focusSearch() { u.win.Canvas().Focus(u.search.entry) }
 // writes) and opens the chat with it: anyone, contact or not.
 func (u *UI) startChat() {
 	var items []*widget.FormItem
-	chosen := u.accountChoice("From", &items)
+	chosen := u.accountChoice(lang.L("From"), &items)
 	if chosen == nil {
 		u.signIn()
 		return
@@ -80,15 +84,15 @@ func (u *UI) startChat() {
 		_, err := account.ParseJID(v)
 		return err
 	}
-	items = append(items, widget.NewFormItem("Address", jid))
-	u.formDialog("Start a chat", "Chat", items, func() error {
+	items = append(items, widget.NewFormItem(lang.L("Address"), jid))
+	u.formDialog(lang.L("Start a chat"), lang.L("Chat"), items, func() error {
 		s := chosen()
 		j, err := account.ParseJID(strings.TrimSpace(jid.Text))
 		if err != nil {
 			return err
 		}
 		if j.String() == s.acct.JID {
-			return errors.New("that is your own address")
+			return errors.New(lang.L("that is your own address"))
 		}
 		s.openChat(j.String())
 		return nil

@@ -2,11 +2,12 @@ package views
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/account"
@@ -57,14 +58,14 @@ var uriKeys = map[string][]string{
 func parseURI(s string) (xmppURI, error) {
 	var out xmppURI
 	if len(s) > maxURIBytes {
-		return out, errors.New("the link is too long")
+		return out, errors.New(lang.L("the link is too long"))
 	}
 	if !utf8.ValidString(s) {
-		return out, errors.New("the link is not valid text")
+		return out, errors.New(lang.L("the link is not valid text"))
 	}
 	scheme, rest, ok := strings.Cut(s, ":")
 	if !ok || !strings.EqualFold(scheme, "xmpp") {
-		return out, errors.New("it is not an xmpp: link")
+		return out, errors.New(lang.L("it is not an xmpp: link"))
 	}
 	rest, _, _ = strings.Cut(rest, "#")
 	hier, query, hasQuery := strings.Cut(rest, "?")
@@ -72,12 +73,12 @@ func parseURI(s string) (xmppURI, error) {
 		auth, path, _ := strings.Cut(auth, "/")
 		from, err := uriJID(auth)
 		if err != nil {
-			return out, fmt.Errorf("the account it names is wrong: %w", err)
+			return out, errors.New(lang.L("the account it names is wrong: {{.Error}}", map[string]any{"Error": err.Error()}))
 		}
 		out.from, hier = from, path
 	}
 	if hier == "" {
-		return out, errors.New("it names no address")
+		return out, errors.New(lang.L("it names no address"))
 	}
 	j, err := uriJID(hier)
 	if err != nil {
@@ -93,7 +94,8 @@ func parseURI(s string) (xmppURI, error) {
 	}
 	keep, known := uriKeys[out.action]
 	if !known {
-		return out, fmt.Errorf("Palaver does not follow ?%s links", plainLine(clipRunes(out.action, 20)))
+		return out, errors.New(lang.L("Palaver does not follow ?{{.Action}} links",
+			map[string]any{"Action": plainLine(clipRunes(out.action, 20))}))
 	}
 	seen := make(map[string]bool)
 	out.params = make(map[string]string)
@@ -103,13 +105,13 @@ func parseURI(s string) (xmppURI, error) {
 		}
 		k, v, ok := strings.Cut(pair, "=")
 		if !ok || k == "" {
-			return out, fmt.Errorf("%q is not key=value", clipRunes(pair, 30))
+			return out, errors.New(lang.L("{{.Pair}} is not key=value", map[string]any{"Pair": strconv.Quote(clipRunes(pair, 30))}))
 		}
 		if k, err = pctDecode(k, false); err != nil {
 			return out, err
 		}
 		if seen[k] {
-			return out, fmt.Errorf("it has %s twice", clipRunes(k, 20))
+			return out, errors.New(lang.L("it has {{.Key}} twice", map[string]any{"Key": clipRunes(k, 20)}))
 		}
 		seen[k] = true
 		if v, err = pctDecode(v, true); err != nil {
@@ -135,7 +137,7 @@ func uriJID(s string) (string, error) {
 		return "", err
 	}
 	if strings.TrimSpace(addr) != addr || controlFree(addr, false) != nil {
-		return "", errors.New("the address has spaces or control characters around or in it")
+		return "", errors.New(lang.L("the address has spaces or control characters around or in it"))
 	}
 	j, err := account.ParseJID(addr)
 	if err != nil {
@@ -158,7 +160,7 @@ func pctDecode(s string, wide bool) (string, error) {
 		switch {
 		case c == '%':
 			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return "", errors.New("it has a '%' that is not followed by two hex digits")
+				return "", errors.New(lang.L("it has a '%' that is not followed by two hex digits"))
 			}
 			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
 			i += 2
@@ -167,12 +169,12 @@ func pctDecode(s string, wide bool) (string, error) {
 		case wide && strings.IndexByte("/?:@!$&'()*+,", c) >= 0:
 			b.WriteByte(c)
 		default:
-			return "", fmt.Errorf("it has %q, which a link must encode", string(c))
+			return "", errors.New(lang.L("it has {{.Char}}, which a link must encode", map[string]any{"Char": strconv.Quote(string(c))}))
 		}
 	}
 	out := b.String()
 	if !utf8.ValidString(out) {
-		return "", errors.New("it decodes to text that is not valid UTF-8")
+		return "", errors.New(lang.L("it decodes to text that is not valid UTF-8"))
 	}
 	return out, nil
 }
@@ -185,7 +187,7 @@ func controlFree(s string, lines bool) error {
 			continue
 		}
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return errors.New("it has control characters")
+			return errors.New(lang.L("it has control characters"))
 		}
 	}
 	return nil
@@ -230,12 +232,13 @@ func (u *UI) followURI(raw string, s *session) {
 	l, err := parseURI(strings.TrimSpace(raw))
 	if err != nil {
 		u.showWindow()
-		u.showNotice("Palaver cannot open the xmpp: link " + clipRunes(escapedLine(raw), 70) + ": " + err.Error() + ".")
+		u.showNotice(lang.L("Palaver cannot open the xmpp: link {{.Link}}: {{.Error}}.",
+			map[string]any{"Link": clipRunes(escapedLine(raw), 70), "Error": err.Error()}))
 		return
 	}
 	if len(u.sessions) == 0 {
 		u.showWindow()
-		u.showNotice("Set up an account to open the xmpp: link to " + l.jid + ".")
+		u.showNotice(lang.L("Set up an account to open the xmpp: link to {{.Address}}.", map[string]any{"Address": l.jid}))
 		return
 	}
 	if s == nil {
@@ -322,13 +325,13 @@ func openChatWith(s *session, peer, body string) {
 // several run and none signed in.
 func (u *UI) askChatAccount(l xmppURI) {
 	var items []*widget.FormItem
-	chosen := u.accountChoice("Account", &items)
+	chosen := u.accountChoice(lang.L("Account"), &items)
 	if chosen == nil {
 		return
 	}
-	items = append(items, widget.NewFormItem("Chat with", widget.NewLabel(l.jid)))
+	items = append(items, widget.NewFormItem(lang.L("Chat with"), widget.NewLabel(l.jid)))
 	u.showWindow()
-	u.formDialog("Open a chat", "Open", items, func() error {
+	u.formDialog(lang.L("Open a chat"), lang.L("Open"), items, func() error {
 		openChatWith(chosen(), l.jid, l.params["body"])
 		return nil
 	})
