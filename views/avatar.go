@@ -80,7 +80,7 @@ func (s avatarSource) read() ([]byte, error) {
 		return s.data, nil
 	}
 	if s.path == "" {
-		return nil, errors.New("no picture file")
+		return nil, errors.New("no picture file") // not translated: an error for the log
 	}
 	f, err := os.Open(s.path)
 	if err != nil {
@@ -102,7 +102,7 @@ func readPicture(r io.Reader) ([]byte, error) {
 	return b, nil
 }
 
-var errPictureTooLarge = fmt.Errorf("the picture is larger than %d MiB", maxPictureBytes>>20)
+var errPictureTooLarge = fmt.Errorf("the picture is larger than %d MiB", maxPictureBytes>>20) // not translated: matched with errors.Is, worded by pictureRefused
 
 // avatarImages is a cache of decoded pictures by hash, the least recently
 // used dropped beyond its size. Pictures are read and decoded in

@@ -1,9 +1,10 @@
 package views
 
 import (
-	"fmt"
 	"strings"
 	"time"
+
+	"fyne.io/fyne/v2/lang"
 
 	"github.com/palaver-im/palaver/app"
 )
@@ -31,13 +32,13 @@ func waitingText(err error, retryAt, now time.Time) string {
 			text += ": " + reason
 		}
 	}
-	if !strings.HasSuffix(text, "…") {
+	if !strings.HasSuffix(text, "…") { // not translated: a character, not words
 		text += "."
 	}
 	if s := secondsLeft(retryAt, now); s > 0 {
-		return text + fmt.Sprintf(" Reconnecting in %d s…", s)
+		return text + " " + lang.L("Reconnecting in {{.Count}} s…", map[string]any{"Count": s})
 	}
-	return text + " Reconnecting…"
+	return text + " " + lang.L("Reconnecting…")
 }
 
 // secondsLeft is the whole seconds from now until at, rounded up, so

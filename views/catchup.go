@@ -1,12 +1,12 @@
 package views
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
 
 	"github.com/palaver-im/palaver/views/model"
 )
@@ -79,9 +79,11 @@ func catchUpNotification(names []string, total int, last string) *fyne.Notificat
 	var who string
 	switch {
 	case len(names) <= shown:
-		who = strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+		who = lang.L("{{.Names}} and {{.Last}}", map[string]any{"Names": strings.Join(names[:len(names)-1], ", "), "Last": names[len(names)-1]})
 	default:
-		who = fmt.Sprintf("%s and %d others", strings.Join(names[:shown-1], ", "), len(names)-shown+1)
+		others := len(names) - shown + 1
+		who = lang.N("{{.Names}} and {{.Count}} others", others, map[string]any{"Names": strings.Join(names[:shown-1], ", "), "Count": others})
 	}
-	return fyne.NewNotification("Palaver", notificationBody(fmt.Sprintf("%d new messages from %s", total, who)))
+	text := lang.N("{{.Count}} new messages from {{.Names}}", total, map[string]any{"Count": total, "Names": who})
+	return fyne.NewNotification("Palaver", notificationBody(text)) // not translated: the app's name
 }

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -145,7 +146,7 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	c.typing.TextStyle.Italic = true
 	c.typing.SizeName = theme.SizeNameCaptionText
 	c.typing.Truncation = fyne.TextTruncateEllipsis
-	c.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), c.entry.send)
+	c.send = widget.NewButtonWithIcon(lang.L("Send"), theme.MailSendIcon(), c.entry.send)
 	c.send.Importance = widget.HighImportance
 	sendButtons := container.NewVBox(c.send)
 	if _, ok := s.core.(filer); ok {
@@ -156,9 +157,9 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	}
 
 	c.avatar = s.newAvatar(conv.peer, 32)
-	c.profile = widget.NewButtonWithIcon("Profile", theme.AccountIcon(), func() { s.showProfile(conv.peer) })
+	c.profile = widget.NewButtonWithIcon(lang.L("Profile"), theme.AccountIcon(), func() { s.showProfile(conv.peer) })
 	if c.room {
-		c.profile = widget.NewButtonWithIcon("People", theme.AccountIcon(), c.showPeople)
+		c.profile = widget.NewButtonWithIcon(lang.L("People"), theme.AccountIcon(), c.showPeople)
 	}
 	c.profile.Importance = widget.LowImportance
 	left := container.NewHBox(container.NewCenter(c.avatar), container.NewCenter(sizedBox(c.dot, 10)))
@@ -284,11 +285,11 @@ func (c *chatWindow) updateHeader() {
 	if n := c.s.Roster.Unread(c.conv.peer); n > 0 {
 		title = "(" + strconv.Itoa(n) + ") " + name
 	}
-	hint := sendHint
+	hint := sendHint()
 	if len(c.s.ui.sessions) > 1 {
 		// Several accounts: which one this window writes from.
 		title += " — " + c.s.acct.JID
-		hint = "Write from " + c.s.acct.JID + " (Shift+Enter for a new line)"
+		hint = lang.L("Write from {{.Address}} (Shift+Enter for a new line)", map[string]any{"Address": c.s.acct.JID})
 	}
 	if c.entry.PlaceHolder != hint {
 		c.entry.SetPlaceHolder(hint)
@@ -311,13 +312,14 @@ func (c *chatWindow) updateTyping() {
 // typingText words the chat state st of name; empty when there is nothing
 // to say (active, inactive, none).
 func typingText(name string, st chatstate.State) string {
+	d := map[string]any{"Name": name}
 	switch st {
 	case chatstate.Composing:
-		return name + " is typing…"
+		return lang.L("{{.Name}} is typing…", d)
 	case chatstate.Paused:
-		return name + " stopped typing"
+		return lang.L("{{.Name}} stopped typing", d)
 	case chatstate.Gone:
-		return name + " closed the conversation"
+		return lang.L("{{.Name}} closed the conversation", d)
 	}
 	return ""
 }

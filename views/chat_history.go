@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/palaver-im/palaver/app/history"
 )
 
@@ -77,7 +79,7 @@ func (s *session) historyRead(conv *conversation, page []history.Message, err er
 		if c := s.chats[conv.peer]; c != nil {
 			c.target = 0
 		}
-		s.ui.showNotice("Could not read the history with " + name + ": " + err.Error())
+		s.ui.showNotice(lang.L("Could not read the history with {{.Name}}: {{.Error}}", map[string]any{"Name": name, "Error": err.Error()}))
 		return
 	}
 	if len(page) < historyPage {

@@ -2,6 +2,8 @@ package views
 
 import (
 	"time"
+
+	"fyne.io/fyne/v2/lang"
 )
 
 // Words for times relative to now. They take the clock and the time zone
@@ -31,28 +33,29 @@ func sameDay(a, b time.Time, loc *time.Location) bool {
 func dayLabel(t, now time.Time, loc *time.Location) string {
 	switch d := daysBefore(t, now, loc); {
 	case d == 0:
-		return "Today"
+		return lang.L("Today")
 	case d == 1:
-		return "Yesterday"
+		return lang.L("Yesterday")
 	case d > 1 && d < 7:
-		return t.In(loc).Weekday().String()
+		return weekdayName(t.In(loc).Weekday())
 	}
-	return t.In(loc).Format("Mon 2 Jan 2006")
+	return lang.L("{{.Weekday}} {{.Day}} {{.Month}} {{.Year}}", dateData(t.In(loc)))
 }
 
 // whenText says when t was, for a sentence: "today 22:14",
 // "yesterday 22:14", "Monday 22:14", "Mon 2 Nov 2026 22:14".
 func whenText(t, now time.Time, loc *time.Location) string {
-	hm := t.In(loc).Format("15:04")
-	switch d := daysBefore(t, now, loc); {
-	case d == 0:
-		return "today " + hm
-	case d == 1:
-		return "yesterday " + hm
-	case d > 1 && d < 7:
-		return t.In(loc).Weekday().String() + " " + hm
+	d := dateData(t.In(loc))
+	switch days := daysBefore(t, now, loc); {
+	case days == 0:
+		return lang.L("today {{.Time}}", d)
+	case days == 1:
+		return lang.L("yesterday {{.Time}}", d)
+	case days > 1 && days < 7:
+		d["Weekday"] = weekdayName(t.In(loc).Weekday())
+		return lang.L("{{.Weekday}} {{.Time}}", d)
 	}
-	return t.In(loc).Format("Mon 2 Jan 2006 15:04")
+	return lang.L("{{.Weekday}} {{.Day}} {{.Month}} {{.Year}} {{.Time}}", d)
 }
 
 // shortWhen is a compact time for lists: the clock time today,
@@ -62,23 +65,105 @@ func shortWhen(t, now time.Time, loc *time.Location) string {
 	case d == 0:
 		return t.In(loc).Format("15:04")
 	case d == 1:
-		return "Yesterday"
+		return lang.L("Yesterday")
 	case d > 1 && d < 7:
-		return t.In(loc).Weekday().String()
+		return weekdayName(t.In(loc).Weekday())
 	}
-	return t.In(loc).Format("2 Jan 2006")
+	return lang.L("{{.Day}} {{.Month}} {{.Year}}", dateData(t.In(loc)))
+}
+
+// dateData is what the date templates take of t (already in the zone
+// shown): the short weekday and month names of the language, the day,
+// the year and the clock time.
+func dateData(t time.Time) map[string]any {
+	return map[string]any{
+		"Weekday": shortWeekdayName(t.Weekday()),
+		"Day":     t.Day(),
+		"Month":   shortMonthName(t.Month()),
+		"Year":    t.Year(),
+		"Time":    t.Format("15:04"),
+	}
+}
+
+// weekdayName is the name of w in the language shown.
+func weekdayName(w time.Weekday) string {
+	switch w {
+	case time.Monday:
+		return lang.L("Monday")
+	case time.Tuesday:
+		return lang.L("Tuesday")
+	case time.Wednesday:
+		return lang.L("Wednesday")
+	case time.Thursday:
+		return lang.L("Thursday")
+	case time.Friday:
+		return lang.L("Friday")
+	case time.Saturday:
+		return lang.L("Saturday")
+	}
+	return lang.L("Sunday")
+}
+
+// shortWeekdayName is the short name of w in the language shown.
+func shortWeekdayName(w time.Weekday) string {
+	switch w {
+	case time.Monday:
+		return lang.L("Mon")
+	case time.Tuesday:
+		return lang.L("Tue")
+	case time.Wednesday:
+		return lang.L("Wed")
+	case time.Thursday:
+		return lang.L("Thu")
+	case time.Friday:
+		return lang.L("Fri")
+	case time.Saturday:
+		return lang.L("Sat")
+	}
+	return lang.L("Sun")
+}
+
+// shortMonthName is the short name of m in the language shown.
+func shortMonthName(m time.Month) string {
+	switch m {
+	case time.January:
+		return lang.L("Jan")
+	case time.February:
+		return lang.L("Feb")
+	case time.March:
+		return lang.L("Mar")
+	case time.April:
+		return lang.L("Apr")
+	case time.May:
+		return lang.L("May")
+	case time.June:
+		return lang.L("Jun")
+	case time.July:
+		return lang.L("Jul")
+	case time.August:
+		return lang.L("Aug")
+	case time.September:
+		return lang.L("Sep")
+	case time.October:
+		return lang.L("Oct")
+	case time.November:
+		return lang.L("Nov")
+	}
+	return lang.L("Dec")
 }
 
 // delayNote marks a message that was delivered late (XEP-0203): when it
 // was sent, and who held it and why when the delay element says so, e.g.
 // "Sent yesterday 22:14, delivered late by example.org (Offline Storage)".
 func delayNote(sent, now time.Time, loc *time.Location, from, reason string) string {
-	s := "Sent " + whenText(sent, now, loc) + ", delivered late"
-	if from != "" {
-		s += " by " + clipRunes(from, 100)
+	d := map[string]any{"When": whenText(sent, now, loc), "Server": clipRunes(from, 100), "Reason": clipRunes(reason, 200)}
+	switch {
+	case from != "" && reason != "":
+		return lang.L("Sent {{.When}}, delivered late by {{.Server}} ({{.Reason}})", d)
+	case from != "":
+		return lang.L("Sent {{.When}}, delivered late by {{.Server}}", d)
+	case reason != "":
+		return lang.L("Sent {{.When}}, delivered late ({{.Reason}})", d)
 	}
-	if reason != "" {
-		s += " (" + clipRunes(reason, 200) + ")"
-	}
-	return s
+	return lang.L("Sent {{.When}}, delivered late", d)
 }

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -83,11 +84,11 @@ func mediaURL(body string) string {
 func fileName(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "file"
+		return lang.L("file")
 	}
 	name := path.Base(u.Path)
 	if name == "." || name == "/" || name == "" {
-		return "file"
+		return lang.L("file")
 	}
 	return clipRunes(plainLine(name), 80)
 }
@@ -96,15 +97,22 @@ func fileName(raw string) string {
 func sizeText(n int64) string {
 	switch {
 	case n < 0:
-		return "size unknown"
+		return lang.L("size unknown")
 	case n < 1000:
-		return fmt.Sprintf("%d bytes", n)
+		return lang.N("{{.Count}} bytes", int(n), map[string]any{"Count": n})
 	case n < 1000*1000:
-		return fmt.Sprintf("%.0f kB", float64(n)/1000)
+		return lang.L("{{.Size}} kB", map[string]any{"Size": fmt.Sprintf("%.0f", float64(n)/1000)})
 	case n < 1000*1000*1000:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+		return lang.L("{{.Whole}}.{{.Tenth}} MB", decimalData(float64(n)/1e6))
 	}
-	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+	return lang.L("{{.Whole}}.{{.Tenth}} GB", decimalData(float64(n)/1e9))
+}
+
+// decimalData splits x, rounded to a tenth, into its whole part and its
+// tenths, for templates that put the language's decimal mark between.
+func decimalData(x float64) map[string]any {
+	tenths := int64(x*10 + 0.5)
+	return map[string]any{"Whole": tenths / 10, "Tenth": tenths % 10}
 }
 
 // thumbSize fits a w×h picture into app.ThumbWidth×app.ThumbHeight, and
@@ -145,7 +153,7 @@ func (u *UI) autoPreviews() bool {
 
 // autoPreviewsItem is the View menu toggle for autoPreviews.
 func (u *UI) autoPreviewsItem() *fyne.MenuItem {
-	item := fyne.NewMenuItem("Show pictures from contacts", nil)
+	item := fyne.NewMenuItem(lang.L("Show pictures from contacts"), nil)
 	item.Checked = u.autoPreviews()
 	item.Action = func() {
 		on := !u.autoPreviews()
@@ -284,24 +292,24 @@ func (c *chatWindow) dropped(_ fyne.Position, uris []fyne.URI) {
 func (c *chatWindow) confirmFile(p string) {
 	fi, err := os.Stat(p)
 	if err != nil || !fi.Mode().IsRegular() {
-		c.s.ui.showNotice("Palaver cannot read " + plainLine(filepath.Base(p)) + ". Choose a file you can open.")
+		c.s.ui.showNotice(lang.L("Palaver cannot read {{.Name}}. Choose a file you can open.", map[string]any{"Name": plainLine(filepath.Base(p))}))
 		return
 	}
 	if up := c.s.Upload; up.MaxSize > 0 && fi.Size() > up.MaxSize {
-		c.s.ui.showNotice(fmt.Sprintf("%s is %s; your server accepts files up to %s. Send a smaller file.",
-			plainLine(filepath.Base(p)), sizeText(fi.Size()), sizeText(up.MaxSize)))
+		c.s.ui.showNotice(tooLargeText(plainLine(filepath.Base(p)), fi.Size(), up.MaxSize))
 		return
 	}
 	name := plainLine(filepath.Base(p))
-	text := widget.NewLabel(fmt.Sprintf("Send %s (%s) to %s?", name, sizeText(fi.Size()), c.s.peerName(c.conv.peer)))
+	text := widget.NewLabel(lang.L("Send {{.Name}} ({{.Size}}) to {{.Contact}}?",
+		map[string]any{"Name": name, "Size": sizeText(fi.Size()), "Contact": c.s.peerName(c.conv.peer)}))
 	text.Wrapping = fyne.TextWrapWord
-	strip := widget.NewCheck("Remove the location, camera and other details from the picture", nil)
+	strip := widget.NewCheck(lang.L("Remove the location, camera and other details from the picture"), nil)
 	strip.SetChecked(true)
 	items := []fyne.CanvasObject{text}
 	if isPicture(p) {
 		items = append(items, strip)
 	}
-	dialog.ShowCustomConfirm("Send a file", "Send", "Cancel", container.NewVBox(items...), func(ok bool) {
+	dialog.ShowCustomConfirm(lang.L("Send a file"), lang.L("Send"), lang.L("Cancel"), container.NewVBox(items...), func(ok bool) {
 		if ok {
 			c.sendFile(p, app.FileOptions{KeepMetadata: isPicture(p) && !strip.Checked})
 		}
@@ -325,7 +333,7 @@ func (c *chatWindow) sendFile(p string, opt app.FileOptions) {
 		return
 	}
 	if c.room && c.left {
-		c.s.ui.showNotice("You are not in this room any more: join it again to send a file.")
+		c.s.ui.showNotice(lang.L("You are not in this room any more: join it again to send a file."))
 		return
 	}
 	id := f.SendFile(c.conv.peer, p, opt)
@@ -367,7 +375,7 @@ func (s *session) applyFiles(events []app.Event, touched map[*chatWindow]bool) {
 			}
 			m.upload.failed, m.upload.again = uploadFailedText(m.upload.name, e.Err), !errors.Is(e.Err, app.ErrNoUploadService)
 			if errors.Is(e.Err, app.ErrUploadCanceled) {
-				m.upload.failed = "Canceled."
+				m.upload.failed = lang.L("Canceled.")
 			}
 			m.state = history.Failed
 			m.rev++
@@ -378,10 +386,10 @@ func (s *session) applyFiles(events []app.Event, touched map[*chatWindow]bool) {
 			m := newChatMsg(e.ID, outgoingSender, name, clock.now(), true)
 			m.links, m.state = nil, history.Failed
 			m.upload = &uploadState{path: e.Path, name: plainLine(name), total: e.Size, again: true,
-				failed: "Palaver quit before this file was sent."}
+				failed: lang.L("Palaver quit before this file was sent.")}
 			conv.add(m)
 			if !s.touch(e.Peer, touched) {
-				s.ui.showNotice("A file for " + s.peerName(e.Peer) + " was not sent before Palaver quit: open the chat to send it again.")
+				s.ui.showNotice(lang.L("A file for {{.Name}} was not sent before Palaver quit: open the chat to send it again.", map[string]any{"Name": s.peerName(e.Peer)}))
 			}
 		case app.MediaInfo:
 			st := s.media(e.URL)
@@ -389,9 +397,9 @@ func (s *session) applyFiles(events []app.Event, touched map[*chatWindow]bool) {
 			s.touchMedia(e.URL)
 		case app.MediaSaved:
 			if e.Err != nil {
-				s.ui.showNotice(fmt.Sprintf("%s was not saved: %s", fileName(e.URL), mediaErrText(e.Err)))
+				s.ui.showNotice(lang.L("{{.Name}} was not saved: {{.Reason}}", map[string]any{"Name": fileName(e.URL), "Reason": mediaErrText(e.Err)}))
 			} else {
-				s.ui.showNotice(fmt.Sprintf("Saved %s.", plainLine(e.Path)))
+				s.ui.showNotice(lang.L("Saved {{.Name}}.", map[string]any{"Name": plainLine(e.Path)}))
 			}
 		}
 	}
@@ -427,23 +435,30 @@ func uploadFailedText(name string, err error) string {
 	var st *app.UploadStatusError
 	switch {
 	case errors.As(err, &st):
-		return fmt.Sprintf("The upload server refused the file (error %d). Send it again later.", st.Status)
+		return lang.L("The upload server refused the file (error {{.Status}}). Send it again later.", map[string]any{"Status": st.Status})
 	case errors.As(err, &big):
-		return fmt.Sprintf("%s is %s; your server accepts files up to %s. Send a smaller file.", name, sizeText(big.Size), sizeText(big.Max))
+		return tooLargeText(name, big.Size, big.Max)
 	case errors.Is(err, app.ErrNoUploadService):
-		return "Your server does not take files, so Palaver cannot send one from this account."
+		return lang.L("Your server does not take files, so Palaver cannot send one from this account.")
 	case errors.Is(err, app.ErrUploadQuota):
-		return "Your server has no room left for files. Delete some, or try later."
+		return lang.L("Your server has no room left for files. Delete some, or try later.")
 	case errors.Is(err, app.ErrUploadRefused):
-		return "Your server does not let this account send files."
+		return lang.L("Your server does not let this account send files.")
 	case errors.Is(err, app.ErrUploadCanceled):
-		return "Canceled."
+		return lang.L("Canceled.")
 	case errors.As(err, &ue):
-		return "The upload server's certificate is not trusted, so the file was not sent."
+		return lang.L("The upload server's certificate is not trusted, so the file was not sent.")
 	case errors.Is(err, os.ErrNotExist), errors.Is(err, os.ErrPermission):
-		return "Palaver cannot read " + name + " any more."
+		return lang.L("Palaver cannot read {{.Name}} any more.", map[string]any{"Name": name})
 	}
-	return "The upload did not finish (" + clipRunes(plainLine(err.Error()), 200) + "). Send it again."
+	return lang.L("The upload did not finish ({{.Error}}). Send it again.", map[string]any{"Error": clipRunes(plainLine(err.Error()), 200)})
+}
+
+// tooLargeText says that the file name of size bytes is larger than the
+// server's limit of limit bytes.
+func tooLargeText(name string, size, limit int64) string {
+	return lang.L("{{.Name}} is {{.Size}}; your server accepts files up to {{.Max}}. Send a smaller file.",
+		map[string]any{"Name": name, "Size": sizeText(size), "Max": sizeText(limit)})
 }
 
 // mediaErrText words why a file could not be fetched.
@@ -452,21 +467,21 @@ func mediaErrText(err error) string {
 	var se *media.StatusError
 	switch {
 	case errors.As(err, &se) && (se.Code == 404 || se.Code == 410):
-		return "the file is no longer on the server"
+		return lang.L("the file is no longer on the server")
 	case errors.As(err, &se) && (se.Code == 401 || se.Code == 403):
-		return "the server does not let Palaver download it"
+		return lang.L("the server does not let Palaver download it")
 	case errors.As(err, &se):
-		return fmt.Sprintf("the server answered with error %d", se.Code)
+		return lang.L("the server answered with error {{.Status}}", map[string]any{"Status": se.Code})
 	case errors.Is(err, pictures.ErrNotImage), errors.Is(err, pictures.ErrCorrupt):
-		return "the picture is damaged or not a picture"
+		return lang.L("the picture is damaged or not a picture")
 	case errors.Is(err, pictures.ErrTooManyPixels):
-		return "the picture is too large to show"
+		return lang.L("the picture is too large to show")
 	case errors.Is(err, app.ErrNotHTTPS):
-		return "only secure (https) links are downloaded"
+		return lang.L("only secure (https) links are downloaded")
 	case errors.Is(err, app.ErrMediaTooLarge):
-		return "it is too large"
+		return lang.L("it is too large")
 	case errors.As(err, &ue):
-		return "the server's certificate is not trusted"
+		return lang.L("the server's certificate is not trusted")
 	}
 	return clipRunes(plainLine(err.Error()), 200)
 }
@@ -500,7 +515,7 @@ func (c *chatWindow) showPicture(info app.MediaInfo) {
 	img.FillMode = canvas.ImageFillContain
 	img.ScaleMode = canvas.ImageScaleSmooth
 	w := c.s.ui.app.NewWindow(fileName(info.URL))
-	save := widget.NewButtonWithIcon("Save as…", theme.DocumentSaveIcon(), func() { c.saveAs(info.URL) })
+	save := widget.NewButtonWithIcon(lang.L("Save as…"), theme.DocumentSaveIcon(), func() { c.saveAs(info.URL) })
 	w.SetContent(container.NewBorder(nil, container.NewHBox(save), nil, nil, img))
 	size := fyne.NewSize(min(float32(max(info.Width, 200)), 1000), min(float32(max(info.Height, 150)), 750))
 	w.Resize(size)
@@ -556,9 +571,9 @@ func (v *mediaView) set(m *chatMsg, st *mediaState, auto bool) {
 				v.progress.SetValue(float64(up.sent) / float64(up.total))
 			}
 			v.progress.Show()
-			button("Cancel")
+			button(lang.L("Cancel"))
 		} else if up.again {
-			button("Send again")
+			button(lang.L("Send again"))
 		}
 		return
 	}
@@ -568,15 +583,15 @@ func (v *mediaView) set(m *chatMsg, st *mediaState, auto bool) {
 	switch {
 	case st == nil || !st.asked:
 		if !auto {
-			button("Show preview")
+			button(lang.L("Show preview"))
 		}
 	case st.info == nil:
-		v.label.SetText("Loading the preview…")
+		v.label.SetText(lang.L("Loading the preview…"))
 		v.label.Show()
 	case st.info.Err != nil:
-		v.label.SetText("No preview: " + mediaErrText(st.info.Err) + ".")
+		v.label.SetText(lang.L("No preview: {{.Reason}}.", map[string]any{"Reason": mediaErrText(st.info.Err)}))
 		v.label.Show()
-		button("Try again")
+		button(lang.L("Try again"))
 	case st.info.Thumb != "":
 		v.thumb.setFile(st.info.Thumb)
 		v.pic = thumbSize(st.info.Width, st.info.Height, 0)
@@ -588,7 +603,7 @@ func (v *mediaView) set(m *chatMsg, st *mediaState, auto bool) {
 		}
 		v.label.SetText("📄 " + clipRunes(plainLine(name), 80) + " — " + sizeText(st.info.Size))
 		v.label.Show()
-		button("Save as…")
+		button(lang.L("Save as…"))
 	}
 }
 
@@ -598,9 +613,9 @@ func uploadLine(up *uploadState) string {
 		return "📎 " + up.failed
 	}
 	if up.total > 0 {
-		return fmt.Sprintf("📎 Sending — %d %% of %s", up.sent*100/up.total, sizeText(up.total))
+		return "📎 " + lang.L("Sending — {{.Percent}} % of {{.Size}}", map[string]any{"Percent": up.sent * 100 / up.total, "Size": sizeText(up.total)})
 	}
-	return "📎 Sending…"
+	return "📎 " + lang.L("Sending…")
 }
 
 // place lays v out from y at x, width w, and returns the new y.
@@ -718,7 +733,7 @@ func (c *chatWindow) mediaShape(m *chatMsg) string {
 	case st.info.Thumb != "":
 		return fmt.Sprintf("t%dx%d", st.info.Width, st.info.Height)
 	}
-	return "f" + st.info.Name + sizeText(st.info.Size)
+	return "f" + st.info.Name + fmt.Sprint(st.info.Size)
 }
 
 // mediaEstimate guesses the height of m's media part at width w.

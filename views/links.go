@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -104,7 +105,9 @@ func (s *session) openLink(u *url.URL) {
 	open := s.ui.openURL
 	go func() {
 		if err := open(u); err != nil {
-			s.ui.do(func() { s.ui.showNotice("Palaver could not open " + linkText(u) + ": " + err.Error()) })
+			s.ui.do(func() {
+				s.ui.showNotice(lang.L("Palaver could not open {{.Link}}: {{.Error}}", map[string]any{"Link": linkText(u), "Error": err.Error()}))
+			})
 		}
 	}()
 }

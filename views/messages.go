@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -103,7 +104,7 @@ func newChatMsg(id, sender, body string, at time.Time, outgoing bool) *chatMsg {
 		// XEP-0245: an action, written in the third person ("* Ann
 		// waves"); Copy still gives the text as sent.
 		m.action = true
-		shown = "* " + sender + " " + rest
+		shown = "* " + senderText(sender, outgoing) + " " + rest
 	}
 	m.preview, m.clipped = clipPreview(shown)
 	if m.media = mediaURL(body); m.media == "" {
@@ -337,9 +338,9 @@ func (c *conversation) notice(text string, at time.Time) {
 // fail marks the sent message id as not delivered and reports whether
 // the conversation holds it.
 func (c *conversation) fail(id string, err error) bool {
-	reason := "Not delivered"
+	reason := lang.L("Not delivered")
 	if err != nil {
-		reason += ": " + err.Error()
+		reason = lang.L("Not delivered: {{.Error}}", map[string]any{"Error": err.Error()})
 	}
 	return c.setState(id, history.Failed, reason)
 }
@@ -483,7 +484,7 @@ func archivedMsg(h history.Message, peerName string) *chatMsg {
 		}
 		if h.State == history.Failed {
 			// The archive keeps no reason.
-			m.failed = "Not delivered"
+			m.failed = lang.L("Not delivered")
 		}
 	}
 	return m
@@ -491,13 +492,14 @@ func archivedMsg(h history.Message, peerName string) *chatMsg {
 
 // stateMark is what the header of one of our messages shows after its
 // time: how far it has come. A failed message says so below its body.
-func stateMark(m *chatMsg) string {
+// sending is the word for a message on its way (rowWords.sending).
+func stateMark(m *chatMsg, sending string) string {
 	if !m.outgoing {
 		return ""
 	}
 	switch m.state {
 	case history.Pending:
-		return "Sending…"
+		return sending
 	case history.Sent:
 		return "✓"
 	case history.Delivered:
@@ -568,10 +570,30 @@ type messageRow struct {
 	noteCopy   *widget.Button
 	failure    *widget.Label
 	retry      *widget.Button
+	// words are the row's fixed words, in the language of its creation.
+	words rowWords
+}
+
+// rowWords are the words every message row may show, looked up once when
+// the row is made rather than each time it is bound to a message.
+type rowWords struct {
+	me, edited, sending, truncated, dropped string
+}
+
+// newRowWords looks up the words of a message row.
+func newRowWords() rowWords {
+	return rowWords{
+		me:        lang.L("Me"),
+		edited:    lang.L("edited"),
+		sending:   lang.L("Sending…"),
+		truncated: lang.L("… message truncated. Full text:"),
+		dropped:   lang.L("… longer than 1 MB, the rest was dropped. Text:"),
+	}
 }
 
 func newMessageRow() *messageRow {
 	r := &messageRow{
+		words:  newRowWords(),
 		bar:    canvas.NewRectangle(theme.Color(theme.ColorNameDisabled)),
 		header: widget.NewRichText(),
 		body:   widget.NewLabel(""),
@@ -601,9 +623,9 @@ func newMessageRow() *messageRow {
 		}
 	})
 	r.origBtn.Importance = widget.LowImportance
-	r.noteCopy = widget.NewButton("Copy", r.copy)
+	r.noteCopy = widget.NewButton(lang.L("Copy"), r.copy)
 	r.noteCopy.Importance = widget.LowImportance
-	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() {
+	r.retry = widget.NewButtonWithIcon(lang.L("Retry"), theme.ViewRefreshIcon(), func() {
 		if r.msg != nil && r.onRetry != nil {
 			r.onRetry(r.msg)
 		}
@@ -704,7 +726,7 @@ func (r *messageRow) set(m *chatMsg) {
 	}
 	dim := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameDisabled}
 	when := stamp(m.at)
-	if mark := stateMark(m); mark != "" {
+	if mark := stateMark(m, r.words.sending); mark != "" {
 		when += " " + mark
 	}
 	segs := []widget.RichTextSegment{&widget.TextSegment{Text: when + "  ", Style: dim}}
@@ -712,9 +734,13 @@ func (r *messageRow) set(m *chatMsg) {
 		// Corrected (XEP-0308): said after the time, as quietly.
 		ed := dim
 		ed.TextStyle.Italic = true
-		segs = append(segs, &widget.TextSegment{Text: editedMark, Style: ed}, &widget.TextSegment{Text: "  ", Style: dim})
+		segs = append(segs, &widget.TextSegment{Text: r.words.edited, Style: ed}, &widget.TextSegment{Text: "  ", Style: dim})
 	}
-	segs = append(segs, &widget.TextSegment{Text: m.sender, Style: sender})
+	name := m.sender
+	if m.outgoing && name == outgoingSender {
+		name = r.words.me
+	}
+	segs = append(segs, &widget.TextSegment{Text: name, Style: sender})
 	r.header.Segments = segs
 	r.header.Refresh()
 	r.showDay(m)
@@ -725,9 +751,9 @@ func (r *messageRow) set(m *chatMsg) {
 		r.late.Hide()
 	}
 	if m.clipped || m.cut {
-		text := "… message truncated. Full text:"
+		text := r.words.truncated
 		if m.cut && !m.clipped {
-			text = "… longer than 1 MB, the rest was dropped. Text:"
+			text = r.words.dropped
 		}
 		r.note.SetText(text)
 		r.note.Show()
@@ -951,8 +977,19 @@ func (mr *messageRowRenderer) Refresh() {
 	canvas.Refresh(mr.r)
 }
 
-// editedMark is what the header of a corrected message says.
-const editedMark = "edited"
+// editedMark is what the header of a corrected message says in English
+// (rows show rowWords.edited, its translation).
+const editedMark = "edited" // not translated: the English word; rows show lang.L("edited")
 
-// outgoingSender is how our own messages are signed in a chat.
-const outgoingSender = "Me"
+// outgoingSender is the sender of our own messages in a chat: rows show
+// it as lang.L("Me") (senderText, rowWords.me).
+const outgoingSender = "Me" // not translated: a marker; shown through senderText
+
+// senderText is how sender is shown: our own messages are signed with
+// the translation of "Me".
+func senderText(sender string, outgoing bool) string {
+	if outgoing && sender == outgoingSender {
+		return lang.L("Me")
+	}
+	return sender
+}

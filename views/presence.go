@@ -4,6 +4,8 @@ import (
 	"image/color"
 	"slices"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/app/im"
 )
@@ -54,7 +56,7 @@ var ownShows = []im.Show{im.Available, im.Chat, im.Away, im.XA, im.DND, im.Offli
 // because the core signs out for it.
 func showLabel(s im.Show) string {
 	if s == im.Offline {
-		return "Invisible / Offline"
+		return lang.L("Invisible / Offline")
 	}
 	return showText(s)
 }
@@ -71,11 +73,11 @@ func showFromLabel(l string) (im.Show, bool) {
 // The own status is kept per account in the app's preferences, so that a
 // restart comes back Away with its message (as Pidgin and Gajim do).
 const (
-	prefStatusShow = "status.show."
-	prefStatusText = "status.text."
+	prefStatusShow = "status.show." // not translated: a preference key
+	prefStatusText = "status.text." // not translated: a preference key
 	// prefStatusOwn marks an account whose status the user set in the
 	// Accounts window: the selector at the top leaves it alone.
-	prefStatusOwn = "status.own."
+	prefStatusOwn = "status.own." // not translated: a preference key
 )
 
 // ownStatus reports whether the account bare keeps a status of its own.

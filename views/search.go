@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -53,7 +54,7 @@ type messageSearch struct {
 func newMessageSearch(u *UI, under fyne.CanvasObject) *messageSearch {
 	m := &messageSearch{u: u, under: under}
 	m.entry = widget.NewEntry()
-	m.entry.SetPlaceHolder("Search messages")
+	m.entry.SetPlaceHolder(lang.L("Search messages"))
 	m.entry.OnChanged = m.changed
 	m.action = widget.NewButtonWithIcon("", theme.SearchIcon(), func() { m.entry.SetText("") })
 	m.action.Importance = widget.LowImportance
@@ -118,11 +119,11 @@ func (m *messageSearch) run(g int, q string) {
 	m.under.Hide()
 	m.results.Show()
 	if len(m.u.sessions) == 0 {
-		m.showStatus("Set up an account to search its messages.")
+		m.showStatus(lang.L("Set up an account to search its messages."))
 		return
 	}
 	if len(m.hits) == 0 {
-		m.showStatus("Searching…")
+		m.showStatus(lang.L("Searching…"))
 	}
 	type archive struct {
 		account string
@@ -178,9 +179,9 @@ func (m *messageSearch) found(g int, q string, hits []searchHit, err error) {
 	m.list.ScrollToTop()
 	switch {
 	case err != nil:
-		m.showStatus("The search failed: " + clipRunes(err.Error(), 300))
+		m.showStatus(lang.L("The search failed: {{.Error}}", map[string]any{"Error": clipRunes(err.Error(), 300)}))
 	case len(hits) == 0:
-		m.showStatus("No message matches “" + clipRunes(q, 100) + "”.")
+		m.showStatus(lang.L("No message matches “{{.Query}}”.", map[string]any{"Query": clipRunes(q, 100)}))
 	default:
 		m.status.Hide()
 	}
@@ -203,7 +204,7 @@ func (m *messageSearch) bind(r *searchRow, h searchHit) {
 		name += " (" + h.account + ")"
 	}
 	if h.Dir == history.Out {
-		name = outgoingSender + " → " + name
+		name = senderText(outgoingSender, true) + " → " + name
 	}
 	strong := widget.RichTextStyleStrong
 	strong.Inline = true

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -112,13 +113,13 @@ func (e *sendEntry) MouseDown(m *desktop.MouseEvent) {
 var _ desktop.Keyable = (*sendEntry)(nil)
 
 // sendHint is the empty entry's hint.
-const sendHint = "Write a message (Shift+Enter for a new line)"
+func sendHint() string { return lang.L("Write a message (Shift+Enter for a new line)") }
 
 func newSendEntry() *sendEntry {
 	e := &sendEntry{}
 	e.MultiLine = true
 	e.Wrapping = fyne.TextWrapWord
-	e.SetPlaceHolder(sendHint)
+	e.SetPlaceHolder(sendHint())
 	e.ExtendBaseWidget(e)
 	e.SetMinRowsVisible(2)
 	e.OnChanged = func(string) {

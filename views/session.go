@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
@@ -162,13 +163,13 @@ func (s *session) render(ch model.Changes) {
 		if c := s.chats[e.Peer]; c != nil {
 			touched[c] = true
 		} else {
-			s.ui.showNotice(fmt.Sprintf("A message to %s was not delivered: %v", s.Roster.DisplayName(e.Peer), e.Err))
+			s.ui.showNotice(lang.L("A message to {{.Name}} was not delivered: {{.Error}}", map[string]any{"Name": s.Roster.DisplayName(e.Peer), "Error": fmt.Sprint(e.Err)}))
 		}
 	}
 	s.applyFiles(ch.Files, touched)
 	s.applyReactions(ch.Reactions, touched)
 	for _, jid := range ch.BlockedHere {
-		s.ui.showNotice("Your server cannot block " + jid + "; Palaver ignores it on this computer until you quit.")
+		s.ui.showNotice(lang.L("Your server cannot block {{.Address}}; Palaver ignores it on this computer until you quit.", map[string]any{"Address": jid}))
 	}
 	for _, e := range ch.CommandsFailed {
 		if s.roomConfigFailed(e) {
@@ -251,9 +252,10 @@ func (s *session) authFailed(e *app.AuthFailed) {
 	case s.acct.UsesOAuth():
 		// Not a password to ask for: the server refused the sign-in
 		// itself (an unusable mechanism, a disabled account).
-		msg := fmt.Sprintf("The server refused the sign-in of %s (%s).", s.acct.JID, e.Condition)
+		d := map[string]any{"Address": s.acct.JID, "Condition": e.Condition, "Text": e.Text}
+		msg := lang.L("The server refused the sign-in of {{.Address}} ({{.Condition}}).", d)
 		if e.Text != "" {
-			msg += " The server said: " + e.Text
+			msg += " " + lang.L("The server said: {{.Text}}", d)
 		}
 		s.ui.askSignInAgain(s, msg)
 	case s.ui.showSecurityRefusal(s, *e):
@@ -261,9 +263,9 @@ func (s *session) authFailed(e *app.AuthFailed) {
 	default:
 		msg := authFailedText(*e)
 		if e.Condition == app.ConditionNoPassword {
-			msg = "Palaver has no password for " + s.acct.JID + "."
+			msg = lang.L("Palaver has no password for {{.Address}}.", map[string]any{"Address": s.acct.JID})
 			if err := s.ui.pw.KeychainError(s.acct.JID); err != nil {
-				msg += " The keychain failed: " + err.Error()
+				msg += " " + lang.L("The keychain failed: {{.Error}}", map[string]any{"Error": err.Error()})
 			}
 		}
 		s.ui.askPassword(s, msg)
@@ -277,14 +279,14 @@ func (s *session) authFailed(e *app.AuthFailed) {
 func notification(name string, n int, last string) *fyne.Notification {
 	title := notificationTitle(name)
 	if n > 1 {
-		return fyne.NewNotification(title, fmt.Sprintf("%d new messages", n))
+		return fyne.NewNotification(title, lang.N("{{.Count}} new messages", n, map[string]any{"Count": n}))
 	}
 	text, clipped := clipPreview(plainText(last))
 	if r := []rune(text); len(r) > 200 {
 		text, clipped = string(r[:200]), true
 	}
 	if clipped {
-		text += "…"
+		text += "…" // not translated: a character, not words
 	}
 	return fyne.NewNotification(title, notificationBody(text))
 }
@@ -321,7 +323,7 @@ func (s *session) noteName(n model.Notification) string {
 	if !n.Room {
 		return s.notifyName(n.Peer)
 	}
-	name := plainLine(n.Nick) + " in " + s.roomTitle(n.Peer)
+	name := lang.L("{{.Nick}} in {{.Room}}", map[string]any{"Nick": plainLine(n.Nick), "Room": s.roomTitle(n.Peer)})
 	if len(s.ui.sessions) > 1 {
 		name += " → " + s.acct.JID
 	}

@@ -4,6 +4,7 @@ import (
 	"image/color"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 )
 
@@ -41,12 +42,20 @@ func (t readableTheme) Size(n fyne.ThemeSizeName) float32 {
 	return s
 }
 
-// Text sizes the user can choose (View → Text size), and the preference
-// that keeps the choice.
-var textSizes = []struct {
-	name    string
-	percent int
-}{{"Normal", 100}, {"Large", 115}, {"Larger", 130}}
+// Text sizes the user can choose (View → Text size), in percent, and the
+// preference that keeps the choice.
+var textSizes = []int{100, 115, 130}
+
+// textSizeLabel is the View menu's item for the text size of percent.
+func textSizeLabel(percent int) string {
+	switch percent {
+	case 100:
+		return lang.L("Text size: Normal")
+	case 115:
+		return lang.L("Text size: Large")
+	}
+	return lang.L("Text size: Larger")
+}
 
 // prefTextScale keeps the text size chosen, in percent.
 const prefTextScale = "view.textPercent"
@@ -56,18 +65,18 @@ const prefTextScale = "view.textPercent"
 func (u *UI) textSizeItems() []*fyne.MenuItem {
 	items := make([]*fyne.MenuItem, len(textSizes))
 	current := u.app.Preferences().IntWithFallback(prefTextScale, 100)
-	for i, ts := range textSizes {
-		item := fyne.NewMenuItem("Text size: "+ts.name, nil)
-		item.Checked = ts.percent == current
+	for i, percent := range textSizes {
+		item := fyne.NewMenuItem(textSizeLabel(percent), nil)
+		item.Checked = percent == current
 		item.Action = func() {
-			u.app.Preferences().SetInt(prefTextScale, ts.percent)
+			u.app.Preferences().SetInt(prefTextScale, percent)
 			for j := range items {
 				items[j].Checked = j == i
 			}
 			if mm := u.win.MainMenu(); mm != nil {
 				mm.Refresh()
 			}
-			u.app.Settings().SetTheme(scaledTheme(float32(ts.percent) / 100))
+			u.app.Settings().SetTheme(scaledTheme(float32(percent) / 100))
 		}
 		items[i] = item
 	}

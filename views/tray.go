@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
 	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -49,8 +50,8 @@ func (u *UI) setUpTray(a fyne.App, present bool) {
 			u.showSelect.SetSelected(showLabel(s))
 		})
 	}
-	u.trayMenu = fyne.NewMenu("Palaver",
-		fyne.NewMenuItem("Show Palaver", u.showWindow),
+	u.trayMenu = fyne.NewMenu("Palaver", // not translated: the app's name
+		fyne.NewMenuItem(lang.L("Show Palaver"), u.showWindow),
 		fyne.NewMenuItemSeparator(),
 		status(im.Available), status(im.Away), status(im.DND), status(im.Offline),
 		fyne.NewMenuItemSeparator(),
@@ -83,7 +84,7 @@ func (u *UI) closeToTrayItem() *fyne.MenuItem {
 	if u.tray == nil {
 		return nil
 	}
-	item := fyne.NewMenuItem("Keep running in the tray when closed", nil)
+	item := fyne.NewMenuItem(lang.L("Keep running in the tray when closed"), nil)
 	item.Checked = u.app.Preferences().BoolWithFallback(prefCloseToTray, true)
 	item.Action = func() {
 		on := !u.app.Preferences().BoolWithFallback(prefCloseToTray, true)

@@ -61,11 +61,14 @@ func TestCommandFailedText(t *testing.T) {
 }
 
 // TestEveryOpHasWords: each operation the core can report as failed has a
-// phrase of the views' own.
+// sentence of the views' own, with an address and without.
 func TestEveryOpHasWords(t *testing.T) {
 	for o := app.Op(1); !strings.HasPrefix(o.String(), "op("); o++ {
-		if got := opText(o); strings.HasPrefix(got, "do that") {
-			t.Errorf("%s has no words", o)
+		for _, jid := range []string{"", "bob@example.org"} {
+			e := app.CommandFailed{Op: o, JID: jid, Err: errors.New("not allowed")}
+			if got := commandFailedText(e); strings.HasPrefix(got, "Could not do that") || !strings.HasSuffix(got, ": not allowed") {
+				t.Errorf("%s (%q) has no words: %q", o, jid, got)
+			}
 		}
 	}
 }

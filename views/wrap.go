@@ -67,7 +67,7 @@ func clipRunes(s string, n int) string {
 	i := 0
 	for k := range s {
 		if i == n {
-			return s[:k] + "…"
+			return s[:k] + "…" // not translated: a character, not words
 		}
 		i++
 	}
