@@ -43,7 +43,7 @@ func TestSmokeStartHidden(t *testing.T) {
 	start := func(dir string) *process {
 		p := &process{logs: &lockedBuffer{}, done: make(chan struct{})}
 		p.cmd = exec.Command(bin, "--config-dir", dir, "--hidden")
-		p.cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
+		p.cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LANGUAGE=en")
 		p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 		if err := p.cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -99,7 +99,7 @@ func TestSmokeStartHidden(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		again := exec.CommandContext(ctx, bin, "--config-dir", dir)
-		again.Env = append(os.Environ(), "LANG=C.UTF-8", "GORACE=atexit_sleep_ms=0")
+		again.Env = append(os.Environ(), "LANG=C.UTF-8", "LANGUAGE=en", "GORACE=atexit_sleep_ms=0")
 		if out, err := again.CombinedOutput(); err != nil {
 			t.Fatalf("the second start: %v\n%s", err, out)
 		}

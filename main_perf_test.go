@@ -275,7 +275,7 @@ func (r *perfRig) launch(b *testing.B, bin string) *perfProc {
 	b.Helper()
 	p := &perfProc{done: make(chan struct{})}
 	p.cmd = exec.Command(bin, "--config-dir", r.dir)
-	p.cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "PALAVER_TRACE=1", "GODEBUG=gctrace=1", "XDG_CONFIG_HOME="+r.prefs)
+	p.cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LANGUAGE=en", "PALAVER_TRACE=1", "GODEBUG=gctrace=1", "XDG_CONFIG_HOME="+r.prefs)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
 		b.Fatal(err)

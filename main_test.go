@@ -430,7 +430,7 @@ func launch(t *testing.T, bin, dir string, env ...string) *process {
 	t.Helper()
 	p := &process{logs: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, "--config-dir", dir)
-	p.cmd.Env = append(append(os.Environ(), "LANG=C.UTF-8"), env...)
+	p.cmd.Env = append(append(os.Environ(), "LANG=C.UTF-8", "LANGUAGE=en"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -779,7 +779,7 @@ func benchBinarySignIn(b *testing.B, bin, dir string, contacts int, ready func()
 	b.ResetTimer()
 	for range b.N {
 		cmd := exec.Command(bin, "--config-dir", dir)
-		cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "PALAVER_TRACE=1")
+		cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LANGUAGE=en", "PALAVER_TRACE=1")
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
 			b.Fatal(err)

@@ -47,7 +47,7 @@ func TestSmokeSecondStartHandsOverALink(t *testing.T) {
 		// A -race binary sleeps a second before it exits (the race
 		// runtime's atexit_sleep_ms, for reports of other threads): not
 		// Palaver's time.
-		cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "GORACE=atexit_sleep_ms=0")
+		cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LANGUAGE=en", "GORACE=atexit_sleep_ms=0")
 		began := time.Now()
 		out, err := cmd.CombinedOutput()
 		took := time.Since(began)
