@@ -23,7 +23,9 @@ func replaces(id string) string {
 }
 
 // occupantID is the <occupant-id/> a room stamps (XEP-0421).
-func occupantID(id string) string { return `<occupant-id xmlns="urn:xmpp:occupant-id:0" id="` + id + `"/>` }
+func occupantID(id string) string {
+	return `<occupant-id xmlns="urn:xmpp:occupant-id:0" id="` + id + `"/>`
+}
 
 // delayed is a delay stamp an hour ago, as the room's history carries.
 func delayed() string {
