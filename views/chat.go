@@ -312,14 +312,13 @@ func (c *chatWindow) updateTyping() {
 // typingText words the chat state st of name; empty when there is nothing
 // to say (active, inactive, none).
 func typingText(name string, st chatstate.State) string {
-	d := map[string]any{"Name": name}
 	switch st {
 	case chatstate.Composing:
-		return lang.L("{{.Name}} is typing…", d)
+		return lang.L("{{.Name}} is typing…", map[string]any{"Name": name})
 	case chatstate.Paused:
-		return lang.L("{{.Name}} stopped typing", d)
+		return lang.L("{{.Name}} stopped typing", map[string]any{"Name": name})
 	case chatstate.Gone:
-		return lang.L("{{.Name}} closed the conversation", d)
+		return lang.L("{{.Name}} closed the conversation", map[string]any{"Name": name})
 	}
 	return ""
 }

@@ -52,7 +52,7 @@ func whenText(t, now time.Time, loc *time.Location) string {
 	case days == 1:
 		return lang.L("yesterday {{.Time}}", d)
 	case days > 1 && days < 7:
-		d["Weekday"] = weekdayName(t.In(loc).Weekday())
+		d.Weekday = weekdayName(t.In(loc).Weekday())
 		return lang.L("{{.Weekday}} {{.Time}}", d)
 	}
 	return lang.L("{{.Weekday}} {{.Day}} {{.Month}} {{.Year}} {{.Time}}", d)
@@ -72,16 +72,22 @@ func shortWhen(t, now time.Time, loc *time.Location) string {
 	return lang.L("{{.Day}} {{.Month}} {{.Year}}", dateData(t.In(loc)))
 }
 
-// dateData is what the date templates take of t (already in the zone
-// shown): the short weekday and month names of the language, the day,
-// the year and the clock time.
-func dateData(t time.Time) map[string]any {
-	return map[string]any{
-		"Weekday": shortWeekdayName(t.Weekday()),
-		"Day":     t.Day(),
-		"Month":   shortMonthName(t.Month()),
-		"Year":    t.Year(),
-		"Time":    t.Format("15:04"),
+// dateFields is what the date templates take of a time: the short
+// weekday and month names of the language, the day, the year and the
+// clock time.
+type dateFields struct {
+	Weekday, Month, Time string
+	Day, Year            int
+}
+
+// dateData is the dateFields of t, already in the zone shown.
+func dateData(t time.Time) dateFields {
+	return dateFields{
+		Weekday: shortWeekdayName(t.Weekday()),
+		Day:     t.Day(),
+		Month:   shortMonthName(t.Month()),
+		Year:    t.Year(),
+		Time:    t.Format("15:04"),
 	}
 }
 
@@ -156,7 +162,7 @@ func shortMonthName(m time.Month) string {
 // was sent, and who held it and why when the delay element says so, e.g.
 // "Sent yesterday 22:14, delivered late by example.org (Offline Storage)".
 func delayNote(sent, now time.Time, loc *time.Location, from, reason string) string {
-	d := map[string]any{"When": whenText(sent, now, loc), "Server": clipRunes(from, 100), "Reason": clipRunes(reason, 200)}
+	d := struct{ When, Server, Reason string }{whenText(sent, now, loc), clipRunes(from, 100), clipRunes(reason, 200)}
 	switch {
 	case from != "" && reason != "":
 		return lang.L("Sent {{.When}}, delivered late by {{.Server}} ({{.Reason}})", d)

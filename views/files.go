@@ -108,11 +108,15 @@ func sizeText(n int64) string {
 	return lang.L("{{.Whole}}.{{.Tenth}} GB", decimalData(float64(n)/1e9))
 }
 
+// decimal is a number with one decimal, for templates that put the
+// language's decimal mark between Whole and Tenth.
+type decimal struct{ Whole, Tenth int64 }
+
 // decimalData splits x, rounded to a tenth, into its whole part and its
-// tenths, for templates that put the language's decimal mark between.
-func decimalData(x float64) map[string]any {
+// tenths.
+func decimalData(x float64) decimal {
 	tenths := int64(x*10 + 0.5)
-	return map[string]any{"Whole": tenths / 10, "Tenth": tenths % 10}
+	return decimal{tenths / 10, tenths % 10}
 }
 
 // thumbSize fits a w×h picture into app.ThumbWidth×app.ThumbHeight, and

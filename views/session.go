@@ -252,10 +252,9 @@ func (s *session) authFailed(e *app.AuthFailed) {
 	case s.acct.UsesOAuth():
 		// Not a password to ask for: the server refused the sign-in
 		// itself (an unusable mechanism, a disabled account).
-		d := map[string]any{"Address": s.acct.JID, "Condition": e.Condition, "Text": e.Text}
-		msg := lang.L("The server refused the sign-in of {{.Address}} ({{.Condition}}).", d)
+		msg := lang.L("The server refused the sign-in of {{.Address}} ({{.Condition}}).", map[string]any{"Address": s.acct.JID, "Condition": e.Condition})
 		if e.Text != "" {
-			msg += " " + lang.L("The server said: {{.Text}}", d)
+			msg += " " + lang.L("The server said: {{.Text}}", map[string]any{"Text": e.Text})
 		}
 		s.ui.askSignInAgain(s, msg)
 	case s.ui.showSecurityRefusal(s, *e):

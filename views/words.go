@@ -52,12 +52,11 @@ func showText(s im.Show) string {
 // §6.5) or Palaver's own (app.ConditionNoPassword).
 func authFailedText(e app.AuthFailed) string {
 	var msg string
-	d := map[string]any{"Condition": e.Condition, "Text": e.Text}
 	switch e.Condition {
 	case app.ConditionNoPassword:
 		// Not the server's word: no password could be found locally.
 		if e.Text != "" {
-			return lang.L("Enter the password of this account to sign in. ({{.Text}})", d)
+			return lang.L("Enter the password of this account to sign in. ({{.Text}})", map[string]any{"Text": e.Text})
 		}
 		return lang.L("Enter the password of this account to sign in.")
 	case "not-authorized", "":
@@ -67,14 +66,14 @@ func authFailedText(e app.AuthFailed) string {
 	case "credentials-expired":
 		msg = lang.L("The password has expired; change it with your provider.")
 	case "encryption-required", "mechanism-too-weak":
-		msg = lang.L("The server refused the sign-in method ({{.Condition}}).", d)
+		msg = lang.L("The server refused the sign-in method ({{.Condition}}).", map[string]any{"Condition": e.Condition})
 	case "temporary-auth-failure":
 		msg = lang.L("The server could not check the password right now; try again later.")
 	default:
-		msg = lang.L("Sign-in failed ({{.Condition}}).", d)
+		msg = lang.L("Sign-in failed ({{.Condition}}).", map[string]any{"Condition": e.Condition})
 	}
 	if e.Text != "" {
-		msg += " " + lang.L("The server said: {{.Text}}", d)
+		msg += " " + lang.L("The server said: {{.Text}}", map[string]any{"Text": e.Text})
 	}
 	return msg
 }
@@ -94,18 +93,22 @@ func signInRequiredText(e app.SignInRequired) string {
 // scopeText words a sign-in that the server refused for want of scope
 // (the OAuth scope it named): added when Palaver now asks for it.
 func scopeText(scope string, added bool) string {
-	d := map[string]any{"Scope": plainLine(scope)}
+	d := struct{ Scope string }{plainLine(scope)}
 	if added {
 		return lang.L("The server needs the sign-in to allow “{{.Scope}}”, which Palaver did not ask for. Palaver asks for it now: sign in again in your browser.", d)
 	}
 	return lang.L("The server needs the sign-in to allow “{{.Scope}}”, but your provider did not grant it. Check that the client registered for Palaver may have that scope, then sign in again.", d)
 }
 
+// failData is what the sentences of a failed command take: the address
+// it was about, the error, and the command's name (for an unknown one).
+type failData struct{ Address, Error, Operation string }
+
 // commandFailedText words a command the core could not carry out: one
 // sentence for each command, with the address it was about when there is
 // one, so that each language can put the words in its own order.
 func commandFailedText(e app.CommandFailed) string {
-	d := map[string]any{"Address": e.JID, "Error": fmt.Sprint(e.Err), "Operation": e.Op.String()}
+	d := failData{Address: e.JID, Error: fmt.Sprint(e.Err), Operation: e.Op.String()}
 	if e.JID != "" {
 		switch e.Op {
 		case app.OpAddContact:
