@@ -3,6 +3,7 @@ package views
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app"
@@ -29,22 +30,20 @@ func (s *session) archiveDefault(e app.ArchivePrefs) {
 	if prefs.Bool(asked) {
 		prefs.RemoveValue(asked)
 		if e.Default != im.ArchiveNever {
-			s.ui.showNotice("The server of " + s.acct.JID + " now keeps your messages, so they reach Palaver from your other devices.")
+			s.ui.showNotice(lang.L("The server of {{.Account}} now keeps your messages, so they reach Palaver from your other devices.", map[string]any{"Account": s.acct.JID}))
 			return
 		}
-		s.ui.showNotice("The server of " + s.acct.JID + " still keeps no messages: it may not let you change that. Ask its administrator.")
+		s.ui.showNotice(lang.L("The server of {{.Account}} still keeps no messages: it may not let you change that. Ask its administrator.", map[string]any{"Account": s.acct.JID}))
 		return
 	}
 	if e.Default != im.ArchiveNever || prefs.Bool(told) {
 		return
 	}
 	prefs.SetBool(told, true)
-	text := widget.NewLabel("The server of " + s.acct.JID + " does not keep your messages. " +
-		"Messages that you send or receive on another device while Palaver is not running never reach Palaver.\n\n" +
-		"Turn on the server's message archive for this account? It keeps your conversations on the server, " +
-		"as most servers do by default.")
+	text := widget.NewLabel(lang.L("The server of {{.Account}} does not keep your messages. Messages that you send or receive on another device while Palaver is not running never reach Palaver.\n\nTurn on the server's message archive for this account? It keeps your conversations on the server, as most servers do by default.",
+		map[string]any{"Account": s.acct.JID}))
 	text.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm("Your server keeps no messages", "Turn on", "Not now", text, func(ok bool) {
+	d := dialog.NewCustomConfirm(lang.L("Your server keeps no messages"), lang.L("Turn on"), lang.L("Not now"), text, func(ok bool) {
 		if !ok || s.closed {
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 )
@@ -34,16 +35,15 @@ func (u *UI) blockContact(r Row) {
 	if who != r.JID {
 		who += " <" + r.JID + ">"
 	}
-	d := dialog.NewConfirm("Block "+r.Name,
-		"Block "+who+"? Their messages, presence and requests no longer reach you. "+
-			"They stay in your contacts; you can unblock them from their menu or in Accounts → Blocked….",
+	d := dialog.NewConfirm(lang.L("Block {{.Name}}", map[string]any{"Name": r.Name}),
+		lang.L("Block {{.Name}}? Their messages, presence and requests no longer reach you. They stay in your contacts; you can unblock them from their menu or in Accounts → Blocked….", map[string]any{"Name": who}),
 		func(yes bool) {
 			if yes {
 				b.Block(r.JID)
 			}
 		}, u.win)
-	d.SetConfirmText("Block")
-	d.SetDismissText("Cancel")
+	d.SetConfirmText(lang.L("Block"))
+	d.SetDismissText(lang.L("Cancel"))
 	d.SetConfirmImportance(widget.DangerImportance)
 	u.showDialog(d, 420)
 }
@@ -68,7 +68,7 @@ func (u *UI) showBlocked(bare string) {
 	slices.Sort(jids)
 	box := container.NewVBox()
 	if len(jids) == 0 {
-		none := widget.NewLabel("Nobody is blocked.")
+		none := widget.NewLabel(lang.L("Nobody is blocked."))
 		none.Importance = widget.LowImportance
 		box.Add(none)
 	}
@@ -76,14 +76,14 @@ func (u *UI) showBlocked(bare string) {
 		name := widget.NewLabel(plainLine(j))
 		name.Truncation = fyne.TextTruncateEllipsis
 		var row *fyne.Container
-		unblock := widget.NewButton("Unblock", func() {
+		unblock := widget.NewButton(lang.L("Unblock"), func() {
 			s.unblock(j)
 			box.Remove(row)
 		})
 		row = container.NewBorder(nil, nil, nil, container.NewHBox(layout.NewSpacer(), unblock), name)
 		box.Add(row)
 	}
-	d := dialog.NewCustom("Blocked by "+bare, "Close", container.NewVScroll(box), u.win)
+	d := dialog.NewCustom(lang.L("Blocked by {{.Account}}", map[string]any{"Account": bare}), lang.L("Close"), container.NewVScroll(box), u.win)
 	u.fitDialog(d, 420)
 	d.Resize(fyne.NewSize(420, 360))
 	d.Show()

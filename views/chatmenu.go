@@ -3,6 +3,7 @@ package views
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -31,12 +32,12 @@ func (c *chatWindow) newChatMenuButton() *widget.Button {
 func (c *chatWindow) chatMenuItems() []*fyne.MenuItem {
 	var items []*fyne.MenuItem
 	if c.attachBtn != nil {
-		items = append(items, fyne.NewMenuItem("Send a file…", c.attach))
+		items = append(items, fyne.NewMenuItem(lang.L("Send a file…"), c.attach))
 	}
 	if c.s.Blocked[c.conv.peer] {
-		items = append(items, fyne.NewMenuItem("Unblock", func() { c.s.unblock(c.conv.peer) }))
+		items = append(items, fyne.NewMenuItem(lang.L("Unblock"), func() { c.s.unblock(c.conv.peer) }))
 	} else {
-		items = append(items, fyne.NewMenuItem("Block…", c.blockPeer))
+		items = append(items, fyne.NewMenuItem(lang.L("Block…"), c.blockPeer))
 	}
 	return items
 }
@@ -53,16 +54,15 @@ func (c *chatWindow) blockPeer() {
 	if who != peer {
 		who += " <" + peer + ">"
 	}
-	d := dialog.NewConfirm("Block "+name,
-		"Block "+who+"? Their messages, presence and requests no longer reach you. "+
-			"You can unblock them from this menu, their menu in the contact list or in Accounts → Blocked….",
+	d := dialog.NewConfirm(lang.L("Block {{.Name}}", map[string]any{"Name": name}),
+		lang.L("Block {{.Name}}? Their messages, presence and requests no longer reach you. You can unblock them from this menu, their menu in the contact list or in Accounts → Blocked….", map[string]any{"Name": who}),
 		func(yes bool) {
 			if yes {
 				b.Block(peer)
 			}
 		}, c.win)
-	d.SetConfirmText("Block")
-	d.SetDismissText("Cancel")
+	d.SetConfirmText(lang.L("Block"))
+	d.SetDismissText(lang.L("Cancel"))
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
 }

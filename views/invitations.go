@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -65,11 +66,11 @@ func (u *UI) invitationRow(s *session, inv *model.Invitation) fyne.CanvasObject 
 	l := widget.NewLabel(s.invitationText(inv))
 	l.Wrapping = fyne.TextWrapWord
 	it := *inv
-	join := widget.NewButton("Join…", func() { s.acceptInvitation(it) })
+	join := widget.NewButton(lang.L("Join…"), func() { s.acceptInvitation(it) })
 	if inv.Contact {
 		join.Importance = widget.HighImportance
 	}
-	decline := widget.NewButton("Decline", func() { s.declineInvitation(it) })
+	decline := widget.NewButton(lang.L("Decline"), func() { s.declineInvitation(it) })
 	// The buttons under the text: beside it, a wrapped label is left a
 	// narrow column.
 	return container.NewVBox(l, container.NewHBox(layout.NewSpacer(), join, decline))
@@ -79,29 +80,32 @@ func (u *UI) invitationRow(s *session, inv *model.Invitation) fyne.CanvasObject 
 // words. The inviter and the room are anyone's words.
 func (s *session) invitationText(inv *model.Invitation) string {
 	from := plainLine(inv.From)
-	var who string
-	switch {
-	case inv.From == "":
-		who = "Someone (the room does not say who)"
-	case strings.HasPrefix(inv.From, inv.Room+"/"):
-		// A room that hides real addresses names the inviter by nickname.
-		who = "“" + clipRunes(plainLine(strings.TrimPrefix(inv.From, inv.Room+"/")), 60) + "”, in the room,"
-	case inv.Contact:
-		name := plainLine(s.Roster.DisplayName(inv.From))
-		who = name + " (" + from + ")"
-		if name == from {
-			who = from
-		}
-	default:
-		who = from + ", not in your contacts,"
-	}
-	you := "you"
+	you := lang.L("you")
 	if len(s.ui.sessions) > 1 {
 		you = s.acct.JID
 	}
-	text := who + " invites " + you + " to " + s.invitedRoomName(inv.Room) + " (" + plainLine(inv.Room) + ")."
+	d := map[string]any{"From": from, "You": you, "Room": s.invitedRoomName(inv.Room), "Address": plainLine(inv.Room)} // not translated: placeholder names
+	var text string
+	switch {
+	case inv.From == "":
+		text = lang.L("Someone (the room does not say who) invites {{.You}} to {{.Room}} ({{.Address}}).", d)
+	case strings.HasPrefix(inv.From, inv.Room+"/"):
+		// A room that hides real addresses names the inviter by nickname.
+		d["Nick"] = clipRunes(plainLine(strings.TrimPrefix(inv.From, inv.Room+"/")), 60) // not translated: placeholder names
+		text = lang.L("“{{.Nick}}”, in the room, invites {{.You}} to {{.Room}} ({{.Address}}).", d)
+	case inv.Contact:
+		name := plainLine(s.Roster.DisplayName(inv.From))
+		if name == from {
+			text = lang.L("{{.From}} invites {{.You}} to {{.Room}} ({{.Address}}).", d)
+		} else {
+			d["Name"] = name // not translated: placeholder names
+			text = lang.L("{{.Name}} ({{.From}}) invites {{.You}} to {{.Room}} ({{.Address}}).", d)
+		}
+	default:
+		text = lang.L("{{.From}}, not in your contacts, invites {{.You}} to {{.Room}} ({{.Address}}).", d)
+	}
 	if inv.Reason != "" {
-		text += "\n“" + clipRunes(plainLine(inv.Reason), 300) + "”"
+		text += "\n" + lang.L("“{{.Text}}”", map[string]any{"Text": clipRunes(plainLine(inv.Reason), 300)})
 	}
 	return text
 }
@@ -114,11 +118,12 @@ func (s *session) invitedRoomName(room string) string {
 // invitationNote is the desktop notification of an invitation (from a
 // contact: strangers' raise none).
 func (s *session) invitationNote(inv model.Invitation) *fyne.Notification {
-	body := s.notifyName(inv.From) + " invites you to " + s.invitedRoomName(inv.Room)
+	d := map[string]any{"Name": s.notifyName(inv.From), "Room": s.invitedRoomName(inv.Room), "Reason": clipRunes(plainLine(inv.Reason), 200)} // not translated: placeholder names
+	body := lang.L("{{.Name}} invites you to {{.Room}}", d)
 	if inv.Reason != "" {
-		body += ": “" + clipRunes(plainLine(inv.Reason), 200) + "”"
+		body = lang.L("{{.Name}} invites you to {{.Room}}: “{{.Reason}}”", d)
 	}
-	return fyne.NewNotification(notificationTitle("Invitation to "+s.invitedRoomName(inv.Room)), notificationBody(body))
+	return fyne.NewNotification(notificationTitle(lang.L("Invitation to {{.Room}}", d)), notificationBody(body))
 }
 
 // acceptInvitation opens the Join dialog on the room, with the password
@@ -166,9 +171,9 @@ func inviteDialog(c *chatWindow) {
 		return
 	}
 	to := widget.NewEntry()
-	to.SetPlaceHolder("name@example.org")
+	to.SetPlaceHolder("name@example.org") // not translated: an example address
 	reason := widget.NewEntry()
-	reason.SetPlaceHolder("optional")
+	reason.SetPlaceHolder(lang.L("optional"))
 	errLabel := widget.NewLabel("")
 	errLabel.Importance = widget.DangerImportance
 	errLabel.Wrapping = fyne.TextWrapWord
@@ -196,7 +201,7 @@ func inviteDialog(c *chatWindow) {
 		jid, err := inviteeAddress(to.Text)
 		if err == nil {
 			if r := s.Rooms[room]; r == nil || !r.Joined || c.left {
-				err = errors.New("you are not in this room: join it again to invite someone")
+				err = errors.New(lang.L("you are not in this room: join it again to invite someone"))
 			}
 		}
 		if err != nil {
@@ -205,17 +210,17 @@ func inviteDialog(c *chatWindow) {
 			return
 		}
 		inv.Invite(room, jid, strings.TrimSpace(reason.Text))
-		c.conv.notice("You invited "+s.contactLabel(jid), clock.now())
+		c.conv.notice(lang.L("You invited {{.Name}}", map[string]any{"Name": s.contactLabel(jid)}), clock.now())
 		c.refresh(true)
 		d.Hide()
 	}
 	to.OnSubmitted = func(string) { submit() }
 	reason.OnSubmitted = func(string) { submit() }
-	form := widget.NewForm(widget.NewFormItem("Who", to), widget.NewFormItem("", suggest), widget.NewFormItem("Message", reason))
-	d = dialog.NewCustomWithoutButtons("Invite to "+s.invitedRoomName(room), container.NewVBox(form, errLabel), c.win)
-	send := widget.NewButtonWithIcon("Invite", theme.MailSendIcon(), submit)
+	form := widget.NewForm(widget.NewFormItem(lang.L("Who"), to), widget.NewFormItem("", suggest), widget.NewFormItem(lang.L("Message"), reason))
+	d = dialog.NewCustomWithoutButtons(lang.L("Invite to {{.Room}}", map[string]any{"Room": s.invitedRoomName(room)}), container.NewVBox(form, errLabel), c.win)
+	send := widget.NewButtonWithIcon(lang.L("Invite"), theme.MailSendIcon(), submit)
 	send.Importance = widget.HighImportance
-	d.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", d.Hide), send})
+	d.SetButtons([]fyne.CanvasObject{widget.NewButton(lang.L("Cancel"), d.Hide), send})
 	to.OnChanged("")
 	d.Resize(fyne.NewSize(max(400, d.MinSize().Width), d.MinSize().Height))
 	d.Show()
@@ -268,7 +273,7 @@ func inviteeAddress(text string) (string, error) {
 	}
 	j, err := account.ParseJID(text)
 	if err != nil || j.Localpart() == "" {
-		return "", errors.New("enter an address such as name@example.org")
+		return "", errors.New(lang.L("enter an address such as name@example.org"))
 	}
 	return j.Bare().String(), nil
 }
@@ -276,7 +281,7 @@ func inviteeAddress(text string) (string, error) {
 // inviteButton is the Invite… button of a room's header; hidden in a
 // chat's.
 func inviteButton(c *chatWindow) fyne.CanvasObject {
-	b := widget.NewButtonWithIcon("Invite…", theme.ContentAddIcon(), func() { inviteDialog(c) })
+	b := widget.NewButtonWithIcon(lang.L("Invite…"), theme.ContentAddIcon(), func() { inviteDialog(c) })
 	b.Importance = widget.LowImportance
 	if _, ok := c.s.core.(inviter); !c.room || !ok {
 		b.Hide()

@@ -1,12 +1,12 @@
 package views
 
 import (
-	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -59,7 +59,7 @@ func (u *UI) openChatsByThemselves() bool {
 
 // openChatsItem is the Contacts menu toggle for openChatsByThemselves.
 func (u *UI) openChatsItem() *fyne.MenuItem {
-	item := fyne.NewMenuItem("Open chats by themselves", nil)
+	item := fyne.NewMenuItem(lang.L("Open chats by themselves"), nil)
 	item.Checked = u.openChatsByThemselves()
 	item.Action = func() {
 		on := !u.openChatsByThemselves()
@@ -76,7 +76,7 @@ func (u *UI) openChatsItem() *fyne.MenuItem {
 // many strangers wrote, hidden while none did.
 func (u *UI) newMessageRequestsBar() *fyne.Container {
 	u.msgRequestsText = widget.NewLabel("")
-	open := widget.NewButton("Show…", u.showMessageRequests)
+	open := widget.NewButton(lang.L("Show…"), u.showMessageRequests)
 	bar := container.NewBorder(nil, nil, nil, open, u.msgRequestsText)
 	bar.Hide()
 	u.msgRequestsBar = bar
@@ -92,11 +92,7 @@ func (u *UI) refreshMessageRequests() {
 	if n == 0 {
 		u.msgRequestsBar.Hide()
 	} else {
-		text := "1 message request from someone not in your contacts"
-		if n > 1 {
-			text = fmt.Sprintf("%d message requests from people not in your contacts", n)
-		}
-		u.msgRequestsText.SetText(text)
+		u.msgRequestsText.SetText(lang.N("{{.Count}} message requests from people not in your contacts", n, map[string]any{"Count": n}))
 		u.msgRequestsBar.Show()
 	}
 	u.relayout()
@@ -121,10 +117,10 @@ func (u *UI) showMessageRequests() {
 	if len(box.Objects) == 0 {
 		return
 	}
-	intro := widget.NewLabel("People not in your contacts wrote to you. Their messages are kept; nothing opens for them until you accept.")
+	intro := widget.NewLabel(lang.L("People not in your contacts wrote to you. Their messages are kept; nothing opens for them until you accept."))
 	intro.Wrapping = fyne.TextWrapWord
 	content := container.NewBorder(intro, nil, nil, nil, container.NewVScroll(box))
-	d := dialog.NewCustom("Message requests", "Close", content, u.win)
+	d := dialog.NewCustom(lang.L("Message requests"), lang.L("Close"), content, u.win)
 	d.SetOnClosed(func() {
 		if u.msgRequestsOpen == d {
 			u.msgRequestsOpen = nil
@@ -139,22 +135,25 @@ func (u *UI) showMessageRequests() {
 }
 
 func (u *UI) messageRequestRow(s *session, r *model.MessageRequest) fyne.CanvasObject {
+	d := map[string]any{"From": r.From, "Count": r.Count, "Account": s.acct.JID} // not translated: placeholder names
 	text := r.From
-	if r.Count > 1 {
-		text += fmt.Sprintf(" (%d messages)", r.Count)
-	}
-	if len(u.sessions) > 1 {
-		text += " to " + s.acct.JID
+	switch multi := len(u.sessions) > 1; {
+	case r.Count > 1 && multi:
+		text = lang.N("{{.From}} ({{.Count}} messages) to {{.Account}}", r.Count, d)
+	case r.Count > 1:
+		text = lang.N("{{.From}} ({{.Count}} messages)", r.Count, d)
+	case multi:
+		text = lang.L("{{.From}} to {{.Account}}", d)
 	}
 	preview, _ := clipPreview(r.Last)
 	preview = plainLine(strings.Join(strings.Fields(clipRunes(preview, 120)), " "))
-	l := widget.NewLabel(text + "\n“" + preview + "”")
+	l := widget.NewLabel(text + "\n" + lang.L("“{{.Text}}”", map[string]any{"Text": preview}))
 	l.Wrapping = fyne.TextWrapWord
 	from := r.From
-	accept := widget.NewButton("Accept", func() { s.acceptRequest(from) })
+	accept := widget.NewButton(lang.L("Accept"), func() { s.acceptRequest(from) })
 	accept.Importance = widget.HighImportance
-	block := widget.NewButton("Block", func() { s.blockRequest(from) })
-	ignore := widget.NewButton("Ignore", func() { s.ignoreRequest(from) })
+	block := widget.NewButton(lang.L("Block"), func() { s.blockRequest(from) })
+	ignore := widget.NewButton(lang.L("Ignore"), func() { s.ignoreRequest(from) })
 	// The buttons under the text, not beside it: beside three buttons a
 	// wrapped label is left a column one letter wide.
 	return container.NewVBox(l, container.NewHBox(layout.NewSpacer(), accept, block, ignore), widget.NewSeparator())

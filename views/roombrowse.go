@@ -2,12 +2,12 @@ package views
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"mellium.im/xmpp/jid"
@@ -62,7 +62,7 @@ func (u *UI) browseRooms(s *session, service string, onChoose func(app.RoomItem)
 	s.Browse = &model.RoomBrowse{}
 
 	b.filter = widget.NewEntry()
-	b.filter.SetPlaceHolder("Filter by name, address or description")
+	b.filter.SetPlaceHolder(lang.L("Filter by name, address or description"))
 	b.filter.OnChanged = func(text string) {
 		if s.Browse == nil {
 			return
@@ -104,9 +104,9 @@ func (u *UI) browseRooms(s *session, service string, onChoose func(app.RoomItem)
 	b.message = widget.NewLabel("")
 	b.message.Wrapping = fyne.TextWrapWord
 	b.message.Alignment = fyne.TextAlignCenter
-	b.retry = widget.NewButton("Try again", func() { b.load(lister, s.Browse.Asked) })
+	b.retry = widget.NewButton(lang.L("Try again"), func() { b.load(lister, s.Browse.Asked) })
 	b.center = container.NewVBox(b.message, container.NewCenter(b.retry))
-	refresh := widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), func() {
+	refresh := widget.NewButtonWithIcon(lang.L("Refresh"), theme.ViewRefreshIcon(), func() {
 		if s.Browse != nil {
 			b.load(lister, s.Browse.Asked)
 		}
@@ -114,11 +114,11 @@ func (u *UI) browseRooms(s *session, service string, onChoose func(app.RoomItem)
 	b.content = container.NewBorder(b.filter, b.count, nil, nil,
 		container.NewStack(b.list, container.NewPadded(container.NewVBox(b.center))))
 
-	b.d = dialog.NewCustomWithoutButtons("Rooms", b.content, u.win)
-	b.choose = widget.NewButton("Choose", b.chosen)
+	b.d = dialog.NewCustomWithoutButtons(lang.L("Rooms"), b.content, u.win)
+	b.choose = widget.NewButton(lang.L("Choose"), b.chosen)
 	b.choose.Importance = widget.HighImportance
 	b.choose.Disable()
-	b.d.SetButtons([]fyne.CanvasObject{refresh, widget.NewButton("Cancel", b.d.Hide), b.choose})
+	b.d.SetButtons([]fyne.CanvasObject{refresh, widget.NewButton(lang.L("Cancel"), b.d.Hide), b.choose})
 	b.d.SetOnClosed(func() {
 		if s.browser == b {
 			s.browser, s.Browse = nil, nil
@@ -203,30 +203,30 @@ func (b *roomBrowser) show() {
 func roomBrowseText(m *model.RoomBrowse) (msg string, retry bool, count string) {
 	switch m.State {
 	case model.BrowseLoading:
-		return "Loading rooms…", false, ""
+		return lang.L("Loading rooms…"), false, ""
 	case model.BrowseFailed:
 		if m.NoService {
-			return "This server has no group chat service. Enter a room's address instead.", false, ""
+			return lang.L("This server has no group chat service. Enter a room's address instead."), false, ""
 		}
-		return "Could not list the rooms: " + clipRunes(plainLine(m.Err.Error()), 200) + ".", true, ""
+		return lang.L("Could not list the rooms: {{.Error}}.", map[string]any{"Error": clipRunes(plainLine(m.Err.Error()), 200)}), true, ""
 	}
 	n := len(m.Rooms)
+	if n == 0 {
+		return lang.L("This service lists no public rooms. Enter a room's address instead."), false, ""
+	}
+	d := map[string]any{"Count": n, "Shown": len(m.Shown)} // not translated: placeholder names
 	switch {
-	case n == 0:
-		return "This service lists no public rooms. Enter a room's address instead.", false, ""
-	case n == 1:
-		count = "1 room"
+	case m.Filtered() && m.Truncated:
+		count = lang.N("{{.Shown}} of {{.Count}} rooms; the service has more: filter, or enter an address", n, d)
+	case m.Filtered():
+		count = lang.N("{{.Shown}} of {{.Count}} rooms", n, d)
+	case m.Truncated:
+		count = lang.N("{{.Count}} rooms; the service has more: filter, or enter an address", n, d)
 	default:
-		count = fmt.Sprintf("%d rooms", n)
+		count = lang.N("{{.Count}} rooms", n, d)
 	}
-	if m.Truncated {
-		count += "; the service has more: filter, or enter an address"
-	}
-	if m.Filtered() {
-		count = fmt.Sprintf("%d of %s", len(m.Shown), count)
-		if len(m.Shown) == 0 {
-			return "No room matches.", false, count
-		}
+	if m.Filtered() && len(m.Shown) == 0 {
+		return lang.L("No room matches."), false, count
 	}
 	return "", false, count
 }
@@ -255,18 +255,16 @@ func setRoomItemRow(o fyne.CanvasObject, r app.RoomItem) {
 func roomItemText(r app.RoomItem) string {
 	parts := []string{r.JID}
 	switch {
-	case r.Occupants == 1:
-		parts = append(parts, "1 person")
 	case r.Occupants == 0:
-		parts = append(parts, "nobody in it")
-	case r.Occupants > 1:
-		parts = append(parts, fmt.Sprintf("%d people", r.Occupants))
+		parts = append(parts, lang.L("nobody in it"))
+	case r.Occupants > 0:
+		parts = append(parts, lang.N("{{.Count}} people", r.Occupants, map[string]any{"Count": r.Occupants}))
 	}
 	if r.PasswordProtected {
-		parts = append(parts, "password needed")
+		parts = append(parts, lang.L("password needed"))
 	}
 	if r.MembersOnly {
-		parts = append(parts, "members only")
+		parts = append(parts, lang.L("members only"))
 	}
 	if r.Description != "" {
 		parts = append(parts, r.Description)
@@ -282,7 +280,7 @@ func (u *UI) browseButton(chosen func() *session, addr, pass *widget.Entry) fyne
 	if _, ok := chosen().core.(roomLister); !ok {
 		return nil
 	}
-	b := widget.NewButtonWithIcon("Browse rooms…", theme.SearchIcon(), func() {
+	b := widget.NewButtonWithIcon(lang.L("Browse rooms…"), theme.SearchIcon(), func() {
 		s := chosen()
 		service := ""
 		if _, domain, ok := strings.Cut(strings.TrimSpace(addr.Text), "@"); ok && domain != "" {
@@ -307,7 +305,7 @@ func roomAddress(s *session, text string) (jid.JID, error) {
 	text = strings.TrimSpace(text)
 	if text != "" && !strings.Contains(text, "@") {
 		if s.RoomService == "" {
-			return jid.JID{}, errors.New("write the room's whole address, such as " + text + "@conference.example.org, or choose one with Browse rooms…")
+			return jid.JID{}, errors.New(lang.L("write the room's whole address, such as {{.Name}}@conference.example.org, or choose one with Browse rooms…", map[string]any{"Name": text}))
 		}
 		text += "@" + s.RoomService
 	}

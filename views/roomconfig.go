@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -51,8 +52,8 @@ func (c *chatWindow) ownerMenu() []*fyne.MenuItem {
 		return nil
 	}
 	return []*fyne.MenuItem{
-		fyne.NewMenuItem("Room settings…", c.showRoomSettings),
-		fyne.NewMenuItem("Destroy room…", c.askDestroyRoom),
+		fyne.NewMenuItem(lang.L("Room settings…"), c.showRoomSettings),
+		fyne.NewMenuItem(lang.L("Destroy room…"), c.askDestroyRoom),
 	}
 }
 
@@ -78,9 +79,9 @@ func (c *chatWindow) newOwnerButton() *widget.Button {
 // newCreatedBar is the bar under a room window's header that says we
 // created the room, hidden but then (updateOwner).
 func (c *chatWindow) newCreatedBar() fyne.CanvasObject {
-	l := widget.NewLabel("You created this room. Anyone with its address can join it now, with the service's default settings.")
+	l := widget.NewLabel(lang.L("You created this room. Anyone with its address can join it now, with the service's default settings."))
 	l.Wrapping = fyne.TextWrapWord
-	settings := widget.NewButtonWithIcon("Room settings…", theme.SettingsIcon(), c.showRoomSettings)
+	settings := widget.NewButtonWithIcon(lang.L("Room settings…"), theme.SettingsIcon(), c.showRoomSettings)
 	closeBar := widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
 		if r := c.s.Rooms[c.conv.peer]; r != nil {
 			r.Created = false
@@ -139,17 +140,17 @@ func (c *chatWindow) showRoomSettings() {
 		return
 	}
 	if c.s.State.State != app.Online {
-		dialog.ShowInformation("Room settings", "You are not connected. Try again once Palaver is online.", c.win)
+		dialog.ShowInformation(lang.L("Room settings"), lang.L("You are not connected. Try again once Palaver is online."), c.win)
 		return
 	}
-	st := &roomSettings{status: widget.NewLabel("Asking the room for its settings…"), body: container.NewStack()}
+	st := &roomSettings{status: widget.NewLabel(lang.L("Asking the room for its settings…")), body: container.NewStack()}
 	st.status.Wrapping = fyne.TextWrapWord
-	st.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { c.saveRoomSettings(st) })
+	st.save = widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), func() { c.saveRoomSettings(st) })
 	st.save.Importance = widget.HighImportance
 	st.save.Disable()
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { st.d.Hide() })
+	cancel := widget.NewButtonWithIcon(lang.L("Cancel"), theme.CancelIcon(), func() { st.d.Hide() })
 	content := container.NewBorder(st.status, nil, nil, nil, st.body)
-	st.d = dialog.NewCustomWithoutButtons("Settings of "+c.s.roomTitle(c.conv.peer), content, c.win)
+	st.d = dialog.NewCustomWithoutButtons(lang.L("Settings of {{.Room}}", map[string]any{"Room": c.s.roomTitle(c.conv.peer)}), content, c.win)
 	st.d.SetButtons([]fyne.CanvasObject{cancel, st.save})
 	st.d.SetOnClosed(func() {
 		if c.settings == st {
@@ -221,11 +222,11 @@ func (c *chatWindow) saveRoomSettings(st *roomSettings) {
 		return
 	}
 	if !ok {
-		st.status.SetText("You are no longer an owner of this room, or no longer in it: its settings cannot be saved.")
+		st.status.SetText(lang.L("You are no longer an owner of this room, or no longer in it: its settings cannot be saved."))
 		return
 	}
 	if missing := st.form.missing(); len(missing) > 0 {
-		st.status.SetText("Fill in " + strings.Join(missing, ", ") + ": the room needs it, then save again.")
+		st.status.SetText(lang.L("Fill in {{.Fields}}: the room needs it, then save again.", map[string]any{"Fields": strings.Join(missing, ", ")}))
 		return
 	}
 	values := st.form.changed()
@@ -235,7 +236,7 @@ func (c *chatWindow) saveRoomSettings(st *roomSettings) {
 	}
 	st.saving = true
 	st.save.Disable()
-	st.status.SetText("Saving…")
+	st.status.SetText(lang.L("Saving…"))
 	o.SetRoomConfig(c.conv.peer, values)
 }
 
@@ -246,11 +247,11 @@ func (c *chatWindow) askDestroyRoom() {
 		return
 	}
 	room := c.conv.peer
-	l := widget.NewLabel("Destroy " + c.s.roomTitle(room) + "? Everyone in it is removed, and the room, its settings and its members are gone from the service for good. What you read stays in your history.")
+	l := widget.NewLabel(lang.L("Destroy {{.Room}}? Everyone in it is removed, and the room, its settings and its members are gone from the service for good. What you read stays in your history.", map[string]any{"Room": c.s.roomTitle(room)}))
 	l.Wrapping = fyne.TextWrapWord
 	reason := widget.NewEntry()
-	reason.SetPlaceHolder("Reason (optional)")
-	d := dialog.NewCustomConfirm("Destroy room", "Destroy", "Cancel", container.NewVBox(l, reason), func(yes bool) {
+	reason.SetPlaceHolder(lang.L("Reason (optional)"))
+	d := dialog.NewCustomConfirm(lang.L("Destroy room"), lang.L("Destroy"), lang.L("Cancel"), container.NewVBox(l, reason), func(yes bool) {
 		if yes {
 			o.DestroyRoom(room, strings.TrimSpace(reason.Text))
 			// Its bookmark goes too: joining it at sign-in would create
@@ -272,7 +273,7 @@ func formIntro(f dataform.Form) string {
 	if t := clipRunes(plainText(strings.TrimSpace(f.Instructions)), 400); t != "" {
 		return t
 	}
-	return "Change what you want, then save: only what you changed is sent."
+	return lang.L("Change what you want, then save: only what you changed is sent.")
 }
 
 // condition returns the stanza error condition of err, "" if none.
@@ -288,24 +289,24 @@ func condition(err error) stanza.Condition {
 func roomConfigErrText(err error) string {
 	switch condition(err) {
 	case stanza.Forbidden:
-		return "Only the room's owners may see its settings, and the room says you are not one. Ask an owner."
+		return lang.L("Only the room's owners may see its settings, and the room says you are not one. Ask an owner.")
 	case stanza.ItemNotFound:
-		return "The room does not exist any more. Close this window."
+		return lang.L("The room does not exist any more. Close this window.")
 	case stanza.FeatureNotImplemented, stanza.ServiceUnavailable:
-		return "This room's service does not let owners change settings. Ask its administrator."
+		return lang.L("This room's service does not let owners change settings. Ask its administrator.")
 	}
-	return "The room did not give its settings (" + clipRunes(plainLine(err.Error()), 200) + "). Try again later."
+	return lang.L("The room did not give its settings ({{.Error}}). Try again later.", map[string]any{"Error": clipRunes(plainLine(err.Error()), 200)})
 }
 
 // roomSaveErrText words why the room refused the settings.
 func roomSaveErrText(err error) string {
 	switch condition(err) {
 	case stanza.Forbidden:
-		return "Only the room's owners may change its settings, and the room says you are not one."
+		return lang.L("Only the room's owners may change its settings, and the room says you are not one.")
 	case stanza.NotAcceptable, stanza.BadRequest:
-		return "The room did not accept these settings (" + clipRunes(plainLine(err.Error()), 200) + "). Check them, then save again."
+		return lang.L("The room did not accept these settings ({{.Error}}). Check them, then save again.", map[string]any{"Error": clipRunes(plainLine(err.Error()), 200)})
 	}
-	return "The room did not save the settings (" + clipRunes(plainLine(err.Error()), 200) + "). Try again."
+	return lang.L("The room did not save the settings ({{.Error}}). Try again.", map[string]any{"Error": clipRunes(plainLine(err.Error()), 200)})
 }
 
 // maxCheckText is the longest text a check shows itself, in runes.
@@ -412,7 +413,7 @@ func newFormView(form dataform.Form) *formView {
 		ff := &formField{f: f, name: fieldName(f)}
 		label := ff.name
 		if f.Required {
-			label += " (required)"
+			label = lang.L("{{.Field}} (required)", map[string]any{"Field": ff.name})
 		}
 		var w fyne.CanvasObject
 		switch f.Type {
@@ -446,7 +447,7 @@ func newFormView(form dataform.Form) *formView {
 			jids := f.Type == dataform.JIDMulti
 			ff.get = func() []string { return lines(e.Text, jids) }
 			if jids {
-				e.SetPlaceHolder("One address a line")
+				e.SetPlaceHolder(lang.L("One address a line"))
 			}
 			w = e
 		case dataform.ListSingle:
@@ -560,7 +561,7 @@ func (v *formView) missing() []string {
 			continue
 		}
 		if !slices.ContainsFunc(f.get(), func(s string) bool { return strings.TrimSpace(s) != "" }) {
-			out = append(out, "“"+f.name+"”")
+			out = append(out, lang.L("“{{.Text}}”", map[string]any{"Text": f.name}))
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package views
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -44,7 +45,7 @@ func (s *session) setRoomNotify(room, when string) {
 	if a := s.ui.cfg.Find(s.acct.JID); a != nil {
 		a.RoomNotify = m
 		if err := s.ui.cfg.Save(s.ui.dir); err != nil {
-			s.ui.showNotice("Could not save the settings: " + err.Error())
+			s.ui.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
 		}
 	}
 	if c := s.chats[room]; c != nil && c.notifyButton != nil {
@@ -81,13 +82,13 @@ func (c *chatWindow) newNotifyButton() *widget.Button {
 // notifyMenu offers the three choices, the room's checked.
 func (c *chatWindow) notifyMenu() []*fyne.MenuItem {
 	room := c.conv.peer
-	title := fyne.NewMenuItem("Notify me:", nil)
+	title := fyne.NewMenuItem(lang.L("Notify me:"), nil)
 	title.Disabled = true
 	items := []*fyne.MenuItem{title}
 	for _, o := range []struct{ when, label string }{
-		{account.RoomNotifyAll, "For every message"},
-		{account.RoomNotifyMentions, "When I'm mentioned"},
-		{account.RoomNotifyNone, "Never"},
+		{account.RoomNotifyAll, lang.L("For every message")},
+		{account.RoomNotifyMentions, lang.L("When I'm mentioned")},
+		{account.RoomNotifyNone, lang.L("Never")},
 	} {
 		it := fyne.NewMenuItem(o.label, func() { c.s.setRoomNotify(room, o.when) })
 		it.Checked = c.s.roomNotify(room) == o.when

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"mellium.im/xmpp/muc"
@@ -57,7 +58,7 @@ func (c *chatWindow) showPeople() {
 	p.list.OnSelected = func(id widget.ListItemID) { p.list.Unselect(id) } // rows act by their menu
 	c.people = p
 	c.fillPeople()
-	d := dialog.NewCustom("People in "+c.s.roomTitle(c.conv.peer), "Close", p.list, c.win)
+	d := dialog.NewCustom(lang.L("People in {{.Room}}", map[string]any{"Room": c.s.roomTitle(c.conv.peer)}), lang.L("Close"), p.list, c.win)
 	d.SetOnClosed(func() {
 		if c.people == p {
 			c.people = nil
@@ -115,7 +116,7 @@ type personRow struct {
 }
 
 func newPersonRow() *personRow {
-	r := &personRow{nick: widget.NewLabel(""), standing: widget.NewLabel(""), more: widget.NewButton("…", nil)}
+	r := &personRow{nick: widget.NewLabel(""), standing: widget.NewLabel(""), more: widget.NewButton("…", nil)} // not translated: a menu button's sign
 	r.nick.Truncation = fyne.TextTruncateEllipsis
 	r.standing.SizeName = theme.SizeNameCaptionText
 	r.standing.Truncation = fyne.TextTruncateEllipsis
@@ -132,7 +133,7 @@ func (r *personRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimp
 func personWords(o app.Occupant, self bool) (nick, standing string) {
 	nick = clipRunes(plainLine(o.Nick), 80)
 	if self {
-		nick += " (you)"
+		nick = lang.L("{{.Name}} (you)", map[string]any{"Name": nick})
 	}
 	return nick, standingText(o)
 }
@@ -162,19 +163,19 @@ func standingText(o app.Occupant) string {
 	var t string
 	switch o.Role {
 	case muc.RoleModerator:
-		t = "moderator"
+		t = lang.L("moderator")
 	case muc.RoleVisitor:
-		t = "visitor, no voice"
+		t = lang.L("visitor, no voice")
 	default:
-		t = "participant"
+		t = lang.L("participant")
 	}
 	switch o.Affiliation {
 	case muc.AffiliationOwner:
-		t += " · owner"
+		t += " · " + lang.L("owner")
 	case muc.AffiliationAdmin:
-		t += " · admin"
+		t += " · " + lang.L("admin")
 	case muc.AffiliationMember:
-		t += " · member"
+		t += " · " + lang.L("member")
 	}
 	return t
 }
@@ -183,7 +184,7 @@ func standingText(o app.Occupant) string {
 // we may do to them.
 func (c *chatWindow) personMenu(o app.Occupant) []*fyne.MenuItem {
 	room := c.conv.peer
-	items := []*fyne.MenuItem{fyne.NewMenuItem("Send private message", func() {
+	items := []*fyne.MenuItem{fyne.NewMenuItem(lang.L("Send private message"), func() {
 		c.s.openChat(room + "/" + o.Nick)
 	})}
 	r := c.s.Rooms[room]
@@ -201,7 +202,7 @@ func (c *chatWindow) personMenu(o app.Occupant) []*fyne.MenuItem {
 		act := act
 		label := modActionText(act)
 		if act.Destructive() {
-			label += "…"
+			label += "…" // not translated: the sign of an action that asks first
 		}
 		items = append(items, fyne.NewMenuItem(label, func() {
 			if act.Destructive() {
@@ -218,25 +219,25 @@ func (c *chatWindow) personMenu(o app.Occupant) []*fyne.MenuItem {
 func modActionText(a model.ModAction) string {
 	switch a {
 	case model.ModGrantVoice:
-		return "Grant voice"
+		return lang.L("Grant voice")
 	case model.ModRevokeVoice:
-		return "Revoke voice"
+		return lang.L("Revoke voice")
 	case model.ModMakeModerator:
-		return "Make moderator"
+		return lang.L("Make moderator")
 	case model.ModRemoveModerator:
-		return "Remove moderator"
+		return lang.L("Remove moderator")
 	case model.ModMakeMember:
-		return "Make member"
+		return lang.L("Make member")
 	case model.ModRemoveMember:
-		return "Remove membership"
+		return lang.L("Remove membership")
 	case model.ModMakeAdmin:
-		return "Make admin"
+		return lang.L("Make admin")
 	case model.ModRemoveAdmin:
-		return "Remove admin"
+		return lang.L("Remove admin")
 	case model.ModKick:
-		return "Kick"
+		return lang.L("Kick")
 	case model.ModBan:
-		return "Ban"
+		return lang.L("Ban")
 	}
 	return "?"
 }
@@ -245,23 +246,26 @@ func modActionText(a model.ModAction) string {
 // room passes on to everyone in it.
 func (c *chatWindow) confirmRemoval(m moderator, o app.Occupant, act model.ModAction) {
 	who, room := plainLine(o.Nick), c.s.roomTitle(c.conv.peer)
-	title, text, verb := "Kick "+who, who+" leaves "+room+" and may come back.", "Kick"
+	d := map[string]any{"Name": who, "Room": room, "Address": plainLine(bareJID(o.JID))} // not translated: placeholder names
+	title := lang.L("Kick {{.Name}}", d)
+	text := lang.L("{{.Name}} leaves {{.Room}} and may come back. Everyone in the room sees it, with the reason if you give one.", d)
+	verb := lang.L("Kick")
 	if act == model.ModBan {
-		title, verb = "Ban "+who, "Ban"
-		text = who + " (" + plainLine(bareJID(o.JID)) + ") leaves " + room + " and may not come back until an admin lifts the ban."
+		title, verb = lang.L("Ban {{.Name}}", d), lang.L("Ban")
+		text = lang.L("{{.Name}} ({{.Address}}) leaves {{.Room}} and may not come back until an admin lifts the ban. Everyone in the room sees it, with the reason if you give one.", d)
 	}
-	msg := widget.NewLabel(text + " Everyone in the room sees it, with the reason if you give one.")
+	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord
 	reason := widget.NewEntry()
-	reason.SetPlaceHolder("Reason (optional)")
-	d := dialog.NewCustomConfirm(title, verb, "Cancel", container.NewVBox(msg, reason), func(ok bool) {
+	reason.SetPlaceHolder(lang.L("Reason (optional)"))
+	dlg := dialog.NewCustomConfirm(title, verb, lang.L("Cancel"), container.NewVBox(msg, reason), func(ok bool) {
 		if ok {
 			moderate(m, c.conv.peer, o, act, strings.TrimSpace(reason.Text))
 		}
 	}, c.win)
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Resize(fyne.NewSize(400, d.MinSize().Height))
-	d.Show()
+	dlg.SetConfirmImportance(widget.DangerImportance)
+	dlg.Resize(fyne.NewSize(400, dlg.MinSize().Height))
+	dlg.Show()
 	c.win.Canvas().Focus(reason)
 }
 

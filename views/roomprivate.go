@@ -3,6 +3,8 @@ package views
 import (
 	"strings"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/palaver-im/palaver/app/im"
 )
 
@@ -16,7 +18,7 @@ import (
 func (s *session) peerName(peer string) string {
 	room, nick, ok := strings.Cut(peer, "/")
 	if ok && nick != "" && (s.Rooms[room] != nil || s.hasBookmark(room)) {
-		return clipRunes(plainLine(nick), 60) + " (in " + s.roomTitle(room) + ")"
+		return lang.L("{{.Nick}} (in {{.Room}})", map[string]any{"Nick": clipRunes(plainLine(nick), 60), "Room": s.roomTitle(room)})
 	}
 	return s.Roster.DisplayName(peer)
 }

@@ -3,11 +3,11 @@ package views
 import (
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app"
@@ -39,7 +39,7 @@ type joinAsk struct {
 // core can list rooms.
 func (u *UI) joinRoomWith(a joinAsk) {
 	var items []*widget.FormItem
-	chosen := u.accountChoice("Account", &items)
+	chosen := u.accountChoice(lang.L("Account"), &items)
 	if chosen == nil {
 		u.signIn()
 		return
@@ -50,7 +50,7 @@ func (u *UI) joinRoomWith(a joinAsk) {
 		}
 	}
 	addr := widget.NewEntry()
-	addr.SetPlaceHolder("room@conference.example.org")
+	addr.SetPlaceHolder("room@conference.example.org") // not translated: an example address
 	addr.SetText(a.room)
 	name := widget.NewEntry()
 	nick := a.nick
@@ -59,20 +59,20 @@ func (u *UI) joinRoomWith(a joinAsk) {
 	}
 	name.SetText(nick)
 	pass := widget.NewPasswordEntry()
-	pass.SetPlaceHolder("only for a protected room")
+	pass.SetPlaceHolder(lang.L("only for a protected room"))
 	pass.SetText(a.password)
-	keep := widget.NewCheck("Keep it in the list, and join at sign-in", nil)
+	keep := widget.NewCheck(lang.L("Keep it in the list, and join at sign-in"), nil)
 	keep.Checked = true
-	items = append(items, widget.NewFormItem("Room", addr))
+	items = append(items, widget.NewFormItem(lang.L("Room"), addr))
 	if browse := u.browseButton(chosen, addr, pass); browse != nil {
 		items = append(items, widget.NewFormItem("", browse))
 	}
 	items = append(items,
-		widget.NewFormItem("Nickname", name),
-		widget.NewFormItem("Password", pass),
+		widget.NewFormItem(lang.L("Nickname"), name),
+		widget.NewFormItem(lang.L("Password"), pass),
 		widget.NewFormItem("", keep),
 	)
-	u.formDialog("Join a room", "Join", items, func() error {
+	u.formDialog(lang.L("Join a room"), lang.L("Join"), items, func() error {
 		s := chosen()
 		j, err := roomAddress(s, addr.Text)
 		if err != nil {
@@ -80,7 +80,7 @@ func (u *UI) joinRoomWith(a joinAsk) {
 		}
 		n := strings.TrimSpace(name.Text)
 		if n == "" {
-			return errors.New("enter a nickname: the others see you by it")
+			return errors.New(lang.L("enter a nickname: the others see you by it"))
 		}
 		if c := s.chats[j.String()]; c != nil && s.Rooms[j.String()] != nil {
 			c.show(true)
@@ -128,10 +128,10 @@ func (u *UI) roomRows() []Row {
 		}
 		slices.Sort(jids)
 		for _, j := range jids {
-			row := Row{Room: true, Account: s.acct.JID, JID: j, Name: s.roomTitle(j), Show: im.Offline, Status: "not joined"}
+			row := Row{Room: true, Account: s.acct.JID, JID: j, Name: s.roomTitle(j), Show: im.Offline, Status: lang.L("not joined")}
 			if r := s.Rooms[j]; r != nil {
 				row.Unread = r.Unread
-				row.Status = "joining…"
+				row.Status = lang.L("joining…")
 				if r.Joined {
 					row.Show, row.Status = im.Available, r.Subject
 				}
@@ -223,16 +223,16 @@ func roomTraits(info *app.RoomInfo) string {
 	}
 	var t []string
 	if info.MembersOnly {
-		t = append(t, "members only")
+		t = append(t, lang.L("members only"))
 	}
 	if info.PasswordProtected {
-		t = append(t, "password")
+		t = append(t, lang.L("password"))
 	}
 	if info.Moderated {
-		t = append(t, "moderated")
+		t = append(t, lang.L("moderated"))
 	}
 	if !info.Archive {
-		t = append(t, "not archived")
+		t = append(t, lang.L("not archived"))
 	}
 	return strings.Join(t, ", ")
 }
@@ -242,63 +242,81 @@ func roomFailureText(e app.RoomJoinFailed) string {
 	room := plainLine(e.Room)
 	switch e.Condition {
 	case app.RoomNickInUse:
-		return "Someone in " + room + " already uses the nickname “" + plainLine(e.Nick) + "”. Choose another: Try again offers “" + plainLine(otherNick(e.Nick)) + "”."
+		return lang.L("Someone in {{.Room}} already uses the nickname “{{.Nick}}”. Choose another: Try again offers “{{.Other}}”.",
+			map[string]any{"Room": room, "Nick": plainLine(e.Nick), "Other": plainLine(otherNick(e.Nick))})
 	case app.RoomPasswordRequired:
-		return room + " is protected by a password, and none or a wrong one was given. Enter the room's password."
+		return lang.L("{{.Room}} is protected by a password, and none or a wrong one was given. Enter the room's password.", map[string]any{"Room": room})
 	case app.RoomMembersOnly:
-		return room + " lets only its members in. Ask one of its owners to make you a member."
+		return lang.L("{{.Room}} lets only its members in. Ask one of its owners to make you a member.", map[string]any{"Room": room})
 	case app.RoomBanned:
-		return "You are banned from " + room + "."
+		return lang.L("You are banned from {{.Room}}.", map[string]any{"Room": room})
 	case app.RoomFull:
-		return room + " is full. Try again later."
+		return lang.L("{{.Room}} is full. Try again later.", map[string]any{"Room": room})
 	case app.RoomNotFound:
-		return "There is no room " + room + ", and the service does not let you create it. Check the address."
+		return lang.L("There is no room {{.Room}}, and the service does not let you create it. Check the address.", map[string]any{"Room": room})
 	case app.RoomNotAllowed:
-		return "The service does not let you create the room " + room + ". Check the address, or ask its administrator."
+		return lang.L("The service does not let you create the room {{.Room}}. Check the address, or ask its administrator.", map[string]any{"Room": room})
 	case app.RoomNickInvalid:
-		return "“" + clipRunes(plainLine(e.Nick), 60) + "” cannot be a nickname (empty, too long, or with characters an address cannot have). Choose another."
+		return lang.L("“{{.Nick}}” cannot be a nickname (empty, too long, or with characters an address cannot have). Choose another.",
+			map[string]any{"Nick": clipRunes(plainLine(e.Nick), 60)})
 	case app.RoomAddressInvalid:
-		return room + " is not a room's address: write it as room@conference.example.org."
+		return lang.L("{{.Room}} is not a room's address: write it as room@conference.example.org.", map[string]any{"Room": room})
 	case app.RoomNoAnswer:
-		return room + " did not answer. Check the address, or try again later."
+		return lang.L("{{.Room}} did not answer. Check the address, or try again later.", map[string]any{"Room": room})
 	}
-	msg := room + " refused you"
 	if e.Err != nil {
-		msg += ": " + clipRunes(plainLine(e.Err.Error()), 200)
+		return lang.L("{{.Room}} refused you: {{.Error}}.", map[string]any{"Room": room, "Error": clipRunes(plainLine(e.Err.Error()), 200)})
 	}
-	return msg + "."
+	return lang.L("{{.Room}} refused you.", map[string]any{"Room": room})
 }
 
 // roomLeftText words why we are no longer in a room; "" when we left.
+// The actor and the reason, when the room gives them, each make another
+// sentence (a translation may place them anywhere).
 func roomLeftText(e app.RoomLeft) string {
-	room := plainLine(e.Room)
-	by := ""
-	if e.Actor != "" {
-		by = " by " + plainLine(e.Actor)
-	}
-	why := ""
-	if e.Text != "" {
-		why = " (“" + clipRunes(plainLine(e.Text), 200) + "”)"
-	}
+	d := map[string]any{"Room": plainLine(e.Room), "Actor": plainLine(e.Actor), "Reason": clipRunes(plainLine(e.Text), 200)} // not translated: placeholder names
+	by, why := e.Actor != "", e.Text != ""
 	switch e.Reason {
 	case app.LeftByChoice:
 		return ""
 	case app.LeftKicked:
-		return "You were removed from " + room + by + why + "."
+		switch {
+		case by && why:
+			return lang.L("You were removed from {{.Room}} by {{.Actor}} (“{{.Reason}}”).", d)
+		case by:
+			return lang.L("You were removed from {{.Room}} by {{.Actor}}.", d)
+		case why:
+			return lang.L("You were removed from {{.Room}} (“{{.Reason}}”).", d)
+		}
+		return lang.L("You were removed from {{.Room}}.", d)
 	case app.LeftBanned:
-		return "You were banned from " + room + by + why + "."
+		switch {
+		case by && why:
+			return lang.L("You were banned from {{.Room}} by {{.Actor}} (“{{.Reason}}”).", d)
+		case by:
+			return lang.L("You were banned from {{.Room}} by {{.Actor}}.", d)
+		case why:
+			return lang.L("You were banned from {{.Room}} (“{{.Reason}}”).", d)
+		}
+		return lang.L("You were banned from {{.Room}}.", d)
 	case app.LeftDestroyed:
-		msg := room + " was closed" + why + "."
+		msg := lang.L("{{.Room}} was closed.", d)
+		if why {
+			msg = lang.L("{{.Room}} was closed (“{{.Reason}}”).", d)
+		}
 		if e.Alternate != "" {
-			msg += " Its successor is " + plainLine(e.Alternate) + "."
+			msg += " " + lang.L("Its successor is {{.Room}}.", map[string]any{"Room": plainLine(e.Alternate)})
 		}
 		return msg
 	case app.LeftShutdown:
-		return "The service of " + room + " is shutting down; Palaver joins again when it is back."
+		return lang.L("The service of {{.Room}} is shutting down; Palaver joins again when it is back.", d)
 	case app.LeftMembersOnly, app.LeftAffiliation:
-		return "You are no longer a member of " + room + "."
+		return lang.L("You are no longer a member of {{.Room}}.", d)
 	}
-	return "You left " + room + " after an error of the room" + why + "; Palaver joins again."
+	if why {
+		return lang.L("You left {{.Room}} after an error of the room (“{{.Reason}}”); Palaver joins again.", d)
+	}
+	return lang.L("You left {{.Room}} after an error of the room; Palaver joins again.", d)
 }
 
 // renderRooms shows what a batch changed of the account's rooms.
@@ -336,7 +354,7 @@ func (s *session) renderRooms(ch model.Changes, touched map[*chatWindow]bool) {
 		retry := e.Condition == app.RoomNickInUse || e.Condition == app.RoomPasswordRequired || e.Condition == app.RoomNickInvalid
 		msg := roomFailureText(e)
 		if !retry {
-			dialog.ShowInformation("Could not join "+roomName(e.Room), msg, s.ui.win)
+			dialog.ShowInformation(lang.L("Could not join {{.Room}}", map[string]any{"Room": roomName(e.Room)}), msg, s.ui.win)
 			continue
 		}
 		s.ui.askRoomAgain(e, msg)
@@ -363,27 +381,35 @@ func (s *session) renderRooms(ch model.Changes, touched map[*chatWindow]bool) {
 // presenceLine words someone coming to a room, going, or taking another
 // name; "" for what needs no line.
 func presenceLine(e app.OccupantChanged) string {
-	who := plainLine(e.Occupant.Nick)
-	if e.Self {
-		who = "You"
-	}
-	by := ""
-	if e.Actor != "" {
-		by = " by " + plainLine(e.Actor)
-	}
+	d := map[string]any{"Name": plainLine(e.Occupant.Nick), "Actor": plainLine(e.Actor), "NewName": plainLine(e.NewNick)} // not translated: placeholder names
+	by := e.Actor != ""
 	switch {
 	case e.NewNick != "" && e.Self:
-		return "You are now " + plainLine(e.NewNick)
+		return lang.L("You are now {{.NewName}}", d)
 	case e.NewNick != "":
-		return who + " is now " + plainLine(e.NewNick)
+		return lang.L("{{.Name}} is now {{.NewName}}", d)
+	case e.Left && e.Reason == app.LeftKicked && e.Self && by:
+		return lang.L("You were removed by {{.Actor}}", d)
+	case e.Left && e.Reason == app.LeftKicked && e.Self:
+		return lang.L("You were removed")
+	case e.Left && e.Reason == app.LeftKicked && by:
+		return lang.L("{{.Name}} was removed by {{.Actor}}", d)
 	case e.Left && e.Reason == app.LeftKicked:
-		return who + " was removed" + by
+		return lang.L("{{.Name}} was removed", d)
+	case e.Left && e.Reason == app.LeftBanned && e.Self && by:
+		return lang.L("You were banned by {{.Actor}}", d)
+	case e.Left && e.Reason == app.LeftBanned && e.Self:
+		return lang.L("You were banned")
+	case e.Left && e.Reason == app.LeftBanned && by:
+		return lang.L("{{.Name}} was banned by {{.Actor}}", d)
 	case e.Left && e.Reason == app.LeftBanned:
-		return who + " was banned" + by
+		return lang.L("{{.Name}} was banned", d)
+	case e.Left && e.Self:
+		return lang.L("You left")
 	case e.Left:
-		return who + " left"
+		return lang.L("{{.Name}} left", d)
 	case !e.Self:
-		return who + " joined"
+		return lang.L("{{.Name}} joined", d)
 	}
 	return ""
 }
@@ -397,7 +423,7 @@ func (u *UI) askRoomAgain(e app.RoomJoinFailed, msg string) {
 	if e.Condition == app.RoomNickInUse {
 		nick = otherNick(nick)
 	}
-	d := dialog.NewCustomConfirm("Could not join "+roomName(e.Room), "Try again…", "Close", l, func(ok bool) {
+	d := dialog.NewCustomConfirm(lang.L("Could not join {{.Room}}", map[string]any{"Room": roomName(e.Room)}), lang.L("Try again…"), lang.L("Close"), l, func(ok bool) {
 		if ok {
 			u.joinRoom(e.Room, nick)
 		}
@@ -436,14 +462,15 @@ func (c *chatWindow) roomHeader() (text string, in bool) {
 	name := c.s.roomTitle(c.conv.peer)
 	switch {
 	case r == nil || c.left:
-		return name + " — you are not in this room (close the window, or join it again)", false
+		return lang.L("{{.Name}} — you are not in this room (close the window, or join it again)", map[string]any{"Name": name}), false
 	case !r.Joined:
-		return name + " — joining…", false
+		return lang.L("{{.Name}} — joining…", map[string]any{"Name": name}), false
 	}
 	n := len(r.Occupants) + 1
-	text = name + " — " + strconv.Itoa(n) + " people"
 	if n == 1 {
-		text = name + " — only you"
+		text = lang.L("{{.Name}} — only you", map[string]any{"Name": name})
+	} else {
+		text = lang.N("{{.Name}} — {{.Count}} people", n, map[string]any{"Name": name, "Count": n})
 	}
 	// A second line: what the room's settings mean (short), and its
 	// subject (which may be long).
