@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +55,8 @@ func roomBodies(t *testing.T, p *probe, room string) []string {
 // TestRoomCorrectionByNick: in a room without occupant ids, a live
 // correction from the nick whose live line it names, still there since,
 // corrects the line; a correction from another nick, one from the
-// room's history, one after the occupant left and someone else came in
+// room's history (but the same correction seen again, which changes
+// nothing and shows nothing), one after the occupant left and someone else came in
 // under the nick, and one after a nick change (to the new nick, or from
 // whoever takes the old one) are new lines. An occupant id written in a
 // room that does not announce them is no proof of anything.
@@ -85,6 +88,13 @@ func TestRoomCorrectionByNick(t *testing.T) {
 	}
 	newLine("another nick", "mallory", groupLine("mallory", "m1", "forged by mallory", replaces("b1")+occupantID("occ-bob")), "forged by mallory")
 	newLine("from history", "bob", groupLine("bob", "b3", "from history", replaces("b1")+delayed()), "from history")
+	// Bob's correction again, from the room's history: seen before.
+	mark = alice.mark()
+	conn.raw(t, groupLine("bob", "b2", "lunch?", replaces("b1")+delayed())+groupLine("mallory", "m2", "sync", ""))
+	alice.waitFrom(mark, "sync", roomLine(room, "mallory", "sync"))
+	if n := countFrom(alice, mark, roomLine(room, "bob", "lunch?")); n != 0 {
+		t.Fatalf("a correction seen again showed as a line")
+	}
 	conn.raw(t, `<presence type="unavailable" from="room@conference.localhost/bob"/>`+occupantPresence("bob"))
 	alice.wait("a new bob", entered(room, "bob"))
 	newLine("the nick taken over", "bob", groupLine("bob", "b4", "taken over", replaces("b1")+occupantID("occ-bob")), "taken over")
@@ -109,7 +119,7 @@ func TestRoomCorrectionByNick(t *testing.T) {
 	if n := alice.count(func(e app.Event) bool { _, ok := e.(app.MessageCorrected); return ok }); n != 2 {
 		t.Fatalf("%d corrections applied, want 2; events:\n%s", n, alice.dump())
 	}
-	want := []string{"lunch?", "helo", "forged by mallory", "from history", "taken over", "hello (carla)", "hello (new carol)", "mine!"}
+	want := []string{"lunch?", "helo", "forged by mallory", "from history", "sync", "taken over", "hello (carla)", "hello (new carol)", "mine!"}
 	got := roomBodies(t, alice, room)
 	// The history line is timed an hour ago.
 	if len(got) != len(want) || got[0] != "from history" || !sameStrings(got[1:], append(want[:3:3], want[4:]...)) {
@@ -309,5 +319,72 @@ func TestRoomReplies(t *testing.T) {
 	s = conn.expect(t, `id="`+id+`"`)
 	if sent := decodeSent(t, s); sent.Body != "> no id\nok" || sent.Reply != nil || strings.Contains(s, "urn:xmpp:fallback:0") {
 		t.Fatalf("sent %s", s)
+	}
+}
+
+// TestRoomArchiveCorrections: corrections read from a room's archive
+// (XEP-0313) are applied when the room announces occupant ids and the
+// ids match; another occupant id is a new line. In a room without
+// occupant ids, an archived correction is a new line.
+func TestRoomArchiveCorrections(t *testing.T) {
+	const room = "room@conference.localhost"
+	stamp := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	for _, withIDs := range []bool{true, false} {
+		srv := newFakeServer(t)
+		srv.setAnswer(func(iq string) (string, bool) {
+			if !strings.Contains(iq, `to="`+room+`"`) {
+				return "", false
+			}
+			id := attr(iq, "id")
+			switch {
+			case strings.Contains(iq, "disco#info"):
+				feature := ""
+				if withIDs {
+					feature = `<feature var="urn:xmpp:occupant-id:0"/>`
+				}
+				return `<iq type="result" id="` + id + `" from="` + room + `"><query xmlns="http://jabber.org/protocol/disco#info">` +
+					`<feature var="urn:xmpp:mam:2"/>` + feature + `</query></iq>`, true
+			case strings.Contains(iq, "urn:xmpp:mam:2"):
+				qid := regexp.MustCompile(`queryid="([^"]*)"`).FindStringSubmatch(iq)
+				if qid == nil {
+					return "", false
+				}
+				var b strings.Builder
+				for i, l := range []struct{ id, body, extra string }{
+					{"h1", "old lien", occupantID("occ-bob")},
+					{"h2", "old line", replaces("h1") + occupantID("occ-bob")},
+					{"h3", "old forgery", replaces("h1") + occupantID("occ-eve")},
+				} {
+					fmt.Fprintf(&b, `<message from="%s"><result xmlns="urn:xmpp:mam:2" queryid="%s" id="s%d"><forwarded xmlns="urn:xmpp:forward:0">`+
+						`<delay xmlns="urn:xmpp:delay" stamp="%s"/><message xmlns="jabber:client" type="groupchat" from="%s/bob" id="%s"><body>%s</body>%s</message>`+
+						`</forwarded></result></message>`, room, qid[1], i, stamp, room, l.id, l.body, l.extra)
+				}
+				b.WriteString(`<iq type="result" id="` + id + `" from="` + room + `"><fin xmlns="urn:xmpp:mam:2" complete="true"/></iq>`)
+				return b.String(), true
+			}
+			return "", false
+		})
+		alice := start(t, "alice", srv.account("alice"), "pw")
+		conn := srv.next(t)
+		alice.waitOnline()
+		conn.expect(t, "<presence")
+		alice.c.JoinRoom(room, "alice", "")
+		conn.expect(t, `to="`+room+`/alice"`, `http://jabber.org/protocol/muc`)
+		conn.raw(t, selfPresence)
+		alice.wait("the forgery", roomLine(room, "bob", "old forgery"))
+		want := []string{"old lien", "old line", "old forgery"}
+		corrected := 0
+		if withIDs {
+			alice.wait("the correction", roomCorrected(room, "h1"))
+			want, corrected = []string{"old line", "old forgery"}, 1
+		}
+		conn.raw(t, groupLine("bob", "b1", "live", ""))
+		alice.wait("live", roomLine(room, "bob", "live"))
+		if n := alice.count(func(e app.Event) bool { _, ok := e.(app.MessageCorrected); return ok }); n != corrected {
+			t.Fatalf("occupant ids %v: %d corrections applied, want %d", withIDs, n, corrected)
+		}
+		if got := roomBodies(t, alice, room); !sameStrings(got, append(want, "live")) {
+			t.Fatalf("occupant ids %v: archive %q, want %q", withIDs, got, append(want, "live"))
+		}
 	}
 }
