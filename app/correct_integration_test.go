@@ -202,6 +202,7 @@ func TestRoomCorrectionOnProsody(t *testing.T) {
 	bob.waitFrom(bmark, "mallory in", entered(room, "mallory"))
 	rawRoomCorrection(t, mallory, room, id, "forged by mallory")
 	bob.waitFrom(bmark, "mallory's forgery", roomLine(room, "mallory", "forged by mallory"))
+	alice.waitFrom(amark, "mallory's forgery at alice", roomLine(room, "mallory", "forged by mallory"))
 	alice.c.LeaveRoom(room)
 	bob.waitFrom(bmark, "alice out", left(room, "alice"))
 	rawRoomPresence(t, mallory, room, "alice")
