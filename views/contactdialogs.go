@@ -173,7 +173,7 @@ func (u *UI) moveContact(r Row) {
 	from := r.Group
 	group := widget.NewSelectEntry(s.Roster.Groups())
 	group.SetText(from)
-	group.SetPlaceHolder(lang.L("{{.Group}} (no group)", map[string]any{"Group": DefaultGroup}))
+	group.SetPlaceHolder(lang.L("{{.Group}} (no group)", map[string]any{"Group": groupTitle(DefaultGroup)}))
 	u.formDialog(lang.L("Move {{.Name}}", map[string]any{"Name": c.DisplayName()}), lang.L("Move"), []*widget.FormItem{
 		widget.NewFormItem(lang.L("To group"), group),
 	}, func() error {

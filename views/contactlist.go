@@ -186,7 +186,7 @@ func (r *contactRow) set(id widget.ListItemID, row Row) {
 		r.status.Hide()
 		r.badge.Hide()
 		r.name.TextStyle.Bold = true
-		r.name.SetText(row.Group + " (" + strconv.Itoa(row.Online) + "/" + strconv.Itoa(row.Total) + ")")
+		r.name.SetText(groupTitle(row.Group) + " (" + strconv.Itoa(row.Online) + "/" + strconv.Itoa(row.Total) + ")")
 		r.Refresh()
 		return
 	}
@@ -465,4 +465,13 @@ func (br *badgeRenderer) Refresh() {
 	br.Layout(br.b.Size())
 	br.b.bg.Refresh()
 	br.b.text.Refresh()
+}
+
+// groupTitle words a roster group for its header: the group of contacts
+// in none has a name in the user's language; the others are the user's.
+func groupTitle(g string) string {
+	if g == DefaultGroup {
+		return lang.L("Contacts")
+	}
+	return g
 }

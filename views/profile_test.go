@@ -108,7 +108,7 @@ func TestProfileCardMarkup(t *testing.T) {
 	h.apply(profileReceivedEv(c.jid, fullCard(), nil))
 	c.win.Resize(fyne.NewSize(440, 640))
 	saveImage(t, "profile_card", c.win.Canvas())
-	test.AssertRendersToMarkup(t, "profile_card.xml", c.win.Canvas())
+	assertMarkup(t, "profile_card", c.win.Canvas())
 }
 
 func TestProfileCardLoadingThenFields(t *testing.T) {

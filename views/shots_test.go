@@ -15,7 +15,7 @@ func saveImage(t *testing.T, name string, c fyne.Canvas) {
 	if dir == "" {
 		return
 	}
-	f, err := os.Create(dir + "/" + name + ".png")
+	f, err := os.Create(dir + "/" + name + goldenLang + ".png")
 	if err != nil {
 		t.Fatal(err)
 	}
