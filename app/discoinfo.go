@@ -49,7 +49,8 @@ var ownInfo = disco.Info{
 		{Var: im.NSCorrect},
 		// XEP-0444 §2 and XEP-0461 §3: we show and send reactions (in
 		// one-to-one chats and rooms) and replies (in one-to-one chats;
-		// reactions.go).
+		// reactions.go; the core also sends and keeps them in rooms,
+		// roomcorrect.go).
 		{Var: im.NSReactions},
 		{Var: im.NSReply},
 	},
