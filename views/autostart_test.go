@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/account"
+	"github.com/palaver-im/palaver/app"
 )
 
 // fakeAutostart is an Autostart that keeps its state in memory, as the
@@ -243,4 +244,47 @@ func topDialogText(u *UI) string {
 		return true
 	})
 	return strings.Join(parts, "\n")
+}
+
+// TestHiddenWindowComesOutForAPassword: started hidden in the tray, a
+// sign-in that needs the password brings the main window out, with the
+// prompt on it; the window hidden again by closing it comes out again for
+// the next prompt.
+func TestHiddenWindowComesOutForAPassword(t *testing.T) {
+	a := &shownApp{trayTestApp: trayTestApp{App: test.NewTempApp(t)}}
+	h := newHarnessWith(t, a, true, account.Account{JID: me})
+	h.ui.hidden = true
+	h.ui.Show()
+	w := h.ui.win.(*shownWindow)
+	if w.shown != 0 {
+		t.Fatalf("shown %d times at a hidden start", w.shown)
+	}
+	e := app.AuthFailed{Condition: app.ConditionNoPassword}
+	e.Acct = me
+	h.apply(e)
+	if w.shown != 1 {
+		t.Fatalf("the password prompt showed the main window %d times, want 1", w.shown)
+	}
+	if _, ok := find(h.overlay(), func(e *widget.Entry) bool { return e.Password }); !ok {
+		t.Fatal("no password prompt on the main window")
+	}
+	test.Tap(button(t, h.overlay(), "Cancel"))
+	h.ui.closeMain() // back to the tray
+	h.apply(e)
+	if w.shown != 2 {
+		t.Fatalf("the second prompt showed the main window %d times in all, want 2", w.shown)
+	}
+	// A prompt still open when the window went to the tray: asked again,
+	// it comes out again.
+	h.ui.closeMain()
+	h.apply(e)
+	if w.shown != 3 {
+		t.Fatalf("the open prompt asked again showed the main window %d times in all, want 3", w.shown)
+	}
+	// A dialog on a window in view does not show it again.
+	test.Tap(button(t, h.overlay(), "Cancel"))
+	h.apply(e)
+	if w.shown != 3 {
+		t.Fatalf("a prompt on a visible window showed it again (%d)", w.shown)
+	}
 }

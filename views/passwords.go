@@ -67,6 +67,9 @@ type passwordPrompt struct {
 func (u *UI) askPassword(s *session, message string) {
 	if p := u.passwordOpen[s.acct.JID]; p != nil {
 		p.message.SetText(plainText(message))
+		if u.mainHidden {
+			u.showWindow()
+		}
 		return
 	}
 	msg := widget.NewLabel(plainText(message))

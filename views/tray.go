@@ -64,6 +64,7 @@ func (u *UI) setUpTray(a fyne.App, present bool) {
 
 // showWindow brings the main window back.
 func (u *UI) showWindow() {
+	u.mainHidden = false
 	u.win.Show()
 	u.win.RequestFocus()
 }
@@ -73,6 +74,7 @@ func (u *UI) showWindow() {
 func (u *UI) closeMain() {
 	if u.tray != nil && u.app.Preferences().BoolWithFallback(prefCloseToTray, true) {
 		u.win.Hide()
+		u.mainHidden = true
 		return
 	}
 	u.Quit()

@@ -168,6 +168,8 @@ type UI struct {
 	// Starting at login and hidden in the tray (autostart.go).
 	autostart Autostart
 	hidden    bool
+	// mainHidden is set while the main window is hidden in the tray.
+	mainHidden bool
 }
 
 // New builds the main window. Call Show to start.
@@ -283,7 +285,9 @@ func quitItem(quit func()) *fyne.MenuItem {
 // Options.Hidden) and signs in to every enabled account, or asks for one
 // when none is set up.
 func (u *UI) Show() {
-	if !u.startsHidden() {
+	if u.startsHidden() {
+		u.mainHidden = true
+	} else {
 		u.win.Show()
 	}
 	if u.cfgErr != nil {
@@ -966,8 +970,14 @@ func (u *UI) requestRow(s *session, r app.SubscriptionRequest) fyne.CanvasObject
 	return container.NewBorder(nil, nil, nil, container.NewHBox(approve, deny), l)
 }
 
-// showDialog shows d about width wide (see fitDialog).
+// showDialog shows d about width wide (see fitDialog). The main window
+// comes out of the tray first when it is hidden there: the dialogs of the
+// main window (a password, a certificate, a failed sign-in) need the user,
+// and a dialog on a hidden window would wait unseen.
 func (u *UI) showDialog(d dialog.Dialog, width float32) {
+	if u.mainHidden {
+		u.showWindow()
+	}
 	u.fitDialog(d, width)
 	d.Show()
 }
