@@ -96,20 +96,22 @@ func (a Account) Address() (jid.JID, error) {
 func ParseJID(s string) (jid.JID, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return jid.JID{}, errors.New("the address is empty")
+		return jid.JID{}, &SettingsError{Problem: ProblemNoAddress, msg: "the address is empty"}
 	}
 	j, err := jid.Parse(s)
 	if err != nil {
-		return jid.JID{}, fmt.Errorf("%q is not a valid address: %w", s, err)
+		return jid.JID{}, &SettingsError{Problem: ProblemBadAddress, Value: s, msg: fmt.Sprintf("%q is not a valid address: %v", s, err), err: err}
 	}
 	if j.Localpart() == "" {
-		return jid.JID{}, fmt.Errorf("%q has no user name: write it as name@%s", s, j.Domainpart())
+		return jid.JID{}, &SettingsError{Problem: ProblemNoUserName, Value: s, Domain: j.Domainpart(),
+			msg: fmt.Sprintf("%q has no user name: write it as name@%s", s, j.Domainpart())}
 	}
 	// jid.Parse accepts empty DNS labels ("a@.b", "a@b..c", and "a@.." as
 	// "a@." since it drops one trailing dot), which no server can have.
 	if d := j.Domainpart(); !strings.HasPrefix(d, "[") &&
 		(strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..")) {
-		return jid.JID{}, fmt.Errorf("%q is not a valid address: the domain %q has an empty part", s, d)
+		return jid.JID{}, &SettingsError{Problem: ProblemEmptyDomainPart, Value: s, Domain: d,
+			msg: fmt.Sprintf("%q is not a valid address: the domain %q has an empty part", s, d)}
 	}
 	return j.Bare(), nil
 }
@@ -142,17 +144,17 @@ func (a Account) Validate() error {
 		return err
 	}
 	if a.Port < 0 || a.Port > 65535 {
-		return fmt.Errorf("port %d is out of range (1-65535)", a.Port)
+		return &SettingsError{Problem: ProblemPortRange, Value: strconv.Itoa(a.Port), msg: fmt.Sprintf("port %d is out of range (1-65535)", a.Port)}
 	}
 	if a.Port != 0 && a.Host == "" {
-		return errors.New("a port needs a host")
+		return &SettingsError{Problem: ProblemPortWithoutHost, msg: "a port needs a host"}
 	}
 	switch a.Auth {
 	case "", AuthPassword:
 	case AuthOAuth:
 		return a.OAuth.Validate()
 	default:
-		return fmt.Errorf("unknown sign-in method %q (want %q or %q)", a.Auth, AuthPassword, AuthOAuth)
+		return &SettingsError{Problem: ProblemUnknownAuth, Value: a.Auth, msg: fmt.Sprintf("unknown sign-in method %q (want %q or %q)", a.Auth, AuthPassword, AuthOAuth)}
 	}
 	return nil
 }

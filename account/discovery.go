@@ -190,12 +190,12 @@ func sameIssuer(a, b string) bool {
 // (an issuer or a document URL) and the issuers the document may name.
 func discoveryTarget(target string) (docURL string, issuers []string, err error) {
 	target = strings.TrimSpace(target)
-	if err := checkEndpoint("issuer URL", target); err != nil {
+	if err := checkEndpoint(FieldIssuer, target); err != nil {
 		return "", nil, err
 	}
 	u, _ := url.Parse(target)
 	if u.RawQuery != "" || u.ForceQuery {
-		return "", nil, fmt.Errorf("the issuer URL %q must not have a ?query", target)
+		return "", nil, &SettingsError{Problem: ProblemIssuerQuery, Value: target, Field: FieldIssuer, msg: fmt.Sprintf("the issuer URL %q must not have a ?query", target)}
 	}
 	path := u.EscapedPath()
 	origin := u.Scheme + "://" + u.Host
@@ -210,7 +210,8 @@ func discoveryTarget(target string) (docURL string, issuers []string, err error)
 		case strings.HasPrefix(rest, "/.well-known/oauth-authorization-server") && i == 0:
 			issuers = append(issuers, origin+strings.TrimPrefix(rest, "/.well-known/oauth-authorization-server"))
 		default:
-			return "", nil, fmt.Errorf("%q is neither an issuer URL nor an OpenID configuration URL", target)
+			return "", nil, &SettingsError{Problem: ProblemNotIssuerURL, Value: target, Field: FieldIssuer,
+				msg: fmt.Sprintf("%q is neither an issuer URL nor an OpenID configuration URL", target)}
 		}
 		return target, issuers, nil
 	}

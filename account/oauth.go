@@ -62,17 +62,19 @@ type OAuthSettings struct {
 // Validate reports the first problem with the settings, without network.
 func (s OAuthSettings) Validate() error {
 	if s.Provider == "" {
-		return errors.New("choose an OAuth provider")
+		return &SettingsError{Problem: ProblemNoProvider, msg: "choose an OAuth provider"}
 	}
 	p, ok := ProviderByID(s.Provider)
 	if !ok {
-		return fmt.Errorf("unknown OAuth provider %q", s.Provider)
+		return &SettingsError{Problem: ProblemUnknownProvider, Value: s.Provider, msg: fmt.Sprintf("unknown OAuth provider %q", s.Provider)}
 	}
 	if strings.TrimSpace(s.ClientID) == "" {
-		return fmt.Errorf("the %s is empty: register Palaver with %s and enter its %s", lowerFirst(p.ClientIDLabel), p.Name, p.ClientIDLabel)
+		return &SettingsError{Problem: ProblemNoClientID, Provider: p.Name,
+			msg: fmt.Sprintf("the %s is empty: register Palaver with %s and enter its %s", lowerFirst(p.ClientIDLabel), p.Name, p.ClientIDLabel)}
 	}
 	if p.NeedsClientSecret && s.ClientSecret == "" {
-		return fmt.Errorf("%s also needs the secret of the app (it is not kept secret)", p.Name)
+		return &SettingsError{Problem: ProblemNoClientSecret, Provider: p.Name,
+			msg: fmt.Sprintf("%s also needs the secret of the app (it is not kept secret)", p.Name)}
 	}
 	if s.Issuer != "" {
 		if _, _, err := discoveryTarget(s.Issuer); err != nil {
@@ -80,9 +82,9 @@ func (s OAuthSettings) Validate() error {
 		}
 	}
 	for _, e := range []struct{ what, u string }{
-		{"authorization endpoint", s.AuthURL},
-		{"token endpoint", s.TokenURL},
-		{"revocation endpoint", s.RevocationURL},
+		{FieldAuthURL, s.AuthURL},
+		{FieldTokenURL, s.TokenURL},
+		{FieldRevocation, s.RevocationURL},
 	} {
 		if e.u != "" {
 			if err := checkEndpoint(e.what, e.u); err != nil {
@@ -93,10 +95,11 @@ func (s OAuthSettings) Validate() error {
 	// With neither an issuer nor endpoints, Palaver asks the XMPP server
 	// (see ErrNoIssuer); half a pair of endpoints is a mistake.
 	if p.Discovery && s.Issuer == "" && (s.AuthURL == "") != (s.TokenURL == "") {
-		return errors.New("enter both the authorization and the token endpoint, or an issuer URL, or neither to ask the server")
+		return &SettingsError{Problem: ProblemHalfEndpoints, msg: "enter both the authorization and the token endpoint, or an issuer URL, or neither to ask the server"}
 	}
 	if s.Mechanism != "" && !slices.Contains(Mechanisms(), s.Mechanism) {
-		return fmt.Errorf("unknown SASL mechanism %q (known: %s)", s.Mechanism, strings.Join(Mechanisms(), ", "))
+		return &SettingsError{Problem: ProblemUnknownMechanism, Value: s.Mechanism,
+			msg: fmt.Sprintf("unknown SASL mechanism %q (known: %s)", s.Mechanism, strings.Join(Mechanisms(), ", "))}
 	}
 	for _, sc := range s.Scopes {
 		if err := checkScope(sc); err != nil {
@@ -305,16 +308,16 @@ func (c OAuthConfig) OAuth2Config(redirectURL string) *oauth2.Config {
 func checkEndpoint(what, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("the %s %q is not a valid URL", what, raw)
+		return &SettingsError{Problem: ProblemBadURL, Value: raw, Field: what, msg: fmt.Sprintf("the %s %q is not a valid URL", what, raw)}
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("the %s %q has no host", what, raw)
+		return &SettingsError{Problem: ProblemURLNoHost, Value: raw, Field: what, msg: fmt.Sprintf("the %s %q has no host", what, raw)}
 	}
 	if u.User != nil {
-		return fmt.Errorf("the %s %q must not hold a user name or password", what, raw)
+		return &SettingsError{Problem: ProblemURLUserInfo, Value: raw, Field: what, msg: fmt.Sprintf("the %s %q must not hold a user name or password", what, raw)}
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return fmt.Errorf("the %s %q must not have a #fragment", what, raw)
+		return &SettingsError{Problem: ProblemURLFragment, Value: raw, Field: what, msg: fmt.Sprintf("the %s %q must not have a #fragment", what, raw)}
 	}
 	switch u.Scheme {
 	case "https":
@@ -323,9 +326,9 @@ func checkEndpoint(what, raw string) error {
 		if isLoopbackHost(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("the %s %q must use https (http is only allowed on this computer's loopback address)", what, raw)
+		return &SettingsError{Problem: ProblemURLNotHTTPS, Value: raw, Field: what, msg: fmt.Sprintf("the %s %q must use https (http is only allowed on this computer's loopback address)", what, raw)}
 	default:
-		return fmt.Errorf("the %s %q must be an https URL", what, raw)
+		return &SettingsError{Problem: ProblemURLNotHTTPS, Value: raw, Field: what, msg: fmt.Sprintf("the %s %q must be an https URL", what, raw)}
 	}
 }
 
@@ -341,11 +344,12 @@ func isLoopbackHost(host string) bool {
 // checkScope checks one scope token (RFC 6749 §3.3).
 func checkScope(s string) error {
 	if s == "" {
-		return errors.New("a scope is empty")
+		return &SettingsError{Problem: ProblemEmptyScope, msg: "a scope is empty"}
 	}
 	for _, r := range s {
 		if r < 0x21 || r > 0x7e || r == '"' || r == '\\' {
-			return fmt.Errorf("the scope %q has a character scopes cannot hold (spaces separate scopes: list them one by one)", s)
+			return &SettingsError{Problem: ProblemBadScope, Value: s,
+				msg: fmt.Sprintf("the scope %q has a character scopes cannot hold (spaces separate scopes: list them one by one)", s)}
 		}
 	}
 	return nil

@@ -21,6 +21,19 @@ var ErrSignInAgain = errors.New("sign in again")
 // ErrSignedOut is returned by a TokenSource after SignOut.
 var ErrSignedOut = errors.New("the account is signed out")
 
+// ErrNotSignedIn is behind ErrSignInAgain when no refresh token is stored
+// for the account: it was never signed in on this computer, or signed out.
+var ErrNotSignedIn = errors.New("no refresh token is stored")
+
+// errNoTokenKept is ErrNotSignedIn for a token source without a store.
+var errNoTokenKept error = notSignedIn("no refresh token is kept")
+
+// notSignedIn is ErrNotSignedIn in other words.
+type notSignedIn string
+
+func (e notSignedIn) Error() string        { return string(e) }
+func (e notSignedIn) Is(target error) bool { return target == ErrNotSignedIn }
+
 // RefreshStore keeps one refresh token per account; Keychain is the one
 // Palaver uses.
 type RefreshStore interface {
@@ -247,11 +260,11 @@ func (s *TokenSource) usable() bool {
 // load reads the refresh token from the store; the semaphore is held.
 func (s *TokenSource) load() (string, error) {
 	if s.cfg.Store == nil {
-		return "", fmt.Errorf("%w: no refresh token is kept for %s", ErrSignInAgain, s.cfg.Account)
+		return "", fmt.Errorf("%w: %w for %s", ErrSignInAgain, errNoTokenKept, s.cfg.Account)
 	}
 	rt, err := s.cfg.Store.RefreshToken(s.cfg.Account)
 	if errors.Is(err, ErrNoSecret) {
-		return "", fmt.Errorf("%w: no refresh token is stored for %s", ErrSignInAgain, s.cfg.Account)
+		return "", fmt.Errorf("%w: %w for %s", ErrSignInAgain, ErrNotSignedIn, s.cfg.Account)
 	}
 	if err != nil {
 		// Not sticky: the keychain may be unlocked by the next try.

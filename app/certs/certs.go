@@ -31,9 +31,36 @@ type Info struct {
 	NotAfter  time.Time
 	// SHA256 is the fingerprint of the DER certificate, lower-case hex.
 	SHA256 string
-	// Reason says why it was not trusted.
+	// Reason says why it was not trusted, in English (for logs).
 	Reason string
+	// Problem says why it was not trusted, for the views to word.
+	Problem Problem
+	// Host is the name the certificate was checked for, with
+	// WrongName.
+	Host string
 }
+
+// Problem is why a certificate was not trusted.
+type Problem int
+
+// The problems of Info.
+const (
+	// OtherProblem: another reason; Reason says which.
+	OtherProblem Problem = iota
+	// NoCertificate: the server sent no certificate.
+	NoCertificate
+	// SelfSigned: the certificate is self-signed, and no trusted
+	// authority vouches for it.
+	SelfSigned
+	// UnknownAuthority: an authority that is not trusted issued it.
+	UnknownAuthority
+	// WrongName: it is not valid for Host.
+	WrongName
+	// Expired: its validity ended.
+	Expired
+	// NotYetValid: its validity has not begun.
+	NotYetValid
+)
 
 // Fingerprint returns SHA256 as colon-separated upper-case pairs.
 func (i Info) Fingerprint() string {
@@ -161,7 +188,7 @@ func (v *Verifier) roots() (*x509.CertPool, error) {
 
 func (v *Verifier) verify(cs tls.ConnectionState, roots *x509.CertPool) error {
 	if len(cs.PeerCertificates) == 0 {
-		return v.reject(&UntrustedError{Info: Info{Reason: "the server sent no certificate"}})
+		return v.reject(&UntrustedError{Info: Info{Reason: "the server sent no certificate", Problem: NoCertificate}})
 	}
 	leaf := cs.PeerCertificates[0]
 	if v.Pinned != nil && v.Pinned(Fingerprint(leaf.Raw)) {
@@ -179,7 +206,9 @@ func (v *Verifier) verify(cs tls.ConnectionState, roots *x509.CertPool) error {
 	if err == nil {
 		return nil
 	}
-	return v.reject(&UntrustedError{Info: Describe(leaf, explain(err))})
+	info := Describe(leaf, explain(err))
+	info.Problem, info.Host = problem(err, leaf, time.Now())
+	return v.reject(&UntrustedError{Info: info})
 }
 
 func (v *Verifier) reject(e *UntrustedError) error {
@@ -220,4 +249,33 @@ func explain(err error) string {
 		return invalid.Error()
 	}
 	return err.Error()
+}
+
+// problem classifies a verification error of cert at now; host is the
+// name checked, with WrongName.
+func problem(err error, cert *x509.Certificate, now time.Time) (p Problem, host string) {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		if unknown.Cert != nil && unknown.Cert.Subject.String() == unknown.Cert.Issuer.String() {
+			return SelfSigned, ""
+		}
+		return UnknownAuthority, ""
+	case errors.As(err, &hostname):
+		return WrongName, hostname.Host
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		c := invalid.Cert
+		if c == nil {
+			c = cert
+		}
+		if c != nil && now.Before(c.NotBefore) {
+			return NotYetValid, ""
+		}
+		return Expired, ""
+	}
+	return OtherProblem, ""
 }
