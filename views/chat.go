@@ -44,7 +44,7 @@ type chatWindow struct {
 	typing  *widget.Label     // the peer's chat state, above the entry
 	// editing is our last message while the entry corrects it
 	// (XEP-0308, correct.go), nil otherwise; editBar says so above the
-	// entry.
+	// entry (or, in a room, why Up cannot edit our last line yet).
 	editing *chatMsg
 	editBar *widget.Label
 	// replying is the message the entry answers (reactions.go), nil
@@ -138,6 +138,8 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 	if !c.room {
 		// Chat states are for one-to-one chats here (XEP-0085 §5.5).
 		c.entry.onEdit = func() { s.core.ChatActivity(conv.peer, chatstate.Typed) }
+	} else {
+		c.entry.onEdit = func() { c.hideHint() } // what Up said is done with
 	}
 	// One line, always there, so that the layout does not move when the
 	// peer starts or stops typing.
@@ -334,6 +336,7 @@ func (c *chatWindow) sendText(text string) {
 		c.sendReply(text)
 		return
 	}
+	c.hideHint()
 	if c.room {
 		// The room reflects the line (renderRooms marks it sent); until
 		// then it shows as sending.

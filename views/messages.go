@@ -68,6 +68,10 @@ type chatMsg struct {
 	// room is set for a room's line, signed by a nickname; notice for a
 	// line of the room's own (someone came, went, took another name).
 	room, notice bool
+	// nick is the nickname a room's line was sent under (sender is how
+	// it is shown); "" for our line sent from this window until the
+	// room reflects it.
+	nick string
 	// edited is set for a message corrected (XEP-0308); original is its
 	// first body, when known.
 	edited   bool
@@ -132,16 +136,39 @@ func (m *chatMsg) correct(body string) bool {
 }
 
 // correct applies a correction to the message it names (by archive id,
-// or for ours by stanza id) and reports whether one held changed.
+// or for ours by stanza id; a room's line of someone else not known by
+// its archive id, by its id and nickname) and reports whether one held
+// changed. The core decides whether a room's correction may change the
+// line (XEP-0308 §8: only its sender's), and reports only those.
 func (c *conversation) correct(e app.MessageCorrected) bool {
 	m := c.byArchive[e.ArchiveID]
 	if m == nil && e.Outgoing && e.ID != "" {
 		m = c.byID[e.ID]
 	}
+	if m == nil && e.Room {
+		m = c.roomLine(e)
+	}
 	if m == nil {
 		return false
 	}
 	return m.correct(e.Body)
+}
+
+// roomLine returns the newest room line that the room correction e
+// names by its id and nickname, among those whose archive id is unknown
+// or e's unknown (a line with another archive id is another line).
+func (c *conversation) roomLine(e app.MessageCorrected) *chatMsg {
+	if e.ID == "" {
+		return nil
+	}
+	for i := len(c.msgs) - 1; i >= 0; i-- {
+		m := c.msgs[i]
+		if m.room && !m.notice && m.id == e.ID && m.nick == e.Nick && m.outgoing == e.Outgoing &&
+			(m.archiveID == 0 || e.ArchiveID == 0) {
+			return m
+		}
+	}
+	return nil
 }
 
 // clipPreview returns the first previewBytes of s, and at most previewLines
@@ -463,7 +490,7 @@ func archivedMsg(h history.Message, peerName string) *chatMsg {
 		m.msgID = h.MsgID
 	}
 	if h.Room {
-		m.stanzaID = h.StanzaID
+		m.stanzaID, m.nick = h.StanzaID, h.Nick
 	}
 	m.reactions = h.Reactions
 	if h.ReplyID != "" {

@@ -15,12 +15,14 @@ import (
 	"github.com/palaver-im/palaver/app/history"
 )
 
-// Reactions (XEP-0444) and replies (XEP-0461) in one-to-one chats, and
-// reactions in rooms: a message's "…" menu offers a few reactions and
-// Reply (not in rooms, whose replies the core does not send); reactions show
-// under the message as chips with a count, and tapping one adds or takes
-// back ours; a reply shows the line it answers above its text, and
-// writing one says so above the entry until sent or Esc.
+// Reactions (XEP-0444) and replies (XEP-0461), in one-to-one chats and
+// in rooms: a message's "…" menu offers a few reactions and Reply;
+// reactions show under the message as chips with a count, and tapping
+// one adds or takes back ours; a reply shows the line it answers above
+// its text, and writing one says so above the entry until sent or Esc.
+// A room's line is named by the stanza id the room gave it, so only a
+// line with one offers the menu, and its author by occupant JID
+// (room/nick).
 
 // reactor is the part of the core that reacts and replies (app.Client).
 type reactor interface {
@@ -29,6 +31,13 @@ type reactor interface {
 }
 
 var _ reactor = (*app.Client)(nil)
+
+// roomReplier is a core that replies to a room's lines (app.Client).
+type roomReplier interface {
+	SendRoomReply(room, body string, to app.ReplyTo) string
+}
+
+var _ roomReplier = (*app.Client)(nil)
 
 // quickReactions are the reactions the menu offers (those Conversations
 // and Dino offer first).
@@ -132,7 +141,7 @@ func (c *chatWindow) toggleReaction(m *chatMsg, emoji string) {
 	co.React(c.conv.peer, c.reactID(m), mine)
 }
 
-// canReact reports whether m offers reactions (and Reply, but in rooms).
+// canReact reports whether m offers reactions (and Reply, see canReply).
 // A room's line needs the stanza id the room gave it.
 func (c *chatWindow) canReact(m *chatMsg) bool {
 	_, ok := c.s.core.(reactor)
@@ -147,8 +156,18 @@ func (c *chatWindow) showMessageMenu(m *chatMsg, from fyne.CanvasObject) {
 	widget.ShowPopUpMenuAtPosition(menu, c.win.Canvas(), pos.AddXY(0, from.Size().Height))
 }
 
+// canReply reports whether m's menu offers Reply: in a room, when the
+// core replies to room lines and the room gave m a stanza id.
+func (c *chatWindow) canReply(m *chatMsg) bool {
+	if !c.room {
+		return true
+	}
+	_, ok := c.s.core.(roomReplier)
+	return ok && c.reactID(m) != ""
+}
+
 // messageMenuItems are the items of m's menu: the quick reactions (ours
-// checked), then Reply, but in rooms.
+// checked), then Reply when canReply.
 func (c *chatWindow) messageMenuItems(m *chatMsg) []*fyne.MenuItem {
 	var items []*fyne.MenuItem
 	for _, e := range quickReactions {
@@ -156,7 +175,7 @@ func (c *chatWindow) messageMenuItems(m *chatMsg) []*fyne.MenuItem {
 		item.Checked = slices.Contains(m.mine(c.s.acct.JID), e)
 		items = append(items, item)
 	}
-	if !c.room {
+	if c.canReply(m) {
 		items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem(lang.L("Reply"), func() { c.startReply(m) }))
 	}
 	return items
@@ -193,6 +212,10 @@ func (c *chatWindow) senderName(m *chatMsg) string {
 func (c *chatWindow) sendReply(text string) {
 	m := c.replying
 	c.stopReplying()
+	if c.room {
+		c.sendRoomReply(m, text)
+		return
+	}
 	co, ok := c.s.core.(reactor)
 	if !ok {
 		return
@@ -206,6 +229,34 @@ func (c *chatWindow) sendReply(text string) {
 	out.replyID, out.quote = m.refID(), c.senderName(m)+": "+firstLine(m.body)
 	c.conv.add(out)
 	c.refresh(true)
+}
+
+// sendRoomReply sends text to the room as a reply to its line m, named
+// by the stanza id the room gave it; its author is the occupant who sent
+// it (room/nick). It shows as sending until the room reflects it.
+func (c *chatWindow) sendRoomReply(m *chatMsg, text string) {
+	co, ok := c.s.core.(roomReplier)
+	if !ok {
+		return
+	}
+	to := app.ReplyTo{ID: c.reactID(m), Author: c.conv.peer + "/" + c.nickOf(m), Quote: clipRunes(m.body, 200)}
+	id := co.SendRoomReply(c.conv.peer, text, to)
+	out := newChatMsg(id, outgoingSender, text, clock.now(), true)
+	out.replyID, out.quote = to.ID, c.senderName(m)+": "+firstLine(m.body)
+	c.conv.add(out)
+	c.refresh(true)
+}
+
+// nickOf is the nickname the room's line m was sent under: for our own
+// line not reflected yet, ours now.
+func (c *chatWindow) nickOf(m *chatMsg) string {
+	if m.nick != "" {
+		return m.nick
+	}
+	if r := c.s.Rooms[c.conv.peer]; m.outgoing && r != nil {
+		return r.Nick
+	}
+	return m.sender
 }
 
 // firstLine is the first line of s, for a quotation.

@@ -327,6 +327,9 @@ func (s *session) renderRooms(ch model.Changes, touched map[*chatWindow]bool) {
 		if conv.add(m) < 0 && e.Outgoing && e.ID != "" {
 			conv.setState(e.ID, history.Sent, "") // our line, reflected: the room has it
 			conv.learnStanzaID(e.ID, e.StanzaID)
+			if own := conv.byID[e.ID]; own != nil && own.nick == "" {
+				own.nick = e.Nick // the nickname it went under, for replies to it
+			}
 		}
 		if c := s.chats[e.Room]; c != nil {
 			touched[c] = true
@@ -435,7 +438,9 @@ func (u *UI) askRoomAgain(e app.RoomJoinFailed, msg string) {
 // with an underscore, as Gajim offers.
 func otherNick(nick string) string { return nick + "_" }
 
-// roomMsg is a room's line as a chat shows it.
+// roomMsg is a room's line as a chat shows it. A reply (XEP-0461) does
+// not show the quotation its sender put in front as text: the line it
+// answers is named above it, as in one-to-one chats.
 func roomMsg(e app.RoomMessage) *chatMsg {
 	sender := plainLine(e.Nick)
 	if e.Outgoing {
@@ -444,7 +449,14 @@ func roomMsg(e app.RoomMessage) *chatMsg {
 	if sender == "" {
 		sender = roomName(e.Room) // the room itself
 	}
-	m := newChatMsg(e.ID, sender, e.Body, e.Time, e.Outgoing)
+	body, fallback, replyID := e.Body, "", ""
+	if r := e.Reply; r != nil {
+		replyID = r.ID
+		if s, end, ok := r.FallbackRange(body); ok {
+			body, fallback = body[:s]+body[end:], body[s:end]
+		}
+	}
+	m := newChatMsg(e.ID, sender, body, e.Time, e.Outgoing)
 	if e.Outgoing {
 		m.state = history.Sent
 	}
@@ -452,6 +464,8 @@ func roomMsg(e app.RoomMessage) *chatMsg {
 	m.delayed = e.Delayed
 	m.room = true
 	m.stanzaID = e.StanzaID
+	m.nick = e.Nick
+	m.replyID, m.fallback = replyID, fallback
 	return m
 }
 
