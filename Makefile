@@ -33,7 +33,7 @@ RUN_PKGS   := xdg-utils gnome-keyring
 # The real services the tests run against (see .ci/with-services and
 # app/prosodytest), and the tools of the GUI smoke tests.
 TEST_PKGS  := prosody gnome-keyring dbus dbus-x11 xvfb xauth xdotool imagemagick \
-	tesseract-ocr tesseract-ocr-eng appstream desktop-file-utils
+	tesseract-ocr tesseract-ocr-eng appstream desktop-file-utils xclip
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 

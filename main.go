@@ -25,6 +25,7 @@ import (
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
 	"github.com/palaver-im/palaver/assets"
+	"github.com/palaver-im/palaver/internal/clipimage"
 	"github.com/palaver-im/palaver/internal/instance"
 	"github.com/palaver-im/palaver/views"
 )
@@ -151,6 +152,8 @@ func main() {
 		Icon:      assets.Icon,
 		Autostart: loginStart(a.UniqueID(), *dir, keys.Profile == ""),
 		Hidden:    *hidden,
+		// Pictures pasted into a chat (Fyne's clipboard is text only).
+		PasteImage: clipimage.Read,
 		// Fyne's loop runs on this goroutine (App.Run below).
 		OnLoop: views.OnThisGoroutine(),
 	})

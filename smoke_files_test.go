@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -104,4 +105,67 @@ func pixelsNear(t *testing.T, p string, c color.NRGBA) int {
 		}
 	}
 	return n
+}
+
+// TestSmokePastePicture: a picture on the X clipboard (xclip, as a
+// screenshot tool leaves it) pasted with Ctrl+V into alice's chat with
+// Bob is offered for sending, and after Send reaches Bob as the URL of an
+// upload to the real Prosody.
+func TestSmokePastePicture(t *testing.T) {
+	needDesktop(t)
+	srv := prosodytest.StartWith(t, prosodytest.Options{Upload: true})
+	srv.Register(t, "alice", "alice-pw")
+	srv.Register(t, "bob", "bob-pw")
+	aliceJID := "alice@" + srv.Domain
+	acct := account.Account{JID: aliceJID, Host: srv.Host, Port: srv.Port, CAFile: srv.CAFile, RememberPassword: true}
+	bob, bobGot, _ := befriend(t, srv, acct)
+
+	img := image.NewNRGBA(image.Rect(0, 0, 200, 120))
+	for i := range img.Pix {
+		img.Pix[i] = 0x80
+	}
+	pic := filepath.Join(t.TempDir(), "shot.png")
+	f, err := os.Create(pic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	// xclip serves the clipboard until it is killed (-quiet: in the
+	// foreground), as a screenshot tool would.
+	clip := exec.Command("xclip", "-quiet", "-selection", "clipboard", "-t", "image/png", "-i", pic)
+	if err := clip.Start(); err != nil {
+		t.Fatalf("xclip: %v", err)
+	}
+	t.Cleanup(func() { clip.Process.Kill(); clip.Wait() })
+
+	dir := passwordProfile(t, acct, "alice-pw")
+	bin := buildApp(t)
+	launch(t, bin, dir)
+	wid := window(t, "Palaver")
+	waitForAll(t, wid, "the contact list", "Bob")
+	bob.SendMessage(aliceJID, "paste me something")
+	chat := window(t, "Bob")
+	waitForAll(t, chat, "the chat", "paste me something")
+
+	xdo(t, "windowfocus", "--sync", chat)
+	time.Sleep(300 * time.Millisecond)
+	xdo(t, "key", "ctrl+v")
+	waitForAll(t, chat, "the confirmation", "Send a file", "clipboard")
+	// As a keyboard user would: Tab through the check and Cancel to Send.
+	xdo(t, "key", "Tab", "Tab", "Tab", "space")
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case body := <-bobGot:
+			if strings.HasPrefix(body, "https://") && strings.Contains(body, "clipboard-") && strings.HasSuffix(body, ".png") {
+				t.Logf("bob got %s", body)
+				return
+			}
+		case <-deadline:
+			t.Fatalf("bob got no pasted picture; the chat shows:\n%s", ocr(t, snap(t, chat)))
+		}
+	}
 }

@@ -41,7 +41,11 @@ func (f fileCore) SaveMedia(url, path string) { f.record("SaveMedia %s %s", url,
 
 // filesSignedIn is signedIn with a core that handles files.
 func filesSignedIn(t *testing.T) *harness {
-	h := newHarness(t, account.Account{JID: me})
+	return filesSignedInWith(t, newHarness(t, account.Account{JID: me}))
+}
+
+// filesSignedInWith is filesSignedIn with a harness made before.
+func filesSignedInWith(t *testing.T, h *harness) *harness {
 	h.wrap = func(c *fakeCore) Core { return fileCore{c} }
 	h.ui.Show()
 	h.apply(stateEv(app.Online))

@@ -103,6 +103,9 @@ func (u *UI) startChat() {
 // chatShortcut carries out a shortcut typed in a chat window; it reports
 // whether it was one of the chat's.
 func (c *chatWindow) chatShortcut(s fyne.Shortcut) bool {
+	if p, ok := s.(*fyne.ShortcutPaste); ok {
+		return c.paste(p)
+	}
 	cs, ok := s.(*desktop.CustomShortcut)
 	if !ok || cs.Modifier&fyne.KeyModifierShortcutDefault == 0 {
 		return false

@@ -62,6 +62,10 @@ type Options struct {
 	// Hidden keeps the main window hidden in the tray at Show (--hidden);
 	// without a tray it shows anyway.
 	Hidden bool
+	// PasteImage returns the picture on the system clipboard as PNG, nil
+	// when it holds none; it may block, and is called off the UI
+	// goroutine. Nil: pasting sends no pictures (paste.go).
+	PasteImage func() ([]byte, error)
 	// OnLoop, when set, reports whether the caller runs on the App's event
 	// loop (OnThisGoroutine, called where App.Run will run).
 	// Once Fyne's loop has ended, fyne.Do runs a function on the calling
@@ -170,6 +174,10 @@ type UI struct {
 	hidden    bool
 	// mainHidden is set while the main window is hidden in the tray.
 	mainHidden bool
+
+	// pasteImage is Options.PasteImage; pasting is set while it reads.
+	pasteImage func() ([]byte, error)
+	pasting    bool
 }
 
 // New builds the main window. Call Show to start.
@@ -244,6 +252,7 @@ func New(o Options) *UI {
 		u.icon = o.App.Icon()
 	}
 	u.autostart, u.hidden = o.Autostart, o.Hidden
+	u.pasteImage = o.PasteImage
 	u.setUpTray(o.App, o.Tray)
 	u.build()
 	u.win.Resize(fyne.NewSize(420, 640))
