@@ -69,11 +69,11 @@ func (s OAuthSettings) Validate() error {
 		return &SettingsError{Problem: ProblemUnknownProvider, Value: s.Provider, msg: fmt.Sprintf("unknown OAuth provider %q", s.Provider)}
 	}
 	if strings.TrimSpace(s.ClientID) == "" {
-		return &SettingsError{Problem: ProblemNoClientID, Provider: p.Name,
+		return &SettingsError{Problem: ProblemNoClientID, Provider: p.ID,
 			msg: fmt.Sprintf("the %s is empty: register Palaver with %s and enter its %s", lowerFirst(p.ClientIDLabel), p.Name, p.ClientIDLabel)}
 	}
 	if p.NeedsClientSecret && s.ClientSecret == "" {
-		return &SettingsError{Problem: ProblemNoClientSecret, Provider: p.Name,
+		return &SettingsError{Problem: ProblemNoClientSecret, Provider: p.ID,
 			msg: fmt.Sprintf("%s also needs the secret of the app (it is not kept secret)", p.Name)}
 	}
 	if s.Issuer != "" {

@@ -81,8 +81,8 @@ type SettingsError struct {
 	Domain string
 	// Field is one of the Field constants, for the URL problems.
 	Field string
-	// Provider is the provider's name, for ProblemNoClientID and
-	// ProblemNoClientSecret.
+	// Provider is the provider's ID (ProviderByID), for ProblemNoClientID
+	// and ProblemNoClientSecret.
 	Provider string
 
 	msg string

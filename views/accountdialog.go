@@ -90,7 +90,7 @@ func newAccountForm(a account.Account, known bool) *accountForm {
 	f.jid.SetText(a.JID)
 	f.jid.Validator = func(s string) error {
 		_, err := account.ParseJID(f.address(s))
-		return err
+		return wordedError(err)
 	}
 	if known && !a.UsesOAuth() {
 		f.password.SetPlaceHolder(lang.L("unchanged"))
@@ -412,7 +412,7 @@ func (f *accountForm) account(base account.Account) (account.Account, error) {
 	a.CAFile = strings.TrimSpace(f.caFile.Text)
 	if a.CAFile != "" {
 		if _, err := os.Stat(a.CAFile); err != nil {
-			return a, errors.New(lang.L("the CA file cannot be read ({{.Error}}); give the path of a PEM file, or leave it empty", map[string]any{"Error": err.Error()}))
+			return a, errors.New(lang.L("the CA file cannot be read: {{.Error}}; give the path of a PEM file, or leave the field empty", map[string]any{"Error": errorText(err)}))
 		}
 	}
 	p, oauth := f.chosen()
@@ -452,7 +452,7 @@ func (f *accountForm) account(base account.Account) (account.Account, error) {
 }
 
 func (f *accountForm) showError(err error) {
-	f.errLabel.SetText(err.Error())
+	f.errLabel.SetText(errorText(err))
 	f.errLabel.Show()
 }
 
@@ -692,7 +692,7 @@ func (u *UI) removeSession(a account.Account, withData bool) {
 	u.stopSession(a.JID)
 	u.cfg.Remove(a.JID)
 	if err := u.cfg.Save(u.dir); err != nil {
-		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 	}
 	u.listMerged()
 	if a.UsesOAuth() {
@@ -722,7 +722,9 @@ func (u *UI) removeSession(a account.Account, withData bool) {
 				}
 				time.Sleep(250 * time.Millisecond)
 			}
-			u.do(func() { u.showNotice(err.Error()) })
+			u.do(func() {
+				u.showNotice(lang.L("Palaver could not delete all local data of {{.Address}}: {{.Error}}.", map[string]any{"Address": a.JID, "Error": errorText(err)}))
+			})
 		}()
 	}
 	u.showRows()

@@ -23,12 +23,12 @@ type countdown struct {
 }
 
 // waitingText words the Waiting state: "Disconnected: <reason>.
-// Reconnecting in 8 s…". The reason is the core's words, clipped so that
-// the count always shows.
+// Reconnecting in 8 s…". The reason is errorText's, clipped so that the
+// count always shows.
 func waitingText(err error, retryAt, now time.Time) string {
 	text := connStateText(app.Waiting)
 	if err != nil {
-		if reason := strings.TrimRight(clipRunes(err.Error(), 120), " ."); reason != "" {
+		if reason := strings.TrimRight(clipRunes(errorText(err), 120), " ."); reason != "" {
 			text += ": " + reason
 		}
 	}

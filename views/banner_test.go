@@ -20,11 +20,11 @@ func TestWaitingText(t *testing.T) {
 		at   time.Time
 		want string
 	}{
-		0: {stall, now.Add(8 * time.Second), "Disconnected: the connection stalled: the server did not answer a ping within 10s. Reconnecting in 8 s…"},
+		0: {stall, now.Add(8 * time.Second), "Disconnected: the server stopped answering. Reconnecting in 8 s…"},
 		1: {errors.New("connection refused."), now.Add(7500 * time.Millisecond), "Disconnected: connection refused. Reconnecting in 8 s…"},
 		2: {nil, now.Add(time.Millisecond), "Disconnected. Reconnecting in 1 s…"},
 		3: {nil, now, "Disconnected. Reconnecting…"},
-		4: {stall, time.Time{}, "Disconnected: the connection stalled: the server did not answer a ping within 10s. Reconnecting…"},
+		4: {stall, time.Time{}, "Disconnected: the server stopped answering. Reconnecting…"},
 	} {
 		if got := waitingText(tc.err, tc.at, now); got != tc.want {
 			t.Errorf("%d: %q\nwant %q", i, got, tc.want)

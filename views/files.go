@@ -439,7 +439,7 @@ func uploadFailedText(name string, err error) string {
 	var st *app.UploadStatusError
 	switch {
 	case errors.As(err, &st):
-		return lang.L("The upload server refused the file (error {{.Status}}). Send it again later.", map[string]any{"Status": st.Status})
+		return lang.L("The upload server refused the file with error {{.Status}}. Send it again later.", map[string]any{"Status": st.Status})
 	case errors.As(err, &big):
 		return tooLargeText(name, big.Size, big.Max)
 	case errors.Is(err, app.ErrNoUploadService):
@@ -455,7 +455,7 @@ func uploadFailedText(name string, err error) string {
 	case errors.Is(err, os.ErrNotExist), errors.Is(err, os.ErrPermission):
 		return lang.L("Palaver cannot read {{.Name}} any more.", map[string]any{"Name": name})
 	}
-	return lang.L("The upload did not finish ({{.Error}}). Send it again.", map[string]any{"Error": clipRunes(plainLine(err.Error()), 200)})
+	return lang.L("The upload did not finish: {{.Error}}. Send it again.", map[string]any{"Error": errorText(err)})
 }
 
 // tooLargeText says that the file name of size bytes is larger than the
@@ -487,7 +487,7 @@ func mediaErrText(err error) string {
 	case errors.As(err, &ue):
 		return lang.L("the server's certificate is not trusted")
 	}
-	return clipRunes(plainLine(err.Error()), 200)
+	return errorText(err)
 }
 
 // saveAs asks where to save the file at u.

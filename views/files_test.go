@@ -312,8 +312,8 @@ func TestUploadFailuresAndInterruptedUploads(t *testing.T) {
 		{&app.FileTooLargeError{Size: 30e6, Max: 10e6}, "big.bin is 30.0 MB; your server accepts files up to 10.0 MB", true},
 		{app.ErrNoUploadService, "Your server does not take files", false},
 		{app.ErrUploadQuota, "no room left", true},
-		{errors.New("connection reset by peer"), "did not finish (connection reset by peer)", true},
-		{&app.UploadStatusError{Status: 500}, "refused the file (error 500)", true},
+		{errors.New("connection reset by peer"), "did not finish: connection reset by peer. Send it again.", true},
+		{&app.UploadStatusError{Status: 500}, "refused the file with error 500", true},
 	} {
 		c.sendFile(file, app.FileOptions{})
 		m := c.conv.msgs[len(c.conv.msgs)-1]

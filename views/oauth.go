@@ -179,7 +179,7 @@ func (u *UI) discoveryUntrusted(f *signIn, cert certs.Info, err error) {
 		if c := u.cfg.Find(a.JID); c != nil {
 			c.Pin(cert.SHA256)
 			if err := u.cfg.Save(u.dir); err != nil {
-				u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+				u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 			}
 		}
 		if s := u.session(a.JID); s != nil {
@@ -226,7 +226,7 @@ func (u *UI) scopeNeeded(s *session, err error) (scope string, added bool) {
 	if c := u.cfg.Find(s.acct.JID); c != nil {
 		c.OAuth.Scopes = scopes
 		if err := u.cfg.Save(u.dir); err != nil {
-			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 		}
 	}
 	s.core.SetAccount(s.acct)
@@ -340,7 +340,7 @@ func (u *UI) keepServerIssuer(f *signIn) {
 		a.OAuth.Issuer = f.serverIssuer
 		if err := u.cfg.Save(u.dir); err != nil {
 			// The sign-in holds; the next one asks the server again.
-			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 		}
 	}
 }
@@ -394,13 +394,15 @@ func (u *UI) setWaitingNote(f *signIn) {
 		map[string]any{"Provider": providerName(f.acct), "Address": f.acct.JID}))
 }
 
-// browserFailed says that no browser opened, and how to go on.
+// browserFailed says that no browser opened, and how to go on; why is
+// in the log (the system's words, not the user's).
 func (u *UI) browserFailed(f *signIn, err error) {
 	if u.flows[f.acct.JID] != f {
 		return
 	}
-	f.note.SetText(lang.L("Palaver could not open your web browser ({{.Error}}). Copy the link, open it in your browser and sign in there for {{.Address}}; Palaver continues by itself.",
-		map[string]any{"Error": err.Error(), "Address": f.acct.JID}))
+	fyne.LogError("Palaver could not open the web browser", err)
+	f.note.SetText(lang.L("Palaver could not open your web browser. Copy the link, open it in your browser and sign in there for {{.Address}}; Palaver continues by itself.",
+		map[string]any{"Address": f.acct.JID}))
 	f.copy.Importance = widget.HighImportance
 	f.copy.Refresh()
 	u.fitDialog(f.d, 440)
@@ -495,7 +497,7 @@ func (u *UI) signInFailed(a account.Account, err error) {
 // signInFailure says that a's sign-in failed with err, and what to do
 // about it.
 func signInFailure(a account.Account, err error) string {
-	data := map[string]any{"Address": a.JID, "Provider": providerName(a), "Error": err.Error()}
+	data := map[string]any{"Address": a.JID, "Provider": providerName(a), "Error": errorText(err)}
 	var ae *account.AuthError
 	switch {
 	case errors.As(err, &ae) && ae.Code == "access_denied":
@@ -511,7 +513,7 @@ func signInFailure(a account.Account, err error) string {
 	}
 }
 
-// signInPrompt is the open "Sign in again" dialog; there is at most one.
+// signInPrompt is the open "Sign-in needed" dialog; there is at most one.
 type signInPrompt struct {
 	d       *dialog.CustomDialog
 	message *widget.Label
@@ -537,7 +539,7 @@ func (u *UI) askSignInAgain(s *session, message string) {
 	})
 	ok.Importance = widget.HighImportance
 	buttons := container.NewHBox(layout.NewSpacer(), cancel, ok)
-	d = dialog.NewCustomWithoutButtons(lang.L("Sign in again"), container.NewVBox(msg, buttons), u.win)
+	d = dialog.NewCustomWithoutButtons(lang.L("Sign-in needed"), container.NewVBox(msg, buttons), u.win)
 	p := &signInPrompt{d: d, message: msg}
 	u.signInOpen[s.acct.JID] = p
 	d.SetOnClosed(func() {
@@ -584,7 +586,7 @@ func (u *UI) forgetSignIn(a account.Account, tokens model.TokenSource) {
 				delete(u.signingOut, a.JID)
 			}
 			if err != nil {
-				u.showNotice(lang.L("Signed out of {{.Address}}, but: {{.Error}}", map[string]any{"Address": a.JID, "Error": err.Error()}))
+				u.showNotice(lang.L("Signed out of {{.Address}}, but: {{.Error}}", map[string]any{"Address": a.JID, "Error": errorText(err)}))
 			}
 		})
 	}()

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/saslauth"
 )
 
 // Sign-in refusals that are Palaver's own decisions, not a wrong password:
@@ -38,11 +39,32 @@ func securityRefusal(jid string, e app.AuthFailed) (title, msg string, ok bool) 
 		msg := lang.L("Palaver stopped signing in to {{.Address}}: the server did not prove that it is your account's server, or the sign-in was tampered with on the way. Your password was not sent as is.", who) + "\n\n" +
 			lang.L("Try again later or on another network; if it keeps happening, tell the server's administrator.")
 		if e.Text != "" {
-			msg += "\n\n" + lang.L("Details: {{.Details}}", map[string]any{"Details": plainLine(e.Text)})
+			msg += "\n\n" + lang.L("Details: {{.Details}}", map[string]any{"Details": notVerifiedText(e.Text)})
 		}
 		return lang.L("Server not verified"), msg, true
 	}
 	return "", "", false
+}
+
+// notVerifiedText words the core's reason for ConditionServerNotVerified,
+// which comes as the English text of a saslauth.VerifyError or of a
+// session the server started without signing in.
+func notVerifiedText(text string) string {
+	var reason saslauth.VerifyReason
+	switch {
+	case strings.Contains(text, "without proving that it knows the password"), // not translated: the core's words
+		strings.Contains(text, "proof that it knows the password is wrong"): // not translated: the core's words
+		reason = saslauth.BadServerProof
+	case strings.Contains(text, "iteration count"): // not translated: the core's words
+		reason = saslauth.BadIterations
+	case strings.Contains(text, "list of sign-in methods was changed"): // not translated: the core's words
+		reason = saslauth.Downgrade
+	case strings.Contains(text, "started the session without"): // not translated: the core's words
+		return lang.L("the server started the session without signing you in")
+	default:
+		return clipRunes(plainLine(text), 200)
+	}
+	return errorText(&saslauth.VerifyError{Reason: reason})
 }
 
 // showSecurityRefusal shows a refusal of securityRefusal. For
@@ -80,7 +102,7 @@ func (u *UI) allowPlain(s *session) {
 	s.acct.AllowPlain = true
 	u.cfg.Put(s.acct)
 	if err := u.cfg.Save(u.dir); err != nil {
-		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 	}
 	s.core.SetAccount(s.acct)
 	s.core.Connect()
@@ -103,7 +125,7 @@ func (u *UI) signedInWith(s *session, mechanism string) {
 	if a := u.cfg.Find(s.acct.JID); a != nil {
 		a.SCRAMPinned, a.ChannelBindingPinned = true, s.acct.ChannelBindingPinned
 		if err := u.cfg.Save(u.dir); err != nil {
-			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 		}
 	}
 }

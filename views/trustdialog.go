@@ -73,7 +73,7 @@ func (u *UI) trustCert(s *session, cert certs.Info) {
 	u.cfg.Put(s.acct)
 	if err := u.cfg.Save(u.dir); err != nil {
 		// The pin still holds for this session.
-		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 	}
 	s.core.SetAccount(s.acct)
 	s.core.Connect()
@@ -100,7 +100,7 @@ func describeCert(cert certs.Info) (text, fingerprint string) {
 	fp := cert.Fingerprint()
 	text = lang.L("Why: {{.Reason}}\nIssued to: {{.Subject}}\nNames: {{.Names}}\nIssued by: {{.Issuer}}\nValid: {{.From}} to {{.Until}}",
 		map[string]any{
-			"Reason":  escapedLine(cert.Reason),
+			"Reason":  certReasonText(cert),
 			"Subject": escapedLine(cert.Subject),
 			"Names":   list,
 			"Issuer":  escapedLine(cert.Issuer),

@@ -6,8 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/oauth2"
+
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/saslauth"
 )
 
 func TestSignInRequiredText(t *testing.T) {
@@ -15,10 +18,18 @@ func TestSignInRequiredText(t *testing.T) {
 		err  error
 		want string
 	}{
-		0: {nil, "Sign in again in your browser to use this account."},
-		1: {fmt.Errorf("%w: no refresh token stored", account.ErrSignInAgain), "Sign in again in your browser to use this account. (no refresh token stored)"},
-		2: {account.ErrSignInAgain, "Sign in again in your browser to use this account."},
-		3: {errors.New("not-authorized"), "Sign in again in your browser to use this account. (not-authorized)"},
+		// Never signed in here: no "again".
+		0: {nil, "This account is not signed in. Sign in in your browser to use it."},
+		1: {fmt.Errorf("%w: %w for a@example.org", account.ErrSignInAgain, account.ErrNotSignedIn), "This account is not signed in. Sign in in your browser to use it."},
+		2: {errors.New("not signed in"), "This account is not signed in. Sign in in your browser to use it."},
+		3: {account.ErrSignedOut, "This account is not signed in. Sign in in your browser to use it."},
+		// The sign-in went: why, worded, then what to do.
+		4: {fmt.Errorf("%w: the access token expired", account.ErrSignInAgain), "The sign-in of this account no longer holds: the access token expired. Sign in again in your browser to use it."},
+		5: {account.ErrSignInAgain, "The sign-in of this account no longer holds. Sign in again in your browser to use it."},
+		6: {&saslauth.Failure{Condition: "not-authorized"}, "The sign-in of this account no longer holds: the server refused the sign-in. Sign in again in your browser to use it."},
+		7: {fmt.Errorf("%w: %w", account.ErrSignInAgain, &oauth2.RetrieveError{ErrorCode: "invalid_grant"}), "The sign-in of this account no longer holds: the provider no longer accepts this sign-in. Sign in again in your browser to use it."},
+		8: {fmt.Errorf("%w: reading the refresh token from the keychain: %w", account.ErrSignInAgain, account.ErrKeychainTimeout),
+			"The sign-in of this account no longer holds: the keychain did not answer; it may be locked, so unlock it and try again. Sign in again in your browser to use it."},
 	} {
 		if got := signInRequiredText(app.SignInRequired{Err: tc.err}); got != tc.want {
 			t.Errorf("%d: %q, want %q", i, got, tc.want)
@@ -34,7 +45,8 @@ func TestAuthFailedText(t *testing.T) {
 	}{
 		0: {app.AuthFailed{Condition: "not-authorized"}, []string{"user name or password"}, "server said"},
 		1: {app.AuthFailed{Condition: "account-disabled", Text: "call support"}, []string{"disabled", "The server said: call support"}, ""},
-		2: {app.AuthFailed{Condition: app.ConditionNoPassword, Text: "no password: keychain locked"}, []string{"Enter the password", "keychain locked"}, "server said"},
+		// The core's Text is English, for the log.
+		2: {app.AuthFailed{Condition: app.ConditionNoPassword, Text: "no password: keychain locked"}, []string{"Enter the password"}, "keychain locked"},
 		3: {app.AuthFailed{Condition: "temporary-auth-failure"}, []string{"try again later"}, ""},
 	} {
 		got := authFailedText(tc.ev)
