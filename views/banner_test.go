@@ -51,7 +51,7 @@ func TestCountdownTicks(t *testing.T) {
 	w.Err = errors.New("the connection stalled: the server did not answer a ping within 10s")
 	w.RetryAt = now.Add(3500 * time.Millisecond)
 	h.apply(w)
-	const reason = "Disconnected: the connection stalled: the server did not answer a ping within 10s."
+	const reason = "Disconnected: the server stopped answering."
 	if got := h.ui.stateText.Text; got != reason+" Reconnecting in 4 s…" {
 		t.Fatalf("waiting: %q", got)
 	}

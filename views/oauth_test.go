@@ -851,7 +851,7 @@ func TestBrowserThatDoesNotOpenLeavesTheLink(t *testing.T) {
 	formEntry(t, d, "Client ID").SetText("palaver")
 	test.Tap(button(t, d, "Save and sign in"))
 	h.drain() // the opener reports the failure
-	if !labelContaining(h.overlay(), "could not open your web browser (xdg-open: not found)") {
+	if !labelContaining(h.overlay(), "Palaver could not open your web browser. Copy the link") {
 		t.Fatal("the failure to open the browser is not shown")
 	}
 	if b := button(t, h.overlay(), "Copy link"); b.Importance != widget.HighImportance {

@@ -439,7 +439,7 @@ func knownErrorText(err error) string {
 
 // The core's errors that are not exported, by the words app gives them
 // (app/online.go, runner.go, muc.go, signin.go, rosterops.go). These are
-// matched by text until the core exports them; errorTextTest lists each.
+// matched by text until the core exports them; TestErrorText has each.
 var refusedAs = regexp.MustCompile(`^(?:this server does not allow that change|the server refused the request as invalid|the server refused) \(([a-z-]+)\)(?:: (.*))?$`) // not translated: a pattern
 
 // coreErrorText words the core's unexported errors from their text, ""
