@@ -135,6 +135,7 @@ func testCert() certs.Info {
 		NotAfter:  time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
 		SHA256:    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		Reason:    "it is self-signed, and no authority you trust vouches for it",
+		Problem:   certs.SelfSigned,
 	}
 }
 

@@ -2,7 +2,6 @@ package views
 
 import (
 	"context"
-	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -53,7 +52,7 @@ func (u *UI) keychainFailed(err error, remember bool) {
 	if !remember {
 		msg = lang.L("The password stored earlier may still be in the keychain.")
 	}
-	dialog.ShowInformation(lang.L("Keychain unavailable"), fmt.Sprintf("%v\n\n%s", err, msg), u.win)
+	dialog.ShowInformation(lang.L("Keychain unavailable"), lang.L("The keychain failed: {{.Error}}", map[string]any{"Error": errorText(err)})+"\n\n"+msg, u.win)
 }
 
 // passwordPrompt is the open password dialog; there is at most one.
@@ -117,7 +116,7 @@ func (u *UI) setPassword(s *session, pw string, remember bool) {
 		u.pw.SetRemember(s.acct.JID, remember)
 		u.cfg.Put(s.acct)
 		if err := u.cfg.Save(u.dir); err != nil {
-			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+			u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 		}
 		s.core.SetAccount(s.acct)
 	}

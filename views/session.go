@@ -2,7 +2,6 @@ package views
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -163,7 +162,7 @@ func (s *session) render(ch model.Changes) {
 		if c := s.chats[e.Peer]; c != nil {
 			touched[c] = true
 		} else {
-			s.ui.showNotice(lang.L("A message to {{.Name}} was not delivered: {{.Error}}", map[string]any{"Name": s.Roster.DisplayName(e.Peer), "Error": fmt.Sprint(e.Err)}))
+			s.ui.showNotice(lang.L("A message to {{.Name}} was not delivered: {{.Error}}", map[string]any{"Name": s.Roster.DisplayName(e.Peer), "Error": errorText(e.Err)}))
 		}
 	}
 	s.applyFiles(ch.Files, touched)
@@ -252,7 +251,10 @@ func (s *session) authFailed(e *app.AuthFailed) {
 	case s.acct.UsesOAuth():
 		// Not a password to ask for: the server refused the sign-in
 		// itself (an unusable mechanism, a disabled account).
-		msg := lang.L("The server refused the sign-in of {{.Address}} ({{.Condition}}).", map[string]any{"Address": s.acct.JID, "Condition": e.Condition})
+		msg := lang.L("The server refused the sign-in of {{.Address}}.", map[string]any{"Address": s.acct.JID})
+		if e.Condition == "account-disabled" {
+			msg += " " + lang.L("This account is disabled on the server.")
+		}
 		if e.Text != "" {
 			msg += " " + lang.L("The server said: {{.Text}}", map[string]any{"Text": e.Text})
 		}
@@ -264,7 +266,7 @@ func (s *session) authFailed(e *app.AuthFailed) {
 		if e.Condition == app.ConditionNoPassword {
 			msg = lang.L("Palaver has no password for {{.Address}}.", map[string]any{"Address": s.acct.JID})
 			if err := s.ui.pw.KeychainError(s.acct.JID); err != nil {
-				msg += " " + lang.L("The keychain failed: {{.Error}}", map[string]any{"Error": err.Error()})
+				msg += " " + lang.L("The keychain failed: {{.Error}}", map[string]any{"Error": errorText(err)})
 			}
 		}
 		s.ui.askPassword(s, msg)

@@ -740,7 +740,7 @@ func (u *UI) stateLine(s *session) (text string, dot color.Color, label string, 
 			// Not an error of the network: the password was not given.
 			text = lang.L("{{.State}}: Palaver needs the password of this account", map[string]any{"State": text})
 		case st.Err != nil:
-			text += ": " + st.Err.Error()
+			text += ": " + errorText(st.Err)
 		}
 		label, action = lang.L("Sign in"), func() { u.signInAccount(s) }
 	}
