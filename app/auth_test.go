@@ -3,6 +3,7 @@ package app_test
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"regexp"
@@ -153,6 +154,9 @@ func TestEmptyFeaturesAfterTLS(t *testing.T) {
 	f := p.wait("auth failed", func(e app.Event) bool { _, ok := e.(app.AuthFailed); return ok }).(app.AuthFailed)
 	if f.Condition != app.ConditionServerNotVerified {
 		t.Errorf("condition %q (%s)", f.Condition, f.Text)
+	}
+	if !errors.Is(f.Err, app.ErrSessionNotSignedIn) || f.Text != "the server started the session without signing in" {
+		t.Errorf("error %v, text %q", f.Err, f.Text)
 	}
 	time.Sleep(200 * time.Millisecond)
 	p.stop()

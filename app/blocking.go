@@ -174,7 +174,7 @@ func (r *runner) changeBlock(ctx context.Context, sess *xmpp.Session, op blockOp
 	}
 	j, err := jid.Parse(op.jid)
 	if err != nil {
-		r.emit(CommandFailed{base: r.b(), Op: failed, JID: op.jid, Err: fmt.Errorf("invalid address: %w", err)})
+		r.emit(CommandFailed{base: r.b(), Op: failed, JID: op.jid, Err: fmt.Errorf("%w: %w", ErrInvalidAddress, err)})
 		return true
 	}
 	bare := j.Bare().String()

@@ -279,7 +279,7 @@ func (r *runner) setBookmark(sess *xmpp.Session, cmd cmdSetBookmark) {
 		return
 	}
 	if sess == nil {
-		r.emit(CommandFailed{base: r.b(), Op: OpSetBookmark, JID: b.Room, Err: errNotConnected})
+		r.emit(CommandFailed{base: r.b(), Op: OpSetBookmark, JID: b.Room, Err: ErrNotConnected})
 		return
 	}
 	bk := &r.bookmarks
@@ -308,7 +308,7 @@ func (r *runner) removeBookmark(sess *xmpp.Session, cmd cmdRemoveBookmark) {
 		return
 	}
 	if sess == nil {
-		r.emit(CommandFailed{base: r.b(), Op: OpRemoveBookmark, JID: room.String(), Err: errNotConnected})
+		r.emit(CommandFailed{base: r.b(), Op: OpRemoveBookmark, JID: room.String(), Err: ErrNotConnected})
 		return
 	}
 	bk := &r.bookmarks

@@ -72,13 +72,13 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 		cancel()
 	case cmdRoster:
 		if !online {
-			r.emit(CommandFailed{base: r.b(), Op: cmd.op.commandOp(), JID: cmd.jid, Err: errNotConnected})
+			r.emit(CommandFailed{base: r.b(), Op: cmd.op.commandOp(), JID: cmd.jid, Err: ErrNotConnected})
 			break
 		}
 		r.rosterOps.Push(cmd)
 	case cmdSubscription:
 		if !online {
-			r.emit(CommandFailed{base: r.b(), Op: OpAnswerRequest, JID: cmd.jid, Err: errNotConnected})
+			r.emit(CommandFailed{base: r.b(), Op: OpAnswerRequest, JID: cmd.jid, Err: ErrNotConnected})
 			break
 		}
 		r.answerSubscription(ctx, sess, cmd)
@@ -87,7 +87,7 @@ func (r *runner) handle(ctx context.Context, sess *xmpp.Session, cmd command) (s
 		r.requestProfile(cmd, sess)
 	case cmdSetProfile:
 		if !online {
-			r.emit(ProfileSaved{base: r.b(), Card: cmd.card, Err: errNotConnected})
+			r.emit(ProfileSaved{base: r.b(), Card: cmd.card, Err: ErrNotConnected})
 			break
 		}
 		r.profileOps.Push(profileJob{set: true, card: cmd.card})

@@ -192,12 +192,12 @@ func (a *archiver) correct(ctx context.Context, st *history.Store, op archiveOp)
 // archive. It reports a refusal to fail and returns ok false.
 func (r *runner) messageTarget(sess *xmpp.Session, peer, id string, fail func(error)) (to jid.JID, st *history.Store, ok bool) {
 	if sess == nil {
-		fail(errNotConnected)
+		fail(ErrNotConnected)
 		return to, nil, false
 	}
 	to, err := jid.Parse(peer)
 	if err != nil {
-		fail(fmt.Errorf("invalid address: %w", err))
+		fail(fmt.Errorf("%w: %w", ErrInvalidAddress, err))
 		return to, nil, false
 	}
 	if id == "" || len(id) > im.MaxIDLen {

@@ -79,6 +79,11 @@ type AuthFailed struct {
 	Condition string
 	// Text is the server's explanation, if it gave one.
 	Text string
+	// Err is the error behind a condition of Palaver's, when there is one:
+	// for ConditionServerNotVerified a *saslauth.VerifyError, or an error
+	// that wraps ErrSessionNotSignedIn or ErrSessionNotBound. Text is its
+	// English text.
+	Err error
 }
 
 // SignInRequired is sent when an OAuth account's authorization is gone:

@@ -84,7 +84,7 @@ func (r *runner) invite(ctx context.Context, sess *xmpp.Session, cmd cmdInvite) 
 	fail := func(err error) { r.emit(CommandFailed{base: r.b(), Op: OpInvite, JID: cmd.room, Err: err}) }
 	room, ok := parseRoom(cmd.room)
 	if !ok {
-		fail(errNotJoined)
+		fail(ErrNotJoined)
 		return
 	}
 	to, err := jid.Parse(cmd.to)
@@ -104,7 +104,7 @@ func (r *runner) invite(ctx context.Context, sess *xmpp.Session, cmd cmdInvite) 
 	}
 	b.mu.Unlock()
 	if !joined {
-		fail(errNotJoined)
+		fail(ErrNotJoined)
 		return
 	}
 	reason := im.Clip(cmd.reason, maxRoomText)
@@ -156,7 +156,7 @@ func (r *runner) decline(ctx context.Context, sess *xmpp.Session, cmd cmdDecline
 		return // nobody to tell
 	}
 	if sess == nil {
-		fail(errNotConnected)
+		fail(ErrNotConnected)
 		return
 	}
 	var inner xml.TokenReader

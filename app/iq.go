@@ -13,8 +13,8 @@ import (
 	"mellium.im/xmpp/stanza"
 )
 
-// errUnexplained is an error answer without a stanza error in it.
-var errUnexplained = errors.New("the server answered with an error it did not explain")
+// ErrUnexplained is an error answer without a stanza error in it.
+var ErrUnexplained = errors.New("the server answered with an error it did not explain")
 
 // sendIQ sends an IQ with payload and waits for the answer (RFC 6120
 // §8.2.3).
@@ -47,7 +47,7 @@ func sendIQ(ctx context.Context, sess *xmpp.Session, iq stanza.IQ, payload xml.T
 	if err != nil {
 		var se stanza.Error
 		if answer.Type == stanza.ErrorIQ && !errors.As(err, &se) {
-			return errUnexplained
+			return ErrUnexplained
 		}
 		return err
 	}
@@ -116,7 +116,7 @@ func pingServer(ctx context.Context, sess *xmpp.Session, to jid.JID) error {
 	err := sendIQ(ctx, sess, stanza.IQ{Type: stanza.GetIQ, To: to},
 		xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: ping.NS, Local: "ping"}}), nil)
 	var se stanza.Error
-	if errors.As(err, &se) || errors.Is(err, errUnexplained) {
+	if errors.As(err, &se) || errors.Is(err, ErrUnexplained) {
 		return nil
 	}
 	return err

@@ -70,8 +70,8 @@ func TestSendIQ(t *testing.T) {
 		2: {answer: "<iq type=\"result\" id=\"%s\">\n  <query xmlns=\"jabber:iq:roster\"><item jid=\"a@b\"/></query>\n</iq>", payload: "query"},
 		3: {answer: `<iq type="error" id="%s"><error type="cancel"><item-not-found ` + stanzas + `/></error></iq>`, cond: stanza.ItemNotFound},
 		4: {answer: `<iq type="error" id="%s"> <query xmlns="jabber:iq:roster"/> <error type="auth"><forbidden ` + stanzas + `/></error></iq>`, cond: stanza.Forbidden},
-		5: {answer: `<iq type="error" id="%s"></iq>`, err: errUnexplained},
-		6: {answer: `<iq type="error" id="%s"> <!-- x --> </iq>`, err: errUnexplained},
+		5: {answer: `<iq type="error" id="%s"></iq>`, err: ErrUnexplained},
+		6: {answer: `<iq type="error" id="%s"> <!-- x --> </iq>`, err: ErrUnexplained},
 		7: {answer: "<iq type=\"error\" id=\"%s\">\n<error type=\"cancel\"> <service-unavailable " + stanzas + "/> <text " + stanzas + "> no </text></error></iq>", cond: stanza.ServiceUnavailable},
 	} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {

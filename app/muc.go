@@ -59,8 +59,9 @@ const (
 	selfPingTimeout = 30 * time.Second
 )
 
-// errNotJoined is given for room commands while not in the room.
-var errNotJoined = errors.New("not in the room: join it first (or wait until the account is online)")
+// ErrNotJoined is given for room commands while not in the room (or not
+// yet back in it after a reconnection).
+var ErrNotJoined = errors.New("not in the room: join it first (or wait until the account is online)")
 
 // JoinRoom joins the group chat room (a bare JID such as
 // room@conference.example.org) with the nickname nick, and the password
@@ -527,7 +528,7 @@ func (r *runner) sendToRoom(ctx context.Context, sess *xmpp.Session, cmd cmdRoom
 		r.roomEvent(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.room, Err: err})
 	}
 	if !ok {
-		fail(errNotJoined)
+		fail(ErrNotJoined)
 		return
 	}
 	b := &r.rooms
@@ -539,7 +540,7 @@ func (r *runner) sendToRoom(ctx context.Context, sess *xmpp.Session, cmd cmdRoom
 	}
 	b.mu.Unlock()
 	if !joined {
-		fail(errNotJoined)
+		fail(ErrNotJoined)
 		return
 	}
 	m := im.Message{Message: stanza.Message{ID: cmd.id, To: room, Type: stanza.GroupChatMessage}, OriginID: cmd.id}
@@ -576,7 +577,7 @@ func (r *runner) sendToRoom(ctx context.Context, sess *xmpp.Session, cmd cmdRoom
 func (r *runner) changeNick(ctx context.Context, sess *xmpp.Session, cmd cmdChangeNick) {
 	room, ok := parseRoom(cmd.room)
 	if !ok {
-		r.emit(CommandFailed{base: r.b(), Op: OpChangeNick, JID: cmd.room, Err: errNotJoined})
+		r.emit(CommandFailed{base: r.b(), Op: OpChangeNick, JID: cmd.room, Err: ErrNotJoined})
 		return
 	}
 	nick, ok := validNick(room, cmd.nick)
@@ -593,7 +594,7 @@ func (r *runner) changeNick(ctx context.Context, sess *xmpp.Session, cmd cmdChan
 	}
 	b.mu.Unlock()
 	if !joined {
-		r.emit(CommandFailed{base: r.b(), Op: OpChangeNick, JID: cmd.room, Err: errNotJoined})
+		r.emit(CommandFailed{base: r.b(), Op: OpChangeNick, JID: cmd.room, Err: ErrNotJoined})
 		return
 	}
 	to, _ := room.WithResource(nick)
@@ -1016,7 +1017,7 @@ func (r *runner) queueKick(sess *xmpp.Session, cmd cmdKick) {
 func (r *runner) queueAdmin(sess *xmpp.Session, op Op, room, reason, k1, v1, k2, v2 string) {
 	j, ok := parseRoom(room)
 	if !ok || sess == nil || !r.rooms.in(j.String()) {
-		r.emit(CommandFailed{base: r.b(), Op: op, JID: room, Err: errNotJoined})
+		r.emit(CommandFailed{base: r.b(), Op: op, JID: room, Err: ErrNotJoined})
 		return
 	}
 	r.rooms.mu.Lock()

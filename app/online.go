@@ -116,7 +116,7 @@ func (r *runner) online(ctx context.Context, sess *xmpp.Session) error {
 			return nil
 		case err := <-served:
 			if err == nil {
-				err = errors.New("the server closed the connection")
+				err = ErrConnectionClosed
 			}
 			return err
 		case err := <-dead:
@@ -175,7 +175,7 @@ func (r *runner) watchLiveness(ctx context.Context, sess *xmpp.Session, dead cha
 			return
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("the connection stalled: the server did not answer a ping within %v", timeout)
+			err = fmt.Errorf("%w: the server did not answer a ping within %v", ErrStalled, timeout)
 		} else {
 			err = fmt.Errorf("the connection failed a ping: %w", err)
 		}

@@ -53,7 +53,7 @@ type outMsg struct {
 func (r *runner) queueMessage(ctx context.Context, sess *xmpp.Session, cmd cmdMessage) {
 	to, err := jid.Parse(cmd.to)
 	if err != nil {
-		r.emit(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: fmt.Errorf("invalid address: %w", err)})
+		r.emit(MessageFailed{base: r.b(), ID: cmd.id, Peer: cmd.to, Err: fmt.Errorf("%w: %w", ErrInvalidAddress, err)})
 		return
 	}
 	peer := r.rooms.peer(to)

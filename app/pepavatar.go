@@ -562,7 +562,7 @@ func publishItem(ctx context.Context, sess *xmpp.Session, node, id string, paylo
 	}
 	err := send(true)
 	var se stanza.Error
-	if errors.As(err, &se) || errors.Is(err, errUnexplained) {
+	if errors.As(err, &se) || errors.Is(err, ErrUnexplained) {
 		err = send(false)
 	}
 	return err

@@ -213,7 +213,7 @@ func (r *runner) profileWorker(ctx context.Context, sess *xmpp.Session, jobs *qu
 		select {
 		case <-ctx.Done():
 			for _, j := range jobs.Take() {
-				r.profileOffline(j, errNotConnected)
+				r.profileOffline(j, ErrNotConnected)
 			}
 			return
 		case <-jobs.Ready():
@@ -222,7 +222,7 @@ func (r *runner) profileWorker(ctx context.Context, sess *xmpp.Session, jobs *qu
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				r.profileOffline(j, errNotConnected)
+				r.profileOffline(j, ErrNotConnected)
 				continue
 			}
 			wg.Go(func() {
@@ -293,7 +293,7 @@ func (r *runner) requestProfile(cmd cmdFetchProfile, sess *xmpp.Session) {
 	if j, err := jid.Parse(cmd.jid); err == nil {
 		bare = j.Bare().String()
 	} else {
-		r.emit(ProfileReceived{base: r.b(), JID: cmd.jid, Err: fmt.Errorf("invalid address: %w", err)})
+		r.emit(ProfileReceived{base: r.b(), JID: cmd.jid, Err: fmt.Errorf("%w: %w", ErrInvalidAddress, err)})
 		return
 	}
 	if !cmd.refresh {
@@ -303,7 +303,7 @@ func (r *runner) requestProfile(cmd cmdFetchProfile, sess *xmpp.Session) {
 		}
 	}
 	if sess == nil || r.profileOps == nil {
-		r.emit(r.cachedProfile(bare, errNotConnected))
+		r.emit(r.cachedProfile(bare, ErrNotConnected))
 		return
 	}
 	r.profileOps.Push(profileJob{jid: bare, user: true})

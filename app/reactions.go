@@ -170,7 +170,7 @@ func (r *runner) roomReact(ctx context.Context, sess *xmpp.Session, st *history.
 	}
 	b.mu.Unlock()
 	if !joined {
-		fail(errNotJoined)
+		fail(ErrNotJoined)
 		return
 	}
 	found, changed, err := st.React(ctx, history.ReactionChange{Peer: room.String(), MsgID: id, Room: true, From: own, Emojis: emojis, Time: time.Now()})

@@ -105,7 +105,7 @@ func (r *runner) queueOwner(sess *xmpp.Session, room string, j ownerJob) {
 	case !ok:
 		err = stanza.Error{Type: stanza.Modify, Condition: stanza.JIDMalformed}
 	case sess == nil:
-		err = errNotConnected
+		err = ErrNotConnected
 	}
 	if err != nil {
 		r.ownerFailed(room, j.kind, err)

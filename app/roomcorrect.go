@@ -155,7 +155,7 @@ func (r *runner) roomCorrect(ctx context.Context, sess *xmpp.Session, st *histor
 	}
 	b.mu.Unlock()
 	if !joined {
-		fail(errNotJoined)
+		fail(ErrNotJoined)
 		return
 	}
 	m, found, changed, err := st.Correct(ctx, history.Correction{Peer: room.String(), Room: true, MsgID: cmd.replace,

@@ -59,7 +59,7 @@ type cmdListRooms struct{ service string }
 // listRooms carries out ListRooms: online, the room worker asks.
 func (r *runner) listRooms(sess *xmpp.Session, cmd cmdListRooms) {
 	if sess == nil {
-		r.emit(RoomList{base: r.b(), Service: cmd.service, Err: errNotConnected})
+		r.emit(RoomList{base: r.b(), Service: cmd.service, Err: ErrNotConnected})
 		return
 	}
 	if cmd.service != "" {
@@ -84,12 +84,12 @@ func (r *runner) listRoomsOnline(ctx context.Context, sess *xmpp.Session, cmd cm
 	case listing <- struct{}{}:
 		defer func() { <-listing }()
 	case <-ctx.Done():
-		r.emit(RoomList{base: r.b(), Service: cmd.service, Err: errNotConnected})
+		r.emit(RoomList{base: r.b(), Service: cmd.service, Err: ErrNotConnected})
 		return
 	}
 	ev := r.roomList(ctx, sess, cmd.service)
 	if ctx.Err() != nil {
-		ev = RoomList{base: r.b(), Service: ev.Service, Err: errNotConnected}
+		ev = RoomList{base: r.b(), Service: ev.Service, Err: ErrNotConnected}
 	}
 	r.emit(ev)
 }

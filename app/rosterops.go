@@ -49,7 +49,7 @@ func (r *runner) rosterWorker(ctx context.Context, sess *xmpp.Session, ops *queu
 		select {
 		case <-ctx.Done():
 			for _, cmd := range ops.Take() {
-				r.emit(CommandFailed{base: r.b(), Op: cmd.op.commandOp(), JID: cmd.jid, Err: errNotConnected})
+				r.emit(CommandFailed{base: r.b(), Op: cmd.op.commandOp(), JID: cmd.jid, Err: ErrNotConnected})
 			}
 			return
 		case <-ops.Ready():
@@ -64,7 +64,7 @@ func (r *runner) changeRoster(ctx context.Context, sess *xmpp.Session, cmd cmdRo
 	op := cmd.op.commandOp()
 	to, err := jid.Parse(cmd.jid)
 	if err != nil {
-		r.emit(CommandFailed{base: r.b(), Op: op, JID: cmd.jid, Err: fmt.Errorf("invalid address: %w", err)})
+		r.emit(CommandFailed{base: r.b(), Op: op, JID: cmd.jid, Err: fmt.Errorf("%w: %w", ErrInvalidAddress, err)})
 		return
 	}
 	to = to.Bare()
@@ -114,5 +114,15 @@ func explainStanzaError(err error) error {
 	if text != "" {
 		msg += ": " + text
 	}
-	return errors.New(msg)
+	return &explainedError{msg: msg, err: err}
 }
+
+// explainedError is a stanza error with explainStanzaError's words; it
+// wraps the refusal, so errors.As finds the stanza.Error.
+type explainedError struct {
+	msg string
+	err error
+}
+
+func (e *explainedError) Error() string { return e.msg }
+func (e *explainedError) Unwrap() error { return e.err }

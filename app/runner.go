@@ -38,8 +38,9 @@ const (
 // streamLimits bound what the server may send (see xmllimit).
 var streamLimits = xmllimit.DefaultLimits
 
-// errNotConnected is given for commands that need a connection.
-var errNotConnected = errors.New("not connected")
+// ErrNotConnected is given for commands that need a connection while the
+// account is offline or still signing in.
+var ErrNotConnected = errors.New("not connected")
 
 func (c *Client) b() base { return base{Acct: c.acct} }
 

@@ -59,7 +59,7 @@ func (r *runner) reportFatal(err error) {
 		}
 		r.emit(AuthFailed{base: r.b(), Condition: cond})
 	case errors.As(err, &verify), errors.As(err, &unauthed):
-		r.emit(AuthFailed{base: r.b(), Condition: ConditionServerNotVerified, Text: err.Error()})
+		r.emit(AuthFailed{base: r.b(), Condition: ConditionServerNotVerified, Text: err.Error(), Err: err})
 	}
 }
 
@@ -179,7 +179,7 @@ func oauthMechanism(s account.OAuthSettings) (saslauth.Mechanism, error) {
 
 // connect dials, secures, authenticates and binds a session.
 func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
-	ctx, stopAll := context.WithTimeoutCause(ctx, connectLimit, errors.New("signing in took too long"))
+	ctx, stopAll := context.WithTimeoutCause(ctx, connectLimit, ErrSignInTooLong)
 	defer stopAll()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -196,7 +196,7 @@ func (r *runner) connect(ctx context.Context) (*xmpp.Session, error) {
 				return
 			case now := <-tick.C:
 				if now.Sub(time.Unix(0, progress.Load())) > connectTimeout {
-					cancel(fmt.Errorf("the server stopped answering for %v while signing in", connectTimeout))
+					cancel(fmt.Errorf("%w for %v while signing in", ErrStoppedAnswering, connectTimeout))
 					return
 				}
 			}
@@ -299,11 +299,14 @@ func (e *plainRefusedError) Unwrap() error { return e.err }
 // features after TLS): nothing may be sent on such a stream.
 type unauthenticatedError struct{ state xmpp.SessionState }
 
-func (e *unauthenticatedError) Error() string {
+func (e *unauthenticatedError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap gives ErrSessionNotSignedIn or ErrSessionNotBound.
+func (e *unauthenticatedError) Unwrap() error {
 	if e.state&xmpp.Authn == 0 {
-		return "the server started the session without signing in"
+		return ErrSessionNotSignedIn
 	}
-	return "the server started the session without binding an address"
+	return ErrSessionNotBound
 }
 
 // unreachableError is a failure to connect at all (DNS, TCP, direct TLS).

@@ -355,11 +355,11 @@ func (r *runner) sendFile(ctx context.Context, sess *xmpp.Session, cmd cmdSendFi
 		r.emit(UploadFailed{base: r.b(), ID: cmd.id, Peer: cmd.peer, Path: cmd.path, Err: err})
 	}
 	if _, err := jid.Parse(cmd.peer); err != nil {
-		fail(fmt.Errorf("invalid address: %w", err))
+		fail(fmt.Errorf("%w: %w", ErrInvalidAddress, err))
 		return
 	}
 	if sess == nil {
-		fail(errNotConnected)
+		fail(ErrNotConnected)
 		return
 	}
 	up := r.uploads()
@@ -463,7 +463,7 @@ func (r *runner) upload(ctx context.Context, sess *xmpp.Session, up *uploader, w
 	select {
 	case <-ready:
 	case <-sessDone:
-		return "", errNotConnected
+		return "", ErrNotConnected
 	case <-ctx.Done():
 		return "", ctx.Err()
 	case <-time.After(2 * requestTimeout):

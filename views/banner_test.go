@@ -2,6 +2,7 @@ package views
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 func TestWaitingText(t *testing.T) {
 	now := time.Date(2026, 3, 14, 15, 30, 0, 0, time.UTC)
-	stall := errors.New("the connection stalled: the server did not answer a ping within 10s")
+	stall := fmt.Errorf("%w: the server did not answer a ping within 10s", app.ErrStalled)
 	long := errors.New(strings.Repeat("x", 300))
 	for i, tc := range []struct {
 		err  error
@@ -48,7 +49,7 @@ func TestCountdownTicks(t *testing.T) {
 	}
 	set := func(d time.Duration) { clock.now = func() time.Time { return now.Add(d) } }
 	w := stateEv(app.Waiting)
-	w.Err = errors.New("the connection stalled: the server did not answer a ping within 10s")
+	w.Err = fmt.Errorf("%w: the server did not answer a ping within 10s", app.ErrStalled)
 	w.RetryAt = now.Add(3500 * time.Millisecond)
 	h.apply(w)
 	const reason = "Disconnected: the server stopped answering."

@@ -96,19 +96,23 @@ func errorCases() []struct {
 		{pictures.ErrNotImage, "not a PNG, JPEG or GIF picture"},
 		{pictures.ErrCorrupt, "the picture is damaged"},
 		{vcard.ErrBadPhoto, "the picture is damaged"},
-		// The core's unexported errors, by their words.
-		{errors.New("the connection stalled: the server did not answer a ping within 10s"), "the server stopped answering"},
-		{errors.New("the server closed the connection"), "the server closed the connection"},
-		{errors.New("not connected"), "not connected; try again once it is online"},
-		{errors.New("not in the room: join it first (or wait until the account is online)"), "you are not in the room; join it first"},
-		{errors.New("signing in took too long"), "did not answer in time"},
-		{errors.New("the server stopped answering for 30s while signing in"), "did not answer in time"},
-		{errors.New("the server does not know this contact"), "the server does not know that address"},
-		{errors.New("invalid address: jid: bad"), "the address is not valid"},
-		{errors.New("the server refused (recipient-unavailable)"), "the recipient is not online and the server keeps no messages for them"},
-		{errors.New("this server does not allow that change (not-allowed): only adding"), "nobody is allowed to do that here; the server said “only adding”"},
-		{errors.New("the server refused the request as invalid (jid-malformed)"), "the address is not valid"},
-		{errors.New("the server answered with an error it did not explain"), "the server refused without saying why"},
+		// The core's connection, sign-in and command errors, by type: the
+		// same words however they are wrapped.
+		{fmt.Errorf("%w: the server did not answer a ping within 10s", app.ErrStalled), "the server stopped answering"},
+		{fmt.Errorf("reconnecting: %w", app.ErrStalled), "the server stopped answering"},
+		{app.ErrConnectionClosed, "the server closed the connection"},
+		{fmt.Errorf("x: %w", app.ErrConnectionClosed), "the server closed the connection"},
+		{app.ErrNotConnected, "not connected; try again once it is online"},
+		{fmt.Errorf("x: %w", app.ErrNotConnected), "not connected; try again once it is online"},
+		{app.ErrNotJoined, "you are not in the room; join it first"},
+		{fmt.Errorf("x: %w", app.ErrNotJoined), "you are not in the room; join it first"},
+		{app.ErrSignInTooLong, "did not answer in time"},
+		{fmt.Errorf("%w for 30s while signing in", app.ErrStoppedAnswering), "did not answer in time"},
+		{fmt.Errorf("x: %w", app.ErrSessionNotSignedIn), "the server started the session without signing you in"},
+		{app.ErrSessionNotBound, "the server started the session without giving this device an address"},
+		{fmt.Errorf("%w: %w", app.ErrInvalidAddress, errors.New("jid: bad")), "the address is not valid"},
+		{app.ErrUnexplained, "the server refused without saying why"},
+		{fmt.Errorf("x: %w", app.ErrUnexplained), "the server refused without saying why"},
 		// Stanza errors, as the core passes them on.
 		{stanza.Error{Condition: stanza.RecipientUnavailable}, "the recipient is not online and the server keeps no messages for them"},
 		{fmt.Errorf("joining: %w", stanza.Error{Condition: stanza.Conflict}), "that name is already taken"},
@@ -242,6 +246,10 @@ func TestErrorTextFallsBack(t *testing.T) {
 	if got := errorText(errors.New("something odd")); got != "something odd" {
 		t.Errorf("unknown: %q", got)
 	}
+	// The core's errors are known by type, not by their English text.
+	if got := errorText(errors.New("not connected")); got != "not connected" {
+		t.Errorf("the core's text without its error: %q", got)
+	}
 	if got := errorText(errors.New("two\nlines")); strings.Contains(got, "\n") {
 		t.Errorf("not one line: %q", got)
 	}
@@ -267,9 +275,9 @@ func TestErrorTextGerman(t *testing.T) {
 		err  error
 		want string
 	}{
-		0: {errors.New("the server refused (recipient-unavailable)"), "der Empfänger ist nicht online, und der Server bewahrt keine Nachrichten für ihn auf"},
+		0: {fmt.Errorf("sending: %w", stanza.Error{Condition: stanza.RecipientUnavailable}), "der Empfänger ist nicht online, und der Server bewahrt keine Nachrichten für ihn auf"},
 		1: {&certs.UntrustedError{Info: certs.Info{Problem: certs.SelfSigned}}, "dem Zertifikat des Servers wird nicht vertraut: es ist selbst signiert"},
-		2: {errors.New("the connection stalled: the server did not answer a ping within 10s"), "der Server hat aufgehört zu antworten"},
+		2: {fmt.Errorf("%w: the server did not answer a ping within 10s", app.ErrStalled), "der Server hat aufgehört zu antworten"},
 		3: {errOf(account.ParseJID("x")), "„x“ hat keinen Benutzernamen; schreiben Sie sie als name@x"},
 		4: {&net.DNSError{Err: "no such host", Name: "xmpp.example", IsNotFound: true}, "der Server xmpp.example wurde nicht gefunden"},
 		5: {errors.New("something odd"), "something odd"},
@@ -279,11 +287,11 @@ func TestErrorTextGerman(t *testing.T) {
 		}
 	}
 	now := time.Date(2026, 3, 14, 15, 30, 0, 0, time.UTC)
-	stall := errors.New("the connection stalled: the server did not answer a ping within 10s")
+	stall := fmt.Errorf("%w: the server did not answer a ping within 10s", app.ErrStalled)
 	if got, want := waitingText(stall, now.Add(8*time.Second), now), "Getrennt: der Server hat aufgehört zu antworten. Neuer Verbindungsversuch in 8 s…"; got != want {
 		t.Errorf("banner: %q, want %q", got, want)
 	}
-	e := app.CommandFailed{Op: app.OpAddContact, JID: "bob@example.org", Err: errors.New("this server does not allow that change (not-allowed)")}
+	e := app.CommandFailed{Op: app.OpAddContact, JID: "bob@example.org", Err: fmt.Errorf("refused: %w", stanza.Error{Condition: stanza.NotAllowed})}
 	if got := commandFailedText(e); !strings.Contains(got, "das darf hier niemand") || strings.Contains(got, "not-allowed") {
 		t.Errorf("command: %q", got)
 	}

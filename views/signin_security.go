@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/palaver-im/palaver/app"
-	"github.com/palaver-im/palaver/app/saslauth"
 )
 
 // Sign-in refusals that are Palaver's own decisions, not a wrong password:
@@ -39,32 +38,23 @@ func securityRefusal(jid string, e app.AuthFailed) (title, msg string, ok bool) 
 		msg := lang.L("Palaver stopped signing in to {{.Address}}: the server did not prove that it is your account's server, or the sign-in was tampered with on the way. Your password was not sent as is.", who) + "\n\n" +
 			lang.L("Try again later or on another network; if it keeps happening, tell the server's administrator.")
 		if e.Text != "" {
-			msg += "\n\n" + lang.L("Details: {{.Details}}", map[string]any{"Details": notVerifiedText(e.Text)})
+			msg += "\n\n" + lang.L("Details: {{.Details}}", map[string]any{"Details": notVerifiedText(e)})
 		}
 		return lang.L("Server not verified"), msg, true
 	}
 	return "", "", false
 }
 
-// notVerifiedText words the core's reason for ConditionServerNotVerified,
-// which comes as the English text of a saslauth.VerifyError or of a
-// session the server started without signing in.
-func notVerifiedText(text string) string {
-	var reason saslauth.VerifyReason
-	switch {
-	case strings.Contains(text, "without proving that it knows the password"), // not translated: the core's words
-		strings.Contains(text, "proof that it knows the password is wrong"): // not translated: the core's words
-		reason = saslauth.BadServerProof
-	case strings.Contains(text, "iteration count"): // not translated: the core's words
-		reason = saslauth.BadIterations
-	case strings.Contains(text, "list of sign-in methods was changed"): // not translated: the core's words
-		reason = saslauth.Downgrade
-	case strings.Contains(text, "started the session without"): // not translated: the core's words
-		return lang.L("the server started the session without signing you in")
-	default:
-		return clipRunes(plainLine(text), 200)
+// notVerifiedText words the core's reason for ConditionServerNotVerified:
+// the error it gives (a saslauth.VerifyError, or the server starting the
+// session without signing in or binding), else its English text.
+func notVerifiedText(e app.AuthFailed) string {
+	if e.Err != nil {
+		if s := knownErrorText(e.Err); s != "" {
+			return s
+		}
 	}
-	return errorText(&saslauth.VerifyError{Reason: reason})
+	return clipRunes(plainLine(e.Text), 200)
 }
 
 // showSecurityRefusal shows a refusal of securityRefusal. For

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/palaver-im/palaver/account"
 	"github.com/palaver-im/palaver/app"
+	"github.com/palaver-im/palaver/app/saslauth"
 )
 
 func authFailedEv(cond, text string) app.AuthFailed {
@@ -53,14 +55,21 @@ func TestPlainIsAnExplicitChoice(t *testing.T) {
 // and without signing in again.
 func TestRefusalsThatAreNotThePassword(t *testing.T) {
 	for i, tc := range []struct {
-		cond, text, want string
+		cond, text string
+		err        error
+		want       string
 	}{
-		0: {app.ConditionPlainAfterSCRAM, "", "intercepting"},
-		1: {app.ConditionServerNotVerified, "the server declared success\nwithout proof", "declared success without proof"},
+		0: {app.ConditionPlainAfterSCRAM, "", nil, "intercepting"},
+		1: {app.ConditionServerNotVerified, "the server declared success\nwithout proof", nil, "declared success without proof"},
+		2: {app.ConditionServerNotVerified, "x", &saslauth.VerifyError{Reason: saslauth.Downgrade}, "Details: the list of sign-in methods was changed"},
+		3: {app.ConditionServerNotVerified, "x", fmt.Errorf("negotiating: %w", app.ErrSessionNotSignedIn), "Details: the server started the session without signing you in"},
+		4: {app.ConditionServerNotVerified, "x", app.ErrSessionNotBound, "Details: the server started the session without giving this device an address"},
 	} {
 		h := signedIn(t)
 		mark := len(h.core.Calls())
-		h.apply(authFailedEv(tc.cond, tc.text))
+		ev := authFailedEv(tc.cond, tc.text)
+		ev.Err = tc.err
+		h.apply(ev)
 		d := h.overlay()
 		if !labelContaining(d, tc.want) {
 			t.Errorf("%d: the dialog does not say %q", i, tc.want)

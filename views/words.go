@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -434,41 +433,31 @@ func knownErrorText(err error) string {
 	case errors.Is(err, fs.ErrPermission):
 		return lang.L("Palaver may not use that file")
 	}
-	return coreErrorText(err.Error())
+	return coreErrorText(err)
 }
 
-// The core's errors that are not exported, by the words app gives them
-// (app/online.go, runner.go, muc.go, signin.go, rosterops.go). These are
-// matched by text until the core exports them; TestErrorText has each.
-var refusedAs = regexp.MustCompile(`^(?:this server does not allow that change|the server refused the request as invalid|the server refused) \(([a-z-]+)\)(?:: (.*))?$`) // not translated: a pattern
-
-// coreErrorText words the core's unexported errors from their text, ""
-// for others.
-func coreErrorText(msg string) string {
+// coreErrorText words the core's connection, sign-in and command errors,
+// "" for others.
+func coreErrorText(err error) string {
 	switch {
-	case strings.HasPrefix(msg, "the connection stalled"): // not translated: the core's words
+	case errors.Is(err, app.ErrStalled):
 		return lang.L("the server stopped answering")
-	case msg == "the server closed the connection": // not translated: the core's words
+	case errors.Is(err, app.ErrConnectionClosed):
 		return lang.L("the server closed the connection")
-	case msg == "not connected": // not translated: the core's words
+	case errors.Is(err, app.ErrNotConnected):
 		return lang.L("the account is not connected; try again once it is online")
-	case strings.HasPrefix(msg, "not in the room"): // not translated: the core's words
+	case errors.Is(err, app.ErrNotJoined):
 		return lang.L("you are not in the room; join it first")
-	case msg == "signing in took too long", strings.HasPrefix(msg, "the server stopped answering for"): // not translated: the core's words
+	case errors.Is(err, app.ErrSignInTooLong), errors.Is(err, app.ErrStoppedAnswering):
 		return lang.L("the server did not answer in time; try again later")
-	case msg == "the server does not know this contact": // not translated: the core's words
-		return stanzaErrorText(stanza.Error{Condition: stanza.ItemNotFound})
-	case strings.HasPrefix(msg, "invalid address:"): // not translated: the core's words
+	case errors.Is(err, app.ErrSessionNotSignedIn):
+		return lang.L("the server started the session without signing you in")
+	case errors.Is(err, app.ErrSessionNotBound):
+		return lang.L("the server started the session without giving this device an address")
+	case errors.Is(err, app.ErrInvalidAddress):
 		return lang.L("the address is not valid")
-	case msg == "the server answered with an error it did not explain": // not translated: the core's words
+	case errors.Is(err, app.ErrUnexplained):
 		return stanzaErrorText(stanza.Error{Condition: stanza.UndefinedCondition})
-	}
-	if m := refusedAs.FindStringSubmatch(msg); m != nil {
-		e := stanza.Error{Condition: stanza.Condition(m[1])}
-		if m[2] != "" {
-			e.Text = map[string]string{"": m[2]}
-		}
-		return stanzaErrorText(e)
 	}
 	return ""
 }

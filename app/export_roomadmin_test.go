@@ -1,4 +1,0 @@
-package app
-
-// ErrNotJoined is errNotJoined, for tests.
-var ErrNotJoined = errNotJoined
