@@ -171,7 +171,7 @@ func (u *UI) setEnabled(bare string, on bool) {
 	}
 	a.Disabled = !on
 	if err := u.cfg.Save(u.dir); err != nil {
-		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 	}
 	if on {
 		u.startAccount(*a)
@@ -191,7 +191,7 @@ func (u *UI) moveAccount(bare string, to int) {
 		return
 	}
 	if err := u.cfg.Save(u.dir); err != nil {
-		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 	}
 	u.listSessions()
 	u.showRows()

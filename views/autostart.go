@@ -108,9 +108,9 @@ func (u *UI) refreshMainMenu() {
 // showAutostartError says that turning starting at login on (or off)
 // failed, and why.
 func (u *UI) showAutostartError(on bool, err error) {
-	msg := lang.L("Palaver could not set itself to start when you log in: {{.Error}}", map[string]any{"Error": err.Error()})
+	msg := lang.L("Palaver could not set itself to start when you log in: {{.Error}}", map[string]any{"Error": errorText(err)})
 	if !on {
-		msg = lang.L("Palaver could not stop starting when you log in: {{.Error}}", map[string]any{"Error": err.Error()})
+		msg = lang.L("Palaver could not stop starting when you log in: {{.Error}}", map[string]any{"Error": errorText(err)})
 	}
 	dialog.ShowError(errors.New(msg), u.win)
 }

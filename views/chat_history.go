@@ -79,7 +79,7 @@ func (s *session) historyRead(conv *conversation, page []history.Message, err er
 		if c := s.chats[conv.peer]; c != nil {
 			c.target = 0
 		}
-		s.ui.showNotice(lang.L("Could not read the history with {{.Name}}: {{.Error}}", map[string]any{"Name": name, "Error": err.Error()}))
+		s.ui.showNotice(lang.L("Could not read the history with {{.Name}}: {{.Error}}", map[string]any{"Name": name, "Error": errorText(err)}))
 		return
 	}
 	if len(page) < historyPage {

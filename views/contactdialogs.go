@@ -27,7 +27,7 @@ func (u *UI) formDialog(title, confirm string, items []*widget.FormItem, ok func
 	d := dialog.NewCustomWithoutButtons(title, container.NewVBox(form, errLabel), u.win)
 	submit := func() {
 		if err := ok(); err != nil {
-			errLabel.SetText(err.Error())
+			errLabel.SetText(errorText(err))
 			errLabel.Show()
 			return
 		}

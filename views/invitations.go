@@ -205,7 +205,7 @@ func inviteDialog(c *chatWindow) {
 			}
 		}
 		if err != nil {
-			errLabel.SetText(err.Error())
+			errLabel.SetText(errorText(err))
 			errLabel.Show()
 			return
 		}

@@ -106,7 +106,7 @@ func (s *session) openLink(u *url.URL) {
 	go func() {
 		if err := open(u); err != nil {
 			s.ui.do(func() {
-				s.ui.showNotice(lang.L("Palaver could not open {{.Link}}: {{.Error}}", map[string]any{"Link": linkText(u), "Error": err.Error()}))
+				s.ui.showNotice(lang.L("Palaver could not open {{.Link}}: {{.Error}}", map[string]any{"Link": linkText(u), "Error": errorText(err)}))
 			})
 		}
 	}()

@@ -367,7 +367,7 @@ func (c *conversation) notice(text string, at time.Time) {
 func (c *conversation) fail(id string, err error) bool {
 	reason := lang.L("Not delivered")
 	if err != nil {
-		reason = lang.L("Not delivered: {{.Error}}", map[string]any{"Error": err.Error()})
+		reason = lang.L("Not delivered: {{.Error}}", map[string]any{"Error": errorText(err)})
 	}
 	return c.setState(id, history.Failed, reason)
 }

@@ -102,7 +102,7 @@ func (u *UI) separateContact(r Row) {
 // mergesChanged saves the merges and lists them.
 func (u *UI) mergesChanged() {
 	if err := u.cfg.Save(u.dir); err != nil {
-		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+		u.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 	}
 	u.listMerged()
 	u.showRows()

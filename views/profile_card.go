@@ -114,7 +114,7 @@ func (c *profileCard) received(e app.ProfileReceived) {
 		c.status.Importance = widget.DangerImportance
 		// The error may carry the server's words (RFC 6120 8.3.3.4 <text/>).
 		c.status.SetText(lang.L("Could not fetch the profile: {{.Error}}",
-			map[string]any{"Error": clipRunes(plainLine(e.Err.Error()), 300)}))
+			map[string]any{"Error": errorText(e.Err)}))
 		c.status.Show()
 	} else {
 		c.status.Hide()

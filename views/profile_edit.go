@@ -307,7 +307,7 @@ func (o *ownProfile) choosePhoto() {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		switch {
 		case err != nil:
-			o.showStatus(lang.L("Could not open the picture: {{.Error}}", map[string]any{"Error": err.Error()}), widget.DangerImportance)
+			o.showStatus(lang.L("Could not open the picture: {{.Error}}", map[string]any{"Error": errorText(err)}), widget.DangerImportance)
 		case r != nil:
 			o.loadPhoto(r)
 		}
@@ -391,8 +391,8 @@ func pictureRefused(err error) string {
 	case errors.Is(err, pictures.ErrCorrupt):
 		return lang.L("This picture is damaged and cannot be read. Choose another PNG, JPEG or GIF file.")
 	}
-	return lang.L("Palaver could not read this file ({{.Error}}). Choose another PNG, JPEG or GIF file.",
-		map[string]any{"Error": err.Error()})
+	return lang.L("Palaver could not read this file: {{.Error}}. Choose another PNG, JPEG or GIF file.",
+		map[string]any{"Error": errorText(err)})
 }
 
 // removePhoto drops the picture from the profile (once saved).
@@ -463,7 +463,7 @@ func (s *session) ownReceived(e app.ProfileReceived) {
 	case mine.saving:
 	case e.Err != nil:
 		o.showStatus(lang.L("Could not fetch your profile: {{.Error}}",
-			map[string]any{"Error": clipRunes(e.Err.Error(), 300)}), widget.DangerImportance)
+			map[string]any{"Error": errorText(e.Err)}), widget.DangerImportance)
 	case mine.failed:
 		o.showStatus(mine.result, widget.DangerImportance)
 	default:
@@ -523,8 +523,8 @@ func ownSaveResult(e app.ProfileSaved) string {
 		return lang.L("This network does not allow profile changes. Your edits stay in My profile until you quit Palaver or sign out; they are not stored anywhere.")
 	}
 	// The error may carry the server's words (RFC 6120 section 8.3.3.4).
-	return lang.L("Your profile could not be saved ({{.Error}}). Your edits stay in My profile until you quit Palaver or sign out; they are not stored anywhere. Try Save again later.",
-		map[string]any{"Error": clipRunes(plainLine(e.Err.Error()), 300)})
+	return lang.L("Your profile could not be saved: {{.Error}}. Your edits stay in My profile until you quit Palaver or sign out; they are not stored anywhere. Try Save again later.",
+		map[string]any{"Error": errorText(e.Err)})
 }
 
 // showMyProfile opens the profile of the account, asking which one when

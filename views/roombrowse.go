@@ -208,7 +208,7 @@ func roomBrowseText(m *model.RoomBrowse) (msg string, retry bool, count string) 
 		if m.NoService {
 			return lang.L("This server has no group chat service. Enter a room's address instead."), false, ""
 		}
-		return lang.L("Could not list the rooms: {{.Error}}.", map[string]any{"Error": clipRunes(plainLine(m.Err.Error()), 200)}), true, ""
+		return lang.L("Could not list the rooms: {{.Error}}.", map[string]any{"Error": errorText(m.Err)}), true, ""
 	}
 	n := len(m.Rooms)
 	if n == 0 {

@@ -295,7 +295,7 @@ func roomConfigErrText(err error) string {
 	case stanza.FeatureNotImplemented, stanza.ServiceUnavailable:
 		return lang.L("This room's service does not let owners change settings. Ask its administrator.")
 	}
-	return lang.L("The room did not give its settings ({{.Error}}). Try again later.", map[string]any{"Error": clipRunes(plainLine(err.Error()), 200)})
+	return lang.L("The room did not give its settings: {{.Error}}. Try again later.", map[string]any{"Error": errorText(err)})
 }
 
 // roomSaveErrText words why the room refused the settings.
@@ -304,9 +304,9 @@ func roomSaveErrText(err error) string {
 	case stanza.Forbidden:
 		return lang.L("Only the room's owners may change its settings, and the room says you are not one.")
 	case stanza.NotAcceptable, stanza.BadRequest:
-		return lang.L("The room did not accept these settings ({{.Error}}). Check them, then save again.", map[string]any{"Error": clipRunes(plainLine(err.Error()), 200)})
+		return lang.L("The room did not accept these settings: {{.Error}}. Check them, then save again.", map[string]any{"Error": errorText(err)})
 	}
-	return lang.L("The room did not save the settings ({{.Error}}). Try again.", map[string]any{"Error": clipRunes(plainLine(err.Error()), 200)})
+	return lang.L("The room did not save the settings: {{.Error}}. Try again.", map[string]any{"Error": errorText(err)})
 }
 
 // maxCheckText is the longest text a check shows itself, in runes.

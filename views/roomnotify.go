@@ -45,7 +45,7 @@ func (s *session) setRoomNotify(room, when string) {
 	if a := s.ui.cfg.Find(s.acct.JID); a != nil {
 		a.RoomNotify = m
 		if err := s.ui.cfg.Save(s.ui.dir); err != nil {
-			s.ui.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": err.Error()}))
+			s.ui.showNotice(lang.L("Could not save the settings: {{.Error}}", map[string]any{"Error": errorText(err)}))
 		}
 	}
 	if c := s.chats[room]; c != nil && c.notifyButton != nil {

@@ -265,7 +265,7 @@ func roomFailureText(e app.RoomJoinFailed) string {
 		return lang.L("{{.Room}} did not answer. Check the address, or try again later.", map[string]any{"Room": room})
 	}
 	if e.Err != nil {
-		return lang.L("{{.Room}} refused you: {{.Error}}.", map[string]any{"Room": room, "Error": clipRunes(plainLine(e.Err.Error()), 200)})
+		return lang.L("{{.Room}} refused you: {{.Error}}.", map[string]any{"Room": room, "Error": errorText(e.Err)})
 	}
 	return lang.L("{{.Room}} refused you.", map[string]any{"Room": room})
 }

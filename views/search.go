@@ -179,7 +179,7 @@ func (m *messageSearch) found(g int, q string, hits []searchHit, err error) {
 	m.list.ScrollToTop()
 	switch {
 	case err != nil:
-		m.showStatus(lang.L("The search failed: {{.Error}}", map[string]any{"Error": clipRunes(err.Error(), 300)}))
+		m.showStatus(lang.L("The search failed: {{.Error}}", map[string]any{"Error": errorText(err)}))
 	case len(hits) == 0:
 		m.showStatus(lang.L("No message matches “{{.Query}}”.", map[string]any{"Query": clipRunes(q, 100)}))
 	default:

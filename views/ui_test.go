@@ -186,13 +186,14 @@ func TestMessageFailedMarksTheMessage(t *testing.T) {
 	c := h.ui.only().chats[peer]
 	c.sendText("one")
 	c.sendText("two")
-	ev := app.MessageFailed{ID: "id1", Peer: peer, Err: errors.New("not connected")}
+	ev := app.MessageFailed{ID: "id1", Peer: peer, Err: app.ErrNotConnected}
 	ev.Acct = me
 	h.apply(ev)
-	if c.conv.msgs[0].failed != "Not delivered: not connected" || c.conv.msgs[1].failed != "" {
+	const failed = "Not delivered: the account is not connected; try again once it is online"
+	if c.conv.msgs[0].failed != failed || c.conv.msgs[1].failed != "" {
 		t.Fatalf("failures: %q, %q", c.conv.msgs[0].failed, c.conv.msgs[1].failed)
 	}
-	if !labelContaining(c.win.Content(), "Not delivered: not connected") {
+	if !labelContaining(c.win.Content(), failed) {
 		t.Fatal("the failure is not shown")
 	}
 	// With the window closed the status bar says it.

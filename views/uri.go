@@ -73,7 +73,7 @@ func parseURI(s string) (xmppURI, error) {
 		auth, path, _ := strings.Cut(auth, "/")
 		from, err := uriJID(auth)
 		if err != nil {
-			return out, errors.New(lang.L("the account it names is wrong: {{.Error}}", map[string]any{"Error": err.Error()}))
+			return out, errors.New(lang.L("the account it names is wrong: {{.Error}}", map[string]any{"Error": errorText(err)}))
 		}
 		out.from, hier = from, path
 	}
@@ -233,7 +233,7 @@ func (u *UI) followURI(raw string, s *session) {
 	if err != nil {
 		u.showWindow()
 		u.showNotice(lang.L("Palaver cannot open the xmpp: link {{.Link}}: {{.Error}}.",
-			map[string]any{"Link": clipRunes(escapedLine(raw), 70), "Error": err.Error()}))
+			map[string]any{"Link": clipRunes(escapedLine(raw), 70), "Error": errorText(err)}))
 		return
 	}
 	if len(u.sessions) == 0 {
