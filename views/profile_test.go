@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -17,6 +18,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+	"mellium.im/xmpp/stanza"
 
 	"github.com/palaver-im/palaver/app"
 	pictures "github.com/palaver-im/palaver/app/avatar"
@@ -461,9 +463,11 @@ func TestOwnSaveResult(t *testing.T) {
 		0: {nil, false, "Your profile was saved."},
 		1: {errors.New("feature-not-implemented"), true, "This network does not allow profile changes." + kept},
 		2: {errors.New("the server did not answer in time"), false,
-			"Your profile could not be saved (the server did not answer in time)." + kept + " Try Save again later."},
+			"Your profile could not be saved: the server did not answer in time." + kept + " Try Save again later."},
 		3: {errors.New("internal-server-error: \u202Eline\nbreak"), false,
-			"Your profile could not be saved (internal-server-error: line break)." + kept + " Try Save again later."},
+			"Your profile could not be saved: internal-server-error: line break." + kept + " Try Save again later."},
+		4: {fmt.Errorf("saving: %w", stanza.Error{Condition: stanza.NotAcceptable, Text: map[string]string{"": "photo\ntoo big"}}), false,
+			"Your profile could not be saved: the server did not accept what was sent; the server said “photo too big”." + kept + " Try Save again later."},
 	} {
 		if got := ownSaveResult(profileSavedEv(vcard.VCard{}, tc.err, tc.notAllowed)); got != tc.want {
 			t.Errorf("%d: %q\nwant %q", i, got, tc.want)
