@@ -1,7 +1,7 @@
 package views
 
 import (
-	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 	"github.com/palaver-im/palaver/app/history"
 	"github.com/palaver-im/palaver/app/im"
 	ev "github.com/palaver-im/palaver/views/model/modeltest"
+	"mellium.im/xmpp/stanza"
 )
 
 // fixClock makes time stamps independent of when and where tests run.
@@ -70,7 +71,7 @@ func TestChatWindowMarkup(t *testing.T) {
 	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	c.entry.SetText("This one will bounce")
 	c.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	ev := app.MessageFailed{ID: "id2", Peer: peer, Err: errors.New("recipient-unavailable")}
+	ev := app.MessageFailed{ID: "id2", Peer: peer, Err: stanza.Error{Type: stanza.Cancel, Condition: stanza.RecipientUnavailable}}
 	ev.Acct = me
 	h.apply(ev)
 	h.settle() // the rows drawn are measured, their heights handed to the list
@@ -184,7 +185,7 @@ func TestChatStatesMarkup(t *testing.T) {
 	h.apply(
 		msgStateEv(peer, "id1", history.Sent), msgStateEv(peer, "id1", history.Delivered),
 		msgStateEv(peer, "id2", history.Sent),
-		msgFailedEv(peer, "id4", errors.New("the message is too large for the server")),
+		msgFailedEv(peer, "id4", stanza.Error{Type: stanza.Modify, Condition: stanza.PolicyViolation}),
 		carbonEv(peer, "phone1", "(from my phone) see you later", now.Add(time.Second), 9),
 	)
 	h.settle()
@@ -199,7 +200,7 @@ func TestWaitingBannerMarkup(t *testing.T) {
 	h := signedIn(t)
 	h.apply(resetEv(contact("alice@example.org", "Alice"), contact("bob@example.org", "Bob")))
 	w := stateEv(app.Waiting)
-	w.Err = errors.New("the connection stalled: the server did not answer a ping within 10s")
+	w.Err = fmt.Errorf("%w: the server did not answer a ping within 10s", app.ErrStalled)
 	w.RetryAt = now.Add(8 * time.Second)
 	h.apply(w)
 	h.ui.offline.SetChecked(true)
