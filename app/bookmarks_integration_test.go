@@ -3,7 +3,9 @@ package app_test
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"testing"
+	"time"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
@@ -36,6 +38,34 @@ func core(t *testing.T, srv *prosodytest.Server, user, resource string) *probe {
 	p := run(t, user+"/"+resource, app.New(a, func(context.Context) (string, error) { return user + "-pw", nil }))
 	p.waitOnline()
 	return p
+}
+
+// untilNotified waits until the server sends two the notifications of
+// one's bookmark changes: Prosody notifies a resource only once it has
+// learnt from its caps that it wants them (XEP-0163 §4.3.4), which may
+// come after two has read its bookmarks. one sets a throwaway bookmark
+// (no autojoin) until two hears of one, then removes it.
+func untilNotified(t *testing.T, srv *prosodytest.Server, one, two *probe) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; ; i++ {
+		b := app.Bookmark{Room: fmt.Sprintf("prime%d@%s", i, srv.MUCDomain), Name: "prime"}
+		m := two.mark()
+		one.c.SetBookmark(b)
+		heard := false
+		for end := time.Now().Add(time.Second); time.Now().Before(end) && !heard; time.Sleep(20 * time.Millisecond) {
+			heard = two.countFrom(m, bookmarkChanged(b)) > 0
+		}
+		m = two.mark()
+		one.c.RemoveBookmark(b.Room)
+		if heard {
+			two.waitFrom(m, "the throwaway bookmark removed", bookmarkRemoved(b.Room))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("two never heard of one's bookmark changes; events:\n%s", two.dump())
+		}
+	}
 }
 
 func gotBookmarks(e app.Event) bool { _, ok := e.(app.Bookmarks); return ok }
@@ -82,6 +112,7 @@ func TestBookmarkSyncsBetweenCores(t *testing.T) {
 			t.Fatalf("%s: first bookmarks %+v, want none in PEP", p.name, b)
 		}
 	}
+	untilNotified(t, srv, one, two)
 
 	want := app.Bookmark{Room: room, Name: "The lobby", Nick: "Al", Password: "", Autojoin: true}
 	m1, m2 := one.mark(), two.mark()
@@ -132,6 +163,7 @@ func TestBookmarkAutojoinClearedLeaves(t *testing.T) {
 	one, two := core(t, srv, "alice", "one"), core(t, srv, "alice", "two")
 	one.wait("bookmarks", gotBookmarks)
 	two.wait("bookmarks", gotBookmarks)
+	untilNotified(t, srv, one, two)
 	on := app.Bookmark{Room: room, Autojoin: true}
 	m2 := two.mark()
 	one.c.SetBookmark(on)

@@ -110,6 +110,19 @@ func (p *probe) waitWithin(timeout time.Duration, from int, what string, match f
 	}
 }
 
+// countFrom counts the events at or after position from that match.
+func (p *probe) countFrom(from int, match func(app.Event) bool) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, e := range p.events[min(from, len(p.events)):] {
+		if match(e) {
+			n++
+		}
+	}
+	return n
+}
+
 func (p *probe) count(match func(app.Event) bool) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
