@@ -95,22 +95,31 @@ func (r *runner) correctMessage(ctx context.Context, sess *xmpp.Session, cmd cmd
 		return
 	}
 	peer := r.rooms.peer(to)
-	m, found, changed, err := st.Correct(cctx, history.Correction{Peer: peer, MsgID: cmd.replace, Dir: history.Out, LastOnly: true, Body: cmd.body})
-	switch {
-	case errors.Is(err, history.ErrNotLast):
-		fail(errNotLastMessage)
-		return
-	case err != nil:
-		fail(err)
-		return
-	case !found:
-		fail(errNoSuchMessage)
-		return
-	case !changed:
+	m, ok := correctOurs(cctx, st, history.Correction{Peer: peer, MsgID: cmd.replace, Dir: history.Out, LastOnly: true, Body: cmd.body}, fail)
+	if !ok {
 		return
 	}
 	r.outbox = append(r.outbox, &outMsg{id: cmd.id, peer: peer, body: cmd.body, to: to, at: time.Now(), replace: cmd.replace})
 	r.arch.push(archiveOp{ev: MessageCorrected{base: r.b(), Peer: peer, ID: cmd.replace, Body: m.Body, Outgoing: true, ArchiveID: m.ID}})
+}
+
+// correctOurs applies c, a correction of our last message, to the
+// archive and reports whether it changed it, so that it is to be sent; a
+// refusal goes to fail (not our last message, no such message, the
+// archive's error), a correction that changes nothing is dropped quietly.
+func correctOurs(ctx context.Context, st *history.Store, c history.Correction, fail func(error)) (history.Message, bool) {
+	m, found, changed, err := st.Correct(ctx, c)
+	switch {
+	case errors.Is(err, history.ErrNotLast):
+		fail(errNotLastMessage)
+	case err != nil:
+		fail(err)
+	case !found:
+		fail(errNoSuchMessage)
+	default:
+		return m, changed
+	}
+	return m, false
 }
 
 // correctOp is a correction for the archiver to apply.

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"mellium.im/xmpp"
@@ -158,19 +157,9 @@ func (r *runner) roomCorrect(ctx context.Context, sess *xmpp.Session, st *histor
 		fail(ErrNotJoined)
 		return
 	}
-	m, found, changed, err := st.Correct(ctx, history.Correction{Peer: room.String(), Room: true, MsgID: cmd.replace,
-		Dir: history.Out, LastOnly: true, Body: cmd.body})
-	switch {
-	case errors.Is(err, history.ErrNotLast):
-		fail(errNotLastMessage)
-		return
-	case err != nil:
-		fail(err)
-		return
-	case !found:
-		fail(errNoSuchMessage)
-		return
-	case !changed:
+	m, ok := correctOurs(ctx, st, history.Correction{Peer: room.String(), Room: true, MsgID: cmd.replace,
+		Dir: history.Out, LastOnly: true, Body: cmd.body}, fail)
+	if !ok {
 		return
 	}
 	msg := im.Message{Message: stanza.Message{ID: cmd.id, To: room, Type: stanza.GroupChatMessage}, OriginID: cmd.id,
