@@ -84,6 +84,17 @@ func (c *Client) History(ctx context.Context, peer string, before history.Cursor
 	return st.Page(ctx, peer, before, n)
 }
 
+// HistoryAfter returns up to n archived messages with peer from after the
+// cursor, oldest first: the way back to the newest after History paged
+// up. Like History it may block briefly.
+func (c *Client) HistoryAfter(ctx context.Context, peer string, after history.Cursor, n int) ([]history.Message, error) {
+	st, err := c.store()
+	if st == nil {
+		return nil, err
+	}
+	return st.PageAfter(ctx, peer, after, n)
+}
+
 // Search finds up to n archived messages whose text matches query, in all
 // conversations, newest first. Like History it may block briefly.
 func (c *Client) Search(ctx context.Context, query string, n int) ([]history.Hit, error) {

@@ -28,7 +28,7 @@ type statements struct {
 
 	insert, byStanzaID, byMsgID, fillStanzaID *sql.Stmt
 	byRoomLine                                *sql.Stmt
-	page, pageBefore                          *sql.Stmt
+	page, pageBefore, pageAfter               *sql.Stmt
 }
 
 func (st *statements) prepare(db *sql.DB) error {
@@ -56,6 +56,8 @@ func (st *statements) prepare(db *sql.DB) error {
 			ORDER BY time DESC, id DESC LIMIT ?`},
 		{&st.pageBefore, `SELECT ` + msgCols + ` FROM messages WHERE peer = ? AND (time, id) < (?, ?)
 			ORDER BY time DESC, id DESC LIMIT ?`},
+		{&st.pageAfter, `SELECT ` + msgCols + ` FROM messages WHERE peer = ? AND (time, id) > (?, ?)
+			ORDER BY time, id LIMIT ?`},
 	} {
 		s, err := db.Prepare(p.sql)
 		if err != nil {
@@ -313,6 +315,34 @@ func (s *Store) Page(ctx context.Context, peer string, before Cursor, n int) ([]
 		return nil, fmt.Errorf("history: page: %w", err)
 	}
 	slices.Reverse(ms)
+	return ms, nil
+}
+
+// PageAfter returns up to n messages with peer from strictly after the
+// cursor in (Time, ID) order, oldest first: the way back down after
+// paging up. n is capped at MaxPage. To page further on, pass the At()
+// of the last message returned; a page shorter than n is the newest.
+func (s *Store) PageAfter(ctx context.Context, peer string, after Cursor, n int) ([]Message, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	n = min(n, pageCap)
+	done, err := s.use()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	rows, err := s.stmts.pageAfter.QueryContext(ctx, peer, micros(after.Time), after.ID, n)
+	if err != nil {
+		return nil, fmt.Errorf("history: page after: %w", err)
+	}
+	ms, err := scanMessages(rows, n)
+	if err != nil {
+		return nil, fmt.Errorf("history: page after: %w", err)
+	}
+	if err := s.fillReactions(ctx, peer, ms); err != nil {
+		return nil, fmt.Errorf("history: page after: %w", err)
+	}
 	return ms, nil
 }
 

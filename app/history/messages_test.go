@@ -240,6 +240,34 @@ func TestPagingEqualTimestamps(t *testing.T) {
 			if !equalMessages(walked, all) {
 				t.Fatalf("page size %d: walking back gave %d messages, not the %d in order", size, len(walked), len(all))
 			}
+			// And down again, from before the oldest to the newest.
+			walked = nil
+			cur = Cursor{Time: all[0].Time.Add(-time.Second)}
+			for {
+				page, err := s.PageAfter(ctx, "p@x", cur, size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page) > size {
+					t.Fatalf("page after of %d, asked %d", len(page), size)
+				}
+				walked = append(walked, page...)
+				if len(page) < size {
+					break
+				}
+				cur = page[len(page)-1].At()
+			}
+			if !equalMessages(walked, all) {
+				t.Fatalf("page size %d: walking down gave %d messages, not the %d in order", size, len(walked), len(all))
+			}
+		}
+		// From the middle: strictly after the cursor.
+		after, err := s.PageAfter(ctx, "p@x", all[29].At(), 10)
+		if err != nil || !equalMessages(after, all[30:40]) {
+			t.Fatalf("after the 30th: %d messages, %v; want the 31st to 40th", len(after), err)
+		}
+		if last, err := s.PageAfter(ctx, "p@x", all[59].At(), 10); err != nil || len(last) != 0 {
+			t.Fatalf("after the newest: %d messages, %v", len(last), err)
 		}
 	})
 }
@@ -283,6 +311,15 @@ func TestPageLimits(t *testing.T) {
 	}
 	if ms, err := s.Page(ctx, "nobody@x", Cursor{}, 10); err != nil || len(ms) != 0 {
 		t.Fatalf("unknown peer: %v, %v", ms, err)
+	}
+	after, err := s.PageAfter(ctx, "p@x", Cursor{Time: t0.Add(-time.Second)}, 12)
+	if err != nil || len(after) != 10 || !after[0].Time.Equal(t0) {
+		t.Fatalf("PageAfter with n above the cap: %d messages, %v", len(after), err)
+	}
+	for _, n := range []int{0, -1} {
+		if ms, err := s.PageAfter(ctx, "p@x", Cursor{}, n); err != nil || len(ms) != 0 {
+			t.Fatalf("PageAfter n=%d: %d messages, %v", n, len(ms), err)
+		}
 	}
 }
 
