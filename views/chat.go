@@ -73,6 +73,9 @@ type chatWindow struct {
 	// historyQueued is set while a look at whether to read the archive
 	// is scheduled (see wantHistory).
 	historyQueued bool
+	// newerQueued is the same for reading the newer messages dropped
+	// while reading back (see wantNewer).
+	newerQueued bool
 	// target is the archive id of a search result to scroll to once it
 	// is read (0: none), targetReads the pages read for it so far.
 	target      int64
@@ -123,6 +126,10 @@ func (s *session) newChatWindow(conv *conversation) *chatWindow {
 			if id == 0 {
 				// The top is in view: older messages may be wanted.
 				c.wantHistory()
+			}
+			if id == len(c.shown)-1 {
+				// The bottom: newer ones, if dropped.
+				c.wantNewer()
 			}
 		})
 	c.sizer = newWidthWatcher(c.list, c.widthChanged)
@@ -337,6 +344,7 @@ func (c *chatWindow) sendText(text string) {
 		return
 	}
 	c.hideHint()
+	c.toNewest()
 	if c.room {
 		// The room reflects the line (renderRooms marks it sent); until
 		// then it shows as sending.
@@ -378,7 +386,11 @@ func (c *chatWindow) refresh(toBottom bool) {
 	c.restore(a)
 }
 
+// atBottom reports whether the list shows the newest message.
 func (c *chatWindow) atBottom() bool {
+	if c.conv.newer {
+		return false // the newest are not even held
+	}
 	pad := c.list.Theme().Size(theme.SizeNamePadding)
 	return c.list.GetScrollOffset()+c.list.Size().Height >= c.list.ContentHeight()-4*pad
 }

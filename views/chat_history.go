@@ -2,6 +2,7 @@ package views
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2/lang"
@@ -57,17 +58,20 @@ func (c *chatWindow) loadHistory() {
 func (c *chatWindow) readOlder() {
 	s, conv := c.s, c.conv
 	conv.started, conv.loading = true, true
-	core, peer, before := s.core, conv.peer, conv.oldest
+	core, peer, before, gen := s.core, conv.peer, conv.oldest, conv.gen
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
 		defer cancel()
 		page, err := core.History(ctx, peer, before, historyPage)
-		s.ui.do(func() { s.historyRead(conv, page, err) })
+		s.ui.do(func() { s.historyRead(conv, gen, page, err) })
 	}()
 }
 
 // historyRead merges a page read from the archive into conv and shows it.
-func (s *session) historyRead(conv *conversation, page []history.Message, err error) {
+func (s *session) historyRead(conv *conversation, gen int, page []history.Message, err error) {
+	if conv.gen != gen {
+		return // read for what the conversation held before a reset
+	}
 	if s.closed {
 		conv.readDone()
 		return
@@ -103,6 +107,13 @@ func (s *session) historyRead(conv *conversation, page []history.Message, err er
 	if c == nil {
 		return
 	}
+	if added > 0 && len(conv.msgs) > maxHeld {
+		// Reading back: what is far below the view goes, and is read
+		// again on the way down (readNewer).
+		for _, m := range conv.trimNewest(c.keepAbove()) {
+			delete(c.heights, m)
+		}
+	}
 	if added > 0 || late {
 		c.refresh(false)
 	}
@@ -115,9 +126,141 @@ func (s *session) historyRead(conv *conversation, page []history.Message, err er
 	c.wantHistory()
 }
 
+// keepAbove is how many of the oldest messages trimNewest keeps: the
+// rows in view and a page or two below them.
+func (c *chatWindow) keepAbove() int {
+	i := 0
+	if a := c.anchor(); a.m != nil {
+		i = slices.Index(c.conv.msgs, a.m)
+	}
+	return max(keepHeld, i+2*historyPage+c.rowsInView())
+}
+
+// keepBelow is how many of the newest messages trim keeps: the rows in
+// view and a page or two above them.
+func (c *chatWindow) keepBelow() int {
+	i := len(c.conv.msgs)
+	if a := c.anchor(); a.m != nil {
+		i = slices.Index(c.conv.msgs, a.m)
+	}
+	return max(keepHeld, len(c.conv.msgs)-i+2*historyPage)
+}
+
+// rowsInView is about how many rows the list shows at once.
+func (c *chatWindow) rowsInView() int {
+	top := c.list.GetScrollOffset()
+	return c.list.RowAt(top+c.list.Size().Height) - c.list.RowAt(top) + 1
+}
+
+// wantNewer schedules a read of the messages after the newest held, when
+// the newest were dropped while reading back (conversation.newer) and
+// the bottom of the list is in view, once the layout under way settled.
+func (c *chatWindow) wantNewer() {
+	if c.newerQueued || !c.conv.newer {
+		return
+	}
+	c.newerQueued = true
+	c.s.ui.after(0, func() {
+		c.newerQueued = false
+		s, conv := c.s, c.conv
+		if s.closed || s.chats[conv.peer] != c || !conv.newer || conv.loading || conv.histErr != nil || !c.bottomVisible() {
+			return
+		}
+		c.readNewer()
+	})
+}
+
+// bottomVisible reports whether the last row is in view.
+func (c *chatWindow) bottomVisible() bool {
+	n := len(c.told)
+	return n == 0 || c.list.GetScrollOffset()+c.list.Size().Height > c.list.Top(n-1)
+}
+
+// readNewer reads the page after the newest message held on its own
+// goroutine.
+func (c *chatWindow) readNewer() {
+	s, conv := c.s, c.conv
+	conv.loading, conv.readingNewer = true, true
+	core, peer, after, gen := s.core, conv.peer, conv.newest, conv.gen
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
+		defer cancel()
+		page, err := core.HistoryAfter(ctx, peer, after, historyPage)
+		s.ui.do(func() { s.newerRead(conv, gen, page, err) })
+	}()
+}
+
+// newerRead merges a page of newer messages into conv and shows it. A
+// short page is the newest: from then on the conversation holds what
+// arrives live again, and what arrived during the read joins it.
+func (s *session) newerRead(conv *conversation, gen int, page []history.Message, err error) {
+	if conv.gen != gen {
+		return
+	}
+	conv.readingNewer = false
+	if s.closed {
+		conv.readDone()
+		return
+	}
+	name := s.peerName(conv.peer)
+	if err != nil {
+		conv.readDone()
+		conv.histErr = err
+		s.ui.showNotice(lang.L("Could not read the history with {{.Name}}: {{.Error}}", map[string]any{"Name": name, "Error": errorText(err)}))
+		return
+	}
+	if len(page) > 0 {
+		conv.newest = page[len(page)-1].At()
+	}
+	msgs := make([]*chatMsg, len(page), len(page)+len(conv.arrived))
+	for i, h := range page {
+		msgs[i] = archivedMsg(h, name)
+	}
+	if len(page) < historyPage {
+		conv.newer = false
+		msgs = append(msgs, conv.arrived...)
+	}
+	conv.arrived = nil
+	added := conv.merge(msgs)
+	late := len(conv.late) > 0
+	conv.readDone()
+	c := s.chats[conv.peer]
+	if c == nil {
+		return
+	}
+	if added > 0 && len(conv.msgs) > maxHeld {
+		// Reading down: what is far above the view goes.
+		for _, m := range conv.trim(c.keepBelow()) {
+			delete(c.heights, m)
+		}
+	}
+	if added > 0 || late {
+		c.refresh(false)
+	}
+	c.wantNewer()
+}
+
+// toNewest makes the conversation hold its newest messages again when
+// they were dropped while reading back: before the user writes (what is
+// sent goes at the end), or looks for a message (search). The window
+// shows the newest page once read.
+func (c *chatWindow) toNewest() {
+	if !c.conv.newer {
+		return
+	}
+	c.conv.reset()
+	clear(c.heights)
+	c.target = 0
+	c.refresh(true)
+	c.readOlder()
+}
+
 // showArchived brings the archived message id into view, reading older
 // pages until it is there (at most revealReads of them).
 func (c *chatWindow) showArchived(id int64) {
+	if c.conv.byArchive[id] == nil {
+		c.toNewest() // it may be among the newest, dropped
+	}
 	c.target, c.targetReads = id, 0
 	c.reveal()
 }

@@ -401,18 +401,190 @@ func TestConversationHoldsBoundedMessages(t *testing.T) {
 		}
 		prev = k
 	}
-	// Closing the window lets what was read back go.
+	// Reading back 20 pages more: what is far below the view goes, so
+	// the conversation stays bounded, without a gap.
 	for range 20 {
 		c.list.ScrollToTop()
 		h.runLater()
 		h.drain()
 	}
-	if len(c.conv.msgs) <= maxHeld {
-		t.Fatalf("reading back 20 pages holds only %d", len(c.conv.msgs))
+	assertBounded(t, c)
+	assertContiguous(t, c)
+	if !c.conv.newer || c.atBottom() {
+		t.Fatalf("after reading back 20 pages: newer %v, at the bottom %v", c.conv.newer, c.atBottom())
 	}
+	// Closing the window lets what was read back go: reopened, it shows
+	// the newest.
 	c.win.Close()
-	if held := len(h.ui.only().convs[peer].msgs); held > maxHeld {
-		t.Errorf("after closing the window %d messages are held", held)
+	conv := h.ui.only().convs[peer]
+	if held := len(conv.msgs); held > maxHeld || conv.newer {
+		t.Errorf("after closing the window %d messages are held (newer %v)", held, conv.newer)
+	}
+	c = openRead(h, peer)
+	if last := c.conv.msgs[len(c.conv.msgs)-1]; last.body != fmt.Sprintf("message %d", n) || !c.atBottom() {
+		t.Fatalf("reopened, the window ends with %q (at the bottom %v)", last.body, c.atBottom())
+	}
+}
+
+// assertBounded fails unless c's conversation holds at most about
+// maxHeld messages, and the window as many heights.
+func assertBounded(t *testing.T, c *chatWindow) {
+	t.Helper()
+	if held := len(c.conv.msgs); held > maxHeld+historyPage {
+		t.Fatalf("the conversation holds %d messages, want at most %d", held, maxHeld+historyPage)
+	}
+	if len(c.heights) > len(c.conv.msgs) {
+		t.Fatalf("the window keeps %d row heights for %d messages", len(c.heights), len(c.conv.msgs))
+	}
+}
+
+// assertContiguous fails unless c holds "message k" bodies one after
+// the other, without a gap; it returns the first and last k.
+func assertContiguous(t *testing.T, c *chatWindow) (first, last int) {
+	t.Helper()
+	for i, m := range c.conv.msgs {
+		var k int
+		if _, err := fmt.Sscanf(m.body, "message %d", &k); err != nil {
+			t.Fatalf("row %d is %q", i, m.body)
+		}
+		if i > 0 && k != last+1 {
+			t.Fatalf("a gap: message %d after %d", k, last)
+		}
+		if i == 0 {
+			first = k
+		}
+		last = k
+	}
+	return first, last
+}
+
+// catchUp runs what the next frames would do and applies the reads of
+// the archive they start, until c reads no more.
+func (h *harness) catchUp(c *chatWindow) {
+	h.t.Helper()
+	for range 100 {
+		h.runLater()
+		switch {
+		case c.conv.loading || len(h.queue) > 0:
+			h.drain()
+		case len(h.later) == 0:
+			return
+		}
+	}
+	h.t.Fatal("the window keeps reading the archive")
+}
+
+// TestReadingBackAndDownAgain: the user scrolls back through a long
+// conversation and down again. The window holds a bounded part of it,
+// reads older pages going up and newer ones coming down, keeps the
+// user's place, and ends at the newest, where live messages show again;
+// one arriving while the newest are not held is not lost.
+func TestReadingBackAndDownAgain(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")))
+	const n = 3000
+	h.core.history = archive(peer, n, now)
+	c := openRead(h, peer)
+
+	// Up, a view's height at a time, as far as the archive goes.
+	view := c.list.Size().Height
+	for step := 0; !c.conv.done || c.list.GetScrollOffset() > 0; step++ {
+		if step > 2*n {
+			t.Fatalf("no top after %d steps: %d held, done %v", step, len(c.conv.msgs), c.conv.done)
+		}
+		c.list.ScrollToOffset(c.list.GetScrollOffset() - view)
+		h.catchUp(c)
+		assertBounded(t, c)
+	}
+	if first, _ := assertContiguous(t, c); first != 1 || !c.conv.newer {
+		t.Fatalf("at the top: the first held is message %d, newer %v", first, c.conv.newer)
+	}
+
+	// A message arrives live meanwhile: the archive has it, the window
+	// does not hold it yet.
+	late := history.Message{ID: n + 1, Peer: peer, MsgID: "late", Time: now, Body: fmt.Sprintf("message %d", n+1), State: history.Received}
+	h.core.mu.Lock()
+	h.core.history = append(h.core.history, late)
+	h.core.mu.Unlock()
+	e := messageEv(peer, late.Body, late.Time, false)
+	e.ArchiveID = late.ID
+	h.apply(e)
+	assertContiguous(t, c)
+	// live archives message k and delivers it.
+	live := func(k int) {
+		m := history.Message{ID: int64(k), Peer: peer, Time: now.Add(time.Duration(k-n) * time.Second), Body: fmt.Sprintf("message %d", k), State: history.Received}
+		h.core.mu.Lock()
+		h.core.history = append(h.core.history, m)
+		h.core.mu.Unlock()
+		e := messageEv(peer, m.Body, m.Time, false)
+		e.ArchiveID = m.ID
+		h.apply(e)
+	}
+	injected := false
+
+	// Down again, to the end.
+	for step := 0; c.conv.newer || !c.atBottom(); step++ {
+		if step > 2*n {
+			t.Fatalf("no bottom after %d steps: %d held, newer %v", step, len(c.conv.msgs), c.conv.newer)
+		}
+		before := c.list.GetScrollOffset()
+		top := c.conv.msgs[c.list.RowAt(before)]
+		c.list.ScrollToOffset(before + view)
+		h.runLater()
+		if c.conv.readingNewer && !injected {
+			// Another arrives while newer ones are being read: it is
+			// in the page read, or waits for the read to end.
+			injected = true
+			live(n + 2)
+		}
+		h.catchUp(c)
+		assertBounded(t, c)
+		// The place holds while pages come and go: the row that was at
+		// the top is still above the view, or in it.
+		if i := slicesIndex(c.conv.msgs, top); i >= 0 && c.list.Top(i) > c.list.GetScrollOffset() {
+			t.Fatalf("step %d: the row that was at the top is below the view", step)
+		}
+	}
+	if !injected {
+		t.Fatal("no read of newer messages was seen under way")
+	}
+	if _, last := assertContiguous(t, c); last != n+2 {
+		t.Fatalf("at the bottom the newest held is message %d, want %d", last, n+2)
+	}
+	// Now live messages show again.
+	live(n + 3)
+	if _, last := assertContiguous(t, c); last != n+3 || !c.atBottom() {
+		t.Fatalf("a live message at the bottom: the newest held is %d, at the bottom %v", last, c.atBottom())
+	}
+}
+
+// TestWritingWhileReadingBack: sending from a window read far back
+// brings the newest messages back first, then the new one after them.
+func TestWritingWhileReadingBack(t *testing.T) {
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")))
+	const n = 3000
+	h.core.history = archive(peer, n, now)
+	c := openRead(h, peer)
+	for range 25 {
+		c.list.ScrollToTop()
+		h.catchUp(c)
+	}
+	if !c.conv.newer {
+		t.Fatalf("25 pages back, the newest are still held (%d messages)", len(c.conv.msgs))
+	}
+	if m, _ := c.lastOwn(); m != nil {
+		t.Fatalf("Up would edit %q, which is not our last message", m.body)
+	}
+	c.sendText("hello again")
+	h.catchUp(c)
+	got := bodies(c)
+	if len(got) != historyPage+1 || got[len(got)-1] != "hello again" || got[len(got)-2] != fmt.Sprintf("message %d", n) || !c.atBottom() {
+		t.Fatalf("after sending: %d messages, ending %q; at the bottom %v", len(got), got[max(0, len(got)-2):], c.atBottom())
 	}
 }
 

@@ -48,7 +48,9 @@ type Core interface {
 	SendRoomMessage(room, body string) (id string)
 	// History and Search read the local archive and may block briefly:
 	// the views call them off the UI goroutine.
+	// HistoryAfter pages the other way, towards the newest.
 	History(ctx context.Context, peer string, before history.Cursor, n int) ([]history.Message, error)
+	HistoryAfter(ctx context.Context, peer string, after history.Cursor, n int) ([]history.Message, error)
 	Search(ctx context.Context, query string, n int) ([]history.Hit, error)
 }
 

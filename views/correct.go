@@ -48,8 +48,8 @@ func (c *chatWindow) newEditBar() {
 // come back from the room yet.
 func (c *chatWindow) lastOwn() (m *chatMsg, unreflected bool) {
 	n := len(c.conv.msgs)
-	if n == 0 {
-		return nil, false
+	if n == 0 || c.conv.newer {
+		return nil, false // the newest are not held (reading back)
 	}
 	if !c.room {
 		m = c.conv.msgs[n-1]

@@ -349,6 +349,7 @@ func (c *chatWindow) sendFile(p string, opt app.FileOptions) {
 		size = fi.Size()
 	}
 	m.upload = &uploadState{path: p, name: plainLine(name), total: size}
+	c.toNewest()
 	c.conv.add(m)
 	c.refresh(true)
 }

@@ -141,6 +141,23 @@ func (f *fakeCore) History(ctx context.Context, peer string, before history.Curs
 	return out, nil
 }
 
+// HistoryAfter serves the messages in f.history that belong to peer and
+// come after the cursor, the oldest n of them.
+func (f *fakeCore) HistoryAfter(ctx context.Context, peer string, after history.Cursor, n int) ([]history.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []history.Message
+	for _, m := range f.history {
+		if m.Peer != peer || !(m.Time.After(after.Time) || m.Time.Equal(after.Time) && m.ID > after.ID) {
+			continue
+		}
+		if out = append(out, m); len(out) == n {
+			break
+		}
+	}
+	return out, nil
+}
+
 // Search returns f.hits whatever the query.
 func (f *fakeCore) Search(ctx context.Context, query string, n int) ([]history.Hit, error) {
 	f.record("Search %s", query)

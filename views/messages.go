@@ -222,6 +222,18 @@ type conversation struct {
 	started, loading, done bool
 	oldest                 history.Cursor
 	histErr                error
+	// newer is set while the archive holds messages newer than the
+	// newest held: they were dropped while the user read back
+	// (trimNewest) and are read again as the bottom of the list comes
+	// into view (chatWindow.readNewer); newest is the cursor of the
+	// newest held. Meanwhile messages arriving live are not held, the
+	// archive has them; those arriving during a read of newer ones
+	// (readingNewer) wait in arrived for it to end.
+	newer, readingNewer bool
+	newest              history.Cursor
+	arrived             []*chatMsg
+	// gen counts resets: a read started before one is dropped.
+	gen int
 	// late holds, while a read of the archive is under way, the states
 	// that events gave messages not held yet: the page may have been read
 	// before the archive learnt them. The archive is written before the
@@ -284,6 +296,14 @@ func (c *conversation) add(m *chatMsg) int {
 	if c.known(m) {
 		return -1
 	}
+	if c.newer {
+		// Not contiguous with what is held: read again with the
+		// messages before it.
+		if c.readingNewer {
+			c.arrived = append(c.arrived, m)
+		}
+		return -1
+	}
 	c.index(m)
 	i := sort.Search(len(c.msgs), func(i int) bool { return c.msgs[i].at.After(m.at) })
 	c.msgs = append(c.msgs, nil)
@@ -317,6 +337,46 @@ func (c *conversation) trim(keep int) []*chatMsg {
 		return nil
 	}
 	gone := c.msgs[:from]
+	c.forget(gone)
+	first := c.msgs[from]
+	c.oldest = history.Cursor{Time: first.at, ID: first.archiveID}
+	c.started, c.done = true, false
+	c.msgs = slices.Clone(c.msgs[from:]) // lets the old array go
+	return gone
+}
+
+// trimNewest drops the newest messages, keeping the oldest keep or more,
+// up to one that the archive can page on from (it has an archive id),
+// and returns those that went; the conversation then reads them again
+// (newer). Nothing goes while a read is under way, nor a file of ours
+// still uploading, whose progress lives here only.
+func (c *conversation) trimNewest(keep int) []*chatMsg {
+	if len(c.msgs) <= keep || c.loading {
+		return nil
+	}
+	to := keep
+	for to > 0 && c.msgs[to-1].archiveID == 0 {
+		to--
+	}
+	if to == 0 {
+		return nil
+	}
+	gone := c.msgs[to:]
+	for _, m := range gone {
+		if m.upload != nil {
+			return nil
+		}
+	}
+	c.forget(gone)
+	last := c.msgs[to-1]
+	c.newest = history.Cursor{Time: last.at, ID: last.archiveID}
+	c.newer = true
+	c.msgs = slices.Clone(c.msgs[:to])
+	return gone
+}
+
+// forget removes the messages gone from the indexes.
+func (c *conversation) forget(gone []*chatMsg) {
 	for _, m := range gone {
 		if m.id != "" && c.byID[m.id] == m {
 			delete(c.byID, m.id)
@@ -331,11 +391,20 @@ func (c *conversation) trim(keep int) []*chatMsg {
 			delete(c.byArchive, m.archiveID)
 		}
 	}
-	first := c.msgs[from]
-	c.oldest = history.Cursor{Time: first.at, ID: first.archiveID}
-	c.started, c.done = true, false
-	c.msgs = slices.Clone(c.msgs[from:]) // lets the old array go
-	return gone
+}
+
+// reset drops everything held, as if the conversation had never been
+// read: the next read brings its newest page. A read under way is
+// dropped when it ends (gen).
+func (c *conversation) reset() {
+	c.gen++
+	c.msgs = nil
+	clear(c.byID)
+	clear(c.byMsgID)
+	clear(c.byArchive)
+	c.started, c.loading, c.done, c.newer, c.readingNewer = false, false, false, false, false
+	c.oldest, c.newest = history.Cursor{}, history.Cursor{}
+	c.late, c.arrived = nil, nil
 }
 
 // Room notices (comings and goings) that follow each other within

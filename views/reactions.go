@@ -227,6 +227,7 @@ func (c *chatWindow) sendReply(text string) {
 	id := co.SendReply(c.conv.peer, text, app.ReplyTo{ID: m.refID(), Author: author, Quote: clipRunes(m.body, 200)})
 	out := newChatMsg(id, outgoingSender, text, clock.now(), true)
 	out.replyID, out.quote = m.refID(), c.senderName(m)+": "+firstLine(m.body)
+	c.toNewest()
 	c.conv.add(out)
 	c.refresh(true)
 }
@@ -243,6 +244,7 @@ func (c *chatWindow) sendRoomReply(m *chatMsg, text string) {
 	id := co.SendRoomReply(c.conv.peer, text, to)
 	out := newChatMsg(id, outgoingSender, text, clock.now(), true)
 	out.replyID, out.quote = to.ID, c.senderName(m)+": "+firstLine(m.body)
+	c.toNewest()
 	c.conv.add(out)
 	c.refresh(true)
 }

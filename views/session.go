@@ -410,7 +410,10 @@ func (s *session) chatClosed(c *chatWindow) {
 		s.core.ChatActivity(c.conv.peer, chatstate.Closed)
 	}
 	// What the user read back through goes: the archive keeps it.
-	if len(c.conv.msgs) > maxHeld {
+	switch {
+	case c.conv.newer:
+		c.conv.reset() // reopened, it shows the newest again
+	case len(c.conv.msgs) > maxHeld:
 		c.conv.trim(keepHeld)
 	}
 }
