@@ -79,3 +79,5 @@ require (
 )
 
 tool fyne.io/tools/cmd/fyne
+
+replace fyne.io/fyne/v2 => ./third_party/fyne
