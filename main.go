@@ -55,6 +55,10 @@ func profileCPU() (stop func()) {
 	}
 }
 
+// began is when main's package was initialised, about when the process
+// started: the trace's start-up times count from here.
+var began = time.Now()
+
 // trace returns where UI timing goes: stderr when PALAVER_TRACE is set.
 func trace() io.Writer {
 	if os.Getenv("PALAVER_TRACE") != "" {
@@ -147,6 +151,7 @@ func main() {
 		Tokens:    keys,
 		Start:     start,
 		Trace:     trace(),
+		Began:     began,
 		OpenURL:   browserOpener(),
 		Tray:      trayPresent(),
 		Icon:      assets.Icon,
@@ -177,6 +182,11 @@ func main() {
 		<-signals
 		ui.QuitSoon()
 	}()
+	if w := trace(); w != nil {
+		// All of main so far held the UI goroutine: nothing is drawn
+		// before Fyne's loop runs.
+		fmt.Fprintf(w, "palaver-trace: ran main until Fyne's loop in %d µs\n", time.Since(began).Microseconds())
+	}
 	a.Run()
 	if inst != nil {
 		// A start from here on is the first again.

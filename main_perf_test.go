@@ -273,10 +273,19 @@ func (r *perfRig) deliveredCount() int {
 // its garbage collections.
 func (r *perfRig) launch(b *testing.B, bin string) *perfProc {
 	b.Helper()
+	return launchPerf(b, bin, r.dir, r.prefs)
+}
+
+// launchPerf starts the binary bin on the profile dir, with Fyne's
+// preferences in prefs (XDG_CONFIG_HOME), tracing its UI steps and its
+// garbage collections; it quits it at the end of the benchmark.
+func launchPerf(b *testing.B, bin, dir, prefs string) *perfProc {
+	b.Helper()
 	p := &perfProc{done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "--config-dir", r.dir)
-	p.cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LANGUAGE=en", "PALAVER_TRACE=1", "GODEBUG=gctrace=1", "XDG_CONFIG_HOME="+r.prefs)
+	p.cmd = exec.Command(bin, "--config-dir", dir)
+	p.cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LANGUAGE=en", "PALAVER_TRACE=1", "GODEBUG=gctrace=1", "XDG_CONFIG_HOME="+prefs)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
+	p.launched = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -478,7 +487,25 @@ type perfProc struct {
 	batches []traceBatch
 	known   int     // contacts the UI knows, per the last batch
 	live    float64 // MiB live after the last collection
+
+	// What BenchmarkBinaryStartup measures: when the process was
+	// started, every step the trace reports (each batch too), and when
+	// a frame first drew the main window's content.
+	launched time.Time
+	steps    []traceStep
+	painted  time.Time
 }
+
+// traceStep is one line of PALAVER_TRACE that says how long something
+// held the UI goroutine: "palaver-trace: <what> in <N> µs".
+type traceStep struct {
+	at   time.Time
+	what string
+	took time.Duration
+}
+
+// stepLine matches a trace line that times a step on the UI goroutine.
+var stepLine = regexp.MustCompile(`^palaver-trace: (.+?) in (\d+) µs`)
 
 // traceBatch is one line of PALAVER_TRACE: the UI applied events in took.
 type traceBatch struct {
@@ -505,6 +532,13 @@ func (p *perfProc) Write(data []byte) (int, error) {
 		}
 		line := string(p.partial[:i])
 		p.partial = p.partial[i+1:]
+		if m := stepLine.FindStringSubmatch(line); m != nil {
+			us, _ := strconv.Atoi(m[2])
+			p.steps = append(p.steps, traceStep{at: now, what: m[1], took: time.Duration(us) * time.Microsecond})
+		}
+		if strings.HasPrefix(line, "palaver-trace: painted the main window") && p.painted.IsZero() {
+			p.painted = now
+		}
 		var n, us, known int
 		if _, err := fmt.Sscanf(line, "palaver-trace: applied %d events in %d µs, %d contacts", &n, &us, &known); err == nil {
 			p.batches = append(p.batches, traceBatch{at: now, events: n, took: time.Duration(us) * time.Microsecond})

@@ -48,9 +48,13 @@ type Options struct {
 	// Start starts the core of an account.
 	Start StartFunc
 	// Trace, when set, receives one line per applied event batch: its size,
-	// how long it held the UI goroutine, and the contacts known. For
-	// measuring, see BenchmarkBinarySignIn5000 in main_test.go.
+	// how long it held the UI goroutine, and the contacts known; and one
+	// when a frame first draws the main window's content. For measuring,
+	// see BenchmarkBinarySignIn5000 in main_test.go and
+	// BenchmarkBinaryStartup in main_perf_test.go.
 	Trace io.Writer
+	// Began is when the process started, for the trace's start-up times.
+	Began time.Time
 	// Tray says that a system tray (status notifier host) is there: then
 	// Palaver shows its icon in it, and closing the main window hides it.
 	Tray bool
@@ -92,6 +96,7 @@ type UI struct {
 	secrets SecretStore
 	start   StartFunc
 	trace   io.Writer
+	began   time.Time
 	pw      *model.Passwords
 
 	// The OAuth sign-in: where refresh tokens go, how the browser opens,
@@ -195,6 +200,7 @@ func New(o Options) *UI {
 		cfgErr:         o.ConfigErr,
 		secrets:        o.Secrets,
 		trace:          o.Trace,
+		began:          o.Began,
 		start:          o.Start,
 		tokenStore:     o.Tokens,
 		openURL:        o.OpenURL,
@@ -509,7 +515,7 @@ func (u *UI) build() {
 	u.search = newMessageSearch(u, list)
 	top := container.NewVBox(connBar, presenceBar, widget.NewSeparator(), u.requestsBox, u.newInvitationsBox(), u.newMessageRequestsBar(), filterBar, u.search.entry)
 	bottom := container.NewVBox(widget.NewSeparator(), actions, u.noticeBar)
-	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.search.view))
+	u.win.SetContent(u.withPaintTrace(container.NewBorder(top, bottom, nil, nil, u.search.view)))
 
 	u.offlineItem = fyne.NewMenuItem(lang.L("Show offline contacts"), func() { u.offline.SetChecked(!u.offline.Checked) })
 	accountMenu := []*fyne.MenuItem{
