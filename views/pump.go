@@ -14,13 +14,26 @@ import (
 const frame = 16 * time.Millisecond
 
 // During a flood the pump applies less often: once floodEvents events
-// came in one update, the next waits floodFrames frames (100 ms). Every
+// came in one update, or floodMin or more at floodRate events a second or
+// more (a peer's burst comes in small batches, a dozen every other
+// frame), the next waits floodFrames frames (100 ms). Every
 // update repaints, and each message that scrolls into view has its text
 // drawn anew; ten updates a second still read as a smooth stream, and
 // most messages of a flood then scroll past without being drawn at all.
+//
+// A flood that goes on for floodLongFrames frames (a second) slows the
+// updates further, to one every floodSlowFrames frames (four a second):
+// nobody reads hundreds of messages a second, and each update costs
+// the same whatever it brings (the rows in view drawn anew, the window
+// composited), so a long burst costs what its updates cost. A batch
+// smaller than floodEvents ends the flood.
 const (
-	floodEvents = 32
-	floodFrames = 6
+	floodEvents     = 32
+	floodMin        = 8
+	floodRate       = 200
+	floodFrames     = 6
+	floodLongFrames = 60
+	floodSlowFrames = 15
 )
 
 // pump reads event batches until events is closed or ctx ends, and hands
@@ -35,6 +48,11 @@ func pump(ctx context.Context, events <-chan []app.Event, do func(func()), apply
 		pending  []app.Event
 		last     time.Time
 		lastSize int // events in the last update
+		// gap is the time between the last two updates.
+		gap time.Duration
+		// floodSince is when the updates of floodEvents or more in a
+		// row began.
+		floodSince time.Time
 		inFlight bool
 		timer    <-chan time.Time
 		// Buffered: in tests do runs apply on this goroutine.
@@ -57,8 +75,11 @@ func pump(ctx context.Context, events <-chan []app.Event, do func(func()), apply
 		}
 		if len(pending) > 0 && !inFlight && timer == nil {
 			interval := frame
-			if lastSize >= floodEvents {
+			if flooded(lastSize, gap) {
 				interval = floodFrames * frame
+				if time.Since(floodSince) >= floodLongFrames*frame {
+					interval = floodSlowFrames * frame
+				}
 			}
 			if wait := interval - time.Since(last); wait > 0 {
 				timer = time.After(wait)
@@ -67,7 +88,12 @@ func pump(ctx context.Context, events <-chan []app.Event, do func(func()), apply
 			batch := pending
 			pending = nil
 			inFlight = true
-			last, lastSize = time.Now(), len(batch)
+			now := time.Now()
+			g := now.Sub(last)
+			if flooded(len(batch), g) && !flooded(lastSize, gap) {
+				floodSince = now
+			}
+			last, lastSize, gap = now, len(batch), g
 			do(func() {
 				apply(batch)
 				applied <- struct{}{}
@@ -77,6 +103,12 @@ func pump(ctx context.Context, events <-chan []app.Event, do func(func()), apply
 			return
 		}
 	}
+}
+
+// flooded reports whether an update of n events, gap after the one
+// before it, is part of a flood.
+func flooded(n int, gap time.Duration) bool {
+	return n >= floodEvents || n >= floodMin && gap > 0 && time.Duration(n)*time.Second/gap >= floodRate
 }
 
 // OnThisGoroutine returns a function that reports whether its caller runs

@@ -139,6 +139,105 @@ func TestPumpSlowsDownInAFlood(t *testing.T) {
 	close(events)
 }
 
+// TestPumpSlowsDownMoreInALongFlood: updates of floodEvents or more
+// come floodFrames frames apart at first, floodSlowFrames apart once the
+// flood has gone on for floodLongFrames frames, and one frame apart again
+// after a small update.
+func TestPumpSlowsDownMoreInALongFlood(t *testing.T) {
+	r := newRecorder()
+	events := make(chan []app.Event, 1)
+	const frame = 20 * time.Millisecond
+	go pump(context.Background(), events, r.do, r.apply, frame)
+	flood := make([]string, floodEvents)
+	for i := range flood {
+		flood[i] = "x"
+	}
+	// One flood-sized batch per update, until the flood is long; then
+	// time the next gap.
+	var gaps []time.Duration
+	start := time.Now()
+	last := start
+	for time.Since(start) < (floodLongFrames+2*floodSlowFrames)*frame {
+		events <- msgs(flood...)
+		r.runNext(t)
+		now := time.Now()
+		gaps = append(gaps, now.Sub(last))
+		last = now
+	}
+	if len(gaps) < 4 {
+		t.Fatalf("only %d updates", len(gaps))
+	}
+	if g := gaps[2]; g < floodFrames*frame*3/4 || g > floodSlowFrames*frame*3/4 {
+		t.Errorf("early in the flood updates came %v apart, want about %v", g, floodFrames*frame)
+	}
+	if g := gaps[len(gaps)-1]; g < floodSlowFrames*frame*3/4 {
+		t.Errorf("late in the flood updates came %v apart, want about %v", g, floodSlowFrames*frame)
+	}
+	// A small update ends the flood: the next comes after a frame's wait
+	// only (it waits out the long gap of the last flood update first).
+	events <- msgs("y")
+	r.runNext(t)
+	small := time.Now()
+	events <- msgs("z")
+	r.runNext(t)
+	if d := time.Since(small); d > floodFrames*frame/2 {
+		t.Errorf("after a small update the next came after %v, want about %v", d, frame)
+	}
+	close(events)
+}
+
+// TestPumpSlowsDownInASteadyStream: a peer's burst reaches the pump in
+// small batches; a dozen events every frame is a flood too, while three
+// a frame (what a busy room can bring) is not.
+func TestPumpSlowsDownInASteadyStream(t *testing.T) {
+	const frame = 20 * time.Millisecond
+	for _, tc := range []struct {
+		each  int
+		flood bool
+	}{{12, true}, {3, false}} {
+		r := newRecorder()
+		events := make(chan []app.Event)
+		ctx, cancel := context.WithCancel(context.Background())
+		go pump(ctx, events, r.do, r.apply, frame)
+		batch := make([]string, tc.each)
+		for i := range batch {
+			batch[i] = "x"
+		}
+		go func() {
+			tick := time.NewTicker(frame)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					select {
+					case events <- msgs(batch...):
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+		}()
+		var gaps []time.Duration
+		last := time.Now()
+		for range 8 {
+			r.runNext(t)
+			now := time.Now()
+			gaps = append(gaps, now.Sub(last))
+			last = now
+		}
+		cancel()
+		// The last few updates, once the pump has seen the pace.
+		for _, g := range gaps[4:] {
+			if tc.flood && g < floodFrames*frame*3/4 || !tc.flood && g > floodFrames*frame/2 {
+				t.Errorf("%d events a frame: updates came %v apart, want flood %v (gaps %v)", tc.each, g, tc.flood, gaps)
+				break
+			}
+		}
+	}
+}
+
 func TestPumpDeliversTheRestWhenEventsClose(t *testing.T) {
 	r := newRecorder()
 	events := make(chan []app.Event, 2)
