@@ -50,11 +50,10 @@ func pump(ctx context.Context, events <-chan []app.Event, do func(func()), apply
 		lastSize int // events in the last update
 		// gap is the time between the last two updates.
 		gap time.Duration
-		// floodSince is when the updates of floodEvents or more in a
-		// row began.
+		// floodSince is when the flooded updates in a row began.
 		floodSince time.Time
-		inFlight bool
-		timer    <-chan time.Time
+		inFlight   bool
+		timer      <-chan time.Time
 		// Buffered: in tests do runs apply on this goroutine.
 		applied = make(chan struct{}, 1)
 	)
