@@ -81,6 +81,14 @@ func main() {
 		os.Exit(2)
 	}
 	defer profileCPU()()
+	// The app first, so that the fonts load (WarmFonts) while the rest of
+	// main runs and GLFW makes the window: on the UI goroutine, finding
+	// and parsing them would hold the first frame back.
+	a := fyneapp.NewWithID("im.palaver.palaver")
+	a.SetIcon(assets.Icon)
+	// Palaver's theme (readable secondary text, WCAG 2.1 AA, in both
+	// variants), and its fonts loading on a goroutine of their own.
+	fonts := views.WarmFonts(a)
 	// The keychain keeps each profile's secrets apart; the default
 	// profile's keep the names of earlier versions.
 	keys := account.Keychain{}
@@ -117,11 +125,6 @@ func main() {
 	}
 	cfg, cfgErr := account.Load(*dir)
 
-	a := fyneapp.NewWithID("im.palaver.palaver")
-	a.SetIcon(assets.Icon)
-	// Readable secondary text (WCAG 2.1 AA) in both variants.
-	a.Settings().SetTheme(views.Theme())
-
 	ctx, cancel := context.WithCancel(context.Background())
 	var running sync.WaitGroup
 	start := func(acct account.Account, creds views.Credentials) (views.Core, func()) {
@@ -141,8 +144,8 @@ func main() {
 		return c, stop
 	}
 
-	built := time.Now()
-	ui := views.New(views.Options{
+	var ui *views.UI
+	ui = views.New(views.Options{
 		App:       a,
 		Dir:       *dir,
 		Config:    cfg,
@@ -161,16 +164,19 @@ func main() {
 		PasteImage: clipimage.Read,
 		// Fyne's loop runs on this goroutine (App.Run below).
 		OnLoop: views.OnThisGoroutine(),
+		Fonts:  fonts,
+		// Each step short: the window first, then its content, then the
+		// accounts, on Fyne's loop.
+		InSteps: true,
+		// Links wait until the views are built and the accounts started.
+		OnStarted: func() {
+			if link != "" {
+				ui.OpenURI(link)
+			}
+			handOvers.attach(ui)
+		},
 	})
 	ui.Show()
-	if link != "" {
-		ui.OpenURI(link)
-	}
-	handOvers.attach(ui)
-	if w := trace(); w != nil {
-		// Before Fyne's loop runs: all of it holds back the first paint.
-		fmt.Fprintf(w, "palaver-trace: built and showed the views in %d µs\n", time.Since(built).Microseconds())
-	}
 
 	// SIGINT and SIGTERM (a desktop session ending) quit like the menu
 	// does, so that the accounts sign out properly. Fyne's driver also

@@ -55,6 +55,19 @@ type Options struct {
 	Trace io.Writer
 	// Began is when the process started, for the trace's start-up times.
 	Began time.Time
+	// Fonts, when set, waits until the fonts are loaded: the function
+	// WarmFonts returned, which has also set the theme, with the text size
+	// chosen. The views call it before they first measure text.
+	Fonts func()
+	// InSteps has Show build the main window in steps on Fyne's loop,
+	// each short, instead of at once: the window first (empty), then its
+	// content, and once a frame has drawn that, the accounts. Call Show
+	// before App.Run then; the steps begin when the loop does (the app's
+	// OnStarted). Main sets it; tests build at once.
+	InSteps bool
+	// OnStarted, when set, is called on the UI goroutine once Show has
+	// built everything and started the accounts (or asked for one).
+	OnStarted func()
 	// Tray says that a system tray (status notifier host) is there: then
 	// Palaver shows its icon in it, and closing the main window hides it.
 	Tray bool
@@ -183,6 +196,13 @@ type UI struct {
 	// pasteImage is Options.PasteImage; pasting is set while it reads.
 	pasteImage func() ([]byte, error)
 	pasting    bool
+
+	// Start-up (startup.go): Options.Fonts, InSteps and OnStarted, and
+	// whether Show's last step, starting the accounts, has run.
+	fonts     func()
+	inSteps   bool
+	onStarted func()
+	startedUp bool
 }
 
 // New builds the main window. Call Show to start.
@@ -252,15 +272,22 @@ func New(o Options) *UI {
 	u.win = o.App.NewWindow("Palaver") // not translated: the app's name
 	u.win.SetMaster()
 	u.win.SetCloseIntercept(u.closeMain)
-	u.applyTextSize()
+	u.fonts, u.inSteps, u.onStarted = o.Fonts, o.InSteps, o.OnStarted
+	if u.fonts == nil {
+		// Otherwise WarmFonts has set the theme, with the text size.
+		u.applyTextSize()
+	}
 	u.icon = o.Icon
 	if u.icon == nil {
 		u.icon = o.App.Icon()
 	}
 	u.autostart, u.hidden = o.Autostart, o.Hidden
 	u.pasteImage = o.PasteImage
+	// The tray must be set up before Fyne's loop runs, which starts it.
 	u.setUpTray(o.App, o.Tray)
-	u.build()
+	if !u.inSteps {
+		u.buildMain()
+	}
 	u.win.Resize(fyne.NewSize(420, 640))
 	o.App.Lifecycle().SetOnExitedForeground(func() {
 		for _, s := range u.sessions {
@@ -298,13 +325,30 @@ func quitItem(quit func()) *fyne.MenuItem {
 
 // Show shows the main window (unless it starts hidden in the tray,
 // Options.Hidden) and signs in to every enabled account, or asks for one
-// when none is set up.
+// when none is set up. With Options.InSteps it does so in steps, once
+// Fyne's loop runs (startup.go).
 func (u *UI) Show() {
+	if u.inSteps {
+		u.app.Lifecycle().SetOnStarted(func() { u.do(u.showStep) })
+		return
+	}
 	if u.startsHidden() {
 		u.mainHidden = true
 	} else {
 		u.win.Show()
 	}
+	u.startAccounts()
+}
+
+// startAccounts is the end of Show: it shows the error loading the
+// settings, if any, signs in to every enabled account or asks for one
+// when none is set up, and calls Options.OnStarted.
+func (u *UI) startAccounts() {
+	defer func() {
+		if u.onStarted != nil {
+			u.onStarted()
+		}
+	}()
 	if u.cfgErr != nil {
 		dialog.ShowError(fmt.Errorf("%w\n%s", u.cfgErr, lang.L("Palaver starts without an account; saving account settings replaces the file")), u.win)
 	}
@@ -515,7 +559,7 @@ func (u *UI) build() {
 	u.search = newMessageSearch(u, list)
 	top := container.NewVBox(connBar, presenceBar, widget.NewSeparator(), u.requestsBox, u.newInvitationsBox(), u.newMessageRequestsBar(), filterBar, u.search.entry)
 	bottom := container.NewVBox(widget.NewSeparator(), actions, u.noticeBar)
-	u.win.SetContent(u.withPaintTrace(container.NewBorder(top, bottom, nil, nil, u.search.view)))
+	u.win.SetContent(u.withPaintProbe(container.NewBorder(top, bottom, nil, nil, u.search.view)))
 
 	u.offlineItem = fyne.NewMenuItem(lang.L("Show offline contacts"), func() { u.offline.SetChecked(!u.offline.Checked) })
 	accountMenu := []*fyne.MenuItem{
