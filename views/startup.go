@@ -70,7 +70,7 @@ func (u *UI) showStep() {
 	} else {
 		u.win.Show()
 	}
-	u.traceStep("showed the main window", began, 0)
+	u.traceStep("showed the main window", began, 0) // not translated: trace for measuring
 	u.do(u.buildStep)
 }
 
@@ -81,7 +81,7 @@ func (u *UI) showStep() {
 func (u *UI) buildStep() {
 	began := time.Now()
 	waited := u.buildMain()
-	u.traceStep("built the main window", began, waited)
+	u.traceStep("built the main window", began, waited) // not translated: trace for measuring
 	if u.mainHidden {
 		u.do(u.startStep)
 		return
@@ -97,7 +97,7 @@ func (u *UI) startStep() {
 	u.startedUp = true
 	began := time.Now()
 	u.startAccounts()
-	u.traceStep("started the accounts", began, 0)
+	u.traceStep("started the accounts", began, 0) // not translated: trace for measuring
 }
 
 // buildMain waits for the fonts (Options.Fonts), then builds the main
