@@ -238,6 +238,53 @@ func TestPumpSlowsDownInASteadyStream(t *testing.T) {
 	}
 }
 
+// TestPumpRelievesMemoryAfterAFlood: once a flood is over (no event for
+// floodOver), afterFlood runs once; quiet talk never runs it.
+func TestPumpRelievesMemoryAfterAFlood(t *testing.T) {
+	ran := make(chan time.Time, 4)
+	old := afterFlood
+	afterFlood = func() { ran <- time.Now() }
+	defer func() { afterFlood = old }()
+	r := newRecorder()
+	events := make(chan []app.Event)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const frame = 5 * time.Millisecond
+	go pump(ctx, events, r.do, r.apply, frame)
+
+	// Quiet talk: small updates, far apart.
+	for range 3 {
+		events <- msgs("a")
+		r.runNext(t)
+		time.Sleep(4 * frame)
+	}
+	// A flood, whose last event comes well after its first update.
+	flood := make([]string, floodEvents)
+	for i := range flood {
+		flood[i] = "x"
+	}
+	events <- msgs(flood...)
+	r.runNext(t)
+	time.Sleep(floodOver / 2)
+	lastEvent := time.Now()
+	events <- msgs("y")
+	r.runNext(t)
+	select {
+	case at := <-ran:
+		if d := at.Sub(lastEvent); d < floodOver*3/4 {
+			t.Fatalf("afterFlood ran %v after the flood's last event, want %v", d, floodOver)
+		}
+	case <-time.After(5 * floodOver):
+		t.Fatal("afterFlood did not run after a flood")
+	}
+	// Once only, and not for the quiet talk before.
+	select {
+	case <-ran:
+		t.Fatal("afterFlood ran twice")
+	case <-time.After(2 * floodOver):
+	}
+}
+
 func TestPumpDeliversTheRestWhenEventsClose(t *testing.T) {
 	r := newRecorder()
 	events := make(chan []app.Event, 2)
