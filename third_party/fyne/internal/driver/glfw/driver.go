@@ -110,6 +110,7 @@ func (d *gLDriver) Quit() {
 	// Only call close once to avoid panic.
 	if running.CompareAndSwap(true, false) {
 		close(d.done)
+		wakeMain() // palaver: the main loop may be idle
 	}
 }
 

@@ -2,6 +2,7 @@ package glfw
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,57 @@ var (
 	running, drained atomic.Bool
 )
 
+// palaver: the idle mode of the main loop (fyne issue #2506, after the idea of fyne PR #5422).
+// When a few ticks in a row had nothing to do (no queued function ran, no canvas was painted,
+// no animation runs, no window waits to be resized), the loop stops its 60 Hz ticker and blocks
+// in glfw.WaitEventsTimeout until an input event arrives or wakeMain posts an empty event:
+// runOnMainWithWait (fyne.Do and fyne.DoAndWait), StartAnimation and Quit call it.
+const (
+	// palaver: quiet ticks in a row before the loop goes idle.
+	idleAfterQuietTicks = 3
+	// palaver: the longest the idle loop blocks before it ticks once anyway (a safety net
+	// only: everything that has work for the main thread wakes it at once).
+	idleTimeout = 2 * time.Second
+)
+
+// palaver: the state shared between the main loop and wakeMain.
+var (
+	idleMu         sync.Mutex
+	idleWaiting    bool         // the main loop is (about to be) blocked in waitEvents; guarded by idleMu
+	idleTerminated bool         // GLFW is terminated, no more posting; guarded by idleMu
+	idlePending    atomic.Int64 // functions queued for the main thread and not yet run
+)
+
+// palaver: wakeMain makes the main loop return from waitEvents if it is idle. It may be called
+// from any goroutine, at any time.
+func wakeMain() {
+	idleMu.Lock()
+	if idleWaiting && !idleTerminated {
+		idleWaiting = false // one empty event wakes it: no more posts until it waits again
+		postEmptyEvent()
+	}
+	idleMu.Unlock()
+}
+
+// palaver: waitIdle blocks in waitEvents unless work arrived meanwhile (a queued function or a
+// started animation); it reports whether it blocked.
+func (d *gLDriver) waitIdle() bool {
+	idleMu.Lock()
+	if idlePending.Load() > 0 || d.animation.Running() {
+		idleMu.Unlock()
+		return false
+	}
+	idleWaiting = true
+	idleMu.Unlock()
+
+	waitEvents(idleTimeout)
+
+	idleMu.Lock()
+	idleWaiting = false
+	idleMu.Unlock()
+	return true
+}
+
 // Arrange that main.main runs on main thread.
 func init() {
 	runtime.LockOSThread()
@@ -45,18 +97,22 @@ func runOnMainWithWait(f func(), wait bool) {
 		return
 	}
 
+	idlePending.Add(1) // palaver: counted before it is queued, so that waitIdle sees it
 	if wait {
 		done := common.DonePool.Get()
 		defer common.DonePool.Put(done)
 
 		funcQueue.In() <- funcData{f: f, done: done}
+		wakeMain() // palaver: the main loop may be idle
 		<-done
 	} else {
 		funcQueue.In() <- funcData{f: f}
+		wakeMain() // palaver: the main loop may be idle
 	}
 }
 
-func (d *gLDriver) drawSingleFrame() {
+// palaver: drawSingleFrame reports whether it painted a window.
+func (d *gLDriver) drawSingleFrame() (painted bool) {
 	refreshed := false
 	for _, win := range d.windowList() {
 		w := win.(*window)
@@ -88,6 +144,7 @@ func (d *gLDriver) drawSingleFrame() {
 			continue
 		}
 
+		painted = true // palaver
 		w.RunWithContext(func() {
 			if w.driver.repaintWindow(w) {
 				refreshed = true
@@ -95,6 +152,7 @@ func (d *gLDriver) drawSingleFrame() {
 		})
 	}
 	cache.Clean(refreshed)
+	return painted
 }
 
 func (d *gLDriver) runGL() {
@@ -125,10 +183,16 @@ func (d *gLDriver) runGL() {
 	}
 
 	eventTick := time.NewTicker(time.Second / 60)
+	// palaver: busy: the loop did something since the last tick; quietTicks: ticks in a row without;
+	// woke: the loop is back from idle, its ticker set to tick at once
+	busy, quietTicks, woke := true, 0, false
 	for {
 		select {
 		case <-d.done:
 			eventTick.Stop()
+			idleMu.Lock() // palaver: no more empty events once GLFW is terminated
+			idleTerminated = true
+			idleMu.Unlock()
 			d.Terminate()
 			l := fyne.CurrentApp().Lifecycle().(*app.Lifecycle)
 			if f := l.OnStopped(); f != nil {
@@ -147,10 +211,16 @@ func (d *gLDriver) runGL() {
 			return
 		case f := <-funcQueue.Out():
 			f.f()
+			idlePending.Add(-1) // palaver
+			busy = true         // palaver
 			if f.done != nil {
 				f.done <- struct{}{}
 			}
 		case <-eventTick.C:
+			if woke { // palaver: back to 60 Hz after the first tick
+				woke = false
+				eventTick.Reset(time.Second / 60)
+			}
 			d.pollEvents()
 			for i := 0; i < len(d.windows); i++ {
 				w := d.windows[i].(*window)
@@ -159,6 +229,7 @@ func (d *gLDriver) runGL() {
 				}
 
 				if w.viewport.ShouldClose() {
+					busy = true // palaver
 					d.destroyWindow(w, i)
 					i-- // Trailing windows are moved forward one step.
 					continue
@@ -168,6 +239,7 @@ func (d *gLDriver) runGL() {
 				fullScreen := w.fullScreen
 
 				if expand && !fullScreen {
+					busy = true // palaver
 					w.fitContent()
 					shouldExpand := w.shouldExpand
 					w.shouldExpand = false
@@ -180,7 +252,27 @@ func (d *gLDriver) runGL() {
 			}
 
 			d.animation.TickAnimations()
-			d.drawSingleFrame()
+			if d.drawSingleFrame() { // palaver: was d.drawSingleFrame() alone
+				busy = true
+			}
+
+			// palaver: go idle after a few quiet ticks, until an event or wakeMain
+			if busy || d.animation.Running() {
+				busy, quietTicks = false, 0
+				continue
+			}
+			quietTicks++
+			if !canIdle || quietTicks < idleAfterQuietTicks {
+				continue
+			}
+			eventTick.Stop()
+			if d.waitIdle() {
+				woke = true // palaver: tick at once: the event that woke the loop may want a frame
+				eventTick.Reset(time.Millisecond)
+			} else {
+				eventTick.Reset(time.Second / 60)
+			}
+			quietTicks = 0
 		}
 	}
 }

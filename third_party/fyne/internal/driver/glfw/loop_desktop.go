@@ -3,6 +3,8 @@
 package glfw
 
 import (
+	"time" // palaver
+
 	"fyne.io/fyne/v2"
 
 	"github.com/go-gl/glfw/v3.3/glfw"
@@ -24,4 +26,17 @@ func (d *gLDriver) pollEvents() {
 
 func (d *gLDriver) Terminate() {
 	glfw.Terminate()
+}
+
+// palaver: the desktop loop can block in glfw.WaitEventsTimeout when idle.
+const canIdle = true
+
+// palaver: waitEvents blocks until an event arrives or the timeout passes.
+func waitEvents(timeout time.Duration) {
+	glfw.WaitEventsTimeout(timeout.Seconds())
+}
+
+// palaver: postEmptyEvent makes waitEvents return; any goroutine may call it.
+func postEmptyEvent() {
+	glfw.PostEmptyEvent()
 }

@@ -3,6 +3,8 @@
 package glfw
 
 import (
+	"time" // palaver
+
 	"fyne.io/fyne/v2"
 
 	"github.com/fyne-io/gl-js"
@@ -24,3 +26,12 @@ func (d *gLDriver) pollEvents() {
 func (d *gLDriver) Terminate() {
 	glfw.Terminate()
 }
+
+// palaver: the web loop keeps ticking at 60 Hz, as upstream: it never goes idle.
+const canIdle = false
+
+// palaver: waitEvents is never called on the web (canIdle is false).
+func waitEvents(time.Duration) {}
+
+// palaver: postEmptyEvent has nothing to wake on the web.
+func postEmptyEvent() {}
