@@ -2,6 +2,7 @@ package painter
 
 import (
 	"bytes"
+	"errors"
 	"image/color"
 	"image/draw"
 	"math"
@@ -200,13 +201,35 @@ func DrawString(dst draw.Image, s string, color color.Color, f shaping.Fontmap, 
 	})
 }
 
+// palaver: each font is parsed once (issue 11). lookupFaces parses the
+// theme, fallback and emoji fonts for every text style, so the 4 MB
+// emoji font and the theme font were held parsed once per style: about
+// 15 MB of a 26 MB Go heap at rest. A parsed font is only read; each
+// use gets a face of its own (font.NewFace), as go-text intends.
+// Keyed by the content's backing array, which a resource keeps.
+type parsedKey struct {
+	data *byte
+	n    int
+}
+
+var parsedFonts sync.Map // parsedKey -> *font.Font
+
 func loadMeasureFont(data fyne.Resource) *font.Face {
-	loaded, err := font.ParseTTF(bytes.NewReader(data.Content()))
+	content := data.Content()
+	if len(content) == 0 {
+		fyne.LogError("font load error", errors.New("empty font"))
+		return nil
+	}
+	key := parsedKey{&content[0], len(content)}
+	if f, ok := parsedFonts.Load(key); ok {
+		return font.NewFace(f.(*font.Font))
+	}
+	loaded, err := font.ParseTTF(bytes.NewReader(content))
 	if err != nil {
 		fyne.LogError("font load error", err)
 		return nil
 	}
-
+	parsedFonts.Store(key, loaded.Font)
 	return loaded
 }
 
