@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/palaver-im/palaver/account"
@@ -138,5 +139,42 @@ func TestStartInStepsHidden(t *testing.T) {
 	(<-queue)() // startStep
 	if !u.mainHidden || started != 1 || len(u.sessions) != 1 {
 		t.Errorf("hidden %v, OnStarted %d times, %d sessions; want true, 1, 1", u.mainHidden, started, len(u.sessions))
+	}
+}
+
+// TestTrayBeforeTheWindowIsBuilt: the tray's menu is there from New on,
+// before the main window's content is built (it must be set up before
+// Fyne's loop runs); choosing a status in it that early does nothing,
+// and once the content is built it sets the status.
+func TestTrayBeforeTheWindowIsBuilt(t *testing.T) {
+	a := &trayTestApp{App: test.NewTempApp(t)}
+	var queue []func()
+	u := New(Options{App: a, Dir: t.TempDir(), Config: &account.Config{}, Secrets: &fakeSecrets{},
+		Tray: true, InSteps: true, Fonts: WarmFonts(a)})
+	u.do = func(f func()) { queue = append(queue, f) }
+	u.after = func(time.Duration, func()) {}
+	away := func() *fyne.MenuItem {
+		for _, it := range a.menu.Items {
+			if it.Label == "Away" {
+				return it
+			}
+		}
+		t.Fatal("the tray menu has no Away")
+		return nil
+	}
+	away().Action() // before the content: nothing to set yet
+	u.Show()
+	u.showStep()
+	for len(queue) > 0 {
+		f := queue[0]
+		queue = queue[1:]
+		f()
+	}
+	if u.showSelect == nil {
+		t.Fatal("the steps built no status selector")
+	}
+	away().Action()
+	if got := u.showSelect.Selected; got != "Away" {
+		t.Errorf("after choosing Away in the tray the status reads %q", got)
 	}
 }

@@ -47,6 +47,9 @@ func (u *UI) setUpTray(a fyne.App, present bool) {
 	u.tray = t
 	status := func(s im.Show) *fyne.MenuItem {
 		return fyne.NewMenuItem(showLabel(s), func() {
+			if u.showSelect == nil {
+				return // clicked before the main window was built (startup.go)
+			}
 			u.showSelect.SetSelected(showLabel(s))
 		})
 	}
