@@ -505,7 +505,7 @@ type traceStep struct {
 }
 
 // stepLine matches a trace line that times a step on the UI goroutine.
-var stepLine = regexp.MustCompile(`^palaver-trace: (.+?) in (\d+) µs`)
+var stepLine = regexp.MustCompile(`palaver-trace: (.+?) in (\d+) µs`)
 
 // traceBatch is one line of PALAVER_TRACE: the UI applied events in took.
 type traceBatch struct {
@@ -536,8 +536,16 @@ func (p *perfProc) Write(data []byte) (int, error) {
 			us, _ := strconv.Atoi(m[2])
 			p.steps = append(p.steps, traceStep{at: now, what: m[1], took: time.Duration(us) * time.Microsecond})
 		}
-		if strings.HasPrefix(line, "palaver-trace: painted the main window") && p.painted.IsZero() {
+		// A trace line can follow the start of a gctrace line, which
+		// the runtime writes a piece per write(2) (runtime/print.go):
+		// look for it anywhere in the line. (A burst once stayed
+		// "unsettled" at 1988 of 2000 events, a batch short: perhaps
+		// so.)
+		if strings.Contains(line, "palaver-trace: painted the main window") && p.painted.IsZero() {
 			p.painted = now
+		}
+		if k := strings.Index(line, "palaver-trace: applied "); k > 0 {
+			line = line[k:]
 		}
 		var n, us, known int
 		if _, err := fmt.Sscanf(line, "palaver-trace: applied %d events in %d µs, %d contacts", &n, &us, &known); err == nil {
