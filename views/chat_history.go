@@ -56,34 +56,68 @@ func (c *chatWindow) loadHistory() {
 // readOlder reads the page before the oldest message held (the newest
 // page at first) on its own goroutine.
 func (c *chatWindow) readOlder() {
+	c.conv.started = true
+	c.readPage(false)
+}
+
+// readPage reads a page of the archive on its own goroutine: the one
+// after the newest message held (newer), else the one before the oldest;
+// historyRead or newerRead applies it.
+func (c *chatWindow) readPage(newer bool) {
 	s, conv := c.s, c.conv
-	conv.started, conv.loading = true, true
-	core, peer, before, gen := s.core, conv.peer, conv.oldest, conv.gen
+	conv.loading, conv.readingNewer = true, newer
+	core, peer, gen := s.core, conv.peer, conv.gen
+	before, after := conv.oldest, conv.newest
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
 		defer cancel()
+		if newer {
+			page, err := core.HistoryAfter(ctx, peer, after, historyPage)
+			s.ui.do(func() { s.newerRead(conv, gen, page, err) })
+			return
+		}
 		page, err := core.History(ctx, peer, before, historyPage)
 		s.ui.do(func() { s.historyRead(conv, gen, page, err) })
 	}()
 }
 
-// historyRead merges a page read from the archive into conv and shows it.
-func (s *session) historyRead(conv *conversation, gen int, page []history.Message, err error) {
+// pageRead begins applying a page that a read of the archive brought: it
+// reports false when there is nothing to apply (the conversation was
+// reset since, the session closed, or the read failed, which it says).
+func (s *session) pageRead(conv *conversation, gen int, err error) bool {
 	if conv.gen != gen {
-		return // read for what the conversation held before a reset
+		return false // read for what the conversation held before a reset
 	}
+	conv.readingNewer = false
 	if s.closed {
 		conv.readDone()
-		return
+		return false
 	}
-	name := s.peerName(conv.peer)
 	if err != nil {
 		conv.readDone()
 		conv.histErr = err
 		if c := s.chats[conv.peer]; c != nil {
 			c.target = 0
 		}
-		s.ui.showNotice(lang.L("Could not read the history with {{.Name}}: {{.Error}}", map[string]any{"Name": name, "Error": errorText(err)}))
+		s.ui.showNotice(lang.L("Could not read the history with {{.Name}}: {{.Error}}", map[string]any{"Name": s.peerName(conv.peer), "Error": errorText(err)}))
+		return false
+	}
+	return true
+}
+
+// archivedMsgs returns the messages of page, with room for more.
+func (s *session) archivedMsgs(conv *conversation, page []history.Message, more int) []*chatMsg {
+	name := s.peerName(conv.peer)
+	msgs := make([]*chatMsg, len(page), len(page)+more)
+	for i, h := range page {
+		msgs[i] = archivedMsg(h, name)
+	}
+	return msgs
+}
+
+// historyRead merges a page read from the archive into conv and shows it.
+func (s *session) historyRead(conv *conversation, gen int, page []history.Message, err error) {
+	if !s.pageRead(conv, gen, err) {
 		return
 	}
 	if len(page) < historyPage {
@@ -95,10 +129,7 @@ func (s *session) historyRead(conv *conversation, gen int, page []history.Messag
 	if len(page) > 0 {
 		conv.oldest = page[0].At()
 	}
-	msgs := make([]*chatMsg, len(page))
-	for i, h := range page {
-		msgs[i] = archivedMsg(h, name)
-	}
+	msgs := s.archivedMsgs(conv, page, 0)
 	added := conv.merge(msgs)
 	// States the page may predate; they can change held messages too.
 	late := len(conv.late) > 0
@@ -178,44 +209,19 @@ func (c *chatWindow) bottomVisible() bool {
 
 // readNewer reads the page after the newest message held on its own
 // goroutine.
-func (c *chatWindow) readNewer() {
-	s, conv := c.s, c.conv
-	conv.loading, conv.readingNewer = true, true
-	core, peer, after, gen := s.core, conv.peer, conv.newest, conv.gen
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
-		defer cancel()
-		page, err := core.HistoryAfter(ctx, peer, after, historyPage)
-		s.ui.do(func() { s.newerRead(conv, gen, page, err) })
-	}()
-}
+func (c *chatWindow) readNewer() { c.readPage(true) }
 
 // newerRead merges a page of newer messages into conv and shows it. A
 // short page is the newest: from then on the conversation holds what
 // arrives live again, and what arrived during the read joins it.
 func (s *session) newerRead(conv *conversation, gen int, page []history.Message, err error) {
-	if conv.gen != gen {
-		return
-	}
-	conv.readingNewer = false
-	if s.closed {
-		conv.readDone()
-		return
-	}
-	name := s.peerName(conv.peer)
-	if err != nil {
-		conv.readDone()
-		conv.histErr = err
-		s.ui.showNotice(lang.L("Could not read the history with {{.Name}}: {{.Error}}", map[string]any{"Name": name, "Error": errorText(err)}))
+	if !s.pageRead(conv, gen, err) {
 		return
 	}
 	if len(page) > 0 {
 		conv.newest = page[len(page)-1].At()
 	}
-	msgs := make([]*chatMsg, len(page), len(page)+len(conv.arrived))
-	for i, h := range page {
-		msgs[i] = archivedMsg(h, name)
-	}
+	msgs := s.archivedMsgs(conv, page, len(conv.arrived))
 	if len(page) < historyPage {
 		conv.newer = false
 		msgs = append(msgs, conv.arrived...)
