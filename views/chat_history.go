@@ -129,24 +129,11 @@ func (s *session) historyRead(conv *conversation, gen int, page []history.Messag
 	if len(page) > 0 {
 		conv.oldest = page[0].At()
 	}
-	msgs := s.archivedMsgs(conv, page, 0)
-	added := conv.merge(msgs)
-	// States the page may predate; they can change held messages too.
-	late := len(conv.late) > 0
-	conv.readDone()
-	c := s.chats[conv.peer]
+	// Reading back: what is far below the view goes, and is read again
+	// on the way down (readNewer).
+	c := s.showPage(conv, s.archivedMsgs(conv, page, 0), func(c *chatWindow) []*chatMsg { return conv.trimNewest(c.keepAbove()) })
 	if c == nil {
 		return
-	}
-	if added > 0 && len(conv.msgs) > maxHeld {
-		// Reading back: what is far below the view goes, and is read
-		// again on the way down (readNewer).
-		for _, m := range conv.trimNewest(c.keepAbove()) {
-			delete(c.heights, m)
-		}
-	}
-	if added > 0 || late {
-		c.refresh(false)
 	}
 	if c.target != 0 {
 		c.reveal()
@@ -227,23 +214,34 @@ func (s *session) newerRead(conv *conversation, gen int, page []history.Message,
 		msgs = append(msgs, conv.arrived...)
 	}
 	conv.arrived = nil
+	// Reading down: what is far above the view goes.
+	if c := s.showPage(conv, msgs, func(c *chatWindow) []*chatMsg { return conv.trim(c.keepBelow()) }); c != nil {
+		c.wantNewer()
+	}
+}
+
+// showPage merges msgs, read from the archive, into conv and ends the
+// read; with the window open, it drops what drop chooses (what is far
+// from the view) once conv holds more than maxHeld, and shows the rest.
+// It returns the window, nil when none is open.
+func (s *session) showPage(conv *conversation, msgs []*chatMsg, drop func(*chatWindow) []*chatMsg) *chatWindow {
 	added := conv.merge(msgs)
+	// States the page may predate; they can change held messages too.
 	late := len(conv.late) > 0
 	conv.readDone()
 	c := s.chats[conv.peer]
 	if c == nil {
-		return
+		return nil
 	}
 	if added > 0 && len(conv.msgs) > maxHeld {
-		// Reading down: what is far above the view goes.
-		for _, m := range conv.trim(c.keepBelow()) {
+		for _, m := range drop(c) {
 			delete(c.heights, m)
 		}
 	}
 	if added > 0 || late {
 		c.refresh(false)
 	}
-	c.wantNewer()
+	return c
 }
 
 // toNewest makes the conversation hold its newest messages again when
