@@ -474,19 +474,27 @@ func (h *harness) catchUp(c *chatWindow) {
 	h.t.Fatal("the window keeps reading the archive")
 }
 
+// longChat opens the chat with Alice, whose archive holds n messages,
+// and lets it read its first page.
+func longChat(t *testing.T, n int) (*harness, *chatWindow, time.Time) {
+	t.Helper()
+	now := fixClock(t)
+	h := signedIn(t)
+	peer := "alice@example.org"
+	h.apply(resetEv(contact(peer, "Alice")))
+	h.core.history = archive(peer, n, now)
+	return h, openRead(h, peer), now
+}
+
 // TestReadingBackAndDownAgain: the user scrolls back through a long
 // conversation and down again. The window holds a bounded part of it,
 // reads older pages going up and newer ones coming down, keeps the
 // user's place, and ends at the newest, where live messages show again;
 // one arriving while the newest are not held is not lost.
 func TestReadingBackAndDownAgain(t *testing.T) {
-	now := fixClock(t)
-	h := signedIn(t)
-	peer := "alice@example.org"
-	h.apply(resetEv(contact(peer, "Alice")))
 	const n = 3000
-	h.core.history = archive(peer, n, now)
-	c := openRead(h, peer)
+	h, c, now := longChat(t, n)
+	peer := c.conv.peer
 
 	// Up, a view's height at a time, as far as the archive goes.
 	view := c.list.Size().Height
@@ -563,13 +571,8 @@ func TestReadingBackAndDownAgain(t *testing.T) {
 // TestWritingWhileReadingBack: sending from a window read far back
 // brings the newest messages back first, then the new one after them.
 func TestWritingWhileReadingBack(t *testing.T) {
-	now := fixClock(t)
-	h := signedIn(t)
-	peer := "alice@example.org"
-	h.apply(resetEv(contact(peer, "Alice")))
 	const n = 3000
-	h.core.history = archive(peer, n, now)
-	c := openRead(h, peer)
+	h, c, _ := longChat(t, n)
 	for range 25 {
 		c.list.ScrollToTop()
 		h.catchUp(c)
