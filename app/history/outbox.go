@@ -33,7 +33,7 @@ func (s *Store) AddAll(ctx context.Context, ms []Message) (ids []int64, added []
 				first, last = cmp.Or(first, id), id
 			}
 		}
-		return indexNew(ctx, tx, first, last)
+		return ts.indexNew(ctx, first, last)
 	})
 	if err != nil {
 		return nil, nil, err
