@@ -258,16 +258,16 @@ func (u *UI) accountColor(bare string) color.Color {
 }
 
 // lastSeenText words when a presence that is not confirmed was last known
-// to hold: the time today, else the date and time. A row words it only
+// to hold: the time today, else the day and time as the language says
+// them ("yesterday 22:14", "Mon 2 Nov 2026 22:14"). A row words it only
 // when it changed (contactRow.set), not on every refresh.
 func lastSeenText(since, now time.Time) string {
 	if since.IsZero() {
 		return lang.L("last seen")
 	}
-	t, n := since.In(clock.loc), now.In(clock.loc)
-	when := t.Format("Jan 2 15:04")
-	if t.Year() == n.Year() && t.YearDay() == n.YearDay() {
-		when = t.Format("15:04")
+	when := since.In(clock.loc).Format("15:04")
+	if !sameDay(since, now, clock.loc) {
+		when = whenText(since, now, clock.loc)
 	}
 	return lang.L("last seen {{.Time}}", map[string]any{"Time": when})
 }

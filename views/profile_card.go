@@ -232,12 +232,12 @@ func cardFields(card vcard.VCard) []field {
 	return out
 }
 
-// birthday shows an ISO date as words ("12 April 1990"); anything else
-// as given.
+// birthday shows an ISO date as the language writes a date ("12 Apr
+// 1990", "12 Apr. 1990"); anything else as given.
 func birthday(s string) string {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t.Format("2 January 2006")
+		return lang.L("{{.Day}} {{.Month}} {{.Year}}", dateData(t))
 	}
 	return s
 }

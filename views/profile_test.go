@@ -132,7 +132,7 @@ func TestProfileCardLoadingThenFields(t *testing.T) {
 		t.Error("Loading… stays after the profile came")
 	}
 	for _, want := range []string{"Alice Liddell", "“Ali”", "alice@example.org", "Available — Reading",
-		"12 April 1990", "E-mail (home)", "alice@home.example", "E-mail (work)", "a.liddell@work.example",
+		"12 Apr 1990", "E-mail (home)", "alice@home.example", "E-mail (work)", "a.liddell@work.example",
 		"Phone (mobile)", "+44 1865 000000", "Address (work)", "1 Broad Street\nOX1 3BD Oxford\nUnited Kingdom",
 		"Wonderland Ltd, Research", "Explorer", "Lead", "https://alice.example", "Curiouser", "Dr. Alice Liddell"} {
 		if !labelContaining(root, want) {

@@ -126,3 +126,22 @@ func TestLastSeenIsShownDimmed(t *testing.T) {
 		t.Errorf("fresh: %q (importance %v)", l.Text, l.Importance)
 	}
 }
+
+// TestLastSeenBeforeToday: a presence last known before today says the
+// day in the language shown, not Go's English month names.
+func TestLastSeenBeforeToday(t *testing.T) {
+	now := fixClock(t)
+	yesterday := now.Add(-24 * time.Hour)
+	clockTime := yesterday.In(clock.loc).Format("15:04")
+	if got, want := lastSeenText(yesterday, now), "last seen yesterday "+clockTime; got != want {
+		t.Errorf("English: %q, want %q", got, want)
+	}
+	old := time.Date(2024, time.March, 5, 9, 30, 0, 0, clock.loc)
+	if got, want := lastSeenText(old, now), "last seen Tue 5 Mar 2024 09:30"; got != want {
+		t.Errorf("English, long ago: %q, want %q", got, want)
+	}
+	useLanguage(t, "de")
+	if got, want := lastSeenText(yesterday, now), "zuletzt gesehen gestern "+clockTime; got != want {
+		t.Errorf("German: %q, want %q", got, want)
+	}
+}
