@@ -301,33 +301,14 @@ func (s *Store) SetState(ctx context.Context, peer, msgID string, st State) (boo
 // newest message. n is capped at MaxPage. To page further back, pass the
 // At() of the first message returned.
 func (s *Store) Page(ctx context.Context, peer string, before Cursor, n int) ([]Message, error) {
-	if n <= 0 {
-		return nil, nil
-	}
-	n = min(n, pageCap)
-	done, err := s.use()
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	var rows *sql.Rows
-	if before == (Cursor{}) {
-		rows, err = s.stmts.page.QueryContext(ctx, peer, n)
-	} else {
-		rows, err = s.stmts.pageBefore.QueryContext(ctx, peer, micros(before.Time), before.ID, n)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("history: page: %w", err)
-	}
-	ms, err := scanMessages(rows, n)
-	if err != nil {
-		return nil, fmt.Errorf("history: page: %w", err)
-	}
-	if err := s.fillReactions(ctx, peer, ms); err != nil {
-		return nil, fmt.Errorf("history: page: %w", err)
-	}
-	slices.Reverse(ms)
-	return ms, nil
+	ms, err := s.page(ctx, peer, n, func(n int) (*sql.Rows, error) {
+		if before == (Cursor{}) {
+			return s.stmts.page.QueryContext(ctx, peer, n)
+		}
+		return s.stmts.pageBefore.QueryContext(ctx, peer, micros(before.Time), before.ID, n)
+	})
+	slices.Reverse(ms) // read newest first
+	return ms, err
 }
 
 // PageAfter returns up to n messages with peer from strictly after the
@@ -335,6 +316,14 @@ func (s *Store) Page(ctx context.Context, peer string, before Cursor, n int) ([]
 // paging up. n is capped at MaxPage. To page further on, pass the At()
 // of the last message returned; a page shorter than n is the newest.
 func (s *Store) PageAfter(ctx context.Context, peer string, after Cursor, n int) ([]Message, error) {
+	return s.page(ctx, peer, n, func(n int) (*sql.Rows, error) {
+		return s.stmts.pageAfter.QueryContext(ctx, peer, micros(after.Time), after.ID, n)
+	})
+}
+
+// page reads up to n (capped at MaxPage) messages with peer that query
+// selects, with their reactions, in the order query gives.
+func (s *Store) page(ctx context.Context, peer string, n int, query func(n int) (*sql.Rows, error)) ([]Message, error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -344,16 +333,16 @@ func (s *Store) PageAfter(ctx context.Context, peer string, after Cursor, n int)
 		return nil, err
 	}
 	defer done()
-	rows, err := s.stmts.pageAfter.QueryContext(ctx, peer, micros(after.Time), after.ID, n)
+	rows, err := query(n)
 	if err != nil {
-		return nil, fmt.Errorf("history: page after: %w", err)
+		return nil, fmt.Errorf("history: page: %w", err)
 	}
 	ms, err := scanMessages(rows, n)
 	if err != nil {
-		return nil, fmt.Errorf("history: page after: %w", err)
+		return nil, fmt.Errorf("history: page: %w", err)
 	}
 	if err := s.fillReactions(ctx, peer, ms); err != nil {
-		return nil, fmt.Errorf("history: page after: %w", err)
+		return nil, fmt.Errorf("history: page: %w", err)
 	}
 	return ms, nil
 }
